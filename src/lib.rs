@@ -1,0 +1,6 @@
+//! lightbox: review what an image model predicts before it ships.
+//!
+//! The library holds the domain core (packs, formats, geometry, ...) and knows nothing about
+//! the terminal; the `lightbox` binary is a thin command-line layer over it.
+
+pub mod geometry;
