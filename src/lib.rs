@@ -3,4 +3,9 @@
 //! The library holds the domain core (packs, formats, geometry, ...) and knows nothing about
 //! the terminal; the `lightbox` binary is a thin command-line layer over it.
 
+pub mod color;
+pub mod formats;
+pub mod fsutil;
 pub mod geometry;
+pub mod pack;
+pub mod sample;

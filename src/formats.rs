@@ -1,0 +1,12 @@
+//! On-disk formats at the edge of lightbox. Each module mirrors one format exactly (warts
+//! included) and converts it once, at load, into lightbox's own types; nothing past `pack`
+//! sees a format quirk.
+
+pub mod coco;
+pub mod image;
+pub mod json;
+pub mod label_png;
+pub mod npy;
+pub mod probability;
+pub mod scores;
+pub mod yolo;

@@ -1,0 +1,203 @@
+//! Images on disk: PNG, JPEG, TIFF; 8- and 16-bit; grayscale and RGB. Headers are read without
+//! touching pixels (validation, pack info); decoding keeps 16-bit data at full depth, so
+//! window/level works on the values the scanner wrote.
+
+use image::{ColorType, ImageDecoder, ImageReader};
+use serde::Serialize;
+use std::path::Path;
+use thiserror::Error;
+
+/// Largest side lightbox will decode (pixels).
+pub const MAX_SIDE: u32 = 65_535;
+/// Largest image lightbox will decode, in pixels (2^28 = 16384 × 16384).
+pub const MAX_PIXELS: u64 = 1 << 28;
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ImageError {
+    #[error("file not found")]
+    NotFound,
+    #[error("cannot read the file: {0}")]
+    Io(String),
+    #[error("not an image lightbox can read ({0})")]
+    UnknownFormat(String),
+    #[error("the image data is damaged or truncated: {0}")]
+    Corrupt(String),
+    #[error(
+        "{width}×{height} pixels is larger than lightbox decodes (at most {MAX_SIDE} per side and {MAX_PIXELS} pixels)"
+    )]
+    TooLarge { width: u64, height: u64 },
+    #[error("pixel format {0} is not supported (expected 8- or 16-bit grayscale or RGB)")]
+    Unsupported(String),
+}
+
+impl ImageError {
+    /// What a person should do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            ImageError::NotFound => {
+                "Check the image root (`images` in lightbox.toml) and the file name"
+            }
+            ImageError::Io(_) => "Check the file's permissions",
+            ImageError::UnknownFormat(_) => "Convert it to PNG, JPEG or TIFF",
+            ImageError::Corrupt(_) => "Re-export or re-copy the file",
+            ImageError::TooLarge { .. } => "Downsample or tile the image before review",
+            ImageError::Unsupported(_) => "Convert it to 8- or 16-bit grayscale or RGB",
+        }
+    }
+}
+
+/// Whether `width` × `height` is small enough to decode.
+pub fn check_dimensions(width: u64, height: u64) -> Result<(), ImageError> {
+    if width > MAX_SIDE as u64 || height > MAX_SIDE as u64 || width * height > MAX_PIXELS {
+        return Err(ImageError::TooLarge { width, height });
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PixelFormat {
+    pub channels: u8,
+    pub bit_depth: u8,
+}
+
+impl std::fmt::Display for PixelFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.channels {
+            1 => "gray",
+            2 => "gray+alpha",
+            3 => "RGB",
+            4 => "RGBA",
+            _ => "?",
+        };
+        write!(f, "{kind} {}-bit", self.bit_depth)
+    }
+}
+
+fn pixel_format(c: ColorType) -> PixelFormat {
+    PixelFormat {
+        channels: c.channel_count(),
+        bit_depth: (c.bits_per_pixel() / c.channel_count() as u16) as u8,
+    }
+}
+
+/// What a header says, read without decoding pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImageHeader {
+    pub width: u32,
+    pub height: u32,
+    pub format: PixelFormat,
+}
+
+fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, ImageError> {
+    let reader = ImageReader::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ImageError::NotFound,
+        _ => ImageError::Io(e.to_string()),
+    })?;
+    reader
+        .with_guessed_format()
+        .map_err(|e| ImageError::Io(e.to_string()))
+}
+
+fn map_err(e: image::ImageError) -> ImageError {
+    match e {
+        image::ImageError::Unsupported(u) => ImageError::UnknownFormat(u.to_string()),
+        image::ImageError::Limits(l) => ImageError::Corrupt(l.to_string()),
+        image::ImageError::IoError(io) => ImageError::Corrupt(io.to_string()),
+        other => ImageError::Corrupt(other.to_string()),
+    }
+}
+
+/// Read an image's size and pixel format from its header only.
+pub fn read_header(path: &Path) -> Result<ImageHeader, ImageError> {
+    let mut reader = open(path)?;
+    if reader.format().is_none() {
+        return Err(ImageError::UnknownFormat(
+            "unrecognised file signature".into(),
+        ));
+    }
+    reader.no_limits();
+    let decoder = reader.into_decoder().map_err(map_err)?;
+    let (width, height) = decoder.dimensions();
+    Ok(ImageHeader {
+        width,
+        height,
+        format: pixel_format(decoder.color_type()),
+    })
+}
+
+/// Decoded pixels at the file's own depth.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pixels {
+    Gray8(Vec<u8>),
+    Gray16(Vec<u16>),
+    Rgb8(Vec<u8>),
+    Rgb16(Vec<u16>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PixelImage {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Pixels,
+}
+
+impl PixelImage {
+    pub fn bit_depth(&self) -> u8 {
+        match self.pixels {
+            Pixels::Gray8(_) | Pixels::Rgb8(_) => 8,
+            Pixels::Gray16(_) | Pixels::Rgb16(_) => 16,
+        }
+    }
+
+    /// The intensity at `(x, y)` (luma for RGB, ITU-R BT.601), at full depth.
+    pub fn value(&self, x: u32, y: u32) -> u16 {
+        let i = y as usize * self.width as usize + x as usize;
+        let luma = |r: u32, g: u32, b: u32| ((299 * r + 587 * g + 114 * b) / 1000) as u16;
+        match &self.pixels {
+            Pixels::Gray8(p) => p[i] as u16,
+            Pixels::Gray16(p) => p[i],
+            Pixels::Rgb8(p) => luma(p[3 * i] as u32, p[3 * i + 1] as u32, p[3 * i + 2] as u32),
+            Pixels::Rgb16(p) => luma(p[3 * i] as u32, p[3 * i + 1] as u32, p[3 * i + 2] as u32),
+        }
+    }
+}
+
+/// Decode a whole image, refusing oversized ones before allocating.
+pub fn decode(path: &Path) -> Result<PixelImage, ImageError> {
+    let header = read_header(path)?;
+    check_dimensions(header.width as u64, header.height as u64)?;
+    let mut reader = open(path)?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_PIXELS * 8);
+    reader.limits(limits);
+    let img = reader.decode().map_err(map_err)?;
+    let (width, height) = (img.width(), img.height());
+    use image::DynamicImage as D;
+    let pixels = match img {
+        D::ImageLuma8(b) => Pixels::Gray8(b.into_raw()),
+        D::ImageLuma16(b) => Pixels::Gray16(b.into_raw()),
+        D::ImageLumaA8(_) => Pixels::Gray8(img.into_luma8().into_raw()),
+        D::ImageLumaA16(_) => Pixels::Gray16(img.into_luma16().into_raw()),
+        D::ImageRgb8(b) => Pixels::Rgb8(b.into_raw()),
+        D::ImageRgba8(_) => Pixels::Rgb8(img.into_rgb8().into_raw()),
+        D::ImageRgb16(b) => Pixels::Rgb16(b.into_raw()),
+        D::ImageRgba16(_) => Pixels::Rgb16(img.into_rgb16().into_raw()),
+        other => return Err(ImageError::Unsupported(format!("{:?}", other.color()))),
+    };
+    Ok(PixelImage {
+        width,
+        height,
+        pixels,
+    })
+}
+
+/// Image file extensions lightbox looks for when it scans a folder.
+pub const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "tif", "tiff"];
+
+pub fn is_image_path(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}

@@ -1,0 +1,201 @@
+//! Test packs: a folder of images, ground truth and model runs described by `lightbox.toml`,
+//! loaded into lightbox's own types. Opening a pack reads the manifest and annotation files and
+//! never decodes an image; problems are collected, not fatal, so a broken pack still opens.
+
+pub mod annotation;
+pub mod flags;
+pub mod load;
+pub mod manifest;
+pub mod paths;
+pub mod problem;
+pub mod summary;
+pub mod validate;
+
+pub use annotation::{CaseAnnotations, Instance, ProbabilitySource, Segmentation};
+pub use manifest::{ClassKind, ClassSpec, MANIFEST_FILE, Manifest, Sources};
+pub use problem::{Problem, Severity};
+
+use crate::formats::coco::CocoId;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// A class's identity: its id in the manifest (and COCO `category_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ClassId(pub u32);
+
+/// A case's identity: its image path relative to the image root, `/`-separated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct CaseId(pub String);
+
+impl CaseId {
+    /// The id without its extension: how masks, YOLO files and probability maps are named.
+    pub fn stem(&self) -> &str {
+        let s = self.0.as_str();
+        match s.rfind('.') {
+            Some(i) if !s[i..].contains('/') => &s[..i],
+            _ => s,
+        }
+    }
+}
+
+impl std::fmt::Display for CaseId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A run's name, as in `[runs.<name>]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct RunName(pub String);
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Class {
+    pub id: ClassId,
+    pub name: String,
+    pub kind: ClassKind,
+    pub color: Option<String>,
+    /// Pixel value in label masks.
+    pub mask_value: u16,
+}
+
+/// One image under review.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Case {
+    pub id: CaseId,
+    /// Where the image file is.
+    pub image: PathBuf,
+    /// Size as declared by COCO or read from the header; `None` until known.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// The COCO `image_id`, when the ground truth is COCO.
+    pub coco_id: Option<CocoId>,
+}
+
+impl Case {
+    pub fn size(&self) -> Option<(u32, u32)> {
+        Some((self.width?, self.height?))
+    }
+}
+
+/// One model's predictions on the pack.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub name: RunName,
+    pub sources: Sources,
+    /// Per case, in case order.
+    pub annotations: Vec<CaseAnnotations>,
+}
+
+/// A loaded pack.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    /// The pack folder; `None` for a pack assembled from command-line flags.
+    pub root: Option<PathBuf>,
+    pub manifest: Manifest,
+    pub image_root: PathBuf,
+    pub classes: Vec<Class>,
+    pub cases: Vec<Case>,
+    /// Ground truth per case, in case order.
+    pub ground_truth: Vec<CaseAnnotations>,
+    pub runs: Vec<Run>,
+    pub problems: Vec<Problem>,
+}
+
+/// Errors that stop a pack from opening at all (everything else is a [`Problem`]).
+#[derive(Debug, Error)]
+pub enum PackError {
+    #[error(
+        "{path}: no such pack. Give a folder holding lightbox.toml, or use --images/--gt/--run"
+    )]
+    NotFound { path: PathBuf },
+    #[error(
+        "{path}: no lightbox.toml in this folder. Write one with `lightbox init`, or use --images/--gt/--run"
+    )]
+    NoManifest { path: PathBuf },
+    #[error("{path}: cannot read: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Manifest { path: PathBuf, message: String },
+}
+
+impl Pack {
+    /// Open a pack from its folder (or its `lightbox.toml`).
+    pub fn open(path: &Path) -> Result<Pack, PackError> {
+        let (dir, file) = if path.is_dir() {
+            (path.to_path_buf(), path.join(MANIFEST_FILE))
+        } else if path.is_file() {
+            (
+                path.parent().map(Path::to_path_buf).unwrap_or_default(),
+                path.to_path_buf(),
+            )
+        } else {
+            return Err(PackError::NotFound {
+                path: path.to_path_buf(),
+            });
+        };
+        if !file.is_file() {
+            return Err(PackError::NoManifest { path: dir });
+        }
+        let text = std::fs::read_to_string(&file).map_err(|e| PackError::Io {
+            path: file.clone(),
+            message: e.to_string(),
+        })?;
+        let manifest = Manifest::parse(&text).map_err(|message| PackError::Manifest {
+            path: file.clone(),
+            message,
+        })?;
+        Ok(load::load(manifest, Some(&dir)))
+    }
+
+    /// Assemble a pack from a manifest built in memory (the `--images/--gt/--run` form); paths
+    /// are taken as given, relative to the working directory.
+    pub fn from_manifest(manifest: Manifest) -> Pack {
+        load::load(manifest, None)
+    }
+
+    pub fn class(&self, id: ClassId) -> Option<&Class> {
+        self.classes.iter().find(|c| c.id == id)
+    }
+
+    pub fn class_by_name(&self, name: &str) -> Option<&Class> {
+        self.classes.iter().find(|c| c.name == name)
+    }
+
+    pub fn run(&self, name: &str) -> Option<&Run> {
+        self.runs.iter().find(|r| r.name.0 == name)
+    }
+
+    /// Problems that are errors (the pack is usable, but something in it is wrong).
+    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(|p| p.is_error())
+    }
+
+    /// Problems attached to one case.
+    pub fn case_problems(&self, case: usize) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(move |p| p.case == Some(case))
+    }
+
+    /// A path as the user should see it in messages: relative to the pack when inside it.
+    pub fn display_path(&self, p: &Path) -> PathBuf {
+        match &self.root {
+            Some(root) => p
+                .strip_prefix(root)
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|_| p.to_path_buf()),
+            None => p.to_path_buf(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_drop_only_the_extension() {
+        assert_eq!(CaseId("a/b.c/d.png".into()).stem(), "a/b.c/d");
+        assert_eq!(CaseId("a.b/noext".into()).stem(), "a.b/noext");
+        assert_eq!(CaseId("x.tar.png".into()).stem(), "x.tar");
+    }
+}

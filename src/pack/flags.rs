@@ -1,0 +1,237 @@
+//! The manifest that command-line flags imply: `--images DIR --gt FILE --run NAME=FILE`, so a
+//! user with a COCO file and an image folder needs no manifest (and `lightbox init` writes this
+//! one down). A source may say its kind (`masks:DIR`); otherwise it is recognised by content.
+
+use super::manifest::{ClassKind, ClassSpec, Manifest, Sources};
+use indexmap::IndexMap;
+use std::path::{Path, PathBuf};
+
+/// Sources given on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct FlagSources {
+    pub images: Option<PathBuf>,
+    /// `[KIND:]PATH`, repeatable.
+    pub ground_truth: Vec<String>,
+    /// `NAME=[KIND:]PATH`, repeatable (the same name several times adds sources to one run).
+    pub runs: Vec<String>,
+    /// `ID=NAME[:region|finding]`, repeatable.
+    pub classes: Vec<String>,
+    pub rules: Option<PathBuf>,
+    pub name: Option<String>,
+}
+
+impl FlagSources {
+    pub fn is_empty(&self) -> bool {
+        self.images.is_none() && self.ground_truth.is_empty() && self.runs.is_empty()
+    }
+
+    pub fn to_manifest(&self) -> Result<Manifest, String> {
+        let images = self
+            .images
+            .clone()
+            .ok_or("--images DIR is required when no pack folder is given")?;
+        let mut ground_truth = Sources::default();
+        for g in &self.ground_truth {
+            add_source(&mut ground_truth, g, "--gt")?;
+        }
+        let mut runs: IndexMap<String, Sources> = IndexMap::new();
+        for r in &self.runs {
+            let (name, path) = r.split_once('=').ok_or_else(|| {
+                format!("--run {r:?}: expected NAME=PATH, e.g. --run candidate=results.json")
+            })?;
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                return Err(format!(
+                    "--run {r:?}: the run name must be a word, e.g. candidate"
+                ));
+            }
+            add_source(runs.entry(name.to_string()).or_default(), path, "--run")?;
+        }
+        let mut classes = Vec::new();
+        for c in &self.classes {
+            classes.push(parse_class(c)?);
+        }
+        let name = self.name.clone().unwrap_or_else(|| {
+            images
+                .canonicalize()
+                .ok()
+                .and_then(|p| {
+                    p.parent()
+                        .and_then(|d| d.file_name())
+                        .map(|n| n.to_string_lossy().into_owned())
+                })
+                .unwrap_or_else(|| "pack".into())
+        });
+        Ok(Manifest {
+            name,
+            version: None,
+            description: None,
+            images,
+            rules: self.rules.clone(),
+            classes,
+            ground_truth,
+            runs,
+        })
+    }
+}
+
+fn parse_class(s: &str) -> Result<ClassSpec, String> {
+    let err = || {
+        format!("--class {s:?}: expected ID=NAME[:region|finding], e.g. --class 1=left_lung:region")
+    };
+    let (id, rest) = s.split_once('=').ok_or_else(err)?;
+    let id: u32 = id.trim().parse().map_err(|_| err())?;
+    let (name, kind) = match rest.split_once(':') {
+        Some((n, "region")) => (n, ClassKind::Region),
+        Some((n, "finding")) => (n, ClassKind::Finding),
+        Some(_) => return Err(err()),
+        None => (rest, ClassKind::Finding),
+    };
+    if name.is_empty() {
+        return Err(err());
+    }
+    Ok(ClassSpec {
+        id,
+        name: name.to_string(),
+        kind,
+        color: None,
+        mask_value: None,
+    })
+}
+
+/// The kinds of source a path can be.
+const KINDS: &[&str] = &["coco", "masks", "probabilities", "yolo", "scores"];
+
+fn add_source(s: &mut Sources, spec: &str, flag: &str) -> Result<(), String> {
+    let (kind, path) = match spec.split_once(':') {
+        Some((k, p)) if KINDS.contains(&k) => (k.to_string(), PathBuf::from(p)),
+        _ => {
+            let p = PathBuf::from(spec);
+            (
+                detect(&p)
+                    .map_err(|e| format!("{flag} {spec}: {e}"))?
+                    .to_string(),
+                p,
+            )
+        }
+    };
+    let slot = match kind.as_str() {
+        "coco" => &mut s.coco,
+        "masks" => &mut s.masks,
+        "probabilities" => &mut s.probabilities,
+        "yolo" => &mut s.yolo,
+        _ => &mut s.scores,
+    };
+    if slot.is_some() {
+        return Err(format!(
+            "{flag} {spec}: a second {kind} source for the same set; give one per kind"
+        ));
+    }
+    *slot = Some(path);
+    Ok(())
+}
+
+/// Recognise a source by its content: COCO JSON, scores JSON/CSV, or a folder of PNG masks,
+/// YOLO text files or probability arrays.
+pub fn detect(p: &Path) -> Result<&'static str, String> {
+    if p.is_dir() {
+        let mut exts = std::collections::BTreeMap::<String, usize>::new();
+        for e in std::fs::read_dir(p).map_err(|e| e.to_string())?.flatten() {
+            if let Some(x) = e.path().extension() {
+                *exts
+                    .entry(x.to_string_lossy().to_ascii_lowercase())
+                    .or_default() += 1;
+            }
+        }
+        let n = |k: &str| exts.get(k).copied().unwrap_or(0);
+        return if n("txt") > 0 && n("txt") >= n("png") {
+            Ok("yolo")
+        } else if n("npy") > 0 {
+            Ok("probabilities")
+        } else if n("png") > 0 {
+            Ok("masks")
+        } else {
+            Err("the folder holds no .png masks, .txt YOLO labels or .npy maps; prefix the kind, e.g. masks:DIR".into())
+        };
+    }
+    if !p.exists() {
+        return Err("no such file or folder".into());
+    }
+    match p
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") => Ok("scores"),
+        Some("json") => {
+            use std::io::Read;
+            let mut head = vec![0u8; 64 * 1024];
+            let n = std::fs::File::open(p)
+                .and_then(|mut f| f.read(&mut head))
+                .map_err(|e| e.to_string())?;
+            let text = String::from_utf8_lossy(&head[..n]);
+            if [
+                "\"image_id\"",
+                "\"annotations\"",
+                "\"images\"",
+                "\"categories\"",
+            ]
+            .iter()
+            .any(|k| text.contains(k))
+            {
+                Ok("coco")
+            } else {
+                Ok("scores")
+            }
+        }
+        _ => Err(format!(
+            "cannot tell what this is; prefix the kind ({})",
+            KINDS.join(", ")
+        )),
+    }
+}
+
+/// Rewrite a manifest's paths relative to `dir` (where `lightbox init` writes it); every path
+/// must lie inside `dir`.
+pub fn relative_to(m: &Manifest, dir: &Path) -> Result<Manifest, String> {
+    let base = dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let rel = |p: &Path| -> Result<PathBuf, String> {
+        let abs = p
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        abs.strip_prefix(&base).map(Path::to_path_buf).map_err(|_| {
+            format!(
+                "{} is outside {}; a pack's files must be inside its folder. Run init in a folder that holds them all (or pass -o DIR)",
+                p.display(),
+                dir.display()
+            )
+        })
+    };
+    let mut out = m.clone();
+    out.images = rel(&m.images)?;
+    if let Some(r) = &m.rules {
+        out.rules = Some(rel(r)?);
+    }
+    let fix = |s: &Sources| -> Result<Sources, String> {
+        let mut o = s.clone();
+        for slot in [
+            &mut o.coco,
+            &mut o.masks,
+            &mut o.probabilities,
+            &mut o.yolo,
+            &mut o.scores,
+        ] {
+            if let Some(p) = slot.as_ref() {
+                *slot = Some(rel(p)?);
+            }
+        }
+        Ok(o)
+    };
+    out.ground_truth = fix(&m.ground_truth)?;
+    for (k, v) in &m.runs {
+        out.runs.insert(k.clone(), fix(v)?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,1337 @@
+//! Loading a pack: resolve the manifest's paths, read every annotation file, convert each
+//! format into lightbox's types and attach it to its case. Nothing here decodes an image;
+//! every wrong value becomes a [`Problem`] naming the file and the field, and loading goes on.
+
+use super::annotation::{CaseAnnotations, Instance, ProbabilitySource, Segmentation};
+use super::manifest::{ClassKind, MANIFEST_FILE, Manifest, Sources};
+use super::paths::{join_inside, relative_slash, walk_files};
+use super::problem::{Problem, Problems};
+use super::{Case, CaseId, Class, ClassId, Pack, Run, RunName};
+use crate::formats::coco::{CocoAnnotation, CocoId, CocoInstances, CocoRunFile, CocoSegmentation};
+use crate::formats::{image as img, json, scores, yolo};
+use crate::geometry::{BBox, Rle};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
+    let mut l = Loader {
+        root: root.map(Path::to_path_buf),
+        manifest_file: root
+            .map(|_| PathBuf::from(MANIFEST_FILE))
+            .unwrap_or_else(|| PathBuf::from("(command line)")),
+        problems: Problems::default(),
+    };
+    let mut classes = l.classes(&manifest);
+    let image_root = l
+        .resolve("images", &manifest.images)
+        .unwrap_or_else(|| PathBuf::from(&manifest.images));
+    if !image_root.is_dir() {
+        l.problems.push(
+            Problem::error(
+                &l.manifest_file,
+                "images",
+                format!("the image folder {} does not exist", image_root.display()),
+            )
+            .hint("Set `images` in lightbox.toml (or --images) to the folder holding the images"),
+        );
+    }
+
+    // Ground-truth COCO defines the cases and (when the manifest has none) the classes.
+    let gt_coco_path = manifest
+        .ground_truth
+        .coco
+        .as_ref()
+        .and_then(|p| l.resolve("ground_truth.coco", p));
+    let gt_coco = gt_coco_path
+        .as_ref()
+        .and_then(|p| l.read_json::<CocoInstances>(p));
+    let mut category_map: HashMap<i64, ClassId> =
+        classes.iter().map(|c| (c.id.0 as i64, c.id)).collect();
+    if let (Some(coco), Some(path)) = (&gt_coco, &gt_coco_path) {
+        l.reconcile_categories(coco, path, &mut classes, &mut category_map);
+    }
+    let cases = match (&gt_coco, &gt_coco_path) {
+        (Some(coco), Some(path)) => l.cases_from_coco(coco, path, &image_root),
+        _ => l.cases_from_folder(&image_root),
+    };
+    let mut index = CaseIndex::new(&cases);
+    let mut cases = cases;
+
+    // classes declared by YOLO lists and score columns, when nothing declared them before
+    if classes.is_empty() {
+        l.classes_from_sources(&manifest, &mut classes, &mut category_map);
+    }
+
+    let mut gt = vec![CaseAnnotations::default(); cases.len()];
+    if let (Some(coco), Some(path)) = (gt_coco, &gt_coco_path) {
+        l.attach_coco_annotations(
+            &coco.annotations,
+            "annotations",
+            path,
+            false,
+            &index,
+            &cases,
+            &category_map,
+            &mut gt,
+        );
+    }
+    let env = Env {
+        classes: &classes,
+        image_root: &image_root,
+    };
+    l.attach_sources(
+        &manifest.ground_truth,
+        "ground_truth",
+        true,
+        &env,
+        &mut index,
+        &mut cases,
+        &category_map,
+        &mut gt,
+    );
+
+    let mut runs = Vec::new();
+    for (name, sources) in &manifest.runs {
+        let key = format!("runs.{name}");
+        let mut ann = vec![CaseAnnotations::default(); cases.len()];
+        if let Some(path) = sources
+            .coco
+            .as_ref()
+            .and_then(|p| l.resolve(&format!("{key}.coco"), p))
+        {
+            l.attach_run_coco(&path, &index, &cases, &category_map, &mut ann);
+        }
+        l.attach_sources(
+            sources,
+            &key,
+            false,
+            &env,
+            &mut index,
+            &mut cases,
+            &category_map,
+            &mut ann,
+        );
+        runs.push(Run {
+            name: RunName(name.clone()),
+            sources: sources.clone(),
+            annotations: ann,
+        });
+    }
+
+    Pack {
+        root: root.map(Path::to_path_buf),
+        manifest,
+        image_root,
+        classes,
+        cases,
+        ground_truth: gt,
+        runs,
+        problems: l.problems.finish(),
+    }
+}
+
+struct Env<'a> {
+    classes: &'a [Class],
+    image_root: &'a Path,
+}
+
+/// Case lookup by COCO image id, by image path and by stem.
+struct CaseIndex {
+    by_coco: HashMap<CocoId, usize>,
+    by_name: HashMap<String, usize>,
+}
+
+impl CaseIndex {
+    fn new(cases: &[Case]) -> Self {
+        let mut by_name = HashMap::with_capacity(cases.len() * 2);
+        let mut by_coco = HashMap::new();
+        for (i, c) in cases.iter().enumerate() {
+            by_name.entry(c.id.0.clone()).or_insert(i);
+            by_name.entry(c.id.stem().to_string()).or_insert(i);
+            if let Some(id) = &c.coco_id {
+                by_coco.entry(id.clone()).or_insert(i);
+            }
+        }
+        CaseIndex { by_coco, by_name }
+    }
+
+    fn name(&self, key: &str) -> Option<usize> {
+        let key = key.trim_start_matches("./");
+        self.by_name.get(key).copied().or_else(|| {
+            let stem = CaseId(key.to_string());
+            self.by_name.get(stem.stem()).copied()
+        })
+    }
+}
+
+struct Loader {
+    root: Option<PathBuf>,
+    manifest_file: PathBuf,
+    problems: Problems,
+}
+
+impl Loader {
+    /// A path from the manifest, checked to stay inside the pack.
+    fn resolve(&mut self, key: &str, p: &Path) -> Option<PathBuf> {
+        match &self.root {
+            None => Some(p.to_path_buf()),
+            Some(root) => match join_inside(root, p) {
+                Ok(path) => Some(path),
+                Err(msg) => {
+                    self.problems.push(
+                        Problem::error(&self.manifest_file, key, msg)
+                            .hint("Keep every file of the pack inside the pack's folder"),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    /// How a file is named in messages: relative to the pack when inside it.
+    fn shown(&self, p: &Path) -> PathBuf {
+        match &self.root {
+            Some(r) => p
+                .strip_prefix(r)
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|_| p.to_path_buf()),
+            None => p.to_path_buf(),
+        }
+    }
+
+    fn read_bytes(&mut self, path: &Path) -> Option<Vec<u8>> {
+        match std::fs::read(path) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                let (msg, hint) = if e.kind() == std::io::ErrorKind::NotFound {
+                    (
+                        "file not found".to_string(),
+                        "Check the path in lightbox.toml (or on the command line)",
+                    )
+                } else {
+                    (format!("cannot read: {e}"), "Check the file's permissions")
+                };
+                self.problems
+                    .push(Problem::error(self.shown(path), "", msg).hint(hint));
+                None
+            }
+        }
+    }
+
+    fn read_json<T: serde::de::DeserializeOwned>(&mut self, path: &Path) -> Option<T> {
+        let bytes = self.read_bytes(path)?;
+        match json::parse::<T>(&bytes) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.problems
+                    .push(Problem::error(self.shown(path), e.path, e.message).hint(e.hint));
+                None
+            }
+        }
+    }
+
+    fn classes(&mut self, m: &Manifest) -> Vec<Class> {
+        let mut out: Vec<Class> = Vec::new();
+        for (i, c) in m.classes.iter().enumerate() {
+            let field = format!("classes[{i}]");
+            if out.iter().any(|o| o.id.0 == c.id) {
+                self.problems.push(
+                    Problem::error(
+                        &self.manifest_file,
+                        format!("{field}.id"),
+                        format!("class id {} is used twice", c.id),
+                    )
+                    .hint("Give each class its own id"),
+                );
+                continue;
+            }
+            if out.iter().any(|o| o.name == c.name) {
+                self.problems.push(
+                    Problem::error(
+                        &self.manifest_file,
+                        format!("{field}.name"),
+                        format!("class name {:?} is used twice", c.name),
+                    )
+                    .hint("Give each class its own name"),
+                );
+                continue;
+            }
+            if let Some(col) = &c.color
+                && crate::color::parse_hex(col).is_none()
+            {
+                self.problems.push(
+                    Problem::warning(
+                        &self.manifest_file,
+                        format!("{field}.color"),
+                        format!("{col:?} is not a #rrggbb colour"),
+                    )
+                    .hint("Write colours as \"#1f77b4\"; the theme's palette is used meanwhile"),
+                );
+            }
+            let mask_value = c
+                .mask_value
+                .unwrap_or_else(|| c.id.min(u16::MAX as u32) as u16);
+            if c.mask_value.is_none() && c.id > u16::MAX as u32 {
+                self.problems.push(
+                    Problem::warning(
+                        &self.manifest_file,
+                        format!("{field}.id"),
+                        format!("id {} does not fit a 16-bit mask value", c.id),
+                    )
+                    .hint("Set `mask_value` if this class appears in label masks"),
+                );
+            }
+            if let Some(o) = out.iter().find(|o| o.mask_value == mask_value) {
+                self.problems.push(
+                    Problem::error(
+                        &self.manifest_file,
+                        format!("{field}.mask_value"),
+                        format!("mask value {mask_value} is already class {:?}", o.name),
+                    )
+                    .hint("Each class needs its own value in label masks"),
+                );
+            }
+            if mask_value == 0 {
+                self.problems.push(
+                    Problem::warning(
+                        &self.manifest_file,
+                        format!("{field}.mask_value"),
+                        "mask value 0 is background in label masks",
+                    )
+                    .hint("Use ids (or mask_value) from 1"),
+                );
+            }
+            out.push(Class {
+                id: super::ClassId(c.id),
+                name: c.name.clone(),
+                kind: c.kind,
+                color: c.color.clone(),
+                mask_value,
+            });
+        }
+        out
+    }
+
+    fn reconcile_categories(
+        &mut self,
+        coco: &CocoInstances,
+        path: &Path,
+        classes: &mut Vec<Class>,
+        map: &mut HashMap<i64, ClassId>,
+    ) {
+        let shown = self.shown(path);
+        let declared = !classes.is_empty();
+        for (i, cat) in coco.categories.iter().enumerate() {
+            let field = format!("categories[{i}]");
+            if cat.id < 0 || cat.id > u32::MAX as i64 {
+                self.problems.push(Problem::error(
+                    &shown,
+                    format!("{field}.id"),
+                    format!("category id {} is out of range", cat.id),
+                ));
+                continue;
+            }
+            match classes.iter().find(|c| c.id.0 as i64 == cat.id) {
+                Some(c) if c.name != cat.name => self.problems.push(
+                    Problem::warning(
+                        &shown,
+                        format!("{field}.name"),
+                        format!("category {} is {:?} here but {:?} in lightbox.toml", cat.id, cat.name, c.name),
+                    )
+                    .hint("Check the category mapping in lightbox.toml [classes]: ids must mean the same class"),
+                ),
+                Some(_) => {}
+                None if declared => self.problems.push(
+                    Problem::warning(
+                        &shown,
+                        format!("{field}.id"),
+                        format!("category {} ({:?}) is not a class in lightbox.toml; its annotations are skipped", cat.id, cat.name),
+                    )
+                    .hint("Add it to [[classes]] to review it"),
+                ),
+                None => {
+                    let id = ClassId(cat.id as u32);
+                    classes.push(Class {
+                        id,
+                        name: cat.name.clone(),
+                        kind: ClassKind::Finding,
+                        color: None,
+                        mask_value: cat.id.min(u16::MAX as i64) as u16,
+                    });
+                    map.insert(cat.id, id);
+                }
+            }
+        }
+    }
+
+    fn classes_from_sources(
+        &mut self,
+        m: &Manifest,
+        classes: &mut Vec<Class>,
+        map: &mut HashMap<i64, ClassId>,
+    ) {
+        let mut names: Vec<String> = Vec::new();
+        for src in std::iter::once(&m.ground_truth).chain(m.runs.values()) {
+            if let Some(list) = &src.yolo_classes {
+                names.extend(list.iter().cloned());
+            } else if let Some(dir) = &src.yolo
+                && let Some(d) = self.root_join(dir)
+                && let Ok(text) = std::fs::read_to_string(d.join("classes.txt"))
+            {
+                names.extend(yolo::parse_class_list(&text));
+            }
+        }
+        for n in names {
+            if !classes.iter().any(|c| c.name == n) {
+                let id = ClassId(classes.len() as u32 + 1);
+                classes.push(Class {
+                    id,
+                    name: n,
+                    kind: ClassKind::Finding,
+                    color: None,
+                    mask_value: id.0 as u16,
+                });
+                map.insert(id.0 as i64, id);
+            }
+        }
+    }
+
+    fn root_join(&self, p: &Path) -> Option<PathBuf> {
+        match &self.root {
+            Some(r) => join_inside(r, p).ok(),
+            None => Some(p.to_path_buf()),
+        }
+    }
+
+    fn cases_from_coco(
+        &mut self,
+        coco: &CocoInstances,
+        path: &Path,
+        image_root: &Path,
+    ) -> Vec<Case> {
+        let shown = self.shown(path);
+        let mut cases = Vec::with_capacity(coco.images.len());
+        let mut seen_ids: HashMap<&CocoId, usize> = HashMap::new();
+        let mut seen_names: HashMap<&str, usize> = HashMap::new();
+        for (i, im) in coco.images.iter().enumerate() {
+            let field = format!("images[{i}]");
+            if let Some(first) = seen_ids.insert(&im.id, i) {
+                self.problems.push_capped(
+                    "duplicate image id",
+                    Problem::error(
+                        &shown,
+                        format!("{field}.id"),
+                        format!("image id {} is also images[{first}]", im.id),
+                    )
+                    .hint("Image ids must be unique; this entry is skipped"),
+                );
+                continue;
+            }
+            if let Some(first) = seen_names.insert(im.file_name.as_str(), i) {
+                self.problems.push_capped(
+                    "duplicate file_name",
+                    Problem::error(
+                        &shown,
+                        format!("{field}.file_name"),
+                        format!("{:?} is also images[{first}]", im.file_name),
+                    )
+                    .hint("Each image may be listed once; this entry is skipped"),
+                );
+                continue;
+            }
+            let image = match join_inside(image_root, Path::new(&im.file_name)) {
+                Ok(p) => p,
+                Err(msg) => {
+                    self.problems.push_capped(
+                        "file_name escapes",
+                        Problem::error(&shown, format!("{field}.file_name"), msg)
+                            .hint("file_name is relative to the image folder and must stay inside the pack"),
+                    );
+                    continue;
+                }
+            };
+            let idx = cases.len();
+            let id = CaseId(im.file_name.trim_start_matches("./").to_string());
+            let (w, h) = (im.width, im.height);
+            if w == 0 || h == 0 {
+                self.problems.push_capped(
+                    "zero size",
+                    Problem::error(
+                        &shown,
+                        format!("{field}.width"),
+                        format!("declared size {w}×{h} is empty"),
+                    )
+                    .hint("Set width and height to the image's pixel size")
+                    .on_case(idx),
+                );
+            } else if let Err(e) = img::check_dimensions(w, h) {
+                self.problems.push_capped(
+                    "too large",
+                    Problem::error(
+                        &shown,
+                        format!("{field}.width"),
+                        format!("declared size: {e}"),
+                    )
+                    .hint(e.hint())
+                    .on_case(idx),
+                );
+            }
+            let fits = |v: u64| u32::try_from(v).ok().filter(|&v| v > 0);
+            cases.push(Case {
+                id,
+                image,
+                width: fits(w),
+                height: fits(h),
+                coco_id: Some(im.id.clone()),
+            });
+        }
+        cases
+    }
+
+    fn cases_from_folder(&mut self, image_root: &Path) -> Vec<Case> {
+        let Ok(files) = walk_files(image_root) else {
+            return Vec::new();
+        };
+        files
+            .into_iter()
+            .filter(|p| img::is_image_path(p))
+            .filter_map(|p| {
+                let rel = relative_slash(image_root, &p)?;
+                Some(Case {
+                    id: CaseId(rel),
+                    image: p,
+                    width: None,
+                    height: None,
+                    coco_id: None,
+                })
+            })
+            .collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn attach_coco_annotations(
+        &mut self,
+        anns: &[CocoAnnotation],
+        prefix: &str,
+        path: &Path,
+        is_result: bool,
+        index: &CaseIndex,
+        cases: &[Case],
+        map: &HashMap<i64, ClassId>,
+        out: &mut [CaseAnnotations],
+    ) {
+        let shown = self.shown(path);
+        let mut known: Vec<i64> = map.keys().copied().collect();
+        known.sort_unstable();
+        for (i, a) in anns.iter().enumerate() {
+            let field = if prefix.is_empty() {
+                format!("[{i}]")
+            } else {
+                format!("{prefix}[{i}]")
+            };
+            let Some(&case) = index.by_coco.get(&a.image_id) else {
+                self.problems.push_capped(
+                    "unknown image_id",
+                    Problem::error(&shown, format!("{field}.image_id"), format!("image_id {} is not in the ground truth's images", a.image_id))
+                        .hint("Results must use the image ids of the ground-truth COCO file; check that both come from the same dataset version"),
+                );
+                continue;
+            };
+            let Some(&class) = map.get(&a.category_id) else {
+                self.problems.push_capped(
+                    "unknown category",
+                    Problem::error(
+                        &shown,
+                        format!("{field}.category_id"),
+                        format!(
+                            "category_id {} is not in the pack's classes (known: {})",
+                            a.category_id,
+                            list_ids(&known)
+                        ),
+                    )
+                    .hint("Check the category mapping in lightbox.toml [classes]")
+                    .on_case(case),
+                );
+                continue;
+            };
+            let fallback_id = if is_result {
+                i as i64 + 1
+            } else {
+                i as i64 + 1
+            };
+            match convert(a, is_result, class, cases[case].size(), fallback_id) {
+                Ok((inst, warning)) => {
+                    if let Some((f, msg, hint)) = warning {
+                        self.problems.push_capped(
+                            "annotation warning",
+                            Problem::warning(&shown, format!("{field}{f}"), msg)
+                                .hint(hint)
+                                .on_case(case),
+                        );
+                    }
+                    out[case].instances.push(inst);
+                }
+                Err(bad) => self.problems.push_capped(
+                    bad.kind,
+                    Problem::error(&shown, format!("{field}{}", bad.field), bad.message)
+                        .hint(bad.hint)
+                        .on_case(case),
+                ),
+            }
+        }
+    }
+
+    fn attach_run_coco(
+        &mut self,
+        path: &Path,
+        index: &CaseIndex,
+        cases: &[Case],
+        map: &HashMap<i64, ClassId>,
+        out: &mut [CaseAnnotations],
+    ) {
+        let Some(file) = self.read_json::<CocoRunFile>(path) else {
+            return;
+        };
+        match file {
+            CocoRunFile::Results(anns) => {
+                if index.by_coco.is_empty() && !anns.is_empty() {
+                    self.problems.push(
+                        Problem::error(self.shown(path), "[0].image_id", "COCO results refer to images by image_id, but the pack's ground truth has no COCO images list")
+                            .hint("Add the COCO instances file as `ground_truth.coco` (or --gt) so image ids can be matched to image files"),
+                    );
+                    return;
+                }
+                self.attach_coco_annotations(&anns, "", path, true, index, cases, map, out);
+            }
+            CocoRunFile::Instances(mut inst) => {
+                // its own image ids: map them to cases by file name, then reuse the results path
+                let mut remap: HashMap<CocoId, CocoId> = HashMap::new();
+                let shown = self.shown(path);
+                for (i, im) in inst.images.iter().enumerate() {
+                    match index.name(&im.file_name).and_then(|c| {
+                        cases[c]
+                            .coco_id
+                            .clone()
+                            .or(Some(CocoId::Str(cases[c].id.0.clone())))
+                    }) {
+                        Some(case_key) => {
+                            remap.insert(im.id.clone(), case_key);
+                        }
+                        None => self.problems.push_capped(
+                            "unknown image",
+                            Problem::warning(
+                                &shown,
+                                format!("images[{i}].file_name"),
+                                format!("{:?} is not an image of the pack", im.file_name),
+                            )
+                            .hint("Its annotations are skipped"),
+                        ),
+                    }
+                }
+                let mut local_index = CaseIndex {
+                    by_coco: HashMap::new(),
+                    by_name: HashMap::new(),
+                };
+                for (i, c) in cases.iter().enumerate() {
+                    let key = c
+                        .coco_id
+                        .clone()
+                        .unwrap_or_else(|| CocoId::Str(c.id.0.clone()));
+                    local_index.by_coco.insert(key, i);
+                }
+                for a in &mut inst.annotations {
+                    if let Some(k) = remap.get(&a.image_id) {
+                        a.image_id = k.clone();
+                    } else if !inst.images.is_empty() {
+                        a.image_id = CocoId::Str("\u{0}unmapped".into());
+                    }
+                }
+                let _ = index;
+                let is_result = inst.annotations.iter().any(|a| a.score.is_some());
+                self.attach_coco_annotations(
+                    &inst.annotations,
+                    "annotations",
+                    path,
+                    is_result,
+                    &local_index,
+                    cases,
+                    map,
+                    out,
+                );
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn attach_sources(
+        &mut self,
+        src: &Sources,
+        key: &str,
+        is_gt: bool,
+        env: &Env,
+        index: &mut CaseIndex,
+        cases: &mut [Case],
+        map: &HashMap<i64, ClassId>,
+        out: &mut [CaseAnnotations],
+    ) {
+        let _ = map;
+        let what = if is_gt { "ground truth" } else { "run" };
+        if let Some(dir) = src
+            .masks
+            .as_ref()
+            .and_then(|p| self.resolve(&format!("{key}.masks"), p))
+        {
+            self.attach_masks(&dir, key, what, index, cases.len(), out);
+        }
+        if let Some(dir) = src
+            .probabilities
+            .as_ref()
+            .and_then(|p| self.resolve(&format!("{key}.probabilities"), p))
+        {
+            self.attach_probabilities(&dir, key, env, index, out);
+        }
+        if let Some(dir) = src
+            .yolo
+            .as_ref()
+            .and_then(|p| self.resolve(&format!("{key}.yolo"), p))
+        {
+            self.attach_yolo(
+                &dir,
+                src.yolo_classes.as_deref(),
+                key,
+                is_gt,
+                env,
+                cases,
+                out,
+            );
+        }
+        if let Some(file) = src
+            .scores
+            .as_ref()
+            .and_then(|p| self.resolve(&format!("{key}.scores"), p))
+        {
+            self.attach_scores(&file, env, index, out);
+        }
+    }
+
+    fn missing_dir(&mut self, key: &str, dir: &Path) -> bool {
+        if dir.is_dir() {
+            return false;
+        }
+        self.problems.push(
+            Problem::error(
+                &self.manifest_file,
+                key.to_string(),
+                format!("folder {} does not exist", self.shown(dir).display()),
+            )
+            .hint("Check the path; it is relative to the pack folder"),
+        );
+        true
+    }
+
+    fn attach_masks(
+        &mut self,
+        dir: &Path,
+        key: &str,
+        what: &str,
+        index: &CaseIndex,
+        n: usize,
+        out: &mut [CaseAnnotations],
+    ) {
+        let key = format!("{key}.masks");
+        if self.missing_dir(&key, dir) {
+            return;
+        }
+        let files = walk_files(dir).unwrap_or_default();
+        for f in files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")))
+        {
+            let Some(rel) = relative_slash(dir, f) else {
+                continue;
+            };
+            let stem = CaseId(rel.clone());
+            match index.name(stem.stem()) {
+                Some(c) => out[c].label_mask = Some(f.clone()),
+                None => self.problems.push_capped(
+                    "orphan mask",
+                    Problem::warning(
+                        self.shown(f),
+                        "",
+                        format!(
+                            "no image in the pack is named like this mask ({}.*)",
+                            stem.stem()
+                        ),
+                    )
+                    .hint("Masks are matched to images by name: <image stem>.png"),
+                ),
+            }
+        }
+        let missing: Vec<usize> = (0..n).filter(|&c| out[c].label_mask.is_none()).collect();
+        if !missing.is_empty() && missing.len() < n {
+            for c in missing {
+                self.problems.push_capped(
+                    "missing mask",
+                    Problem::warning(self.shown(dir), "", format!("no {what} mask for this case"))
+                        .hint("Add <image stem>.png, or the case is reviewed without a mask")
+                        .on_case(c),
+                );
+            }
+        } else if missing.len() == n && n > 0 {
+            self.problems.push(
+                Problem::error(
+                    self.shown(dir),
+                    "",
+                    "no mask in this folder matches an image of the pack",
+                )
+                .hint("Masks are matched to images by name: <image stem>.png"),
+            );
+        }
+    }
+
+    fn attach_probabilities(
+        &mut self,
+        dir: &Path,
+        key: &str,
+        env: &Env,
+        index: &CaseIndex,
+        out: &mut [CaseAnnotations],
+    ) {
+        let key = format!("{key}.probabilities");
+        if self.missing_dir(&key, dir) {
+            return;
+        }
+        for f in walk_files(dir).unwrap_or_default() {
+            let Some(rel) = relative_slash(dir, &f) else {
+                continue;
+            };
+            let ext = f
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if ext != "png" && ext != "npy" {
+                continue;
+            }
+            let base = &rel[..rel.len() - ext.len() - 1];
+            // `<stem>.<class>` or `<stem>` (npy with every class)
+            let per_class = base.rsplit_once('.').and_then(|(stem, cls)| {
+                let class = env.classes.iter().find(|c| c.name == cls)?;
+                Some((stem.to_string(), class.id))
+            });
+            match per_class {
+                Some((stem, class)) => match index.name(&stem) {
+                    Some(c) => out[c].probabilities.push(ProbabilitySource::Class {
+                        class,
+                        path: f.clone(),
+                    }),
+                    None => self.orphan_probability(&f),
+                },
+                None if ext == "npy" => match index.name(base) {
+                    Some(c) => out[c]
+                        .probabilities
+                        .push(ProbabilitySource::AllClasses { path: f.clone() }),
+                    None => self.orphan_probability(&f),
+                },
+                None => self.problems.push_capped(
+                    "probability name",
+                    Problem::warning(
+                        self.shown(&f),
+                        "",
+                        "a PNG probability map must be named <image stem>.<class name>.png",
+                    )
+                    .hint(format!(
+                        "Known classes: {}",
+                        env.classes
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                ),
+            }
+        }
+    }
+
+    fn orphan_probability(&mut self, f: &Path) {
+        self.problems.push_capped(
+            "orphan probability map",
+            Problem::warning(
+                self.shown(f),
+                "",
+                "no image in the pack is named like this probability map",
+            )
+            .hint("Name maps <image stem>.<class>.png|npy or <image stem>.npy"),
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn attach_yolo(
+        &mut self,
+        dir: &Path,
+        list: Option<&[String]>,
+        key: &str,
+        is_gt: bool,
+        env: &Env,
+        cases: &mut [Case],
+        out: &mut [CaseAnnotations],
+    ) {
+        let key = format!("{key}.yolo");
+        if self.missing_dir(&key, dir) {
+            return;
+        }
+        let names: Vec<String> = match list {
+            Some(l) => l.to_vec(),
+            None => match std::fs::read_to_string(dir.join("classes.txt")) {
+                Ok(t) => yolo::parse_class_list(&t),
+                Err(_) => {
+                    self.problems.push(
+                        Problem::error(&self.manifest_file, key.clone(), "YOLO files number classes, but there is no class list")
+                            .hint("Add classes.txt (one name per line) to the folder, or `yolo_classes = [...]` in lightbox.toml"),
+                    );
+                    return;
+                }
+            },
+        };
+        let mut class_of: Vec<Option<ClassId>> = Vec::with_capacity(names.len());
+        for (i, n) in names.iter().enumerate() {
+            let c = env.classes.iter().find(|c| &c.name == n).map(|c| c.id);
+            if c.is_none() {
+                self.problems.push(
+                    Problem::error(
+                        &self.manifest_file,
+                        format!("{key} class {i}"),
+                        format!("YOLO class {n:?} is not a class of the pack"),
+                    )
+                    .hint("Name YOLO classes as in lightbox.toml [classes]"),
+                );
+            }
+            class_of.push(c);
+        }
+        // read every label file in parallel; image sizes come from headers when COCO gave none
+        let image_root = env.image_root;
+        let results: Vec<(usize, Option<(u32, u32)>, Option<Result<String, String>>)> = cases
+            .par_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let file = dir.join(format!("{}.txt", c.id.stem()));
+                let text = match std::fs::read_to_string(&file) {
+                    Ok(t) => Some(Ok(t)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => Some(Err(e.to_string())),
+                };
+                let size = c.size().or_else(|| {
+                    if text.is_some() {
+                        img::read_header(&c.image).ok().map(|h| (h.width, h.height))
+                    } else {
+                        None
+                    }
+                });
+                (i, size, text)
+            })
+            .collect();
+        let _ = image_root;
+        for (i, size, text) in results {
+            let file = dir.join(format!("{}.txt", cases[i].id.stem()));
+            let shown = self.shown(&file);
+            if cases[i].size().is_none()
+                && let Some((w, h)) = size
+            {
+                cases[i].width = Some(w);
+                cases[i].height = Some(h);
+            }
+            let text = match text {
+                None => {
+                    // YOLO writes no file for an image without objects: that is "no boxes"
+                    continue;
+                }
+                Some(Err(e)) => {
+                    self.problems
+                        .push(Problem::error(&shown, "", format!("cannot read: {e}")).on_case(i));
+                    continue;
+                }
+                Some(Ok(t)) => t,
+            };
+            let Some((w, h)) = size else {
+                self.problems.push_capped(
+                    "yolo no size",
+                    Problem::error(&shown, "", "the image's size is unknown (its header cannot be read), so normalised boxes cannot be placed")
+                        .hint("Check the image file")
+                        .on_case(i),
+                );
+                continue;
+            };
+            let (boxes, errors) = yolo::parse(&text);
+            for e in errors {
+                self.problems.push_capped(
+                    "yolo line",
+                    Problem::error(&shown, format!("line {}", e.line), e.message)
+                        .hint("Each line is `class cx cy w h [score]`")
+                        .on_case(i),
+                );
+            }
+            for (k, b) in boxes.into_iter().enumerate() {
+                let Some(Some(class)) = class_of.get(b.class_index) else {
+                    self.problems.push_capped(
+                        "yolo class",
+                        Problem::error(
+                            &shown,
+                            format!("box {}", k + 1),
+                            format!(
+                                "class index {} is not in the class list ({} classes)",
+                                b.class_index,
+                                names.len()
+                            ),
+                        )
+                        .hint("Check classes.txt / yolo_classes")
+                        .on_case(i),
+                    );
+                    continue;
+                };
+                let bbox = BBox::new(
+                    (b.cx - b.w / 2.0) * w as f64,
+                    (b.cy - b.h / 2.0) * h as f64,
+                    b.w * w as f64,
+                    b.h * h as f64,
+                );
+                if !is_gt && b.score.is_none() {
+                    self.problems.push_capped(
+                        "yolo score",
+                        Problem::warning(&shown, format!("box {}", k + 1), "prediction without a score; counted as score 1.0")
+                            .hint("Export predictions with `--save-conf` so each line ends with its score")
+                            .on_case(i),
+                    );
+                }
+                out[i].instances.push(Instance {
+                    id: out[i].instances.len() as i64 + 1,
+                    class: *class,
+                    bbox,
+                    segmentation: None,
+                    score: if is_gt {
+                        None
+                    } else {
+                        Some(b.score.unwrap_or(1.0))
+                    },
+                    iscrowd: false,
+                    area: bbox.area(),
+                });
+            }
+        }
+    }
+
+    fn attach_scores(
+        &mut self,
+        file: &Path,
+        env: &Env,
+        index: &CaseIndex,
+        out: &mut [CaseAnnotations],
+    ) {
+        let shown = self.shown(file);
+        let Some(bytes) = self.read_bytes(file) else {
+            return;
+        };
+        let is_csv = file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let rows = if is_csv {
+            let (rows, errors) = scores::parse_csv(&String::from_utf8_lossy(&bytes));
+            for e in errors {
+                self.problems.push_capped(
+                    "scores row",
+                    Problem::error(&shown, e.field, e.message).hint(e.hint),
+                );
+            }
+            rows
+        } else {
+            match scores::parse_json(&bytes) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.problems
+                        .push(Problem::error(&shown, e.field, e.message).hint(e.hint));
+                    return;
+                }
+            }
+        };
+        for (image, list) in rows {
+            let Some(c) = index.name(&image) else {
+                self.problems.push_capped(
+                    "scores image",
+                    Problem::warning(
+                        &shown,
+                        image.clone(),
+                        "no image of the pack has this name; its scores are skipped",
+                    )
+                    .hint("Name images by file name relative to the image folder, or by stem"),
+                );
+                continue;
+            };
+            for (name, s) in list {
+                match env.classes.iter().find(|k| k.name == name) {
+                    Some(k) => out[c].scores.push((k.id, s)),
+                    None => self.problems.push_capped(
+                        "scores class",
+                        Problem::error(
+                            &shown,
+                            format!("{image}.{name}"),
+                            format!("{name:?} is not a class of the pack"),
+                        )
+                        .hint("Name score columns as in lightbox.toml [classes]")
+                        .on_case(c),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+fn list_ids(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "none".into();
+    }
+    let contiguous = ids.windows(2).all(|w| w[1] == w[0] + 1);
+    if contiguous && ids.len() > 2 {
+        format!("{}..={}", ids[0], ids[ids.len() - 1])
+    } else {
+        ids.iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// What is wrong with one annotation.
+struct Bad {
+    kind: &'static str,
+    field: String,
+    message: String,
+    hint: String,
+}
+
+fn bad(
+    kind: &'static str,
+    field: impl Into<String>,
+    message: impl Into<String>,
+    hint: impl Into<String>,
+) -> Bad {
+    Bad {
+        kind,
+        field: field.into(),
+        message: message.into(),
+        hint: hint.into(),
+    }
+}
+
+type Warning = (String, String, String);
+
+/// Convert one COCO annotation or result into an [`Instance`], checking every field.
+fn convert(
+    a: &CocoAnnotation,
+    is_result: bool,
+    class: ClassId,
+    size: Option<(u32, u32)>,
+    fallback_id: i64,
+) -> Result<(Instance, Option<Warning>), Bad> {
+    let mut warning = None;
+    let seg = match &a.segmentation {
+        None => None,
+        Some(CocoSegmentation::Polygons(p)) if p.is_empty() => None,
+        Some(CocoSegmentation::Polygons(parts)) => {
+            for (k, part) in parts.iter().enumerate() {
+                if part.len() % 2 == 1 {
+                    return Err(bad(
+                        "polygon",
+                        format!(".segmentation[{k}]"),
+                        format!("polygon has an odd number of coordinates ({})", part.len()),
+                        "Polygons are flat lists [x0, y0, x1, y1, ...]",
+                    ));
+                }
+                if part.len() < 6 {
+                    return Err(bad(
+                        "polygon",
+                        format!(".segmentation[{k}]"),
+                        format!(
+                            "polygon has {} points; a polygon needs at least 3",
+                            part.len() / 2
+                        ),
+                        "Drop degenerate polygons or fix the export",
+                    ));
+                }
+            }
+            Some(Segmentation::Polygons(parts.clone()))
+        }
+        Some(
+            s @ (CocoSegmentation::Uncompressed {
+                size: mask_size, ..
+            }
+            | CocoSegmentation::Compressed {
+                size: mask_size, ..
+            }),
+        ) => {
+            let [h, w] = *mask_size;
+            img::check_dimensions(w, h).map_err(|e| {
+                bad(
+                    "mask size",
+                    ".segmentation.size",
+                    format!("mask size [{h}, {w}]: {e}"),
+                    "Check the mask's size field",
+                )
+            })?;
+            let (h, w) = (h as u32, w as u32);
+            if let Some((img_w, img_h)) = size
+                && (img_w, img_h) != (w, h)
+            {
+                return Err(bad(
+                    "mask size",
+                    ".segmentation.size",
+                    format!(
+                        "mask is [{h}, {w}] (height, width) but the image is {img_w}×{img_h} (width×height)"
+                    ),
+                    "Masks must be on the image's pixel grid: check the image's width/height or re-encode the mask at full size",
+                ));
+            }
+            let rle = match s {
+                CocoSegmentation::Uncompressed { counts, .. } => Rle {
+                    h,
+                    w,
+                    counts: counts.clone(),
+                },
+                CocoSegmentation::Compressed { counts, .. } => Rle::from_compressed(counts, h, w)
+                    .map_err(|e| {
+                    bad(
+                        "rle",
+                        ".segmentation.counts",
+                        e.to_string(),
+                        "Re-encode the mask with pycocotools.mask.encode",
+                    )
+                })?,
+                CocoSegmentation::Polygons(_) => unreachable!("matched above"),
+            };
+            rle.validate().map_err(|e| bad("rle", ".segmentation.counts", e.to_string(), "The runs must cover the mask exactly: check the size field or re-encode the mask"))?;
+            Some(Segmentation::Rle(rle))
+        }
+    };
+    let bbox = match &a.bbox {
+        Some(v) => {
+            if v.len() != 4 {
+                return Err(bad(
+                    "bbox",
+                    ".bbox",
+                    format!(
+                        "has {} numbers; COCO boxes are [x, y, width, height]",
+                        v.len()
+                    ),
+                    "Write boxes as [x, y, width, height]",
+                ));
+            }
+            let b = BBox::new(v[0], v[1], v[2], v[3]);
+            if !b.is_valid() {
+                return Err(bad(
+                    "bbox",
+                    ".bbox",
+                    format!(
+                        "width and height must be ≥ 0, got [{}, {}, {}, {}]",
+                        v[0], v[1], v[2], v[3]
+                    ),
+                    "COCO boxes are [x, y, width, height], not corners; fix the exporter",
+                ));
+            }
+            b
+        }
+        None => match &seg {
+            Some(Segmentation::Rle(r)) => r.to_bbox(),
+            Some(Segmentation::Polygons(parts)) => polygon_extent(parts),
+            None => {
+                return Err(bad(
+                    "no geometry",
+                    "",
+                    "has neither `bbox` nor `segmentation`",
+                    "Each annotation needs a box or a mask",
+                ));
+            }
+        },
+    };
+    let score = if is_result {
+        match a.score {
+            Some(s) => Some(s),
+            None => {
+                return Err(bad(
+                    "score",
+                    ".score",
+                    "detection has no score",
+                    "COCO results need a `score` per detection",
+                ));
+            }
+        }
+    } else {
+        None
+    };
+    let area = if is_result {
+        // pycocotools loadRes: box results get w*h, mask-only results the mask's area
+        if a.bbox.is_some() {
+            bbox.w * bbox.h
+        } else {
+            match (&seg, size) {
+                (Some(Segmentation::Rle(r)), _) => r.area() as f64,
+                (Some(s @ Segmentation::Polygons(_)), Some((w, h))) => s.to_rle(h, w).area() as f64,
+                _ => bbox.area(),
+            }
+        }
+    } else {
+        match a.area {
+            Some(v) if v.is_finite() && v >= 0.0 => v,
+            Some(v) => {
+                return Err(bad(
+                    "area",
+                    ".area",
+                    format!("area {v} is negative"),
+                    "Areas are pixel counts ≥ 0",
+                ));
+            }
+            None => {
+                let v = match (&seg, size) {
+                    (Some(Segmentation::Rle(r)), _) => r.area() as f64,
+                    (Some(s @ Segmentation::Polygons(_)), Some((w, h))) => {
+                        s.to_rle(h, w).area() as f64
+                    }
+                    _ => bbox.area(),
+                };
+                warning = Some((".area".to_string(), format!("no `area`; using the computed {v}"), "COCO evaluation reads `area` for size ranges; add it to match pycocotools exactly".to_string()));
+                v
+            }
+        }
+    };
+    let id = match &a.id {
+        Some(CocoId::Int(i)) if !is_result => *i,
+        _ => fallback_id,
+    };
+    Ok((
+        Instance {
+            id,
+            class,
+            bbox,
+            segmentation: seg,
+            score,
+            iscrowd: a.iscrowd,
+            area,
+        },
+        warning,
+    ))
+}
+
+fn polygon_extent(parts: &[Vec<f64>]) -> BBox {
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for p in parts {
+        for xy in p.chunks_exact(2) {
+            x0 = x0.min(xy[0]);
+            x1 = x1.max(xy[0]);
+            y0 = y0.min(xy[1]);
+            y1 = y1.max(xy[1]);
+        }
+    }
+    if x0 > x1 {
+        BBox::default()
+    } else {
+        BBox::from_corners(x0, y0, x1, y1)
+    }
+}

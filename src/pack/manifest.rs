@@ -1,0 +1,169 @@
+//! The pack manifest `lightbox.toml`: what a pack is made of. Every key is documented in
+//! `docs/formats.md`; unknown keys are refused so that a misspelled key is an error, not a
+//! silently ignored setting.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const MANIFEST_FILE: &str = "lightbox.toml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Folder holding the images, relative to the pack.
+    #[serde(default = "default_images")]
+    pub images: PathBuf,
+    /// Rules file (anatomical plausibility), relative to the pack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<ClassSpec>,
+    #[serde(default, skip_serializing_if = "Sources::is_empty")]
+    pub ground_truth: Sources,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub runs: IndexMap<String, Sources>,
+}
+
+fn default_images() -> PathBuf {
+    PathBuf::from("images")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassKind {
+    /// An anatomical region (lung, heart): usually a semantic mask.
+    Region,
+    /// A finding (opacity, nodule): usually boxes or instance masks.
+    #[default]
+    Finding,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassSpec {
+    pub id: u32,
+    pub name: String,
+    #[serde(default)]
+    pub kind: ClassKind,
+    /// `#rrggbb`; the theme's colour-blind-safe palette is used when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// Pixel value of this class in PNG label masks; defaults to `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_value: Option<u16>,
+}
+
+/// Where annotations come from: ground truth, or one run's predictions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Sources {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The model that produced a run (name, version or file), recorded in reviews.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// COCO instances JSON (ground truth) or COCO results JSON (runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coco: Option<PathBuf>,
+    /// Folder of PNG label masks, one per image, named like the image (`<stem>.png`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub masks: Option<PathBuf>,
+    /// Folder of per-pixel probability maps (`<stem>.<class>.png` 16-bit, or `.npy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probabilities: Option<PathBuf>,
+    /// Folder of YOLO text files, one per image (`<stem>.txt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yolo: Option<PathBuf>,
+    /// YOLO class list (index → class name); else `classes.txt` in the YOLO folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yolo_classes: Option<Vec<String>>,
+    /// Per-image class scores, JSON or CSV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<PathBuf>,
+}
+
+impl Sources {
+    pub fn is_empty(&self) -> bool {
+        self.coco.is_none()
+            && self.masks.is_none()
+            && self.probabilities.is_none()
+            && self.yolo.is_none()
+            && self.scores.is_none()
+    }
+
+    /// The files and folders this source reads, with the manifest key that names each.
+    pub fn paths(&self) -> Vec<(&'static str, &Path)> {
+        let mut v = Vec::new();
+        for (k, p) in [
+            ("coco", &self.coco),
+            ("masks", &self.masks),
+            ("probabilities", &self.probabilities),
+            ("yolo", &self.yolo),
+            ("scores", &self.scores),
+        ] {
+            if let Some(p) = p {
+                v.push((k, p.as_path()));
+            }
+        }
+        v
+    }
+}
+
+impl Manifest {
+    /// Parse a manifest's text; the error is one line naming the line, the key and what to do.
+    pub fn parse(text: &str) -> Result<Manifest, String> {
+        toml::from_str::<Manifest>(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let msg = e.message().trim().replace('\n', " ");
+            let hint = if msg.contains("unknown field") {
+                " Check the spelling against docs/formats.md"
+            } else if msg.contains("missing field") {
+                " Add the key; docs/formats.md has a complete example"
+            } else {
+                ""
+            };
+            match line {
+                Some(l) => format!("line {l}: {msg}.{hint}"),
+                None => format!("{msg}.{hint}"),
+            }
+        })
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a manifest always serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misspelled_key_is_refused_with_its_line() {
+        let err =
+            Manifest::parse("name = \"x\"\n\n[grund_truth]\ncoco = \"a.json\"\n").unwrap_err();
+        assert!(err.starts_with("line 3:"), "{err}");
+        assert!(err.contains("grund_truth"), "{err}");
+        let err =
+            Manifest::parse("name = \"x\"\n[ground_truth]\ncocoo = \"a.json\"\n").unwrap_err();
+        assert!(err.contains("cocoo") && err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn runs_keep_manifest_order() {
+        let m = Manifest::parse(
+            "name = \"x\"\n[runs.zeta]\ncoco = \"z.json\"\n[runs.alpha]\ncoco = \"a.json\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.runs.keys().collect::<Vec<_>>(), ["zeta", "alpha"]);
+        assert_eq!(Manifest::parse(&m.to_toml()).unwrap(), m);
+    }
+}
