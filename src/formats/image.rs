@@ -107,14 +107,31 @@ fn map_err(e: image::ImageError) -> ImageError {
     }
 }
 
+/// Refuse files whose first bytes are not an image signature (whatever their extension says).
+fn sniff(path: &Path) -> Result<(), ImageError> {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ImageError::NotFound,
+            _ => ImageError::Io(e.to_string()),
+        })?;
+    match image::guess_format(&head[..n]) {
+        Ok(image::ImageFormat::Png | image::ImageFormat::Jpeg | image::ImageFormat::Tiff) => Ok(()),
+        Ok(other) => Err(ImageError::UnknownFormat(format!(
+            "{other:?} images are not read"
+        ))),
+        Err(_) => Err(ImageError::UnknownFormat(
+            "its first bytes are not a PNG, JPEG or TIFF signature".into(),
+        )),
+    }
+}
+
 /// Read an image's size and pixel format from its header only.
 pub fn read_header(path: &Path) -> Result<ImageHeader, ImageError> {
+    sniff(path)?;
     let mut reader = open(path)?;
-    if reader.format().is_none() {
-        return Err(ImageError::UnknownFormat(
-            "unrecognised file signature".into(),
-        ));
-    }
     reader.no_limits();
     let decoder = reader.into_decoder().map_err(map_err)?;
     let (width, height) = decoder.dimensions();

@@ -50,17 +50,7 @@ impl FlagSources {
         for c in &self.classes {
             classes.push(parse_class(c)?);
         }
-        let name = self.name.clone().unwrap_or_else(|| {
-            images
-                .canonicalize()
-                .ok()
-                .and_then(|p| {
-                    p.parent()
-                        .and_then(|d| d.file_name())
-                        .map(|n| n.to_string_lossy().into_owned())
-                })
-                .unwrap_or_else(|| "pack".into())
-        });
+        let name = self.name.clone().unwrap_or_else(|| default_name(&images));
         Ok(Manifest {
             name,
             version: None,
@@ -71,6 +61,24 @@ impl FlagSources {
             ground_truth,
             runs,
         })
+    }
+}
+
+/// A pack's name from its image folder: the folder's name, or its parent's when the folder has a
+/// generic name (`images`, `JPEGImages`).
+fn default_name(images: &Path) -> String {
+    let abs = images
+        .canonicalize()
+        .unwrap_or_else(|_| images.to_path_buf());
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    match name(&abs) {
+        Some(n)
+            if !["images", "jpegimages", "imgs", "img"]
+                .contains(&n.to_ascii_lowercase().as_str()) =>
+        {
+            n
+        }
+        _ => abs.parent().and_then(name).unwrap_or_else(|| "pack".into()),
     }
 }
 
@@ -133,6 +141,9 @@ fn add_source(s: &mut Sources, spec: &str, flag: &str) -> Result<(), String> {
 /// Recognise a source by its content: COCO JSON, scores JSON/CSV, or a folder of PNG masks,
 /// YOLO text files or probability arrays.
 pub fn detect(p: &Path) -> Result<&'static str, String> {
+    if p.to_string_lossy().contains("{stem}") {
+        return Ok("masks");
+    }
     if p.is_dir() {
         let mut exts = std::collections::BTreeMap::<String, usize>::new();
         for e in std::fs::read_dir(p).map_err(|e| e.to_string())?.flatten() {

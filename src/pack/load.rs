@@ -53,9 +53,18 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
     }
     let cases = match (&gt_coco, &gt_coco_path) {
         (Some(coco), Some(path)) => l.cases_from_coco(coco, path, &image_root),
-        _ => l.cases_from_folder(&image_root),
+        _ => {
+            let patterns: Vec<MaskPattern> = std::iter::once(&manifest.ground_truth)
+                .chain(manifest.runs.values())
+                .filter_map(|src| src.masks.as_ref())
+                .filter_map(|p| l.root_join(p))
+                .map(|p| MaskPattern::new(&p))
+                .filter(|m| !m.is_default() || m.dir != image_root)
+                .collect();
+            l.cases_from_folder(&image_root, &patterns)
+        }
     };
-    let mut index = CaseIndex::new(&cases);
+    let index = CaseIndex::new(&cases);
     let mut cases = cases;
 
     // classes declared by YOLO lists and score columns, when nothing declared them before
@@ -76,18 +85,14 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
             &mut gt,
         );
     }
-    let env = Env {
-        classes: &classes,
-        image_root: &image_root,
-    };
+    let env = Env { classes: &classes };
     l.attach_sources(
         &manifest.ground_truth,
         "ground_truth",
         true,
         &env,
-        &mut index,
+        &index,
         &mut cases,
-        &category_map,
         &mut gt,
     );
 
@@ -102,16 +107,7 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
         {
             l.attach_run_coco(&path, &index, &cases, &category_map, &mut ann);
         }
-        l.attach_sources(
-            sources,
-            &key,
-            false,
-            &env,
-            &mut index,
-            &mut cases,
-            &category_map,
-            &mut ann,
-        );
+        l.attach_sources(sources, &key, false, &env, &index, &mut cases, &mut ann);
         runs.push(Run {
             name: RunName(name.clone()),
             sources: sources.clone(),
@@ -133,7 +129,6 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
 
 struct Env<'a> {
     classes: &'a [Class],
-    image_root: &'a Path,
 }
 
 /// Case lookup by COCO image id, by image path and by stem.
@@ -489,13 +484,14 @@ impl Loader {
         cases
     }
 
-    fn cases_from_folder(&mut self, image_root: &Path) -> Vec<Case> {
+    fn cases_from_folder(&mut self, image_root: &Path, masks: &[MaskPattern]) -> Vec<Case> {
         let Ok(files) = walk_files(image_root) else {
             return Vec::new();
         };
         files
             .into_iter()
             .filter(|p| img::is_image_path(p))
+            .filter(|p| !masks.iter().any(|m| m.stem_of(p).is_some()))
             .filter_map(|p| {
                 let rel = relative_slash(image_root, &p)?;
                 Some(Case {
@@ -555,11 +551,7 @@ impl Loader {
                 );
                 continue;
             };
-            let fallback_id = if is_result {
-                i as i64 + 1
-            } else {
-                i as i64 + 1
-            };
+            let fallback_id = i as i64 + 1;
             match convert(a, is_result, class, cases[case].size(), fallback_id) {
                 Ok((inst, warning)) => {
                     if let Some((f, msg, hint)) = warning {
@@ -647,7 +639,6 @@ impl Loader {
                         a.image_id = CocoId::Str("\u{0}unmapped".into());
                     }
                 }
-                let _ = index;
                 let is_result = inst.annotations.iter().any(|a| a.score.is_some());
                 self.attach_coco_annotations(
                     &inst.annotations,
@@ -670,12 +661,10 @@ impl Loader {
         key: &str,
         is_gt: bool,
         env: &Env,
-        index: &mut CaseIndex,
+        index: &CaseIndex,
         cases: &mut [Case],
-        map: &HashMap<i64, ClassId>,
         out: &mut [CaseAnnotations],
     ) {
-        let _ = map;
         let what = if is_gt { "ground truth" } else { "run" };
         if let Some(dir) = src
             .masks
@@ -732,7 +721,7 @@ impl Loader {
 
     fn attach_masks(
         &mut self,
-        dir: &Path,
+        pattern_path: &Path,
         key: &str,
         what: &str,
         index: &CaseIndex,
@@ -740,18 +729,18 @@ impl Loader {
         out: &mut [CaseAnnotations],
     ) {
         let key = format!("{key}.masks");
+        let dir = &MaskPattern::new(pattern_path).dir;
         if self.missing_dir(&key, dir) {
             return;
         }
+        let pattern = MaskPattern::new(pattern_path);
         let files = walk_files(dir).unwrap_or_default();
-        for f in files
-            .iter()
-            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")))
-        {
-            let Some(rel) = relative_slash(dir, f) else {
+        let looks_like_mask = |f: &Path| pattern.stem_of(f).is_some();
+        for f in files.iter().filter(|f| looks_like_mask(f)) {
+            let Some(stem) = pattern.stem_of(f) else {
                 continue;
             };
-            let stem = CaseId(rel.clone());
+            let stem = CaseId(stem + ".png");
             match index.name(stem.stem()) {
                 Some(c) => out[c].label_mask = Some(f.clone()),
                 None => self.problems.push_capped(
@@ -910,8 +899,7 @@ impl Loader {
             class_of.push(c);
         }
         // read every label file in parallel; image sizes come from headers when COCO gave none
-        let image_root = env.image_root;
-        let results: Vec<(usize, Option<(u32, u32)>, Option<Result<String, String>>)> = cases
+        let results: Vec<YoloRead> = cases
             .par_iter()
             .enumerate()
             .map(|(i, c)| {
@@ -931,7 +919,6 @@ impl Loader {
                 (i, size, text)
             })
             .collect();
-        let _ = image_root;
         for (i, size, text) in results {
             let file = dir.join(format!("{}.txt", cases[i].id.stem()));
             let shown = self.shown(&file);
@@ -1085,6 +1072,58 @@ impl Loader {
     }
 }
 
+/// Where a `masks` source points: a folder (masks named `<stem>.png`) or a pattern whose last
+/// component holds `{stem}`, e.g. `images/{stem}-mask.png` for masks kept beside their images.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MaskPattern {
+    pub dir: PathBuf,
+    pub prefix: String,
+    pub suffix: String,
+}
+
+impl MaskPattern {
+    pub fn new(p: &Path) -> MaskPattern {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match name.split_once("{stem}") {
+            Some((prefix, suffix)) => MaskPattern {
+                dir: p.parent().map(Path::to_path_buf).unwrap_or_default(),
+                prefix: prefix.to_string(),
+                suffix: suffix.to_string(),
+            },
+            None => MaskPattern {
+                dir: p.to_path_buf(),
+                prefix: String::new(),
+                suffix: ".png".into(),
+            },
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        self.prefix.is_empty() && self.suffix == ".png"
+    }
+
+    /// The case stem a file under `dir` stands for, if its name fits the pattern.
+    pub fn stem_of(&self, file: &Path) -> Option<String> {
+        let rel = relative_slash(&self.dir, file)?;
+        let (sub, name) = match rel.rsplit_once('/') {
+            Some((d, n)) => (format!("{d}/"), n.to_string()),
+            None => (String::new(), rel.clone()),
+        };
+        let lower = name.to_ascii_lowercase();
+        if name.len() < self.prefix.len() + self.suffix.len()
+            || !name.starts_with(&self.prefix)
+            || !lower.ends_with(&self.suffix.to_ascii_lowercase())
+        {
+            return None;
+        }
+        let core = &name[self.prefix.len()..name.len() - self.suffix.len()];
+        (!core.is_empty()).then(|| format!("{sub}{core}"))
+    }
+}
+
 fn list_ids(ids: &[i64]) -> String {
     if ids.is_empty() {
         return "none".into();
@@ -1099,6 +1138,9 @@ fn list_ids(ids: &[i64]) -> String {
             .join(", ")
     }
 }
+
+/// One YOLO file as read: case index, image size, text (absent: no objects).
+type YoloRead = (usize, Option<(u32, u32)>, Option<Result<String, String>>);
 
 /// What is wrong with one annotation.
 struct Bad {

@@ -71,7 +71,8 @@ pub struct Sources {
     /// COCO instances JSON (ground truth) or COCO results JSON (runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coco: Option<PathBuf>,
-    /// Folder of PNG label masks, one per image, named like the image (`<stem>.png`).
+    /// Folder of PNG label masks, one per image, named like the image (`<stem>.png`), or a
+    /// pattern such as `images/{stem}-mask.png` for masks kept beside their images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub masks: Option<PathBuf>,
     /// Folder of per-pixel probability maps (`<stem>.<class>.png` 16-bit, or `.npy`).

@@ -78,7 +78,7 @@ impl fmt::Display for Problem {
         if !self.field.is_empty() {
             write!(f, ": {}", self.field)?;
         }
-        write!(f, ": {}", self.message)?;
+        write!(f, ": {}", self.message.trim_end_matches('.'))?;
         if !self.hint.is_empty() {
             write!(f, ". {}", self.hint)?;
         }

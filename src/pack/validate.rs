@@ -125,7 +125,7 @@ pub fn validate(pack: &Pack) -> Validation {
                                 Some(c) => present.push(c.id),
                                 None => ps.push(
                                     Problem::error(shown(path), "pixel values", format!("value {v} is not a class's mask value (known: {})", known_values(pack)))
-                                        .hint("Add the class to lightbox.toml [classes] (with mask_value), or fix the mask")
+                                        .hint("Declare the class (lightbox.toml [classes] with mask_value, or --class VALUE=NAME), or fix the mask")
                                         .on_case(i),
                                 ),
                             }

@@ -151,8 +151,8 @@ fn ellipse(w: u32, h: u32, b: [f64; 4]) -> BinaryMask {
 fn label_mask(right: &BinaryMask, left: &BinaryMask, heart: &BinaryMask) -> LabelMask {
     let n = right.as_slice().len();
     let mut data = vec![0u16; n];
-    for i in 0..n {
-        data[i] = if heart.as_slice()[i] != 0 {
+    for (i, v) in data.iter_mut().enumerate() {
+        *v = if heart.as_slice()[i] != 0 {
             HEART as u16
         } else if right.as_slice()[i] != 0 {
             RIGHT_LUNG as u16

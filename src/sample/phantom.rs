@@ -91,9 +91,7 @@ pub fn blur(data: &mut [f32], w: usize, h: usize, r: usize, passes: usize) {
         for y in 0..h {
             let row = &data[y * w..(y + 1) * w];
             let mut acc = 0f32;
-            for x in 0..=r.min(w - 1) {
-                acc += row[x];
-            }
+            acc += row[..=r.min(w - 1)].iter().sum::<f32>();
             for x in 0..w {
                 let lo = x.saturating_sub(r);
                 let hi = (x + r).min(w - 1);

@@ -1,0 +1,643 @@
+//! Every kind of bad input gets a clear one-line error that names the file and the field and
+//! says what to do, exit status 2, and never a panic. Each case starts from a small valid pack
+//! (which `info` accepts with status 0) and breaks exactly one thing.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn png_gray(path: &Path, w: u32, h: u32, sixteen: bool, value: u16) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    if sixteen {
+        image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_pixel(w, h, image::Luma([value]))
+            .save(path)
+            .unwrap();
+    } else {
+        image::GrayImage::from_pixel(w, h, image::Luma([value as u8]))
+            .save(path)
+            .unwrap();
+    }
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+const MANIFEST: &str = r#"name = "mini"
+images = "images"
+
+[[classes]]
+id = 1
+name = "lung"
+kind = "region"
+
+[[classes]]
+id = 2
+name = "lesion"
+
+[ground_truth]
+coco = "gt/instances.json"
+masks = "gt/masks"
+scores = "gt/labels.csv"
+
+[runs.m]
+coco = "runs/m/results.json"
+masks = "runs/m/masks"
+probabilities = "runs/m/prob"
+"#;
+
+const GT: &str = r#"{"images": [{"id": 1, "file_name": "a.png", "width": 16, "height": 12},
+                              {"id": 2, "file_name": "b.png", "width": 16, "height": 12}],
+ "categories": [{"id": 1, "name": "lung"}, {"id": 2, "name": "lesion"}],
+ "annotations": [
+   {"id": 1, "image_id": 1, "category_id": 2, "bbox": [2, 2, 4, 3], "area": 12, "iscrowd": 0,
+    "segmentation": [[2, 2, 6, 2, 6, 5, 2, 5]]},
+   {"id": 2, "image_id": 2, "category_id": 2, "bbox": [0, 0, 2, 2], "area": 4, "iscrowd": 1,
+    "segmentation": {"size": [12, 16], "counts": [0, 2, 10, 2, 178]}}]}"#;
+
+const RESULTS: &str = r#"[{"image_id": 1, "category_id": 2, "bbox": [2, 2, 4, 4], "score": 0.9},
+ {"image_id": 2, "category_id": 2, "bbox": [1, 1, 3, 3], "score": 0.4}]"#;
+
+/// A valid pack in a temporary folder.
+fn mini_pack() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(d, "lightbox.toml", MANIFEST);
+    png_gray(&d.join("images/a.png"), 16, 12, false, 100);
+    png_gray(&d.join("images/b.png"), 16, 12, true, 3000);
+    write(d, "gt/instances.json", GT);
+    png_gray(&d.join("gt/masks/a.png"), 16, 12, false, 1);
+    png_gray(&d.join("gt/masks/b.png"), 16, 12, false, 0);
+    write(d, "gt/labels.csv", "image,lesion\na.png,1\nb.png,0\n");
+    write(d, "runs/m/results.json", RESULTS);
+    png_gray(&d.join("runs/m/masks/a.png"), 16, 12, false, 1);
+    png_gray(&d.join("runs/m/masks/b.png"), 16, 12, false, 1);
+    png_gray(&d.join("runs/m/prob/a.lesion.png"), 16, 12, true, 40000);
+    t
+}
+
+fn info(dir: &Path) -> (i32, String) {
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("info")
+        .arg(dir)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Run `info` on the broken pack: status 2, no panic, and one line holding every expected part.
+fn expect_error(dir: &Path, parts: &[&str]) {
+    let (code, text) = info(dir);
+    assert!(
+        !text.contains("panicked") && !text.contains("stack backtrace"),
+        "panic:\n{text}"
+    );
+    assert_eq!(code, 2, "expected exit 2:\n{text}");
+    let line = text.lines().find(|l| parts.iter().all(|p| l.contains(p)));
+    assert!(line.is_some(), "no line contains all of {parts:?}:\n{text}");
+}
+
+#[test]
+fn the_valid_mini_pack_passes() {
+    let t = mini_pack();
+    let (code, text) = info(t.path());
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("0 errors"), "{text}");
+}
+
+macro_rules! bad {
+    ($name:ident, |$d:ident| $break_it:block, [$($part:expr),+ $(,)?]) => {
+        #[test]
+        fn $name() {
+            let t = mini_pack();
+            let $d = t.path();
+            $break_it
+            expect_error($d, &[$($part),+]);
+        }
+    };
+}
+
+bad!(
+    truncated_ground_truth_json,
+    |d| {
+        write(d, "gt/instances.json", &GT[..GT.len() / 2]);
+    },
+    ["gt/instances.json", "ends early", "truncated"]
+);
+bad!(
+    truncated_results_json,
+    |d| {
+        write(d, "runs/m/results.json", &RESULTS[..40]);
+    },
+    ["runs/m/results.json", "truncated"]
+);
+bad!(
+    score_of_wrong_type,
+    |d| {
+        write(
+            d,
+            "runs/m/results.json",
+            &RESULTS.replace("0.9", "\"high\""),
+        );
+    },
+    ["runs/m/results.json", "[0].score", "invalid type"]
+);
+bad!(
+    bbox_of_wrong_type,
+    |d| {
+        write(
+            d,
+            "gt/instances.json",
+            &GT.replace("[2, 2, 4, 3]", "\"2,2,4,3\""),
+        );
+    },
+    ["gt/instances.json", "annotations[0].bbox", "invalid type"]
+);
+bad!(
+    image_size_of_wrong_type,
+    |d| {
+        write(
+            d,
+            "gt/instances.json",
+            &GT.replacen("\"width\": 16", "\"width\": \"16\"", 1),
+        );
+    },
+    ["gt/instances.json", "images[0].width"]
+);
+bad!(
+    unknown_image_id,
+    |d| {
+        write(
+            d,
+            "runs/m/results.json",
+            &RESULTS.replacen("\"image_id\": 1", "\"image_id\": 99", 1),
+        );
+    },
+    ["runs/m/results.json", "[0].image_id", "image_id 99"]
+);
+bad!(
+    unknown_category,
+    |d| {
+        write(
+            d,
+            "gt/instances.json",
+            &GT.replacen("\"category_id\": 2", "\"category_id\": 7", 1),
+        );
+    },
+    [
+        "gt/instances.json",
+        "annotations[0].category_id",
+        "category_id 7",
+        "known: 1, 2",
+        "[classes]"
+    ]
+);
+bad!(
+    negative_box,
+    |d| {
+        write(
+            d,
+            "runs/m/results.json",
+            &RESULTS.replace("[2, 2, 4, 4]", "[2, 2, -4, 4]"),
+        );
+    },
+    ["runs/m/results.json", "[0].bbox", "width and height"]
+);
+bad!(
+    nan_in_json,
+    |d| {
+        write(d, "runs/m/results.json", &RESULTS.replace("0.9", "NaN"));
+    },
+    ["runs/m/results.json", "NaN"]
+);
+bad!(
+    box_with_three_numbers,
+    |d| {
+        write(
+            d,
+            "runs/m/results.json",
+            &RESULTS.replace("[2, 2, 4, 4]", "[2, 2, 4]"),
+        );
+    },
+    ["runs/m/results.json", "[0].bbox", "3 numbers"]
+);
+bad!(
+    rle_counts_do_not_cover_the_image,
+    |d| {
+        write(d, "gt/instances.json", &GT.replace("178]", "100]"));
+    },
+    [
+        "gt/instances.json",
+        "annotations[1].segmentation.counts",
+        "cover"
+    ]
+);
+bad!(
+    rle_of_the_wrong_size,
+    |d| {
+        write(
+            d,
+            "gt/instances.json",
+            &GT.replace(
+                "\"size\": [12, 16], \"counts\": [0, 2, 10, 2, 178]",
+                "\"size\": [10, 16], \"counts\": [0, 160]",
+            ),
+        );
+    },
+    [
+        "gt/instances.json",
+        "annotations[1].segmentation.size",
+        "image is 16×12"
+    ]
+);
+bad!(
+    rle_string_with_bad_characters,
+    |d| {
+        write(
+            d,
+            "gt/instances.json",
+            &GT.replace("[0, 2, 10, 2, 178]", "\"0~~\""),
+        );
+    },
+    ["gt/instances.json", "segmentation.counts", "alphabet"]
+);
+bad!(
+    polygon_with_two_points,
+    |d| {
+        write(
+            d,
+            "gt/instances.json",
+            &GT.replace("[[2, 2, 6, 2, 6, 5, 2, 5]]", "[[2, 2, 6, 2]]"),
+        );
+    },
+    [
+        "gt/instances.json",
+        "annotations[0].segmentation[0]",
+        "at least 3"
+    ]
+);
+bad!(
+    detection_without_score,
+    |d| {
+        write(
+            d,
+            "runs/m/results.json",
+            &RESULTS.replace(", \"score\": 0.9", ""),
+        );
+    },
+    ["runs/m/results.json", "[0].score", "no score"]
+);
+bad!(
+    results_not_a_list,
+    |d| {
+        write(d, "runs/m/results.json", "\"hello\"");
+    },
+    ["runs/m/results.json", "COCO results array"]
+);
+bad!(
+    mask_png_of_the_wrong_size,
+    |d| {
+        png_gray(&d.join("gt/masks/a.png"), 8, 8, false, 1);
+    },
+    ["gt/masks/a.png", "8×8", "16×12"]
+);
+bad!(
+    mask_with_an_unknown_class_value,
+    |d| {
+        png_gray(&d.join("runs/m/masks/b.png"), 16, 12, false, 9);
+    },
+    ["runs/m/masks/b.png", "value 9", "1 lung"]
+);
+bad!(
+    colour_mask,
+    |d| {
+        image::RgbImage::from_pixel(16, 12, image::Rgb([255, 0, 0]))
+            .save(d.join("gt/masks/a.png"))
+            .unwrap();
+    },
+    ["gt/masks/a.png", "single-channel"]
+);
+bad!(
+    missing_image_file,
+    |d| {
+        std::fs::remove_file(d.join("images/b.png")).unwrap();
+    },
+    ["images/b.png", "not found", "image root"]
+);
+bad!(
+    unreadable_image,
+    |d| {
+        write(d, "images/a.png", "this is not a png");
+    },
+    [
+        "images/a.png",
+        "not an image",
+        "PNG, JPEG or TIFF signature",
+        "Convert it"
+    ]
+);
+bad!(
+    truncated_image,
+    |d| {
+        let bytes = std::fs::read(d.join("images/b.png")).unwrap();
+        std::fs::write(d.join("images/b.png"), &bytes[..40]).unwrap();
+    },
+    ["images/b.png"]
+);
+bad!(
+    image_of_another_size_than_declared,
+    |d| {
+        png_gray(&d.join("images/a.png"), 20, 12, false, 100);
+    },
+    ["images/a.png", "20×12", "declares 16×12"]
+);
+bad!(
+    file_name_leaving_the_pack,
+    |d| {
+        write(
+            d,
+            "gt/instances.json",
+            &GT.replace("\"a.png\"", "\"../../etc/passwd\""),
+        );
+    },
+    [
+        "gt/instances.json",
+        "images[0].file_name",
+        "leaves the pack"
+    ]
+);
+bad!(
+    manifest_path_leaving_the_pack,
+    |d| {
+        write(
+            d,
+            "lightbox.toml",
+            &MANIFEST.replace("\"runs/m/results.json\"", "\"../elsewhere.json\""),
+        );
+    },
+    ["lightbox.toml", "runs.m.coco", "leaves the pack"]
+);
+bad!(
+    absolute_manifest_path,
+    |d| {
+        write(
+            d,
+            "lightbox.toml",
+            &MANIFEST.replace("\"gt/labels.csv\"", "\"/etc/hosts\""),
+        );
+    },
+    ["lightbox.toml", "ground_truth.scores", "absolute"]
+);
+bad!(
+    misspelled_manifest_key,
+    |d| {
+        write(
+            d,
+            "lightbox.toml",
+            &MANIFEST.replace("[ground_truth]", "[grund_truth]"),
+        );
+    },
+    ["lightbox.toml", "line 13", "grund_truth", "docs/formats.md"]
+);
+bad!(
+    misspelled_source_key,
+    |d| {
+        write(
+            d,
+            "lightbox.toml",
+            &MANIFEST.replace("masks = \"gt/masks\"", "maks = \"gt/masks\""),
+        );
+    },
+    ["lightbox.toml", "maks"]
+);
+bad!(
+    manifest_value_of_wrong_type,
+    |d| {
+        write(
+            d,
+            "lightbox.toml",
+            &MANIFEST.replace("id = 2", "id = \"two\""),
+        );
+    },
+    ["lightbox.toml", "line", "invalid type"]
+);
+bad!(
+    manifest_without_name,
+    |d| {
+        write(
+            d,
+            "lightbox.toml",
+            &MANIFEST.replace("name = \"mini\"\n", ""),
+        );
+    },
+    ["lightbox.toml", "name"]
+);
+bad!(
+    duplicate_class_id,
+    |d| {
+        write(d, "lightbox.toml", &MANIFEST.replace("id = 2", "id = 1"));
+    },
+    ["lightbox.toml", "classes[1].id", "used twice"]
+);
+bad!(
+    huge_image_header,
+    |d| {
+        std::fs::write(d.join("images/a.png"), huge_png(100_000, 100_000)).unwrap();
+    },
+    ["images/a.png", "100000×100000", "larger than"]
+);
+bad!(
+    huge_declared_size,
+    |d| {
+        write(
+            d,
+            "gt/instances.json",
+            &GT.replacen(
+                "\"width\": 16, \"height\": 12",
+                "\"width\": 100000, \"height\": 100000",
+                1,
+            ),
+        );
+    },
+    ["gt/instances.json", "images[0].width", "larger than"]
+);
+bad!(
+    scores_csv_with_a_word,
+    |d| {
+        write(d, "gt/labels.csv", "image,lesion\na.png,yes\n");
+    },
+    [
+        "gt/labels.csv",
+        "line 2, column lesion",
+        "not a finite number"
+    ]
+);
+bad!(
+    scores_for_an_unknown_class,
+    |d| {
+        write(d, "gt/labels.csv", "image,tumour\na.png,1\n");
+    },
+    ["gt/labels.csv", "tumour", "not a class"]
+);
+bad!(
+    probability_map_of_the_wrong_size,
+    |d| {
+        png_gray(&d.join("runs/m/prob/a.lesion.png"), 4, 4, true, 1);
+    },
+    ["runs/m/prob/a.lesion.png", "4×4"]
+);
+bad!(
+    truncated_npy_probability_map,
+    |d| {
+        std::fs::remove_file(d.join("runs/m/prob/a.lesion.png")).unwrap();
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (12, 16), }          \n";
+        bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend_from_slice(&[0u8; 100]);
+        std::fs::write(d.join("runs/m/prob/a.lesion.npy"), bytes).unwrap();
+    },
+    ["runs/m/prob/a.lesion.npy", "100 bytes"]
+);
+bad!(
+    missing_annotation_file,
+    |d| {
+        std::fs::remove_file(d.join("runs/m/results.json")).unwrap();
+    },
+    ["runs/m/results.json", "file not found"]
+);
+bad!(
+    missing_mask_folder,
+    |d| {
+        std::fs::remove_dir_all(d.join("runs/m/masks")).unwrap();
+    },
+    ["lightbox.toml", "runs.m.masks", "does not exist"]
+);
+bad!(
+    results_from_another_dataset,
+    |d| {
+        write(
+            d,
+            "gt/instances.json",
+            &GT.replace("\"id\": 1, \"file_name\"", "\"id\": 11, \"file_name\"")
+                .replace("\"image_id\": 1,", "\"image_id\": 11,"),
+        );
+    },
+    [
+        "runs/m/results.json",
+        "image_id 1 is not in the ground truth"
+    ]
+);
+
+#[test]
+fn yolo_lines_are_checked() {
+    let t = mini_pack();
+    let d = t.path();
+    write(
+        d,
+        "lightbox.toml",
+        &MANIFEST.replace("[runs.m]", "[runs.y]\nyolo = \"runs/y\"\n\n[runs.m]"),
+    );
+    write(d, "runs/y/classes.txt", "lung\nlesion\n");
+    write(
+        d,
+        "runs/y/a.txt",
+        "1 0.5 0.5 0.2 0.2 0.8\n1 0.5 oops 0.2 0.2\n5 0.5 0.5 0.1 0.1 0.3\n",
+    );
+    expect_error(d, &["runs/y/a.txt", "line 2", "cy \"oops\""]);
+    expect_error(d, &["runs/y/a.txt", "class index 5"]);
+}
+
+#[test]
+fn a_folder_without_a_manifest_says_what_to_do() {
+    let t = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("info")
+        .arg(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no lightbox.toml") && err.contains("lightbox init"),
+        "{err}"
+    );
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(["info", "/no/such/pack"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/pack: no such pack"));
+}
+
+#[test]
+fn json_output_lists_problems_with_file_and_field() {
+    let t = mini_pack();
+    write(
+        t.path(),
+        "runs/m/results.json",
+        &RESULTS.replace("0.9", "\"high\""),
+    );
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(["info", "--json"])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .expect("info --json prints JSON even for a broken pack");
+    let p = &v["problems"][0];
+    assert_eq!(p["severity"], "error");
+    assert_eq!(p["file"], "runs/m/results.json");
+    assert_eq!(p["field"], "[0].score");
+}
+
+/// A PNG whose header claims `w` × `h` (valid CRC), with no pixel data.
+fn huge_png(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend_from_slice(&13u32.to_be_bytes());
+    out.extend_from_slice(&ihdr);
+    out.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    // a (tiny) IDAT and IEND, as a real file has
+    for (kind, data) in [
+        (&b"IDAT"[..], &b"\x78\x9c\x03\x00\x00\x00\x00\x01"[..]),
+        (&b"IEND"[..], &b""[..]),
+    ] {
+        let mut chunk = kind.to_vec();
+        chunk.extend_from_slice(data);
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(&chunk);
+        out.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    }
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in data {
+        c ^= b as u32;
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
