@@ -120,9 +120,13 @@ impl Manifest {
     /// Parse a manifest's text; the error is one line naming the line, the key and what to do.
     pub fn parse(text: &str) -> Result<Manifest, String> {
         toml::from_str::<Manifest>(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let line = e.span().map(|s| {
+                text.as_bytes()[..s.start.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1
+            });
             let msg = e.message().trim().replace('\n', " ");
             let hint = if msg.contains("unknown field") {
                 " Check the spelling against docs/formats.md"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (.ci/run calls this script).
+#
+# 1. Installs pycocotools from PyPI into a local virtual environment (.venv).
+# 2. Regenerates the pycocotools equality vectors with it (scripts/pycocotools_vectors.py), so
+#    lightbox's RLE, polygon, IoU and merge results are checked against a live pycocotools.
+# 3. Runs every Rust test (unit, integration, property, CLI and bad-input tests).
+#
+# Extra arguments go to `cargo test` (e.g. scripts/test.sh --test bad_input).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check 'pycocotools==2.0.11' 'numpy>=1.24'
+
+mkdir -p target/vectors
+.venv/bin/python scripts/pycocotools_vectors.py target/vectors/pycocotools.json
+export LIGHTBOX_PYCOCOTOOLS_VECTORS="$PWD/target/vectors/pycocotools.json"
+if ! cmp -s target/vectors/pycocotools.json tests/vectors/pycocotools.json; then
+    echo "note: pycocotools produced vectors that differ from the committed copy; testing against the fresh ones" >&2
+fi
+
+cargo test "$@"
