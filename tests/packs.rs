@@ -437,3 +437,41 @@ fn real_aerial_coco_and_chest_masks_beside_their_images() {
             .contains("value 255")
     );
 }
+
+#[test]
+fn an_instances_file_as_a_run_is_matched_by_file_name() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    coco_dataset(d);
+    // the run's own ids (70, 71) differ from the ground truth's (5, 6)
+    std::fs::write(
+        d.join("run.json"),
+        r#"{"images": [{"id": 70, "file_name": "y.png", "width": 40, "height": 30}, {"id": 71, "file_name": "elsewhere.png", "width": 40, "height": 30}],
+            "annotations": [{"image_id": 70, "category_id": 2, "bbox": [1, 1, 4, 4], "score": 0.6},
+                            {"image_id": 71, "category_id": 2, "bbox": [1, 1, 4, 4], "score": 0.6}]}"#,
+    )
+    .unwrap();
+    let m = lightbox::pack::flags::FlagSources {
+        images: Some(d.join("imgs")),
+        ground_truth: vec![d.join("instances.json").display().to_string()],
+        runs: vec![format!("m=coco:{}", d.join("run.json").display())],
+        ..Default::default()
+    }
+    .to_manifest()
+    .unwrap();
+    let pack = Pack::from_manifest(m);
+    let y = pack.cases.iter().position(|c| c.id.0 == "y.png").unwrap();
+    assert_eq!(pack.runs[0].annotations[y].instances.len(), 1);
+    assert_eq!(pack.runs[0].annotations[y].instances[0].score, Some(0.6));
+    let msgs: Vec<String> = pack.problems.iter().map(|p| p.to_string()).collect();
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("images[1].file_name") && m.contains("elsewhere.png")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("annotations[1].image_id") && m.contains("71")),
+        "{msgs:?}"
+    );
+}

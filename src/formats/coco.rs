@@ -218,32 +218,42 @@ fn crowd_flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     d.deserialize_any(V)
 }
 
-/// A results file is a top-level JSON array of detections; an instances-shaped object with
-/// `annotations` (and optional `score`s) is accepted for runs too.
-#[derive(Debug)]
-pub enum CocoRunFile {
-    Results(Vec<CocoAnnotation>),
-    Instances(CocoInstances),
+/// Parse a run's COCO file. A results array is handed to `on_result` one detection at a time,
+/// as it is parsed (a million detections never sit in memory twice), and `None` is returned; an
+/// instances object is returned whole.
+pub fn parse_run_file(
+    bytes: &[u8],
+    on_result: impl FnMut(usize, CocoAnnotation),
+) -> Result<Option<CocoInstances>, crate::formats::json::JsonError> {
+    crate::formats::json::parse_seed(bytes, RunFileSeed { on_result })
 }
 
-impl<'de> Deserialize<'de> for CocoRunFile {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = CocoRunFile;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a COCO results array [{image_id, category_id, bbox, score}, ...] or a COCO instances object")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<CocoRunFile, A::Error> {
-                Vec::<CocoAnnotation>::deserialize(de::value::SeqAccessDeserializer::new(seq))
-                    .map(CocoRunFile::Results)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CocoRunFile, A::Error> {
-                CocoInstances::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(CocoRunFile::Instances)
-            }
+struct RunFileSeed<F> {
+    on_result: F,
+}
+
+impl<'de, F: FnMut(usize, CocoAnnotation)> de::DeserializeSeed<'de> for RunFileSeed<F> {
+    type Value = Option<CocoInstances>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, F: FnMut(usize, CocoAnnotation)> Visitor<'de> for RunFileSeed<F> {
+    type Value = Option<CocoInstances>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a COCO results array [{image_id, category_id, bbox, score}, ...] or a COCO instances object")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut i = 0;
+        while let Some(a) = seq.next_element::<CocoAnnotation>()? {
+            (self.on_result)(i, a);
+            i += 1;
         }
-        d.deserialize_any(V)
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        CocoInstances::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
     }
 }
 
@@ -314,17 +324,19 @@ mod tests {
     }
 
     #[test]
-    fn run_file_is_results_or_instances() {
+    fn run_file_is_streamed_results_or_instances() {
+        let mut seen = Vec::new();
+        let r = parse_run_file(
+            br#"[{"image_id": 3, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}]"#,
+            |i, a| seen.push((i, a.image_id)),
+        );
+        assert!(matches!(r, Ok(None)));
+        assert_eq!(seen, vec![(0, CocoId::Int(3))]);
         assert!(matches!(
-            parse::<CocoRunFile>(b"[]").unwrap(),
-            CocoRunFile::Results(_)
+            parse_run_file(br#"{"annotations": []}"#, |_, _| {}),
+            Ok(Some(_))
         ));
-        assert!(matches!(
-            parse::<CocoRunFile>(br#"{"annotations": []}"#).unwrap(),
-            CocoRunFile::Instances(_)
-        ));
-        let e = parse::<CocoRunFile>(br#"[{"image_id": 1, "category_id": 1, "score": "x"}]"#)
-            .unwrap_err();
-        assert_eq!(e.path, "[0].score");
+        let e = parse_run_file(br#"[{"image_id": 1, "category_id": 1}, {"image_id": 1, "category_id": 1, "score": "x"}]"#, |_, _| {}).unwrap_err();
+        assert_eq!(e.path, "[1].score");
     }
 }

@@ -16,6 +16,19 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
     }
 }
 
+/// Parse `bytes` with a seed (a deserializer that carries state, e.g. one that converts each
+/// element of a large array as it is read instead of collecting them); errors as in [`parse`].
+pub fn parse_seed<'de, S: serde::de::DeserializeSeed<'de>>(
+    bytes: &'de [u8],
+    seed: S,
+) -> Result<S::Value, JsonError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut track = serde_path_to_error::Track::new();
+    let result = seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
+    let result = result.and_then(|v| de.end().map(|_| v));
+    result.map_err(|e| JsonError::new(track.path().to_string(), e, bytes))
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonError {
     /// JSON path of the offending value (`.` for the top level).

@@ -7,11 +7,11 @@ use super::manifest::{ClassKind, MANIFEST_FILE, Manifest, Sources};
 use super::paths::{join_inside, relative_slash, walk_files};
 use super::problem::{Problem, Problems};
 use super::{Case, CaseId, Class, ClassId, Pack, Run, RunName};
-use crate::formats::coco::{CocoAnnotation, CocoId, CocoInstances, CocoRunFile, CocoSegmentation};
+use crate::formats::coco::{CocoAnnotation, CocoId, CocoInstances, CocoSegmentation};
 use crate::formats::{image as img, json, scores, yolo};
 use crate::geometry::{BBox, Rle};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 
 pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
@@ -139,8 +139,8 @@ struct CaseIndex {
 
 impl CaseIndex {
     fn new(cases: &[Case]) -> Self {
-        let mut by_name = HashMap::with_capacity(cases.len() * 2);
-        let mut by_coco = HashMap::new();
+        let mut by_name = HashMap::with_capacity_and_hasher(cases.len() * 2, Default::default());
+        let mut by_coco = HashMap::default();
         for (i, c) in cases.iter().enumerate() {
             by_name.entry(c.id.0.clone()).or_insert(i);
             by_name.entry(c.id.stem().to_string()).or_insert(i);
@@ -407,8 +407,8 @@ impl Loader {
     ) -> Vec<Case> {
         let shown = self.shown(path);
         let mut cases = Vec::with_capacity(coco.images.len());
-        let mut seen_ids: HashMap<&CocoId, usize> = HashMap::new();
-        let mut seen_names: HashMap<&str, usize> = HashMap::new();
+        let mut seen_ids: HashMap<&CocoId, usize> = HashMap::default();
+        let mut seen_names: HashMap<&str, usize> = HashMap::default();
         for (i, im) in coco.images.iter().enumerate() {
             let field = format!("images[{i}]");
             if let Some(first) = seen_ids.insert(&im.id, i) {
@@ -509,7 +509,7 @@ impl Loader {
     fn attach_coco_annotations(
         &mut self,
         anns: &[CocoAnnotation],
-        prefix: &str,
+        prefix: &'static str,
         path: &Path,
         is_result: bool,
         index: &CaseIndex,
@@ -517,60 +517,76 @@ impl Loader {
         map: &HashMap<i64, ClassId>,
         out: &mut [CaseAnnotations],
     ) {
-        let shown = self.shown(path);
-        let mut known: Vec<i64> = map.keys().copied().collect();
-        known.sort_unstable();
+        let ctx = CocoCtx::new(self.shown(path), prefix, is_result, index, cases, map);
         for (i, a) in anns.iter().enumerate() {
-            let field = if prefix.is_empty() {
+            self.attach_one(&ctx, i, a, out);
+        }
+    }
+
+    /// Convert one COCO annotation or detection and attach it to its case; its field path is
+    /// only formatted when there is a problem to report.
+    fn attach_one(
+        &mut self,
+        ctx: &CocoCtx,
+        i: usize,
+        a: &CocoAnnotation,
+        out: &mut [CaseAnnotations],
+    ) {
+        let field = || {
+            if ctx.prefix.is_empty() {
                 format!("[{i}]")
             } else {
-                format!("{prefix}[{i}]")
-            };
-            let Some(&case) = index.by_coco.get(&a.image_id) else {
-                self.problems.push_capped(
-                    "unknown image_id",
-                    Problem::error(&shown, format!("{field}.image_id"), format!("image_id {} is not in the ground truth's images", a.image_id))
-                        .hint("Results must use the image ids of the ground-truth COCO file; check that both come from the same dataset version"),
-                );
-                continue;
-            };
-            let Some(&class) = map.get(&a.category_id) else {
-                self.problems.push_capped(
-                    "unknown category",
-                    Problem::error(
-                        &shown,
-                        format!("{field}.category_id"),
-                        format!(
-                            "category_id {} is not in the pack's classes (known: {})",
-                            a.category_id,
-                            list_ids(&known)
-                        ),
-                    )
-                    .hint("Check the category mapping in lightbox.toml [classes]")
-                    .on_case(case),
-                );
-                continue;
-            };
-            let fallback_id = i as i64 + 1;
-            match convert(a, is_result, class, cases[case].size(), fallback_id) {
-                Ok((inst, warning)) => {
-                    if let Some((f, msg, hint)) = warning {
-                        self.problems.push_capped(
-                            "annotation warning",
-                            Problem::warning(&shown, format!("{field}{f}"), msg)
-                                .hint(hint)
-                                .on_case(case),
-                        );
-                    }
-                    out[case].instances.push(inst);
-                }
-                Err(bad) => self.problems.push_capped(
-                    bad.kind,
-                    Problem::error(&shown, format!("{field}{}", bad.field), bad.message)
-                        .hint(bad.hint)
-                        .on_case(case),
-                ),
+                format!("{}[{i}]", ctx.prefix)
             }
+        };
+        let Some(&case) = ctx.index.by_coco.get(&a.image_id) else {
+            self.problems.push_capped(
+                "unknown image_id",
+                Problem::error(&ctx.shown, format!("{}.image_id", field()), format!("image_id {} is not in the ground truth's images", a.image_id))
+                    .hint("Results must use the image ids of the ground-truth COCO file; check that both come from the same dataset version"),
+            );
+            return;
+        };
+        let Some(&class) = ctx.map.get(&a.category_id) else {
+            self.problems.push_capped(
+                "unknown category",
+                Problem::error(
+                    &ctx.shown,
+                    format!("{}.category_id", field()),
+                    format!(
+                        "category_id {} is not in the pack's classes (known: {})",
+                        a.category_id, ctx.known
+                    ),
+                )
+                .hint("Check the category mapping in lightbox.toml [classes]")
+                .on_case(case),
+            );
+            return;
+        };
+        match convert(
+            a,
+            ctx.is_result,
+            class,
+            ctx.cases[case].size(),
+            i as i64 + 1,
+        ) {
+            Ok((inst, warning)) => {
+                if let Some((f, msg, hint)) = warning {
+                    self.problems.push_capped(
+                        "annotation warning",
+                        Problem::warning(&ctx.shown, format!("{}{f}", field()), msg)
+                            .hint(hint)
+                            .on_case(case),
+                    );
+                }
+                out[case].instances.push(inst);
+            }
+            Err(bad) => self.problems.push_capped(
+                bad.kind,
+                Problem::error(&ctx.shown, format!("{}{}", field(), bad.field), bad.message)
+                    .hint(bad.hint)
+                    .on_case(case),
+            ),
         }
     }
 
@@ -582,76 +598,75 @@ impl Loader {
         map: &HashMap<i64, ClassId>,
         out: &mut [CaseAnnotations],
     ) {
-        let Some(file) = self.read_json::<CocoRunFile>(path) else {
+        let Some(bytes) = self.read_bytes(path) else {
             return;
         };
-        match file {
-            CocoRunFile::Results(anns) => {
-                if index.by_coco.is_empty() && !anns.is_empty() {
-                    self.problems.push(
-                        Problem::error(self.shown(path), "[0].image_id", "COCO results refer to images by image_id, but the pack's ground truth has no COCO images list")
-                            .hint("Add the COCO instances file as `ground_truth.coco` (or --gt) so image ids can be matched to image files"),
-                    );
-                    return;
-                }
-                self.attach_coco_annotations(&anns, "", path, true, index, cases, map, out);
+        let shown = self.shown(path);
+        let ctx = CocoCtx::new(shown.clone(), "", true, index, cases, map);
+        let no_ids = index.by_coco.is_empty();
+        let mut unmappable = false;
+        let parsed = crate::formats::coco::parse_run_file(&bytes, |i, a| {
+            if no_ids {
+                unmappable = true;
+            } else {
+                self.attach_one(&ctx, i, &a, out);
             }
-            CocoRunFile::Instances(mut inst) => {
-                // its own image ids: map them to cases by file name, then reuse the results path
-                let mut remap: HashMap<CocoId, CocoId> = HashMap::new();
-                let shown = self.shown(path);
-                for (i, im) in inst.images.iter().enumerate() {
-                    match index.name(&im.file_name).and_then(|c| {
-                        cases[c]
-                            .coco_id
-                            .clone()
-                            .or(Some(CocoId::Str(cases[c].id.0.clone())))
-                    }) {
-                        Some(case_key) => {
-                            remap.insert(im.id.clone(), case_key);
-                        }
-                        None => self.problems.push_capped(
-                            "unknown image",
-                            Problem::warning(
-                                &shown,
-                                format!("images[{i}].file_name"),
-                                format!("{:?} is not an image of the pack", im.file_name),
-                            )
-                            .hint("Its annotations are skipped"),
-                        ),
-                    }
-                }
-                let mut local_index = CaseIndex {
-                    by_coco: HashMap::new(),
-                    by_name: HashMap::new(),
-                };
-                for (i, c) in cases.iter().enumerate() {
-                    let key = c
-                        .coco_id
-                        .clone()
-                        .unwrap_or_else(|| CocoId::Str(c.id.0.clone()));
-                    local_index.by_coco.insert(key, i);
-                }
-                for a in &mut inst.annotations {
-                    if let Some(k) = remap.get(&a.image_id) {
-                        a.image_id = k.clone();
-                    } else if !inst.images.is_empty() {
-                        a.image_id = CocoId::Str("\u{0}unmapped".into());
-                    }
-                }
-                let is_result = inst.annotations.iter().any(|a| a.score.is_some());
-                self.attach_coco_annotations(
-                    &inst.annotations,
-                    "annotations",
-                    path,
-                    is_result,
-                    &local_index,
-                    cases,
-                    map,
-                    out,
-                );
-            }
+        });
+        if unmappable {
+            self.problems.push(
+                Problem::error(&shown, "[0].image_id", "COCO results refer to images by image_id, but the pack's ground truth has no COCO images list")
+                    .hint("Add the COCO instances file as `ground_truth.coco` (or --gt) so image ids can be matched to image files"),
+            );
         }
+        let inst = match parsed {
+            Ok(None) => return,
+            Ok(Some(inst)) => inst,
+            Err(e) => {
+                self.problems
+                    .push(Problem::error(&shown, e.path, e.message).hint(e.hint));
+                return;
+            }
+        };
+        // An instances-shaped run file has its own image ids: match its images to the pack's
+        // cases by file name. Without an images list, its ids are the ground truth's.
+        let local;
+        let ids = if inst.images.is_empty() {
+            index
+        } else {
+            let mut by_coco = HashMap::default();
+            for (i, im) in inst.images.iter().enumerate() {
+                match index.name(&im.file_name) {
+                    Some(c) => {
+                        by_coco.insert(im.id.clone(), c);
+                    }
+                    None => self.problems.push_capped(
+                        "unknown image",
+                        Problem::warning(
+                            &shown,
+                            format!("images[{i}].file_name"),
+                            format!("{:?} is not an image of the pack", im.file_name),
+                        )
+                        .hint("Its annotations are skipped"),
+                    ),
+                }
+            }
+            local = CaseIndex {
+                by_coco,
+                by_name: HashMap::default(),
+            };
+            &local
+        };
+        let is_result = inst.annotations.iter().any(|a| a.score.is_some());
+        self.attach_coco_annotations(
+            &inst.annotations,
+            "annotations",
+            path,
+            is_result,
+            ids,
+            cases,
+            map,
+            out,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1141,6 +1156,40 @@ fn list_ids(ids: &[i64]) -> String {
 
 /// One YOLO file as read: case index, image size, text (absent: no objects).
 type YoloRead = (usize, Option<(u32, u32)>, Option<Result<String, String>>);
+
+/// What every annotation of one COCO file is checked against.
+struct CocoCtx<'a> {
+    shown: PathBuf,
+    prefix: &'static str,
+    is_result: bool,
+    index: &'a CaseIndex,
+    cases: &'a [Case],
+    map: &'a HashMap<i64, ClassId>,
+    known: String,
+}
+
+impl<'a> CocoCtx<'a> {
+    fn new(
+        shown: PathBuf,
+        prefix: &'static str,
+        is_result: bool,
+        index: &'a CaseIndex,
+        cases: &'a [Case],
+        map: &'a HashMap<i64, ClassId>,
+    ) -> Self {
+        let mut ids: Vec<i64> = map.keys().copied().collect();
+        ids.sort_unstable();
+        CocoCtx {
+            shown,
+            prefix,
+            is_result,
+            index,
+            cases,
+            map,
+            known: list_ids(&ids),
+        }
+    }
+}
 
 /// What is wrong with one annotation.
 struct Bad {
