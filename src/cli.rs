@@ -2,6 +2,8 @@
 
 mod info;
 mod init;
+mod open;
+mod render;
 mod sample;
 mod source;
 
@@ -10,18 +12,25 @@ use std::process::ExitCode;
 
 /// Review what an image model predicts before it ships.
 #[derive(Parser, Debug)]
-#[command(name = "lightbox", version, about, long_about = None)]
+#[command(name = "lightbox", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// `lightbox PACK` opens the dashboard (as `lightbox open PACK`).
+    #[command(flatten)]
+    open: open::Args,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Open the review dashboard on a pack (also `lightbox PACK`).
+    Open(open::Args),
     /// Summarise and validate a pack: cases, image sizes and depths, classes, runs, problems.
     Info(info::Args),
     /// Write the lightbox.toml that --images/--gt/--run imply.
     Init(init::Args),
+    /// Render a case as the dashboard's image pane shows it, to a PNG.
+    Render(render::Args),
     /// Generate the synthetic chest-phantom sample pack (or a large pack for benchmarks).
     Sample(sample::Args),
 }
@@ -39,9 +48,12 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Info(a) => info::run(a),
-        Command::Init(a) => init::run(a),
-        Command::Sample(a) => sample::run(a),
+        None => open::run(cli.open),
+        Some(Command::Open(a)) => open::run(a),
+        Some(Command::Info(a)) => info::run(a),
+        Some(Command::Init(a)) => init::run(a),
+        Some(Command::Render(a)) => render::run(a),
+        Some(Command::Sample(a)) => sample::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

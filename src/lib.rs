@@ -8,4 +8,7 @@ pub mod formats;
 pub mod fsutil;
 pub mod geometry;
 pub mod pack;
+pub mod query;
+pub mod render;
 pub mod sample;
+pub mod tui;

@@ -188,6 +188,27 @@ impl Pack {
     }
 }
 
+/// Find a case by id (`case-007.jpg`), stem (`case-007`) or 1-based position (`7`).
+pub fn find_case(pack: &Pack, key: &str) -> Result<usize, String> {
+    if let Some(i) = pack
+        .cases
+        .iter()
+        .position(|c| c.id.0 == key || c.id.stem() == key)
+    {
+        return Ok(i);
+    }
+    if let Ok(n) = key.parse::<usize>()
+        && (1..=pack.cases.len()).contains(&n)
+    {
+        return Ok(n - 1);
+    }
+    Err(format!(
+        "no case {key:?} in the pack ({} cases; give a file name, a stem or a position 1..={})",
+        pack.cases.len(),
+        pack.cases.len()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,8 +14,9 @@ pub struct PackArgs {
     /// Ground truth: COCO JSON, a folder of PNG masks or YOLO labels, or scores; `KIND:PATH` to say which.
     #[arg(long = "gt", value_name = "[KIND:]PATH")]
     pub gt: Vec<String>,
-    /// A run's predictions, `NAME=[KIND:]PATH` (repeat the name to add sources to one run).
-    #[arg(long = "run", value_name = "NAME=[KIND:]PATH")]
+    /// A run: `NAME` selects one of the pack's runs; `NAME=[KIND:]PATH` adds a run's predictions
+    /// (flag form; repeat the name to add sources to one run).
+    #[arg(long = "run", value_name = "NAME[=[KIND:]PATH]")]
     pub runs: Vec<String>,
     /// A class, `ID=NAME[:region|finding]` (flag form; COCO categories are used otherwise).
     #[arg(long = "class", value_name = "ID=NAME[:KIND]")]
@@ -30,10 +31,46 @@ impl PackArgs {
         FlagSources {
             images: self.images.clone(),
             ground_truth: self.gt.clone(),
-            runs: self.runs.clone(),
+            runs: self
+                .runs
+                .iter()
+                .filter(|r| r.contains('='))
+                .cloned()
+                .collect(),
             classes: self.classes.clone(),
             rules: self.rules.clone(),
             name: None,
+        }
+    }
+
+    /// Runs named without a path (`--run candidate`): a selection, not a source.
+    pub fn selected_runs(&self) -> Vec<&str> {
+        self.runs
+            .iter()
+            .filter(|r| !r.contains('='))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The index of the selected run (the first `--run NAME`), or the first run of the pack.
+    pub fn selected_run(&self, pack: &lightbox::pack::Pack) -> anyhow::Result<Option<usize>> {
+        match self.selected_runs().first() {
+            Some(name) => pack
+                .runs
+                .iter()
+                .position(|r| r.name.0 == *name)
+                .map(Some)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no run {name:?} in the pack (runs: {})",
+                        pack.runs
+                            .iter()
+                            .map(|r| r.name.0.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }),
+            None => Ok((!pack.runs.is_empty()).then_some(0)),
         }
     }
 

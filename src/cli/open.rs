@@ -1,0 +1,48 @@
+//! `lightbox open` (and `lightbox PACK`): the review dashboard.
+
+use super::EXIT_OK;
+use super::source::PackArgs;
+use anyhow::{Context, bail};
+use lightbox::tui::{self, Graphics, config::Config};
+use std::io::IsTerminal;
+
+#[derive(clap::Args, Debug, Default)]
+pub struct Args {
+    #[command(flatten)]
+    pub source: PackArgs,
+    /// How to draw images: auto-detected, or forced (kitty before 0.28 cannot show kitty
+    /// placeholders; auto-detection falls back to halfblocks there).
+    #[arg(long, value_enum)]
+    pub graphics: Option<Graphics>,
+    /// Theme: dark, light, high-contrast, or a theme file (overrides the user config).
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// User config file (default: $XDG_CONFIG_HOME/lightbox/config.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<u8> {
+    let mut config = Config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
+    if let Some(t) = &a.theme {
+        config.theme = tui::config::load_theme(t).map_err(anyhow::Error::msg)?;
+    }
+    let graphics = match (a.graphics, config.graphics.as_deref()) {
+        (Some(g), _) => g,
+        (None, Some(name)) => <Graphics as clap::ValueEnum>::from_str(name, true)
+            .map_err(|_| anyhow::anyhow!("config: graphics = {name:?} is not one of auto, kitty, sixel, iterm2, halfblocks"))?,
+        (None, None) => Graphics::Auto,
+    };
+    let pack = a.source.open()?;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!(
+            "the dashboard needs a terminal; for scripts use `lightbox info` or `lightbox render`"
+        );
+    }
+    let mut pack = pack;
+    // problems found by validation (missing images, bad masks) show on their cases too
+    let v = lightbox::pack::validate::validate(&pack);
+    pack.problems.extend(v.problems);
+    tui::run(pack, config, graphics).context("the dashboard stopped")?;
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,306 @@
+//! Filter expressions over cases, as typed after `/` in the dashboard (and, later, given to
+//! `lightbox export --filter`):
+//!
+//! ```text
+//! class:opacity score>=0.8            both (terms side by side are ANDed)
+//! problem or preds>3                  either
+//! not class:heart                     negation (also `!class:heart`)
+//! (error or gt=0) id:case-00          grouping; `id:` matches part of the case id
+//! ```
+//!
+//! Terms: `class:NAME` (a box or instance of the class in the ground truth or the run),
+//! `score OP X` (some prediction of the run), `preds OP N` / `gt OP N` (counts), `problem`,
+//! `error`, `warning`, `id:TEXT` or a bare word (part of the case id). `OP` is one of
+//! `> >= < <= =`.
+
+use crate::pack::{Pack, Severity};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    Term(Term),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cmp {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+}
+
+impl Cmp {
+    fn test(self, a: f64, b: f64) -> bool {
+        match self {
+            Cmp::Gt => a > b,
+            Cmp::Ge => a >= b,
+            Cmp::Lt => a < b,
+            Cmp::Le => a <= b,
+            Cmp::Eq => (a - b).abs() < 1e-12,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    Class(String),
+    Score(Cmp, f64),
+    Preds(Cmp, f64),
+    Gt(Cmp, f64),
+    Problem(Option<Severity>),
+    Id(String),
+}
+
+/// What an expression is evaluated against.
+pub struct Ctx<'a> {
+    pub pack: &'a Pack,
+    pub run: Option<usize>,
+}
+
+impl Expr {
+    pub fn matches(&self, ctx: &Ctx, case: usize) -> bool {
+        match self {
+            Expr::And(v) => v.iter().all(|e| e.matches(ctx, case)),
+            Expr::Or(v) => v.iter().any(|e| e.matches(ctx, case)),
+            Expr::Not(e) => !e.matches(ctx, case),
+            Expr::Term(t) => t.matches(ctx, case),
+        }
+    }
+}
+
+impl Term {
+    fn matches(&self, ctx: &Ctx, case: usize) -> bool {
+        let pack = ctx.pack;
+        let preds = ctx
+            .run
+            .and_then(|r| pack.runs.get(r))
+            .map(|r| r.annotations[case].instances.as_slice())
+            .unwrap_or(&[]);
+        let gts = &pack.ground_truth[case].instances;
+        match self {
+            Term::Class(name) => match pack.class_by_name(name) {
+                Some(c) => gts.iter().chain(preds).any(|i| i.class == c.id),
+                None => false,
+            },
+            Term::Score(op, x) => preds
+                .iter()
+                .any(|i| i.score.is_some_and(|s| op.test(s, *x))),
+            Term::Preds(op, x) => op.test(preds.len() as f64, *x),
+            Term::Gt(op, x) => op.test(gts.len() as f64, *x),
+            Term::Problem(sev) => pack
+                .case_problems(case)
+                .any(|p| sev.is_none_or(|s| p.severity == s)),
+            Term::Id(text) => pack.cases[case]
+                .id
+                .0
+                .to_lowercase()
+                .contains(&text.to_lowercase()),
+        }
+    }
+}
+
+/// Parse an expression; the error says what was expected where.
+pub fn parse(text: &str, pack: &Pack) -> Result<Expr, String> {
+    let tokens = tokenize(text);
+    if tokens.is_empty() {
+        return Err("empty filter".into());
+    }
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        pack,
+    };
+    let e = p.or()?;
+    if p.pos < p.tokens.len() {
+        return Err(format!("unexpected {:?}", p.tokens[p.pos]));
+    }
+    Ok(e)
+}
+
+fn tokenize(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for ch in text.chars() {
+        match ch {
+            '(' | ')' => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                out.push(ch.to_string());
+            }
+            c if c.is_whitespace() => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+struct Parser<'a> {
+    tokens: Vec<String>,
+    pos: usize,
+    pack: &'a Pack,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&str> {
+        self.tokens.get(self.pos).map(String::as_str)
+    }
+
+    fn or(&mut self) -> Result<Expr, String> {
+        let mut v = vec![self.and()?];
+        while self.peek() == Some("or") {
+            self.pos += 1;
+            v.push(self.and()?);
+        }
+        Ok(if v.len() == 1 {
+            v.pop().expect("one")
+        } else {
+            Expr::Or(v)
+        })
+    }
+
+    fn and(&mut self) -> Result<Expr, String> {
+        let mut v = Vec::new();
+        while let Some(t) = self.peek() {
+            if t == "or" || t == ")" {
+                break;
+            }
+            if t == "and" {
+                self.pos += 1;
+                continue;
+            }
+            v.push(self.unary()?);
+        }
+        match v.len() {
+            0 => Err("expected a term".into()),
+            1 => Ok(v.pop().expect("one")),
+            _ => Ok(Expr::And(v)),
+        }
+    }
+
+    fn unary(&mut self) -> Result<Expr, String> {
+        let t = self.peek().ok_or("expected a term")?.to_string();
+        if t == "not" {
+            self.pos += 1;
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        if let Some(rest) = t.strip_prefix('!').filter(|r| !r.is_empty()) {
+            self.tokens[self.pos] = rest.to_string();
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        if t == "(" {
+            self.pos += 1;
+            let e = self.or()?;
+            if self.peek() != Some(")") {
+                return Err("missing )".into());
+            }
+            self.pos += 1;
+            return Ok(e);
+        }
+        self.pos += 1;
+        term(&t, self.pack).map(Expr::Term)
+    }
+}
+
+fn term(t: &str, pack: &Pack) -> Result<Term, String> {
+    if let Some(name) = t
+        .strip_prefix("class:")
+        .or_else(|| t.strip_prefix("class="))
+    {
+        if pack.class_by_name(name).is_none() {
+            let known: Vec<&str> = pack.classes.iter().map(|c| c.name.as_str()).collect();
+            return Err(format!("no class {name:?} (classes: {})", known.join(", ")));
+        }
+        return Ok(Term::Class(name.to_string()));
+    }
+    if let Some(text) = t.strip_prefix("id:") {
+        return Ok(Term::Id(text.to_string()));
+    }
+    match t {
+        "problem" | "problems" => return Ok(Term::Problem(None)),
+        "error" | "errors" => return Ok(Term::Problem(Some(Severity::Error))),
+        "warning" | "warnings" => return Ok(Term::Problem(Some(Severity::Warning))),
+        _ => {}
+    }
+    for key in ["score", "preds", "gt"] {
+        if let Some(rest) = t.strip_prefix(key) {
+            let (op, num) = if let Some(n) = rest.strip_prefix(">=") {
+                (Cmp::Ge, n)
+            } else if let Some(n) = rest.strip_prefix("<=") {
+                (Cmp::Le, n)
+            } else if let Some(n) = rest.strip_prefix('>') {
+                (Cmp::Gt, n)
+            } else if let Some(n) = rest.strip_prefix('<') {
+                (Cmp::Lt, n)
+            } else if let Some(n) = rest.strip_prefix('=') {
+                (Cmp::Eq, n)
+            } else {
+                continue;
+            };
+            let x: f64 = num
+                .parse()
+                .map_err(|_| format!("{t:?}: {num:?} is not a number"))?;
+            return Ok(match key {
+                "score" => Term::Score(op, x),
+                "preds" => Term::Preds(op, x),
+                _ => Term::Gt(op, x),
+            });
+        }
+    }
+    if t.contains(':') || t.contains('>') || t.contains('<') || t.contains('=') {
+        return Err(format!(
+            "unknown term {t:?} (class:NAME, score>X, preds>N, gt>N, problem, error, warning, id:TEXT)"
+        ));
+    }
+    Ok(Term::Id(t.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_the_sample_pack() {
+        let pack = Pack::open(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/samples/chest-phantom"
+        )))
+        .unwrap();
+        let ctx = Ctx {
+            pack: &pack,
+            run: Some(1),
+        };
+        let count = |s: &str| {
+            (0..pack.cases.len())
+                .filter(|&c| parse(s, &pack).unwrap().matches(&ctx, c))
+                .count()
+        };
+        assert_eq!(count("case-007"), 1);
+        assert!(count("score>=0.9") >= 1);
+        assert!(count("score>=0.9") <= count("score>=0.5"));
+        assert_eq!(
+            count("class:opacity or not class:opacity"),
+            pack.cases.len()
+        );
+        assert_eq!(count("class:opacity and not class:opacity"), 0);
+        assert_eq!(count("(id:case-00 or id:case-01) !id:case-001"), 18);
+        assert!(
+            parse("class:tumour", &pack)
+                .unwrap_err()
+                .contains("classes: right_lung")
+        );
+        assert!(parse("score>high", &pack).is_err());
+        assert!(parse("(problem", &pack).is_err());
+        assert!(parse("tag:x", &pack).unwrap_err().contains("unknown term"));
+    }
+}

@@ -1,0 +1,88 @@
+//! A case's pixels, loaded on demand: the decoded image (at full depth), its value statistics,
+//! and the label masks of the ground truth and of every run. Failures are kept as messages so a
+//! missing image or a broken mask shows on its case while the rest keeps working.
+
+use super::window::ValueStats;
+use crate::formats::image::{self, PixelImage};
+use crate::formats::label_png;
+use crate::geometry::LabelMask;
+use crate::pack::Pack;
+
+#[derive(Debug, Clone)]
+pub struct CaseData {
+    pub case: usize,
+    pub image: Result<PixelImage, String>,
+    pub stats: Option<ValueStats>,
+    /// Ground-truth label mask: `None` when the ground truth has none.
+    pub gt_mask: Option<Result<LabelMask, String>>,
+    /// One per run, in run order.
+    pub run_masks: Vec<Option<Result<LabelMask, String>>>,
+}
+
+impl CaseData {
+    /// Decode case `case` of `pack` (disk and decoding: call it off the UI thread).
+    pub fn load(pack: &Pack, case: usize) -> CaseData {
+        let c = &pack.cases[case];
+        let image = image::decode(&c.image).map_err(|e| {
+            format!(
+                "{}: {e}. {}",
+                pack.display_path(&c.image).display(),
+                e.hint()
+            )
+        });
+        let stats = image.as_ref().ok().map(ValueStats::of);
+        let size = image.as_ref().ok().map(|i| (i.width, i.height));
+        let load_mask = |p: &std::path::Path| -> Result<LabelMask, String> {
+            let m = label_png::read(p)
+                .map_err(|e| format!("{}: {e}", pack.display_path(p).display()))?;
+            match size {
+                Some((w, h)) if (m.width(), m.height()) != (w, h) => Err(format!(
+                    "{}: the mask is {}×{} but the image is {w}×{h}",
+                    pack.display_path(p).display(),
+                    m.width(),
+                    m.height()
+                )),
+                _ => Ok(m),
+            }
+        };
+        let gt_mask = pack.ground_truth[case].label_mask.as_deref().map(load_mask);
+        let run_masks = pack
+            .runs
+            .iter()
+            .map(|r| r.annotations[case].label_mask.as_deref().map(load_mask))
+            .collect();
+        CaseData {
+            case,
+            image,
+            stats,
+            gt_mask,
+            run_masks,
+        }
+    }
+
+    /// Bytes held, for cache accounting.
+    pub fn bytes(&self) -> usize {
+        use crate::formats::image::Pixels;
+        let img = match &self.image {
+            Ok(i) => match &i.pixels {
+                Pixels::Gray8(p) | Pixels::Rgb8(p) => p.len(),
+                Pixels::Gray16(p) | Pixels::Rgb16(p) => p.len() * 2,
+            },
+            Err(_) => 0,
+        };
+        let masks: usize = std::iter::once(&self.gt_mask)
+            .chain(&self.run_masks)
+            .filter_map(|m| m.as_ref().and_then(|r| r.as_ref().ok()))
+            .map(|m| m.as_slice().len() * 2)
+            .sum();
+        img + masks + 256
+    }
+
+    /// The label mask of a source (ground truth or a run).
+    pub fn mask(&self, source: super::Source) -> Option<&LabelMask> {
+        match source {
+            super::Source::GroundTruth => self.gt_mask.as_ref()?.as_ref().ok(),
+            super::Source::Run(r) => self.run_masks.get(r)?.as_ref()?.as_ref().ok(),
+        }
+    }
+}

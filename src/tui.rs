@@ -1,0 +1,327 @@
+//! The review dashboard: state ([`app`]), actions and keys ([`action`], [`keymap`]), themes
+//! and user config, workers that decode and composite off the UI thread ([`worker`]), and a
+//! pure view ([`view`]). This module owns the terminal: it restores it on every exit path,
+//! panics included, and runs the event loop.
+
+pub mod action;
+pub mod app;
+pub mod config;
+pub mod keymap;
+pub mod theme;
+pub mod view;
+pub mod worker;
+
+use app::{App, Overlay, Pane, PromptKind};
+use crossterm::event::{
+    self, Event as TermEvent, KeyCode, KeyEventKind, MouseButton, MouseEventKind,
+};
+use ratatui_image::picker::{Picker, ProtocolType};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver};
+use worker::{WorkerMsg, Workers};
+
+/// Everything the event loop reacts to, on one channel.
+pub enum Event {
+    Input(TermEvent),
+    Worker(WorkerMsg),
+}
+
+/// How images reach the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Graphics {
+    Auto,
+    Kitty,
+    Sixel,
+    Iterm2,
+    Halfblocks,
+}
+
+/// The kitty version, when running inside kitty (its unicode placeholders need ≥ 0.28).
+pub fn kitty_version() -> Option<(u32, u32)> {
+    let in_kitty = std::env::var("TERM").is_ok_and(|t| t.contains("kitty"))
+        || std::env::var_os("KITTY_WINDOW_ID").is_some();
+    if !in_kitty {
+        return None;
+    }
+    let out = std::process::Command::new("kitty")
+        .arg("--version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = text.split_whitespace().nth(1)?;
+    let mut parts = v.split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// Choose the graphics protocol. Must run after entering the alternate screen and before
+/// reading input (the terminal answers queries on stdin). Returns the picker, the pixels per
+/// cell to compose at, and a note for the status bar.
+pub fn pick_graphics(choice: Graphics) -> (Picker, (u16, u16), Option<String>) {
+    let halfblocks = || {
+        let mut p = Picker::halfblocks();
+        p.set_protocol_type(ProtocolType::Halfblocks);
+        p
+    };
+    if choice == Graphics::Halfblocks {
+        return (halfblocks(), (1, 2), None);
+    }
+    let mut picker = match Picker::from_query_stdio() {
+        Ok(p) => p,
+        Err(e) => {
+            return (
+                halfblocks(),
+                (1, 2),
+                Some(format!("graphics query failed ({e}); using halfblocks")),
+            );
+        }
+    };
+    let mut note = None;
+    match choice {
+        Graphics::Kitty => picker.set_protocol_type(ProtocolType::Kitty),
+        Graphics::Sixel => picker.set_protocol_type(ProtocolType::Sixel),
+        Graphics::Iterm2 => picker.set_protocol_type(ProtocolType::Iterm2),
+        _ => {
+            if picker.protocol_type() == ProtocolType::Kitty
+                && let Some((major, minor)) = kitty_version()
+                && (major, minor) < (0, 28)
+            {
+                picker.set_protocol_type(ProtocolType::Halfblocks);
+                note = Some(format!(
+                    "kitty {major}.{minor} cannot show kitty unicode placeholders (needs 0.28+): using halfblocks"
+                ));
+            }
+        }
+    }
+    if picker.protocol_type() == ProtocolType::Halfblocks {
+        return (halfblocks(), (1, 2), note);
+    }
+    let fs = picker.font_size();
+    (picker, (fs.width.max(1), fs.height.max(1)), note)
+}
+
+pub fn protocol_name(p: &Picker) -> &'static str {
+    match p.protocol_type() {
+        ProtocolType::Halfblocks => "halfblocks",
+        ProtocolType::Sixel => "sixel",
+        ProtocolType::Kitty => "kitty",
+        ProtocolType::Iterm2 => "iTerm2",
+    }
+}
+
+/// Restore the terminal: leave the alternate screen, show the cursor, stop mouse capture.
+fn restore() {
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    ratatui::restore();
+}
+
+/// Open the dashboard on `pack` and run until the user quits.
+pub fn run(
+    pack: crate::pack::Pack,
+    config: config::Config,
+    graphics: Graphics,
+) -> anyhow::Result<()> {
+    let mut terminal = ratatui::try_init()?;
+    // ratatui's hook restores the screen; ours also stops mouse capture first
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+        previous(info);
+    }));
+    let result = (|| -> anyhow::Result<()> {
+        crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
+        let (picker, cell_pixels, note) = pick_graphics(graphics);
+        let (tx, rx) = mpsc::channel();
+        let input_tx = tx.clone();
+        std::thread::Builder::new()
+            .name("lightbox-input".into())
+            .spawn(move || {
+                while let Ok(ev) = event::read() {
+                    if input_tx.send(Event::Input(ev)).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        let pack = Arc::new(pack);
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(1, 4);
+        let mut workers = Workers::spawn(Arc::clone(&pack), picker.clone(), threads, tx);
+        let mut app = App::new(pack, config, protocol_name(&picker).to_string());
+        app.cell_pixels = cell_pixels;
+        if let Some(n) = note {
+            app.warn(n);
+        } else if app.pack.errors().next().is_some() {
+            let n = app.pack.errors().count();
+            app.warn(format!(
+                "{n} problem{} in this pack's files: sort by problems (s) or see `lightbox info`",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        let size = terminal.size()?;
+        app.show_details = size.width >= view::WIDE;
+        event_loop(&mut terminal, &mut app, &mut workers, &rx)
+    })();
+    restore();
+    result
+}
+
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    workers: &mut Workers,
+    rx: &Receiver<Event>,
+) -> anyhow::Result<()> {
+    loop {
+        let size = terminal.size()?;
+        let areas = view::areas(
+            app,
+            ratatui::layout::Rect::new(0, 0, size.width, size.height),
+        );
+        app.image_cells = (areas.image_inner.width, areas.image_inner.height);
+        request_frames(app, workers);
+        terminal.draw(|f| view::view(app, f))?;
+        // wait for something, then drain everything pending before drawing again
+        let first = rx.recv()?;
+        handle(app, workers, first, &areas);
+        while let Ok(ev) = rx.try_recv() {
+            handle(app, workers, ev, &areas);
+        }
+        if app.should_quit {
+            return Ok(());
+        }
+    }
+}
+
+/// Ask workers for the frame the state calls for, and prefetch the neighbours' frames.
+pub fn request_frames(app: &App, workers: &mut Workers) {
+    let Some(key) = app.frame_key() else { return };
+    let neighbours = [1i64, -1, 2]
+        .iter()
+        .filter_map(|d| {
+            let p = app.pos as i64 + d;
+            let c = *app.order.get(usize::try_from(p).ok()?)?;
+            let mut k = key.clone();
+            k.case = c;
+            k.style.cursor = None;
+            k.style.selected = None;
+            Some(k)
+        })
+        .collect();
+    workers.request(key, neighbours);
+}
+
+fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) {
+    match ev {
+        Event::Worker(WorkerMsg::Frame { generation, frame }) => {
+            if generation == workers.generation() {
+                app.frame = Some(frame);
+            }
+        }
+        Event::Input(TermEvent::Resize(..)) => workers.invalidate(),
+        Event::Input(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => handle_key(app, k),
+        Event::Input(TermEvent::Mouse(m)) => handle_mouse(app, m, areas),
+        Event::Input(_) => {}
+    }
+}
+
+/// A key press: overlays take their own keys; otherwise the keymap decides.
+pub fn handle_key(app: &mut App, k: crossterm::event::KeyEvent) {
+    match &mut app.overlay {
+        Overlay::Prompt { kind, input } => match k.code {
+            KeyCode::Esc => app.overlay = Overlay::None,
+            KeyCode::Enter => {
+                let (kind, line) = (kind.clone(), std::mem::take(input));
+                app.overlay = Overlay::None;
+                match kind {
+                    PromptKind::Filter => app.set_filter(&line),
+                    PromptKind::Command => app.command(&line),
+                }
+            }
+            KeyCode::Backspace => {
+                input.pop();
+            }
+            KeyCode::Char(c)
+                if !k
+                    .modifiers
+                    .contains(crossterm::event::KeyModifiers::CONTROL) =>
+            {
+                input.push(c)
+            }
+            _ => {}
+        },
+        Overlay::Sort => {
+            app.overlay = Overlay::None;
+            if let KeyCode::Char(c) = k.code
+                && let Some(d) = c.to_digit(10)
+                && let Some(key) = app::SortKey::ALL.get((d as usize).wrapping_sub(1))
+            {
+                app.set_sort(*key);
+            }
+        }
+        Overlay::Help => app.overlay = Overlay::None,
+        Overlay::None => {
+            if let Some(a) = app.config.keymap.action(&k) {
+                app.update(a);
+            }
+        }
+    }
+}
+
+fn handle_mouse(app: &mut App, m: crossterm::event::MouseEvent, a: &view::Areas) {
+    let inside = |r: ratatui::layout::Rect| {
+        m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
+    };
+    if inside(a.image_inner) {
+        let image_point = app.frame.as_ref().and_then(|f| {
+            let (fw, fh) = app.cell_pixels;
+            let px = (m.column - a.image_inner.x) as f64 * fw as f64 + fw as f64 / 2.0;
+            let py = (m.row - a.image_inner.y) as f64 * fh as f64 + fh as f64 / 2.0;
+            let panel = (px / (f.panel_width + worker::GAP) as f64).floor();
+            let lx = px - panel * (f.panel_width + worker::GAP) as f64;
+            f.mapping.to_image(lx, py)
+        });
+        match m.kind {
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                if let Some((x, y)) = image_point {
+                    app.viewport.center = Some((x as f64, y as f64));
+                }
+                app.update(if m.kind == MouseEventKind::ScrollUp {
+                    action::Action::ZoomIn
+                } else {
+                    action::Action::ZoomOut
+                });
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                app.focus = Pane::Image;
+                if image_point.is_some() {
+                    app.pixel_cursor = image_point;
+                }
+            }
+            _ => {}
+        }
+    } else if inside(a.cases) {
+        match m.kind {
+            MouseEventKind::ScrollDown => app.update(action::Action::NextCase),
+            MouseEventKind::ScrollUp => app.update(action::Action::PrevCase),
+            MouseEventKind::Down(MouseButton::Left) => {
+                app.focus = Pane::Cases;
+                let h = a.cases.height.saturating_sub(2) as usize;
+                let top = view::case_list::top_row(app, h);
+                let row = (m.row as usize).saturating_sub(a.cases.y as usize + 1);
+                if m.row > a.cases.y && top + row < app.order.len() {
+                    let target = top + row;
+                    let cur = app.pos;
+                    for _ in 0..target.abs_diff(cur) {
+                        app.update(if target > cur {
+                            action::Action::NextCase
+                        } else {
+                            action::Action::PrevCase
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}

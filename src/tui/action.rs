@@ -1,0 +1,120 @@
+//! Everything a person can do in the dashboard, as data: keys map to these (keymap), the help
+//! overlay lists them, tests send them.
+
+use serde::Deserialize;
+
+macro_rules! actions {
+    ($( $group:literal { $( $variant:ident = $name:literal : $doc:literal ),* $(,)? } )*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Action {
+            $( $( $variant, )* )*
+        }
+
+        impl Action {
+            /// Every action with its group, keymap name and description, in help order.
+            pub const ALL: &'static [(&'static str, Action, &'static str, &'static str)] = &[
+                $( $( ($group, Action::$variant, $name, $doc), )* )*
+            ];
+        }
+    };
+}
+
+actions! {
+    "Move" {
+        NextCase = "next_case": "next case (in the image pane: move the pixel cursor)",
+        PrevCase = "prev_case": "previous case (in the image pane: move the pixel cursor)",
+        FirstCase = "first_case": "first case",
+        LastCase = "last_case": "last case",
+        PageDown = "page_down": "ten cases down",
+        PageUp = "page_up": "ten cases up",
+        Left = "left": "in the image pane: move the pixel cursor left",
+        Right = "right": "in the image pane: move the pixel cursor right",
+        NextPane = "next_pane": "focus the next pane (cases, image, details)",
+        PrevPane = "prev_pane": "focus the previous pane",
+    }
+    "View" {
+        CycleGroundTruth = "cycle_ground_truth": "ground truth: outline, fill, off",
+        CycleRun = "cycle_run": "show the next run (or none)",
+        ToggleError = "toggle_error": "error view: agreement, false positives, false negatives",
+        CycleLayout = "cycle_layout": "side by side: single, ground truth | run, run A | run B",
+        ToggleFill = "toggle_fill": "mask fills on/off",
+        ToggleOutline = "toggle_outline": "mask outlines on/off",
+        ToggleBoxes = "toggle_boxes": "boxes on/off",
+        FillMore = "fill_more": "fill opacity up",
+        FillLess = "fill_less": "fill opacity down",
+        OutlineMore = "outline_more": "outline opacity up",
+        OutlineLess = "outline_less": "outline opacity down",
+        ThresholdUp = "threshold_up": "score threshold up (hide low-scoring predictions)",
+        ThresholdDown = "threshold_down": "score threshold down",
+        ToggleClass1 = "toggle_class_1": "class 1 on/off",
+        ToggleClass2 = "toggle_class_2": "class 2 on/off",
+        ToggleClass3 = "toggle_class_3": "class 3 on/off",
+        ToggleClass4 = "toggle_class_4": "class 4 on/off",
+        ToggleClass5 = "toggle_class_5": "class 5 on/off",
+        ToggleClass6 = "toggle_class_6": "class 6 on/off",
+        ToggleClass7 = "toggle_class_7": "class 7 on/off",
+        ToggleClass8 = "toggle_class_8": "class 8 on/off",
+        ToggleClass9 = "toggle_class_9": "class 9 on/off",
+        ToggleDetails = "toggle_details": "details pane on/off",
+    }
+    "Image" {
+        ZoomIn = "zoom_in": "zoom in",
+        ZoomOut = "zoom_out": "zoom out",
+        ZoomFit = "zoom_fit": "fit the image to the pane",
+        PanLeft = "pan_left": "pan left",
+        PanRight = "pan_right": "pan right",
+        PanUp = "pan_up": "pan up",
+        PanDown = "pan_down": "pan down",
+        ToggleCursor = "toggle_cursor": "pixel cursor on/off (value and classes under it)",
+        WindowPreset = "window_preset": "window/level preset: auto, full, min-max, narrow",
+        WindowNarrower = "window_narrower": "window narrower (more contrast)",
+        WindowWider = "window_wider": "window wider (less contrast)",
+        LevelDown = "level_down": "level down (brighter)",
+        LevelUp = "level_up": "level up (darker)",
+    }
+    "Find" {
+        Filter = "filter": "filter cases by an expression (docs/keys.md)",
+        Sort = "sort": "choose the sort key",
+        Command = "command": "command line (:goto N, :run NAME, :theme NAME, ...)",
+        ClearFilter = "clear_filter": "clear the filter",
+    }
+    "General" {
+        Help = "help": "this help",
+        Cancel = "cancel": "close an overlay or prompt",
+        Quit = "quit": "quit",
+    }
+}
+
+impl Action {
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL
+            .iter()
+            .find(|(_, _, n, _)| *n == name)
+            .map(|(_, a, _, _)| *a)
+    }
+
+    pub fn name(&self) -> &'static str {
+        Action::ALL
+            .iter()
+            .find(|(_, a, _, _)| a == self)
+            .map(|(_, _, n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    pub fn class_toggle(&self) -> Option<usize> {
+        use Action::*;
+        Some(match self {
+            ToggleClass1 => 0,
+            ToggleClass2 => 1,
+            ToggleClass3 => 2,
+            ToggleClass4 => 3,
+            ToggleClass5 => 4,
+            ToggleClass6 => 5,
+            ToggleClass7 => 6,
+            ToggleClass8 => 7,
+            ToggleClass9 => 8,
+            _ => return None,
+        })
+    }
+}

@@ -1,0 +1,759 @@
+//! The dashboard's state and `update`: an [`Action`] changes the state; what the image pane
+//! needs is derived from the state ([`App::frame_key`]) and produced by workers, so `update`
+//! never touches the disk.
+
+use super::action::Action;
+use super::config::Config;
+use super::worker::Frame;
+use crate::pack::{Pack, Severity};
+use crate::query::{self, Ctx, Expr};
+use crate::render::{Style, View, Viewport, WindowPreset};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Cases,
+    Image,
+    Details,
+}
+
+/// How the ground truth is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GtLook {
+    Outline,
+    Fill,
+    Off,
+}
+
+/// The image pane's arrangement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Single,
+    /// ground truth | run
+    GtRun,
+    /// run A | run B
+    RunRun,
+}
+
+/// Keys for sorting the case list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// Pack order.
+    Case,
+    /// Highest prediction score first.
+    MaxScore,
+    /// Scores nearest the threshold first (most uncertain).
+    Uncertain,
+    /// Most predictions first.
+    Predictions,
+    /// Cases with problems first (errors before warnings).
+    Problems,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 5] = [
+        SortKey::Case,
+        SortKey::MaxScore,
+        SortKey::Uncertain,
+        SortKey::Predictions,
+        SortKey::Problems,
+    ];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            SortKey::Case => "case",
+            SortKey::MaxScore => "max score",
+            SortKey::Uncertain => "uncertain",
+            SortKey::Predictions => "predictions",
+            SortKey::Problems => "problems",
+        }
+    }
+}
+
+/// A line of input being typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    Filter,
+    Command,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    None,
+    Help,
+    Sort,
+    Prompt { kind: PromptKind, input: String },
+}
+
+/// A message in the status bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub severity: Option<Severity>,
+}
+
+/// Everything the image pane needs; when it changes, a worker makes a new frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameKey {
+    pub case: usize,
+    pub views: Vec<View>,
+    pub style: Style,
+    pub viewport: Viewport,
+    /// Cells of the image area.
+    pub cells: (u16, u16),
+    /// Pixels to compose, per panel row and column.
+    pub pixels: (u32, u32),
+}
+
+pub struct App {
+    pub pack: Arc<Pack>,
+    pub config: Config,
+    /// Filtered and sorted case indices: the triage queue.
+    pub order: Vec<usize>,
+    /// Position in `order`.
+    pub pos: usize,
+    pub focus: Pane,
+    pub run: Option<usize>,
+    pub compare: Option<usize>,
+    pub gt_look: GtLook,
+    pub error_view: bool,
+    pub layout: Layout,
+    pub style: Style,
+    pub viewport: Viewport,
+    /// Pixel cursor in image coordinates.
+    pub pixel_cursor: Option<(u32, u32)>,
+    /// Selected prediction (index into the current run's instances of this case).
+    pub selected: Option<usize>,
+    pub show_details: bool,
+    pub filter: Option<(String, Expr)>,
+    pub sort: SortKey,
+    pub overlay: Overlay,
+    pub notice: Option<Notice>,
+    pub frame: Option<Arc<Frame>>,
+    /// The image area in cells and the pixels per cell, set by the event loop from the terminal.
+    pub image_cells: (u16, u16),
+    pub cell_pixels: (u16, u16),
+    pub should_quit: bool,
+    /// Per case: (errors, warnings) among the pack's problems.
+    pub problem_counts: Vec<(u32, u32)>,
+    /// Which protocol draws images (for the status bar and help).
+    pub graphics: String,
+}
+
+impl App {
+    pub fn new(pack: Arc<Pack>, config: Config, graphics: String) -> App {
+        let mut problem_counts = vec![(0u32, 0u32); pack.cases.len()];
+        for p in &pack.problems {
+            if let Some(c) = p.case {
+                match p.severity {
+                    Severity::Error => problem_counts[c].0 += 1,
+                    Severity::Warning => problem_counts[c].1 += 1,
+                }
+            }
+        }
+        let style = Style::new(config.theme.palette(&pack));
+        let run = (!pack.runs.is_empty()).then_some(0);
+        let mut app = App {
+            order: (0..pack.cases.len()).collect(),
+            pack,
+            config,
+            pos: 0,
+            focus: Pane::Cases,
+            run,
+            compare: None,
+            gt_look: GtLook::Outline,
+            error_view: false,
+            layout: Layout::Single,
+            style,
+            viewport: Viewport::fit(),
+            pixel_cursor: None,
+            selected: None,
+            show_details: true,
+            filter: None,
+            sort: SortKey::Case,
+            overlay: Overlay::None,
+            notice: None,
+            frame: None,
+            image_cells: (0, 0),
+            cell_pixels: (1, 2),
+            should_quit: false,
+            problem_counts,
+            graphics,
+        };
+        app.refresh_order();
+        app
+    }
+
+    /// The case under review, if the queue is not empty.
+    pub fn case(&self) -> Option<usize> {
+        self.order.get(self.pos).copied()
+    }
+
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            severity: None,
+        });
+    }
+
+    pub fn warn(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            severity: Some(Severity::Error),
+        });
+    }
+
+    /// The views the image pane shows, left to right.
+    pub fn views(&self) -> Vec<View> {
+        let single = |run: Option<usize>| -> View {
+            match (run, self.error_view, self.gt_look) {
+                (Some(r), true, _) => View::Error(r),
+                (Some(r), false, GtLook::Off) => View::Prediction(r),
+                (Some(r), false, GtLook::Fill) => View::OverlayGtFill(r),
+                (Some(r), false, GtLook::Outline) => View::Overlay(r),
+                (None, _, GtLook::Off) => View::Image,
+                (None, _, _) => View::GroundTruth,
+            }
+        };
+        match (self.layout, self.run) {
+            (Layout::GtRun, Some(r)) => vec![
+                View::GroundTruth,
+                if self.error_view {
+                    View::Error(r)
+                } else {
+                    View::Prediction(r)
+                },
+            ],
+            (Layout::RunRun, Some(r)) => {
+                let b = self
+                    .compare
+                    .unwrap_or((r + 1) % self.pack.runs.len().max(1));
+                vec![View::Prediction(r), View::Prediction(b)]
+            }
+            _ => vec![single(self.run)],
+        }
+    }
+
+    /// The render style in force (the ground-truth look decides fill vs outline in the overlay).
+    pub fn render_style(&self) -> Style {
+        let mut s = self.style.clone();
+        s.selected = match (self.selected, self.run) {
+            (Some(i), Some(r)) => Some((crate::render::Source::Run(r), i)),
+            _ => None,
+        };
+        s.cursor = self.pixel_cursor;
+        s
+    }
+
+    pub fn frame_key(&self) -> Option<FrameKey> {
+        let case = self.case()?;
+        let (cols, rows) = self.image_cells;
+        if cols < 4 || rows < 2 {
+            return None;
+        }
+        let (fw, fh) = self.cell_pixels;
+        let mut style = self.render_style();
+        let px = (cols as u32 * fw as u32, rows as u32 * fh as u32);
+        // at halfblock resolution, score digits would be unreadable: the details pane lists them
+        if px.0 < 400 {
+            style.scores = false;
+        }
+        Some(FrameKey {
+            case,
+            views: self.views(),
+            style,
+            viewport: self.viewport,
+            cells: (cols, rows),
+            pixels: px,
+        })
+    }
+
+    /// Rebuild the queue after a filter or sort change, keeping the current case when it stays.
+    pub fn refresh_order(&mut self) {
+        let current = self.case();
+        let ctx = Ctx {
+            pack: &self.pack,
+            run: self.run,
+        };
+        let mut order: Vec<usize> = (0..self.pack.cases.len())
+            .filter(|&c| self.filter.as_ref().is_none_or(|(_, e)| e.matches(&ctx, c)))
+            .collect();
+        let key = |c: usize| -> f64 { self.sort_value(c).unwrap_or(f64::NEG_INFINITY) };
+        if self.sort != SortKey::Case {
+            order.sort_by(|&a, &b| {
+                key(b)
+                    .partial_cmp(&key(a))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(a.cmp(&b))
+            });
+        }
+        self.order = order;
+        self.pos = current
+            .and_then(|c| self.order.iter().position(|&x| x == c))
+            .unwrap_or(0);
+        self.selected = None;
+    }
+
+    /// The active sort key's value for a case (larger sorts first), as shown in the list.
+    pub fn sort_value(&self, c: usize) -> Option<f64> {
+        let preds = self
+            .run
+            .map(|r| &self.pack.runs[r].annotations[c].instances);
+        match self.sort {
+            SortKey::Case => None,
+            SortKey::MaxScore => preds?.iter().filter_map(|i| i.score).reduce(f64::max),
+            SortKey::Uncertain => {
+                let t = if self.style.score_threshold > 0.0 {
+                    self.style.score_threshold
+                } else {
+                    0.5
+                };
+                preds?
+                    .iter()
+                    .filter_map(|i| i.score)
+                    .map(|s| -(s - t).abs())
+                    .reduce(f64::max)
+            }
+            SortKey::Predictions => Some(preds?.len() as f64),
+            SortKey::Problems => {
+                let (e, w) = self.problem_counts[c];
+                Some(e as f64 * 1000.0 + w as f64)
+            }
+        }
+    }
+
+    fn move_to(&mut self, pos: usize) {
+        if self.order.is_empty() {
+            return;
+        }
+        let pos = pos.min(self.order.len() - 1);
+        if pos != self.pos {
+            self.pos = pos;
+            self.selected = None;
+            self.pixel_cursor = self.pixel_cursor.map(|_| self.image_center());
+        }
+    }
+
+    fn image_size(&self) -> Option<(u32, u32)> {
+        let f = self.frame.as_ref()?;
+        let img = f.data.image.as_ref().ok()?;
+        Some((img.width, img.height))
+    }
+
+    fn image_center(&self) -> (u32, u32) {
+        self.image_size()
+            .map(|(w, h)| (w / 2, h / 2))
+            .unwrap_or((0, 0))
+    }
+
+    fn move_cursor(&mut self, dx: i64, dy: i64) {
+        let Some((w, h)) = self.image_size() else {
+            return;
+        };
+        let (x, y) = self.pixel_cursor.unwrap_or((w / 2, h / 2));
+        // one step is about one cell of the pane
+        let step = self
+            .frame
+            .as_ref()
+            .map(|f| (1.0 / f.mapping.scale * self.cell_pixels.0 as f64).max(1.0))
+            .unwrap_or(1.0) as i64;
+        let nx = (x as i64 + dx * step).clamp(0, w as i64 - 1) as u32;
+        let ny = (y as i64 + dy * step * 2).clamp(0, h as i64 - 1) as u32;
+        self.pixel_cursor = Some((nx, ny));
+    }
+
+    fn pan(&mut self, dx: f64, dy: f64) {
+        let Some((w, h)) = self.image_size() else {
+            return;
+        };
+        let (cx, cy) = self
+            .viewport
+            .center
+            .unwrap_or((w as f64 / 2.0, h as f64 / 2.0));
+        let step = (w.max(h) as f64 / self.viewport.zoom) * 0.1;
+        self.viewport.center = Some((
+            (cx + dx * step).clamp(0.0, w as f64),
+            (cy + dy * step).clamp(0.0, h as f64),
+        ));
+    }
+
+    fn zoom(&mut self, factor: f64) {
+        self.viewport.zoom = (self.viewport.zoom * factor).clamp(1.0, 64.0);
+        if self.viewport.zoom <= 1.0 {
+            self.viewport.center = None;
+        } else if self.viewport.center.is_none() {
+            self.viewport.center = self.pixel_cursor.map(|(x, y)| (x as f64, y as f64));
+        }
+    }
+
+    fn adjust_window(&mut self, width_factor: f64, level_shift: f64) {
+        let Some(stats) = self.frame.as_ref().and_then(|f| f.data.stats) else {
+            return;
+        };
+        let w = self
+            .style
+            .window
+            .unwrap_or_else(|| self.style.preset.window(&stats));
+        let width = (w.width() * width_factor).max(2.0);
+        let center = w.center() + level_shift * w.width();
+        self.style.window = Some(crate::render::Window::from_center_width(center, width));
+    }
+
+    fn predictions_len(&self) -> usize {
+        match (self.case(), self.run) {
+            (Some(c), Some(r)) => self.pack.runs[r].annotations[c].instances.len(),
+            _ => 0,
+        }
+    }
+
+    /// Apply one action.
+    pub fn update(&mut self, action: Action) {
+        use Action::*;
+        if !matches!(self.overlay, Overlay::None) && action != Quit {
+            // overlays take their own keys (handled by the event loop); anything else closes them
+            self.overlay = Overlay::None;
+            if matches!(action, Cancel | Help) {
+                return;
+            }
+        }
+        match action {
+            NextCase | PrevCase => {
+                let d: i64 = if action == NextCase { 1 } else { -1 };
+                match self.focus {
+                    Pane::Image => self.move_cursor(0, d),
+                    Pane::Details => {
+                        let n = self.predictions_len();
+                        if n > 0 {
+                            let cur = self.selected.map(|s| s as i64).unwrap_or(-1);
+                            self.selected = Some((cur + d).rem_euclid(n as i64) as usize);
+                        }
+                    }
+                    Pane::Cases => self.move_to((self.pos as i64 + d).max(0) as usize),
+                }
+            }
+            Left | Right => {
+                let d = if action == Right { 1 } else { -1 };
+                if self.focus == Pane::Image {
+                    self.move_cursor(d, 0);
+                } else if action == Right {
+                    self.move_to(self.pos + 1);
+                } else {
+                    self.move_to(self.pos.saturating_sub(1));
+                }
+            }
+            FirstCase => self.move_to(0),
+            LastCase => self.move_to(self.order.len().saturating_sub(1)),
+            PageDown => self.move_to(self.pos + 10),
+            PageUp => self.move_to(self.pos.saturating_sub(10)),
+            NextPane | PrevPane => {
+                let panes: Vec<Pane> = if self.show_details {
+                    vec![Pane::Cases, Pane::Image, Pane::Details]
+                } else {
+                    vec![Pane::Cases, Pane::Image]
+                };
+                let i = panes.iter().position(|p| *p == self.focus).unwrap_or(0) as i64;
+                let d = if action == NextPane { 1 } else { -1 };
+                self.focus = panes[(i + d).rem_euclid(panes.len() as i64) as usize];
+                if self.focus == Pane::Image && self.pixel_cursor.is_none() {
+                    self.pixel_cursor = Some(self.image_center());
+                }
+            }
+            CycleGroundTruth => {
+                self.gt_look = match self.gt_look {
+                    GtLook::Outline => GtLook::Fill,
+                    GtLook::Fill => GtLook::Off,
+                    GtLook::Off => GtLook::Outline,
+                };
+                self.say(format!(
+                    "ground truth: {}",
+                    match self.gt_look {
+                        GtLook::Outline => "outline",
+                        GtLook::Fill => "fill",
+                        GtLook::Off => "off",
+                    }
+                ));
+            }
+            CycleRun => {
+                let n = self.pack.runs.len();
+                self.run = match self.run {
+                    None if n > 0 => Some(0),
+                    Some(r) if r + 1 < n => Some(r + 1),
+                    _ => None,
+                };
+                self.selected = None;
+                self.refresh_order();
+                let name = self
+                    .run
+                    .map(|r| self.pack.runs[r].name.0.clone())
+                    .unwrap_or_else(|| "none".into());
+                self.say(format!("run: {name}"));
+            }
+            ToggleError => {
+                if self.run.is_none() {
+                    self.warn(
+                        "the error view compares a run with the ground truth: choose a run with r",
+                    );
+                } else {
+                    self.error_view = !self.error_view;
+                }
+            }
+            CycleLayout => {
+                self.layout = match self.layout {
+                    Layout::Single if self.run.is_some() => Layout::GtRun,
+                    Layout::GtRun if self.pack.runs.len() >= 2 => Layout::RunRun,
+                    _ => Layout::Single,
+                };
+            }
+            ToggleFill => self.style.fill = !self.style.fill,
+            ToggleOutline => self.style.outline = !self.style.outline,
+            ToggleBoxes => self.style.boxes = !self.style.boxes,
+            FillMore | FillLess => {
+                let d = if action == FillMore { 0.1 } else { -0.1 };
+                self.style.fill_opacity = ((self.style.fill_opacity + d) * 10.0)
+                    .round()
+                    .clamp(0.0, 10.0)
+                    / 10.0;
+                self.style.fill = self.style.fill_opacity > 0.0;
+                self.say(format!(
+                    "fill opacity {:.0}%",
+                    self.style.fill_opacity * 100.0
+                ));
+            }
+            OutlineMore | OutlineLess => {
+                let d = if action == OutlineMore { 0.1 } else { -0.1 };
+                self.style.outline_opacity = ((self.style.outline_opacity + d) * 10.0)
+                    .round()
+                    .clamp(0.0, 10.0)
+                    / 10.0;
+                self.style.outline = self.style.outline_opacity > 0.0;
+                self.say(format!(
+                    "outline opacity {:.0}%",
+                    self.style.outline_opacity * 100.0
+                ));
+            }
+            ThresholdUp | ThresholdDown => {
+                let d = if action == ThresholdUp { 0.05 } else { -0.05 };
+                self.style.score_threshold = ((self.style.score_threshold + d) * 100.0)
+                    .round()
+                    .clamp(0.0, 100.0)
+                    / 100.0;
+                self.say(format!("score threshold {:.2}", self.style.score_threshold));
+            }
+            ToggleDetails => {
+                self.show_details = !self.show_details;
+                if !self.show_details && self.focus == Pane::Details {
+                    self.focus = Pane::Cases;
+                }
+            }
+            ZoomIn => self.zoom(1.5),
+            ZoomOut => self.zoom(1.0 / 1.5),
+            ZoomFit => self.viewport = Viewport::fit(),
+            PanLeft => self.pan(-1.0, 0.0),
+            PanRight => self.pan(1.0, 0.0),
+            PanUp => self.pan(0.0, -1.0),
+            PanDown => self.pan(0.0, 1.0),
+            ToggleCursor => {
+                self.pixel_cursor = match self.pixel_cursor {
+                    Some(_) => None,
+                    None => Some(self.image_center()),
+                };
+            }
+            WindowPreset => {
+                self.style.preset = self.style.preset.next();
+                self.style.window = None;
+                self.say(format!("window: {}", self.style.preset.name()));
+            }
+            WindowNarrower => self.adjust_window(0.8, 0.0),
+            WindowWider => self.adjust_window(1.25, 0.0),
+            LevelDown => self.adjust_window(1.0, -0.05),
+            LevelUp => self.adjust_window(1.0, 0.05),
+            Filter => {
+                let input = self
+                    .filter
+                    .as_ref()
+                    .map(|(s, _)| s.clone())
+                    .unwrap_or_default();
+                self.overlay = Overlay::Prompt {
+                    kind: PromptKind::Filter,
+                    input,
+                };
+            }
+            Sort => self.overlay = Overlay::Sort,
+            Command => {
+                self.overlay = Overlay::Prompt {
+                    kind: PromptKind::Command,
+                    input: String::new(),
+                }
+            }
+            ClearFilter => {
+                self.filter = None;
+                self.refresh_order();
+                self.say("filter cleared");
+            }
+            Help => self.overlay = Overlay::Help,
+            Cancel => {
+                self.notice = None;
+                self.selected = None;
+            }
+            Quit => self.should_quit = true,
+            other => {
+                if let Some(k) = other.class_toggle() {
+                    self.toggle_class(k);
+                }
+            }
+        }
+    }
+
+    fn toggle_class(&mut self, k: usize) {
+        let Some(c) = self.pack.classes.get(k) else {
+            self.warn(format!(
+                "there is no class {} (the pack has {})",
+                k + 1,
+                self.pack.classes.len()
+            ));
+            return;
+        };
+        let (id, name) = (c.id, c.name.clone());
+        if let Some(i) = self.style.hidden.iter().position(|h| *h == id) {
+            self.style.hidden.remove(i);
+            self.say(format!("{name} shown"));
+        } else {
+            self.style.hidden.push(id);
+            self.say(format!("{name} hidden"));
+        }
+    }
+
+    /// Apply a filter expression typed after `/`.
+    pub fn set_filter(&mut self, text: &str) {
+        if text.trim().is_empty() {
+            self.filter = None;
+            self.refresh_order();
+            return;
+        }
+        match query::parse(text, &self.pack) {
+            Ok(e) => {
+                self.filter = Some((text.trim().to_string(), e));
+                self.refresh_order();
+                self.say(format!(
+                    "{} of {} cases match",
+                    self.order.len(),
+                    self.pack.cases.len()
+                ));
+            }
+            Err(e) => self.warn(format!("filter: {e}")),
+        }
+    }
+
+    pub fn set_sort(&mut self, key: SortKey) {
+        self.sort = key;
+        self.refresh_order();
+        self.say(format!("sorted by {}", key.name()));
+    }
+
+    /// Run a `:` command.
+    pub fn command(&mut self, line: &str) {
+        let mut parts = line.split_whitespace();
+        let cmd = parts.next().unwrap_or("");
+        let arg = parts.collect::<Vec<_>>().join(" ");
+        match cmd {
+            "" => {}
+            "q" | "quit" => self.should_quit = true,
+            "goto" | "g" => self.goto(&arg),
+            "run" => match self.pack.runs.iter().position(|r| r.name.0 == arg) {
+                Some(r) => {
+                    self.run = Some(r);
+                    self.refresh_order();
+                    self.say(format!("run: {arg}"));
+                }
+                None => self.warn(format!("no run {arg:?} (runs: {})", self.pack.runs.iter().map(|r| r.name.0.as_str()).collect::<Vec<_>>().join(", "))),
+            },
+            "compare" => match self.pack.runs.iter().position(|r| r.name.0 == arg) {
+                Some(r) => {
+                    self.compare = Some(r);
+                    self.layout = Layout::RunRun;
+                }
+                None => self.warn(format!("no run {arg:?}")),
+            },
+            "theme" => match super::config::load_theme(&arg) {
+                Ok(t) => {
+                    self.style.palette = t.palette(&self.pack);
+                    self.config.theme = t;
+                    self.say(format!("theme: {arg}"));
+                }
+                Err(e) => self.warn(e),
+            },
+            "filter" => self.set_filter(&arg),
+            "sort" => match SortKey::ALL.iter().find(|k| k.name() == arg) {
+                Some(k) => self.set_sort(*k),
+                None => self.warn(format!("sort keys: {}", SortKey::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "))),
+            },
+            "threshold" => match arg.parse::<f64>() {
+                Ok(t) if (0.0..=1.0).contains(&t) => self.style.score_threshold = t,
+                _ => self.warn("threshold takes a number from 0 to 1"),
+            },
+            "window" => {
+                let nums: Vec<f64> = arg.split([' ', ',']).filter_map(|s| s.parse().ok()).collect();
+                match nums[..] {
+                    [c, w] if w > 0.0 => self.style.window = Some(crate::render::Window::from_center_width(c, w)),
+                    _ => match WindowPreset::ALL.iter().find(|p| p.name() == arg) {
+                        Some(p) => {
+                            self.style.preset = *p;
+                            self.style.window = None;
+                        }
+                        None => self.warn("window takes CENTER WIDTH, or a preset: auto, full, min-max, narrow"),
+                    },
+                }
+            }
+            n if n.parse::<usize>().is_ok() => self.goto(n),
+            other => self.warn(format!("unknown command {other:?} (goto N, run NAME, compare NAME, theme NAME, filter EXPR, sort KEY, threshold X, window C W, quit)")),
+        }
+    }
+
+    fn goto(&mut self, arg: &str) {
+        match crate::pack::find_case(&self.pack, arg) {
+            Ok(c) => match self.order.iter().position(|&x| x == c) {
+                Some(p) => self.move_to(p),
+                None => self.warn(format!(
+                    "{} is hidden by the filter (ctrl-l clears it)",
+                    self.pack.cases[c].id
+                )),
+            },
+            Err(e) => self.warn(e),
+        }
+    }
+
+    /// The pixel value and classes under the cursor, read from the loaded frame.
+    pub fn cursor_readout(&self) -> Option<String> {
+        let (x, y) = self.pixel_cursor?;
+        let f = self.frame.as_ref()?;
+        let img = f.data.image.as_ref().ok()?;
+        if x >= img.width || y >= img.height {
+            return None;
+        }
+        let value = img.value(x, y);
+        let classes_at = |m: Option<&crate::geometry::LabelMask>| -> Vec<String> {
+            m.map(|m| m.get(x, y))
+                .filter(|&v| v != 0)
+                .and_then(|v| self.pack.classes.iter().find(|c| c.mask_value == v))
+                .map(|c| vec![c.name.clone()])
+                .unwrap_or_default()
+        };
+        let gt = classes_at(f.data.mask(crate::render::Source::GroundTruth));
+        let pred = self
+            .run
+            .map(|r| classes_at(f.data.mask(crate::render::Source::Run(r))))
+            .unwrap_or_default();
+        let join = |v: Vec<String>| {
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                v.join(",")
+            }
+        };
+        Some(format!(
+            "({x}, {y}) value {value} · gt {} · pred {}",
+            join(gt),
+            join(pred)
+        ))
+    }
+}

@@ -1,0 +1,116 @@
+//! The triage queue: one row per case, with status glyphs and the sort key's value. Only the
+//! visible rows are built, so 10,000 cases scroll without lag.
+
+use super::super::app::{App, Pane, SortKey};
+use super::pane_block;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// The first visible row for a list `h` rows high: the selection stays in the middle.
+pub fn top_row(app: &App, h: usize) -> usize {
+    app.pos
+        .saturating_sub(h.saturating_sub(1) / 2)
+        .min(app.order.len().saturating_sub(h))
+}
+
+pub fn render(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.config.theme;
+    let total = app.pack.cases.len();
+    let shown = app.order.len();
+    let title = if app.filter.is_some() {
+        format!(
+            " Cases {}/{} of {total} ",
+            if shown == 0 { 0 } else { app.pos + 1 },
+            shown
+        )
+    } else {
+        format!(
+            " Cases {}/{} ",
+            if shown == 0 { 0 } else { app.pos + 1 },
+            shown
+        )
+    };
+    let block = pane_block(app, Pane::Cases, Line::from(title));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.height == 0 {
+        return;
+    }
+    if app.order.is_empty() {
+        let msg = if total == 0 {
+            "This pack has no cases.\nCheck `images` in lightbox.toml."
+        } else {
+            "No case matches the filter.\nctrl-l clears it."
+        };
+        f.render_widget(
+            Paragraph::new(msg).style(Style::default().fg(t.ui.dim)),
+            inner,
+        );
+        return;
+    }
+    let h = inner.height as usize;
+    let top = top_row(app, h);
+    let w = inner.width as usize;
+    let mut lines = Vec::with_capacity(h);
+    for (row, &c) in app.order.iter().enumerate().skip(top).take(h) {
+        let selected = row == app.pos;
+        let (errors, warnings) = app.problem_counts[c];
+        let glyph = if errors > 0 {
+            Span::styled("✖", Style::default().fg(t.status.error))
+        } else if warnings > 0 {
+            Span::styled("!", Style::default().fg(t.status.warning))
+        } else {
+            Span::raw(" ")
+        };
+        let value = match (app.sort, app.sort_value(c)) {
+            (SortKey::Case, _) => app
+                .run
+                .map(|r| app.pack.runs[r].annotations[c].instances.len())
+                .filter(|n| *n > 0)
+                .map(|n| format!("{n}"))
+                .unwrap_or_default(),
+            (SortKey::Uncertain, Some(v)) => format!("{:.2}", -v),
+            (SortKey::MaxScore, Some(v)) => format!("{v:.2}"),
+            (_, Some(v)) => format!("{v:.0}"),
+            (_, None) => "-".into(),
+        };
+        let id = &app.pack.cases[c].id.0;
+        let avail = w.saturating_sub(4 + value.chars().count() + 1);
+        let id_shown: String = if id.chars().count() > avail {
+            format!(
+                "…{}",
+                id.chars()
+                    .rev()
+                    .take(avail.saturating_sub(1))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<String>()
+            )
+        } else {
+            id.clone()
+        };
+        let pad = w.saturating_sub(2 + id_shown.chars().count() + 2 + value.chars().count());
+        let marker = if selected { "▌" } else { " " };
+        let mut style = Style::default().fg(t.ui.text);
+        if selected {
+            style = style.bg(t.ui.selection).add_modifier(Modifier::BOLD);
+        }
+        lines.push(
+            Line::from(vec![
+                Span::styled(marker, Style::default().fg(t.ui.accent)),
+                Span::raw(" "),
+                Span::raw(id_shown),
+                Span::raw(" ".repeat(pad)),
+                glyph,
+                Span::raw(" "),
+                Span::styled(value, Style::default().fg(t.ui.dim)),
+            ])
+            .style(style),
+        );
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}

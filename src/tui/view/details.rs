@@ -1,0 +1,214 @@
+//! The details pane: the image's facts, the ground truth, the run's predictions (selectable:
+//! the selected one is highlighted in the image) and the case's problems. Sections for flags,
+//! metrics and verdicts slot in as later features provide them.
+
+use super::super::app::{App, Pane};
+use super::pane_block;
+use crate::render::Source;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+pub fn render(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.config.theme;
+    let block = pane_block(app, Pane::Details, " Details ");
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let Some(case) = app.case() else { return };
+    let pack = &app.pack;
+    let head = |s: &str| {
+        Line::styled(
+            s.to_string(),
+            Style::default()
+                .fg(t.ui.accent)
+                .add_modifier(Modifier::BOLD),
+        )
+    };
+    let dim = Style::default().fg(t.ui.dim);
+    let kv =
+        |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<8}"), dim), Span::raw(v)]);
+    let mut lines: Vec<Line> = Vec::new();
+
+    lines.push(head("Image"));
+    let c = &pack.cases[case];
+    lines.push(kv(
+        "file",
+        pack.display_path(&c.image).display().to_string(),
+    ));
+    let frame = app.frame.as_ref().filter(|fr| fr.key.case == case);
+    match frame.map(|fr| &fr.data.image) {
+        Some(Ok(img)) => {
+            let kind = match img.pixels {
+                crate::formats::image::Pixels::Gray8(_)
+                | crate::formats::image::Pixels::Gray16(_) => "gray",
+                _ => "RGB",
+            };
+            lines.push(kv(
+                "size",
+                format!(
+                    "{}×{} {kind} {}-bit",
+                    img.width,
+                    img.height,
+                    img.bit_depth()
+                ),
+            ));
+            if let Some(s) = frame.and_then(|fr| fr.data.stats) {
+                let w = app
+                    .style
+                    .window
+                    .unwrap_or_else(|| app.style.preset.window(&s));
+                lines.push(kv("values", format!("{:.0}..{:.0}", s.min, s.max)));
+                let name = if app.style.window.is_some() {
+                    "manual"
+                } else {
+                    app.style.preset.name()
+                };
+                lines.push(kv(
+                    "window",
+                    format!("C {:.0} W {:.0} ({name})", w.center(), w.width()),
+                ));
+            }
+        }
+        Some(Err(_)) => lines.push(Line::styled(
+            "cannot be read (see the image pane)",
+            Style::default().fg(t.status.error),
+        )),
+        None => lines.push(Line::styled("loading…", dim)),
+    }
+    if let Some(r) = app.cursor_readout() {
+        lines.push(kv("cursor", r));
+    }
+
+    lines.push(Line::raw(""));
+    lines.push(head("Ground truth"));
+    let gt = &pack.ground_truth[case];
+    let mut counts: Vec<String> = pack
+        .classes
+        .iter()
+        .filter_map(|k| {
+            let n = gt.instances.iter().filter(|i| i.class == k.id).count();
+            (n > 0).then(|| format!("{n} {}", k.name))
+        })
+        .collect();
+    if gt.label_mask.is_some() {
+        counts.push("label mask".into());
+    }
+    for (k, s) in &gt.scores {
+        if let Some(cl) = pack.class(*k) {
+            counts.push(format!("{} = {s}", cl.name));
+        }
+    }
+    lines.push(Line::raw(if counts.is_empty() {
+        "none".to_string()
+    } else {
+        counts.join(", ")
+    }));
+
+    if let Some(r) = app.run {
+        let run = &pack.runs[r];
+        let ann = &run.annotations[case];
+        lines.push(Line::raw(""));
+        let focus_hint = if app.focus == Pane::Details {
+            ""
+        } else {
+            "  (tab here, j/k select)"
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("Run {}", run.name.0),
+                Style::default()
+                    .fg(t.ui.accent)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(focus_hint, dim),
+        ]));
+        if let Some(m) = &run.sources.model {
+            lines.push(kv("model", m.clone()));
+        }
+        if ann.label_mask.is_some() {
+            lines.push(kv("masks", "label mask".into()));
+        }
+        for (k, s) in &ann.scores {
+            if let Some(cl) = pack.class(*k) {
+                lines.push(kv("score", format!("{} {s:.3}", cl.name)));
+            }
+        }
+        if ann.instances.is_empty() {
+            lines.push(Line::styled("no boxes or instance masks", dim));
+        }
+        let mut order: Vec<usize> = (0..ann.instances.len()).collect();
+        order.sort_by(|&a, &b| {
+            ann.instances[b]
+                .score
+                .partial_cmp(&ann.instances[a].score)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        for i in order {
+            let inst = &ann.instances[i];
+            let cl = pack.class(inst.class);
+            let [cr, cg, cb] = app.style.palette.class(inst.class);
+            let selected = app.selected == Some(i)
+                || app.render_style().selected == Some((Source::Run(r), i))
+                    && app.selected.is_some();
+            let below = !app.style.shows(inst);
+            let b = inst.bbox;
+            let mut style = Style::default();
+            if selected {
+                style = style.bg(t.ui.selection).add_modifier(Modifier::BOLD);
+            }
+            if below {
+                style = style.fg(t.ui.dim);
+            }
+            lines.push(
+                Line::from(vec![
+                    Span::styled(
+                        if selected { "▸" } else { " " },
+                        Style::default().fg(t.ui.accent),
+                    ),
+                    Span::styled("■ ", Style::default().fg(Color::Rgb(cr, cg, cb))),
+                    Span::raw(format!(
+                        "{:<9} ",
+                        cl.map(|c| c.name.as_str()).unwrap_or("?")
+                    )),
+                    Span::raw(inst.score.map(|s| format!("{s:.2}")).unwrap_or_default()),
+                    Span::styled(
+                        format!("  {:.0},{:.0} {:.0}×{:.0}", b.x, b.y, b.w, b.h),
+                        dim,
+                    ),
+                    Span::styled(
+                        if inst.segmentation.is_some() {
+                            " mask"
+                        } else {
+                            ""
+                        },
+                        dim,
+                    ),
+                ])
+                .style(style),
+            );
+        }
+    }
+
+    let problems: Vec<_> = pack.case_problems(case).collect();
+    if !problems.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(head("Problems"));
+        for p in problems {
+            let color = if p.is_error() {
+                t.status.error
+            } else {
+                t.status.warning
+            };
+            lines.push(Line::from(vec![
+                Span::styled(
+                    if p.is_error() { "✖ " } else { "! " },
+                    Style::default().fg(color),
+                ),
+                Span::raw(p.to_string()),
+            ]));
+        }
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}

@@ -1,0 +1,161 @@
+//! The image pane: the finished frame from a worker (never composed here), a clear message when
+//! the image cannot be shown, the panels' titles, and a legend row under the image.
+
+use super::super::app::{App, GtLook, Pane};
+use super::{Areas, pane_block};
+use crate::render::View;
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui_image::Image;
+
+pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
+    let t = &app.config.theme;
+    let Some(case) = app.case() else {
+        let block = pane_block(app, Pane::Image, " Image ");
+        f.render_widget(block, a.image);
+        let msg = if app.pack.cases.is_empty() {
+            "Nothing to show: the pack has no cases."
+        } else {
+            "No case matches the filter (ctrl-l clears it)."
+        };
+        f.render_widget(
+            Paragraph::new(msg)
+                .alignment(Alignment::Center)
+                .style(Style::default().fg(t.ui.dim)),
+            centered(a.image_inner, 2),
+        );
+        return;
+    };
+    let views = app.views();
+    let titles: Vec<String> = views.iter().map(|v| v.title(&app.pack)).collect();
+    let zoom = if app.viewport.zoom > 1.0 {
+        format!(" · ×{:.1}", app.viewport.zoom)
+    } else {
+        String::new()
+    };
+    let title = Line::from(vec![
+        Span::styled(
+            format!(" {} ", app.pack.cases[case].id),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(
+            format!("· {}{zoom} ", titles.join("  │  ")),
+            Style::default().fg(t.ui.dim),
+        ),
+    ]);
+    f.render_widget(pane_block(app, Pane::Image, title), a.image);
+
+    let frame = app.frame.as_ref().filter(|fr| fr.key.case == case);
+    match frame {
+        Some(fr) => match (&fr.protocol, &fr.data.image) {
+            (_, Err(msg)) => {
+                let text = vec![
+                    Line::styled(
+                        "This image cannot be shown",
+                        Style::default()
+                            .fg(t.status.error)
+                            .add_modifier(Modifier::BOLD),
+                    ),
+                    Line::raw(""),
+                    Line::raw(msg.clone()),
+                    Line::raw(""),
+                    Line::styled(
+                        "Its annotations are in the details pane; n / p move to other cases.",
+                        Style::default().fg(t.ui.dim),
+                    ),
+                ];
+                f.render_widget(
+                    Paragraph::new(text)
+                        .alignment(Alignment::Center)
+                        .wrap(Wrap { trim: true }),
+                    centered(a.image_inner, 6),
+                );
+            }
+            (Some(p), Ok(_)) if show_image => {
+                f.render_widget(Image::new(p), a.image_inner);
+            }
+            (None, Ok(_)) => {
+                f.render_widget(Paragraph::new("The image could not be encoded for this terminal; try --graphics halfblocks.").alignment(Alignment::Center), centered(a.image_inner, 1));
+            }
+            _ => {}
+        },
+        None => {
+            let text = format!("loading {} …", app.pack.cases[case].id);
+            f.render_widget(
+                Paragraph::new(text)
+                    .alignment(Alignment::Center)
+                    .style(Style::default().fg(t.ui.dim)),
+                centered(a.image_inner, 1),
+            );
+        }
+    }
+    f.render_widget(Paragraph::new(legend(app, &views)), a.legend);
+}
+
+fn centered(r: Rect, h: u16) -> Rect {
+    let h = h.min(r.height);
+    Rect {
+        x: r.x + 1,
+        y: r.y + (r.height - h) / 2,
+        width: r.width.saturating_sub(2),
+        height: h,
+    }
+}
+
+/// Class colours and what the marks mean, in words.
+fn legend(app: &App, views: &[View]) -> Line<'static> {
+    let t = &app.config.theme;
+    let mut spans = Vec::new();
+    for (i, c) in app.pack.classes.iter().enumerate() {
+        let [r, g, b] = app.style.palette.class(c.id);
+        let hidden = app.style.hidden.contains(&c.id);
+        let key = if i < 9 {
+            format!("{}", i + 1)
+        } else {
+            " ".into()
+        };
+        spans.push(Span::styled(key, Style::default().fg(t.ui.dim)));
+        spans.push(Span::styled(
+            if hidden { "□" } else { "■" },
+            Style::default().fg(Color::Rgb(r, g, b)),
+        ));
+        let name_style = if hidden {
+            Style::default()
+                .fg(t.ui.dim)
+                .add_modifier(Modifier::CROSSED_OUT)
+        } else {
+            Style::default().fg(t.ui.text)
+        };
+        spans.push(Span::styled(format!("{} ", c.name), name_style));
+    }
+    let error = views.iter().any(|v| matches!(v, View::Error(_)));
+    let dim = Style::default().fg(t.ui.dim);
+    if error {
+        let sw = |rgb: [u8; 3]| Style::default().fg(Color::Rgb(rgb[0], rgb[1], rgb[2]));
+        spans.push(Span::styled("│ ", dim));
+        spans.push(Span::styled("■", sw(app.style.palette.true_positive)));
+        spans.push(Span::raw("agree "));
+        spans.push(Span::styled("■", sw(app.style.palette.false_positive)));
+        spans.push(Span::raw("pred only "));
+        spans.push(Span::styled("■", sw(app.style.palette.false_negative)));
+        spans.push(Span::raw("gt only "));
+    } else if app.run.is_some() {
+        spans.push(Span::styled("│ ", dim));
+        let (gt, pred) = match app.gt_look {
+            GtLook::Outline => ("gt ─ outline, dashed box", "pred ▒ fill, solid box"),
+            GtLook::Fill => ("gt ▒ fill, dashed box", "pred ─ outline, solid box"),
+            GtLook::Off => ("gt off", "pred ▒ fill, solid box"),
+        };
+        spans.push(Span::styled(format!("{gt} · {pred} "), dim));
+    }
+    if app.style.score_threshold > 0.0 {
+        spans.push(Span::styled(
+            format!("│ score ≥ {:.2}", app.style.score_threshold),
+            dim,
+        ));
+    }
+    Line::from(spans)
+}

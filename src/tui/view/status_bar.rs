@@ -1,0 +1,82 @@
+//! The status bar: pack, run, position, filter and sort in force, the latest notice, key hints;
+//! or the prompt being typed.
+
+use super::super::app::{App, Overlay, PromptKind};
+use crate::pack::Severity;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn render(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.config.theme;
+    let base = Style::default().bg(t.ui.status_background).fg(t.ui.text);
+    let dim = Style::default().fg(t.ui.dim);
+    if let Overlay::Prompt { kind, input } = &app.overlay {
+        let (lead, hint) = match kind {
+            PromptKind::Filter => (
+                "/",
+                "enter apply · esc cancel · e.g. class:opacity score>0.8",
+            ),
+            PromptKind::Command => (":", "enter run · esc cancel · goto N, run NAME, theme NAME"),
+        };
+        let line = Line::from(vec![
+            Span::styled(
+                format!(" {lead} "),
+                Style::default()
+                    .fg(t.ui.accent)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(input.clone()),
+            Span::styled("▏", Style::default().fg(t.ui.accent)),
+            Span::styled(format!("   {hint}"), dim),
+        ]);
+        f.render_widget(Paragraph::new(line).style(base), area);
+        return;
+    }
+    let mut spans = vec![Span::styled(
+        format!(" {} ", app.pack.manifest.name),
+        Style::default().add_modifier(Modifier::BOLD),
+    )];
+    let sep = || Span::styled(" · ", dim);
+    if let Some(r) = app.run {
+        spans.push(sep());
+        spans.push(Span::raw(format!("run {}", app.pack.runs[r].name.0)));
+    }
+    spans.push(sep());
+    let total = app.order.len();
+    spans.push(Span::raw(format!(
+        "{} / {}",
+        if total == 0 { 0 } else { app.pos + 1 },
+        total
+    )));
+    if let Some((text, _)) = &app.filter {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!("filter {text}"),
+            Style::default().fg(t.ui.accent),
+        ));
+    }
+    if app.sort != super::super::app::SortKey::Case {
+        spans.push(sep());
+        spans.push(Span::raw(format!("sort {}", app.sort.name())));
+    }
+    if let Some(n) = &app.notice {
+        spans.push(sep());
+        let color = match n.severity {
+            Some(Severity::Error) => t.status.error,
+            Some(Severity::Warning) => t.status.warning,
+            None => t.ui.text,
+        };
+        spans.push(Span::styled(n.text.clone(), Style::default().fg(color)));
+    }
+    let hint = " ? help · q quit ";
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let pad = (area.width as usize).saturating_sub(used + hint.len());
+    spans.push(Span::raw(" ".repeat(pad)));
+    if pad > 0 {
+        spans.push(Span::styled(hint, dim));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}

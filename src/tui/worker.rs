@@ -1,0 +1,334 @@
+//! Off the UI thread: decoding images and masks, compositing overlays and encoding them for the
+//! terminal's graphics protocol. Requests carry a generation; a reply for a frame the user has
+//! already left is dropped. Neighbours of the current case are prefetched, and two bounded
+//! caches (decoded cases by bytes, finished frames by count) keep memory flat on large packs.
+
+use super::app::FrameKey;
+use crate::pack::Pack;
+use crate::render::compose::Mapping;
+use crate::render::view::compose_side_by_side;
+use crate::render::{CaseData, View};
+use ratatui::layout::Size;
+use ratatui_image::picker::{Picker, ProtocolType};
+use ratatui_image::protocol::Protocol;
+use ratatui_image::protocol::halfblocks::Halfblocks;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// Gap between side-by-side panels, in pixels.
+pub const GAP: u32 = 6;
+
+/// A finished image pane.
+pub struct Frame {
+    pub key: FrameKey,
+    /// The encoded image (`None` when the image could not be loaded: see `data.image`).
+    pub protocol: Option<Protocol>,
+    pub data: Arc<CaseData>,
+    /// Image-to-pixel mapping of the first panel, and each panel's width in pixels.
+    pub mapping: Mapping,
+    pub panel_width: u32,
+    /// Time to load (or hit the cache), compose and encode.
+    pub elapsed: Duration,
+    pub cached_data: bool,
+}
+
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frame")
+            .field("case", &self.key.case)
+            .field("elapsed", &self.elapsed)
+            .finish()
+    }
+}
+
+/// Compose and encode one frame (pure apart from its inputs; used by workers and tests).
+pub fn make_frame(pack: &Pack, data: Arc<CaseData>, key: &FrameKey, picker: &Picker) -> Frame {
+    let t = Instant::now();
+    let (w, h) = key.pixels;
+    let n = key.views.len().max(1) as u32;
+    let panel_width = (w.saturating_sub(GAP * (n - 1)) / n).max(1);
+    let mapping = match &data.image {
+        Ok(img) => Mapping::new(img.width, img.height, &key.viewport, panel_width, h),
+        Err(_) => Mapping::new(1, 1, &key.viewport, panel_width, h),
+    };
+    let protocol = compose_side_by_side(
+        pack,
+        &data,
+        &key.views,
+        &key.style,
+        &key.viewport,
+        w,
+        h,
+        GAP,
+    )
+    .and_then(|img| {
+        let size = Size::new(key.cells.0, key.cells.1);
+        let dynimg = image::DynamicImage::ImageRgb8(img);
+        match picker.protocol_type() {
+            ProtocolType::Halfblocks => {
+                Halfblocks::new(dynimg, size).ok().map(Protocol::Halfblocks)
+            }
+            _ => picker
+                .new_protocol(dynimg, size, ratatui_image::Resize::Fit(None))
+                .ok(),
+        }
+    });
+    Frame {
+        key: key.clone(),
+        protocol,
+        data,
+        mapping,
+        panel_width,
+        elapsed: t.elapsed(),
+        cached_data: false,
+    }
+}
+
+/// The views' run indices are valid for this pack (a guard for stale keys).
+fn key_valid(pack: &Pack, key: &FrameKey) -> bool {
+    key.case < pack.cases.len()
+        && key.views.iter().all(|v| match v {
+            View::Prediction(r) | View::Overlay(r) | View::Error(r) | View::OverlayGtFill(r) => {
+                *r < pack.runs.len()
+            }
+            View::GroundTruth | View::Image => true,
+        })
+}
+
+/// Messages from workers to the UI thread.
+pub enum WorkerMsg {
+    Frame { generation: u64, frame: Arc<Frame> },
+}
+
+struct Queue {
+    current: Option<(u64, FrameKey)>,
+    prefetch: VecDeque<FrameKey>,
+    shutdown: bool,
+}
+
+/// A small least-recently-used cache.
+struct Lru<K, V> {
+    items: VecDeque<(K, V, usize)>,
+    budget: usize,
+    used: usize,
+    max_items: usize,
+}
+
+impl<K: PartialEq, V: Clone> Lru<K, V> {
+    fn new(budget: usize, max_items: usize) -> Self {
+        Lru {
+            items: VecDeque::new(),
+            budget,
+            used: 0,
+            max_items,
+        }
+    }
+
+    fn get(&mut self, k: &K) -> Option<V> {
+        let i = self.items.iter().position(|(key, _, _)| key == k)?;
+        let item = self.items.remove(i)?;
+        let v = item.1.clone();
+        self.items.push_front(item);
+        Some(v)
+    }
+
+    fn put(&mut self, k: K, v: V, bytes: usize) {
+        if let Some(i) = self.items.iter().position(|(key, _, _)| *key == k)
+            && let Some((_, _, b)) = self.items.remove(i)
+        {
+            self.used -= b;
+        }
+        self.items.push_front((k, v, bytes));
+        self.used += bytes;
+        while (self.used > self.budget || self.items.len() > self.max_items) && self.items.len() > 1
+        {
+            if let Some((_, _, b)) = self.items.pop_back() {
+                self.used -= b;
+            }
+        }
+    }
+}
+
+struct Shared {
+    pack: Arc<Pack>,
+    picker: Picker,
+    queue: Mutex<Queue>,
+    wake: Condvar,
+    latest: AtomicU64,
+    data: Mutex<Lru<usize, Arc<CaseData>>>,
+    frames: Mutex<Lru<FrameKey, Arc<Frame>>>,
+}
+
+/// The worker pool.
+pub struct Workers {
+    shared: Arc<Shared>,
+    generation: u64,
+    last: Option<FrameKey>,
+    handles: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// Decoded cases kept in memory (bytes).
+pub const DATA_BUDGET: usize = 160 << 20;
+/// Finished frames kept (current, neighbours, recent).
+pub const FRAME_ITEMS: usize = 10;
+
+impl Workers {
+    pub fn spawn(
+        pack: Arc<Pack>,
+        picker: Picker,
+        threads: usize,
+        tx: Sender<super::Event>,
+    ) -> Workers {
+        let shared = Arc::new(Shared {
+            pack,
+            picker,
+            queue: Mutex::new(Queue {
+                current: None,
+                prefetch: VecDeque::new(),
+                shutdown: false,
+            }),
+            wake: Condvar::new(),
+            latest: AtomicU64::new(0),
+            data: Mutex::new(Lru::new(DATA_BUDGET, 64)),
+            frames: Mutex::new(Lru::new(usize::MAX, FRAME_ITEMS)),
+        });
+        let handles = (0..threads.max(1))
+            .map(|i| {
+                let s = Arc::clone(&shared);
+                let tx = tx.clone();
+                std::thread::Builder::new()
+                    .name(format!("lightbox-render-{i}"))
+                    .spawn(move || worker_loop(&s, &tx))
+                    .expect("spawning a render thread")
+            })
+            .collect();
+        Workers {
+            shared,
+            generation: 0,
+            last: None,
+            handles,
+        }
+    }
+
+    /// Ask for `key` (when it differs from the last request) and prefetch `neighbours`.
+    /// Returns the generation the reply will carry.
+    pub fn request(&mut self, key: FrameKey, neighbours: Vec<FrameKey>) -> u64 {
+        if self.last.as_ref() == Some(&key) {
+            return self.generation;
+        }
+        self.generation += 1;
+        self.shared.latest.store(self.generation, Ordering::SeqCst);
+        self.last = Some(key.clone());
+        let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+        q.current = Some((self.generation, key));
+        q.prefetch = neighbours.into();
+        drop(q);
+        self.shared.wake.notify_all();
+        self.generation
+    }
+
+    /// Forget the last request (after a resize, so the same key is asked for again).
+    pub fn invalidate(&mut self) {
+        self.last = None;
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        if let Ok(mut q) = self.shared.queue.lock() {
+            q.shutdown = true;
+        }
+        self.shared.wake.notify_all();
+        for h in self.handles.drain(..) {
+            let _ = h.join();
+        }
+    }
+}
+
+fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
+    loop {
+        let job = {
+            let mut q = s.queue.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                if q.shutdown {
+                    return;
+                }
+                if let Some(c) = q.current.take() {
+                    break (Some(c.0), c.1);
+                }
+                if let Some(k) = q.prefetch.pop_front() {
+                    break (None, k);
+                }
+                q = s.wake.wait(q).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        let (generation, key) = job;
+        if let Some(g) = generation
+            && g != s.latest.load(Ordering::SeqCst)
+        {
+            continue;
+        }
+        if !key_valid(&s.pack, &key) {
+            continue;
+        }
+        let cached = s.frames.lock().unwrap_or_else(|e| e.into_inner()).get(&key);
+        let frame = match cached {
+            Some(f) => f,
+            None => {
+                let t = Instant::now();
+                let hit = s
+                    .data
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(&key.case);
+                let cached_data = hit.is_some();
+                let data = match hit {
+                    Some(d) => d,
+                    None => {
+                        let d = Arc::new(CaseData::load(&s.pack, key.case));
+                        let bytes = d.bytes();
+                        s.data.lock().unwrap_or_else(|e| e.into_inner()).put(
+                            key.case,
+                            Arc::clone(&d),
+                            bytes,
+                        );
+                        d
+                    }
+                };
+                // a newer request arrived while loading: do not spend time composing this one
+                if let Some(g) = generation
+                    && g != s.latest.load(Ordering::SeqCst)
+                {
+                    continue;
+                }
+                let mut f = make_frame(&s.pack, data, &key, &s.picker);
+                f.elapsed = t.elapsed();
+                f.cached_data = cached_data;
+                let f = Arc::new(f);
+                s.frames.lock().unwrap_or_else(|e| e.into_inner()).put(
+                    key.clone(),
+                    Arc::clone(&f),
+                    0,
+                );
+                f
+            }
+        };
+        if let Some(g) = generation
+            && tx
+                .send(super::Event::Worker(WorkerMsg::Frame {
+                    generation: g,
+                    frame,
+                }))
+                .is_err()
+        {
+            return;
+        }
+    }
+}
