@@ -8,11 +8,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 fn open_pack(c: &mut Criterion) {
-    let dir =
-        std::env::temp_dir().join(format!("lightbox-bench-pack-{}", env!("CARGO_PKG_VERSION")));
+    let dir = std::env::temp_dir().join(format!("lightbox-bench-pack-{}", env!("CARGO_PKG_VERSION")));
     if !dir.join("results.json").exists() {
-        lightbox::sample::bench_pack::write(&dir, 10_000, 1_000_000, 7)
-            .expect("writing the benchmark pack");
+        lightbox::sample::bench_pack::write(&dir, 10_000, 1_000_000, 7).expect("writing the benchmark pack");
     }
     let mut g = c.benchmark_group("open_pack");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
@@ -27,10 +25,7 @@ fn open_pack(c: &mut Criterion) {
     g.bench_function("parse_1M_results_json", |b| {
         b.iter(|| {
             let mut n = 0usize;
-            lightbox::formats::coco::parse_run_file(&bytes, |_, a| {
-                n += black_box(a).category_id as usize
-            })
-            .unwrap();
+            lightbox::formats::coco::parse_run_file(&bytes, |_, a| n += black_box(a).category_id as usize).unwrap();
             black_box(n)
         })
     });
@@ -49,9 +44,7 @@ fn geometry(c: &mut Criterion) {
     let mut g = c.benchmark_group("geometry");
     g.bench_function("rle_encode_512", |b| b.iter(|| black_box(Rle::encode(&m))));
     g.bench_function("rle_decode_512", |b| b.iter(|| black_box(r.decode())));
-    g.bench_function("rle_iou_512", |b| {
-        b.iter(|| black_box(Rle::iou(&r, &r, false)))
-    });
+    g.bench_function("rle_iou_512", |b| b.iter(|| black_box(Rle::iou(&r, &r, false))));
     let poly: Vec<f64> = (0..64)
         .flat_map(|k| {
             let a = k as f64 / 64.0 * std::f64::consts::TAU;

@@ -105,13 +105,9 @@ pub struct Pack {
 /// Errors that stop a pack from opening at all (everything else is a [`Problem`]).
 #[derive(Debug, Error)]
 pub enum PackError {
-    #[error(
-        "{path}: no such pack. Give a folder holding lightbox.toml, or use --images/--gt/--run"
-    )]
+    #[error("{path}: no such pack. Give a folder holding lightbox.toml, or use --images/--gt/--run")]
     NotFound { path: PathBuf },
-    #[error(
-        "{path}: no lightbox.toml in this folder. Write one with `lightbox init`, or use --images/--gt/--run"
-    )]
+    #[error("{path}: no lightbox.toml in this folder. Write one with `lightbox init`, or use --images/--gt/--run")]
     NoManifest { path: PathBuf },
     #[error("{path}: cannot read: {message}")]
     Io { path: PathBuf, message: String },
@@ -190,11 +186,7 @@ impl Pack {
 
 /// Find a case by id (`case-007.jpg`), stem (`case-007`) or 1-based position (`7`).
 pub fn find_case(pack: &Pack, key: &str) -> Result<usize, String> {
-    if let Some(i) = pack
-        .cases
-        .iter()
-        .position(|c| c.id.0 == key || c.id.stem() == key)
-    {
+    if let Some(i) = pack.cases.iter().position(|c| c.id.0 == key || c.id.stem() == key) {
         return Ok(i);
     }
     if let Ok(n) = key.parse::<usize>()

@@ -85,19 +85,11 @@ impl Term {
                 Some(c) => gts.iter().chain(preds).any(|i| i.class == c.id),
                 None => false,
             },
-            Term::Score(op, x) => preds
-                .iter()
-                .any(|i| i.score.is_some_and(|s| op.test(s, *x))),
+            Term::Score(op, x) => preds.iter().any(|i| i.score.is_some_and(|s| op.test(s, *x))),
             Term::Preds(op, x) => op.test(preds.len() as f64, *x),
             Term::Gt(op, x) => op.test(gts.len() as f64, *x),
-            Term::Problem(sev) => pack
-                .case_problems(case)
-                .any(|p| sev.is_none_or(|s| p.severity == s)),
-            Term::Id(text) => pack.cases[case]
-                .id
-                .0
-                .to_lowercase()
-                .contains(&text.to_lowercase()),
+            Term::Problem(sev) => pack.case_problems(case).any(|p| sev.is_none_or(|s| p.severity == s)),
+            Term::Id(text) => pack.cases[case].id.0.to_lowercase().contains(&text.to_lowercase()),
         }
     }
 }
@@ -108,11 +100,7 @@ pub fn parse(text: &str, pack: &Pack) -> Result<Expr, String> {
     if tokens.is_empty() {
         return Err("empty filter".into());
     }
-    let mut p = Parser {
-        tokens,
-        pos: 0,
-        pack,
-    };
+    let mut p = Parser { tokens, pos: 0, pack };
     let e = p.or()?;
     if p.pos < p.tokens.len() {
         return Err(format!("unexpected {:?}", p.tokens[p.pos]));
@@ -213,10 +201,7 @@ impl Parser<'_> {
 }
 
 fn term(t: &str, pack: &Pack) -> Result<Term, String> {
-    if let Some(name) = t
-        .strip_prefix("class:")
-        .or_else(|| t.strip_prefix("class="))
-    {
+    if let Some(name) = t.strip_prefix("class:").or_else(|| t.strip_prefix("class=")) {
         if pack.class_by_name(name).is_none() {
             let known: Vec<&str> = pack.classes.iter().map(|c| c.name.as_str()).collect();
             return Err(format!("no class {name:?} (classes: {})", known.join(", ")));
@@ -247,9 +232,7 @@ fn term(t: &str, pack: &Pack) -> Result<Term, String> {
             } else {
                 continue;
             };
-            let x: f64 = num
-                .parse()
-                .map_err(|_| format!("{t:?}: {num:?} is not a number"))?;
+            let x: f64 = num.parse().map_err(|_| format!("{t:?}: {num:?} is not a number"))?;
             return Ok(match key {
                 "score" => Term::Score(op, x),
                 "preds" => Term::Preds(op, x),
@@ -288,10 +271,7 @@ mod tests {
         assert_eq!(count("case-007"), 1);
         assert!(count("score>=0.9") >= 1);
         assert!(count("score>=0.9") <= count("score>=0.5"));
-        assert_eq!(
-            count("class:opacity or not class:opacity"),
-            pack.cases.len()
-        );
+        assert_eq!(count("class:opacity or not class:opacity"), pack.cases.len());
         assert_eq!(count("class:opacity and not class:opacity"), 0);
         assert_eq!(count("(id:case-00 or id:case-01) !id:case-001"), 18);
         assert!(

@@ -12,9 +12,7 @@ pub mod view;
 pub mod worker;
 
 use app::{App, Overlay, Pane, PromptKind};
-use crossterm::event::{
-    self, Event as TermEvent, KeyCode, KeyEventKind, MouseButton, MouseEventKind,
-};
+use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, MouseButton, MouseEventKind};
 use ratatui_image::picker::{Picker, ProtocolType};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver};
@@ -38,15 +36,12 @@ pub enum Graphics {
 
 /// The kitty version, when running inside kitty (its unicode placeholders need ≥ 0.28).
 pub fn kitty_version() -> Option<(u32, u32)> {
-    let in_kitty = std::env::var("TERM").is_ok_and(|t| t.contains("kitty"))
-        || std::env::var_os("KITTY_WINDOW_ID").is_some();
+    let in_kitty =
+        std::env::var("TERM").is_ok_and(|t| t.contains("kitty")) || std::env::var_os("KITTY_WINDOW_ID").is_some();
     if !in_kitty {
         return None;
     }
-    let out = std::process::Command::new("kitty")
-        .arg("--version")
-        .output()
-        .ok()?;
+    let out = std::process::Command::new("kitty").arg("--version").output().ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let v = text.split_whitespace().nth(1)?;
     let mut parts = v.split('.');
@@ -119,6 +114,7 @@ pub fn run(
     pack: crate::pack::Pack,
     config: config::Config,
     graphics: Graphics,
+    run: Option<usize>,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::try_init()?;
     // ratatui's hook restores the screen; ours also stops mouse capture first
@@ -149,6 +145,10 @@ pub fn run(
         let mut workers = Workers::spawn(Arc::clone(&pack), picker.clone(), threads, tx);
         let mut app = App::new(pack, config, protocol_name(&picker).to_string());
         app.cell_pixels = cell_pixels;
+        if run.is_some() {
+            app.run = run;
+            app.refresh_order();
+        }
         if let Some(n) = note {
             app.warn(n);
         } else if app.pack.errors().next().is_some() {
@@ -174,10 +174,7 @@ fn event_loop(
 ) -> anyhow::Result<()> {
     loop {
         let size = terminal.size()?;
-        let areas = view::areas(
-            app,
-            ratatui::layout::Rect::new(0, 0, size.width, size.height),
-        );
+        let areas = view::areas(app, ratatui::layout::Rect::new(0, 0, size.width, size.height));
         app.image_cells = (areas.image_inner.width, areas.image_inner.height);
         request_frames(app, workers);
         terminal.draw(|f| view::view(app, f))?;
@@ -241,13 +238,7 @@ pub fn handle_key(app: &mut App, k: crossterm::event::KeyEvent) {
             KeyCode::Backspace => {
                 input.pop();
             }
-            KeyCode::Char(c)
-                if !k
-                    .modifiers
-                    .contains(crossterm::event::KeyModifiers::CONTROL) =>
-            {
-                input.push(c)
-            }
+            KeyCode::Char(c) if !k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) => input.push(c),
             _ => {}
         },
         Overlay::Sort => {

@@ -142,22 +142,14 @@ bad!(
 bad!(
     score_of_wrong_type,
     |d| {
-        write(
-            d,
-            "runs/m/results.json",
-            &RESULTS.replace("0.9", "\"high\""),
-        );
+        write(d, "runs/m/results.json", &RESULTS.replace("0.9", "\"high\""));
     },
     ["runs/m/results.json", "[0].score", "invalid type"]
 );
 bad!(
     bbox_of_wrong_type,
     |d| {
-        write(
-            d,
-            "gt/instances.json",
-            &GT.replace("[2, 2, 4, 3]", "\"2,2,4,3\""),
-        );
+        write(d, "gt/instances.json", &GT.replace("[2, 2, 4, 3]", "\"2,2,4,3\""));
     },
     ["gt/instances.json", "annotations[0].bbox", "invalid type"]
 );
@@ -221,11 +213,7 @@ bad!(
 bad!(
     box_with_three_numbers,
     |d| {
-        write(
-            d,
-            "runs/m/results.json",
-            &RESULTS.replace("[2, 2, 4, 4]", "[2, 2, 4]"),
-        );
+        write(d, "runs/m/results.json", &RESULTS.replace("[2, 2, 4, 4]", "[2, 2, 4]"));
     },
     ["runs/m/results.json", "[0].bbox", "3 numbers"]
 );
@@ -234,11 +222,7 @@ bad!(
     |d| {
         write(d, "gt/instances.json", &GT.replace("178]", "100]"));
     },
-    [
-        "gt/instances.json",
-        "annotations[1].segmentation.counts",
-        "cover"
-    ]
+    ["gt/instances.json", "annotations[1].segmentation.counts", "cover"]
 );
 bad!(
     rle_of_the_wrong_size,
@@ -261,11 +245,7 @@ bad!(
 bad!(
     rle_string_with_bad_characters,
     |d| {
-        write(
-            d,
-            "gt/instances.json",
-            &GT.replace("[0, 2, 10, 2, 178]", "\"0~~\""),
-        );
+        write(d, "gt/instances.json", &GT.replace("[0, 2, 10, 2, 178]", "\"0~~\""));
     },
     ["gt/instances.json", "segmentation.counts", "alphabet"]
 );
@@ -278,20 +258,12 @@ bad!(
             &GT.replace("[[2, 2, 6, 2, 6, 5, 2, 5]]", "[[2, 2, 6, 2]]"),
         );
     },
-    [
-        "gt/instances.json",
-        "annotations[0].segmentation[0]",
-        "at least 3"
-    ]
+    ["gt/instances.json", "annotations[0].segmentation[0]", "at least 3"]
 );
 bad!(
     detection_without_score,
     |d| {
-        write(
-            d,
-            "runs/m/results.json",
-            &RESULTS.replace(", \"score\": 0.9", ""),
-        );
+        write(d, "runs/m/results.json", &RESULTS.replace(", \"score\": 0.9", ""));
     },
     ["runs/m/results.json", "[0].score", "no score"]
 );
@@ -362,17 +334,9 @@ bad!(
 bad!(
     file_name_leaving_the_pack,
     |d| {
-        write(
-            d,
-            "gt/instances.json",
-            &GT.replace("\"a.png\"", "\"../../etc/passwd\""),
-        );
+        write(d, "gt/instances.json", &GT.replace("\"a.png\"", "\"../../etc/passwd\""));
     },
-    [
-        "gt/instances.json",
-        "images[0].file_name",
-        "leaves the pack"
-    ]
+    ["gt/instances.json", "images[0].file_name", "leaves the pack"]
 );
 bad!(
     manifest_path_leaving_the_pack,
@@ -399,11 +363,7 @@ bad!(
 bad!(
     misspelled_manifest_key,
     |d| {
-        write(
-            d,
-            "lightbox.toml",
-            &MANIFEST.replace("[ground_truth]", "[grund_truth]"),
-        );
+        write(d, "lightbox.toml", &MANIFEST.replace("[ground_truth]", "[grund_truth]"));
     },
     ["lightbox.toml", "line 13", "grund_truth", "docs/formats.md"]
 );
@@ -421,22 +381,14 @@ bad!(
 bad!(
     manifest_value_of_wrong_type,
     |d| {
-        write(
-            d,
-            "lightbox.toml",
-            &MANIFEST.replace("id = 2", "id = \"two\""),
-        );
+        write(d, "lightbox.toml", &MANIFEST.replace("id = 2", "id = \"two\""));
     },
     ["lightbox.toml", "line", "invalid type"]
 );
 bad!(
     manifest_without_name,
     |d| {
-        write(
-            d,
-            "lightbox.toml",
-            &MANIFEST.replace("name = \"mini\"\n", ""),
-        );
+        write(d, "lightbox.toml", &MANIFEST.replace("name = \"mini\"\n", ""));
     },
     ["lightbox.toml", "name"]
 );
@@ -474,11 +426,7 @@ bad!(
     |d| {
         write(d, "gt/labels.csv", "image,lesion\na.png,yes\n");
     },
-    [
-        "gt/labels.csv",
-        "line 2, column lesion",
-        "not a finite number"
-    ]
+    ["gt/labels.csv", "line 2, column lesion", "not a finite number"]
 );
 bad!(
     scores_for_an_unknown_class,
@@ -531,10 +479,7 @@ bad!(
                 .replace("\"image_id\": 1,", "\"image_id\": 11,"),
         );
     },
-    [
-        "runs/m/results.json",
-        "image_id 1 is not in the ground truth"
-    ]
+    ["runs/m/results.json", "image_id 1 is not in the ground truth"]
 );
 
 #[test]
@@ -583,11 +528,7 @@ fn a_folder_without_a_manifest_says_what_to_do() {
 #[test]
 fn json_output_lists_problems_with_file_and_field() {
     let t = mini_pack();
-    write(
-        t.path(),
-        "runs/m/results.json",
-        &RESULTS.replace("0.9", "\"high\""),
-    );
+    write(t.path(), "runs/m/results.json", &RESULTS.replace("0.9", "\"high\""));
     let out = Command::cargo_bin("lightbox")
         .unwrap()
         .args(["info", "--json"])
@@ -595,8 +536,8 @@ fn json_output_lists_problems_with_file_and_field() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .expect("info --json prints JSON even for a broken pack");
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("info --json prints JSON even for a broken pack");
     let p = &v["problems"][0];
     assert_eq!(p["severity"], "error");
     assert_eq!(p["file"], "runs/m/results.json");
@@ -632,11 +573,7 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         c ^= b as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
         }
     }
     !c

@@ -6,11 +6,8 @@ use proptest::prelude::*;
 
 fn mask_strategy() -> impl Strategy<Value = BinaryMask> {
     (1u32..24, 1u32..24).prop_flat_map(|(w, h)| {
-        proptest::collection::vec(
-            prop_oneof![3 => Just(0u8), 1 => Just(1u8)],
-            (w * h) as usize,
-        )
-        .prop_map(move |bits| BinaryMask::from_row_major(w, h, bits).unwrap())
+        proptest::collection::vec(prop_oneof![3 => Just(0u8), 1 => Just(1u8)], (w * h) as usize)
+            .prop_map(move |bits| BinaryMask::from_row_major(w, h, bits).unwrap())
     })
 }
 

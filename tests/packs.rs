@@ -17,14 +17,9 @@ fn sample_dir() -> PathBuf {
 }
 
 fn info_json(args: &[&str]) -> (i32, Value) {
-    let out = lightbox()
-        .arg("info")
-        .arg("--json")
-        .args(args)
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let out = lightbox().arg("info").arg("--json").args(args).output().unwrap();
+    let v =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code().unwrap(), v)
 }
 
@@ -76,8 +71,8 @@ fn committed_sample_is_exactly_what_the_generator_writes() {
     assert!(files.len() > 100);
     for f in files {
         let rel = f.strip_prefix(&out).unwrap();
-        let committed = std::fs::read(sample_dir().join(rel))
-            .unwrap_or_else(|_| panic!("{} is not committed", rel.display()));
+        let committed =
+            std::fs::read(sample_dir().join(rel)).unwrap_or_else(|_| panic!("{} is not committed", rel.display()));
         assert!(
             committed == std::fs::read(&f).unwrap(),
             "{} differs from the generator's output: run `lightbox sample`",
@@ -102,18 +97,10 @@ fn planted_cases_are_recorded() {
     }
     let pack = Pack::open(&sample_dir()).unwrap();
     for p in &planted.planted {
-        assert!(
-            pack.cases.iter().any(|c| c.id.0 == p.case),
-            "{} is not a case",
-            p.case
-        );
+        assert!(pack.cases.iter().any(|c| c.id.0 == p.case), "{} is not a case", p.case);
     }
     // the planted abdominal opacity is in the candidate's results, below both lungs
-    let c7 = pack
-        .cases
-        .iter()
-        .position(|c| c.id.0 == "case-007.jpg")
-        .unwrap();
+    let c7 = pack.cases.iter().position(|c| c.id.0 == "case-007.jpg").unwrap();
     let cand = pack.run("candidate").unwrap();
     assert!(
         cand.annotations[c7]
@@ -231,10 +218,7 @@ fn lightbox_flags(d: &Path) -> (i32, Value) {
         ])
         .output()
         .unwrap();
-    (
-        out.status.code().unwrap(),
-        serde_json::from_slice(&out.stdout).unwrap(),
-    )
+    (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap())
 }
 
 #[test]
@@ -274,8 +258,7 @@ fn every_reader_attaches_to_its_case() {
     image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_pixel(20, 10, image::Luma([300]))
         .save(d.join("gt/masks/sub/p.png"))
         .unwrap();
-    lightbox::formats::npy::write_f32(&d.join("run/prob/t.npy"), &[2, 10, 20], &vec![0.5; 400])
-        .unwrap();
+    lightbox::formats::npy::write_f32(&d.join("run/prob/t.npy"), &[2, 10, 20], &vec![0.5; 400]).unwrap();
     image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_pixel(20, 10, image::Luma([65535]))
         .save(d.join("run/prob/sub/p.organ.png"))
         .unwrap();
@@ -309,10 +292,7 @@ scores = "run/scores.json"
     let pack = Pack::open(d).unwrap();
     // the TIFF has no ground-truth mask: said once, on its case, as a warning
     assert_eq!(pack.problems.len(), 1, "{:?}", pack.problems);
-    assert_eq!(
-        (pack.problems[0].case, pack.problems[0].is_error()),
-        (Some(1), false)
-    );
+    assert_eq!((pack.problems[0].case, pack.problems[0].is_error()), (Some(1), false));
     assert!(pack.problems[0].message.contains("no ground truth mask"));
     let ids: Vec<&str> = pack.cases.iter().map(|c| c.id.0.as_str()).collect();
     assert_eq!(ids, ["sub/p.png", "t.tif"]);
@@ -334,10 +314,7 @@ scores = "run/scores.json"
     let v = lightbox::pack::validate::validate(&pack);
     assert!(v.problems.is_empty(), "{:?}", v.problems);
     assert_eq!(v.headers[t].unwrap().format.bit_depth, 16);
-    assert_eq!(
-        v.mask_cases.get(&(None, lightbox::pack::ClassId(2))),
-        Some(&1)
-    );
+    assert_eq!(v.mask_cases.get(&(None, lightbox::pack::ClassId(2))), Some(&1));
     // 16-bit pixels stay 16-bit in memory
     let img = lightbox::formats::image::decode(&pack.cases[t].image).unwrap();
     assert_eq!((img.bit_depth(), img.value(3, 3)), (16, 4000));
@@ -430,12 +407,7 @@ fn real_aerial_coco_and_chest_masks_beside_their_images() {
     // without the class, the 255-valued masks are reported, naming the mask file
     let (code, v) = info_json(&["--images", c.to_str().unwrap(), "--gt", &pattern]);
     assert_eq!(code, 2);
-    assert!(
-        v["problems"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("value 255")
-    );
+    assert!(v["problems"][0]["message"].as_str().unwrap().contains("value 255"));
 }
 
 #[test]

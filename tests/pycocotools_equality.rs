@@ -7,13 +7,8 @@ use lightbox::geometry::{BBox, BinaryMask, Rle, bbox, polygon, rle};
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let path = std::env::var("LIGHTBOX_PYCOCOTOOLS_VECTORS").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/vectors/pycocotools.json"
-        )
-        .to_string()
-    });
+    let path = std::env::var("LIGHTBOX_PYCOCOTOOLS_VECTORS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/pycocotools.json").to_string());
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     serde_json::from_str(&text).expect("vectors are JSON")
 }
@@ -23,12 +18,7 @@ fn u32_of(v: &Value) -> u32 {
 }
 
 fn bbox_of(v: &Value) -> [f64; 4] {
-    let a: Vec<f64> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let a: Vec<f64> = v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
     [a[0], a[1], a[2], a[3]]
 }
 
@@ -43,19 +33,10 @@ fn encode_area_bbox_and_decode_match_pycocotools() {
     assert!(cases.len() >= 100);
     for (i, c) in cases.iter().enumerate() {
         let (h, w) = (u32_of(&c["h"]), u32_of(&c["w"]));
-        let bits: Vec<u8> = c["mask"]
-            .as_str()
-            .unwrap()
-            .bytes()
-            .map(|b| b - b'0')
-            .collect();
+        let bits: Vec<u8> = c["mask"].as_str().unwrap().bytes().map(|b| b - b'0').collect();
         let mask = BinaryMask::from_row_major(w, h, bits).unwrap();
         let r = Rle::encode(&mask);
-        assert_eq!(
-            r.to_compressed(),
-            c["counts"].as_str().unwrap(),
-            "encode case {i}"
-        );
+        assert_eq!(r.to_compressed(), c["counts"].as_str().unwrap(), "encode case {i}");
         assert_eq!(r.area(), u32_of(&c["area"]), "area case {i}");
         assert_eq!(r.to_bbox().to_array(), bbox_of(&c["bbox"]), "bbox case {i}");
         assert_eq!(rle_of(&c["counts"], h, w).decode(), mask, "decode case {i}");
@@ -72,13 +53,7 @@ fn polygon_rasterisation_matches_pycocotools() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|p| {
-                p.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|x| x.as_f64().unwrap())
-                    .collect()
-            })
+            .map(|p| p.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
             .collect();
         for (p, expect) in parts.iter().zip(c["part_counts"].as_array().unwrap()) {
             assert_eq!(
@@ -88,17 +63,9 @@ fn polygon_rasterisation_matches_pycocotools() {
             );
         }
         let merged = polygon::rasterize_parts(&parts, h, w);
-        assert_eq!(
-            merged.to_compressed(),
-            c["counts"].as_str().unwrap(),
-            "polygon {i}"
-        );
+        assert_eq!(merged.to_compressed(), c["counts"].as_str().unwrap(), "polygon {i}");
         assert_eq!(merged.area(), u32_of(&c["area"]), "polygon {i} area");
-        assert_eq!(
-            merged.to_bbox().to_array(),
-            bbox_of(&c["bbox"]),
-            "polygon {i} bbox"
-        );
+        assert_eq!(merged.to_bbox().to_array(), bbox_of(&c["bbox"]), "polygon {i} bbox");
     }
 }
 
@@ -109,11 +76,7 @@ fn box_rasterisation_matches_pycocotools() {
         let (h, w) = (u32_of(&c["h"]), u32_of(&c["w"]));
         let b = bbox_of(&c["bbox"]);
         let r = Rle::from_bbox(&BBox::new(b[0], b[1], b[2], b[3]), h, w);
-        assert_eq!(
-            r.to_compressed(),
-            c["counts"].as_str().unwrap(),
-            "frBbox {i}"
-        );
+        assert_eq!(r.to_compressed(), c["counts"].as_str().unwrap(), "frBbox {i}");
         assert_eq!(r.area(), u32_of(&c["area"]));
     }
 }
@@ -123,24 +86,11 @@ fn uncompressed_rle_compresses_and_boxes_like_pycocotools() {
     let v = vectors();
     for (i, c) in v["uncompressed"].as_array().unwrap().iter().enumerate() {
         let (h, w) = (u32_of(&c["h"]), u32_of(&c["w"]));
-        let counts: Vec<u32> = c["uncompressed"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(u32_of)
-            .collect();
+        let counts: Vec<u32> = c["uncompressed"].as_array().unwrap().iter().map(u32_of).collect();
         let r = Rle { h, w, counts };
-        assert_eq!(
-            r.to_compressed(),
-            c["counts"].as_str().unwrap(),
-            "uncompressed {i}"
-        );
+        assert_eq!(r.to_compressed(), c["counts"].as_str().unwrap(), "uncompressed {i}");
         assert_eq!(r.area(), u32_of(&c["area"]), "uncompressed {i} area");
-        assert_eq!(
-            r.to_bbox().to_array(),
-            bbox_of(&c["bbox"]),
-            "uncompressed {i} bbox"
-        );
+        assert_eq!(r.to_bbox().to_array(), bbox_of(&c["bbox"]), "uncompressed {i} bbox");
         assert_eq!(rle_of(&c["counts"], h, w), r, "string round trip {i}");
     }
 }
@@ -150,18 +100,8 @@ fn rle_and_box_ious_match_pycocotools() {
     let v = vectors();
     for (i, c) in v["rle_iou"].as_array().unwrap().iter().enumerate() {
         let (h, w) = (u32_of(&c["h"]), u32_of(&c["w"]));
-        let dt: Vec<Rle> = c["dt"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| rle_of(s, h, w))
-            .collect();
-        let gt: Vec<Rle> = c["gt"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| rle_of(s, h, w))
-            .collect();
+        let dt: Vec<Rle> = c["dt"].as_array().unwrap().iter().map(|s| rle_of(s, h, w)).collect();
+        let gt: Vec<Rle> = c["gt"].as_array().unwrap().iter().map(|s| rle_of(s, h, w)).collect();
         let crowd: Vec<bool> = c["iscrowd"]
             .as_array()
             .unwrap()
@@ -207,11 +147,7 @@ fn merges_match_pycocotools() {
             .map(|s| rle_of(s, h, w))
             .collect();
         let r = Rle::merge(&rles, c["intersect"].as_bool().unwrap());
-        assert_eq!(
-            r.to_compressed(),
-            c["counts"].as_str().unwrap(),
-            "merge {i}"
-        );
+        assert_eq!(r.to_compressed(), c["counts"].as_str().unwrap(), "merge {i}");
         assert_eq!(r.area(), u32_of(&c["area"]), "merge {i} area");
     }
 }

@@ -89,10 +89,7 @@ pub fn table(s: &Summary, all: bool) -> String {
     if let Some(p) = &s.pack {
         head.push(vec!["pack".into(), p.clone()]);
     }
-    head.push(vec![
-        "images".into(),
-        format!("{} ({} cases)", s.images, s.cases),
-    ]);
+    head.push(vec!["images".into(), format!("{} ({} cases)", s.images, s.cases)]);
     if !s.sizes.is_empty() {
         head.push(vec!["sizes".into(), counts(&s.sizes)]);
         head.push(vec!["pixels".into(), counts(&s.pixel_formats)]);
@@ -179,11 +176,7 @@ pub fn table(s: &Summary, all: bool) -> String {
         let _ = writeln!(o, "  {tag} {p}");
     }
     if s.problems.len() > limit {
-        let _ = writeln!(
-            o,
-            "  ... {} more (--all shows every problem)",
-            s.problems.len() - limit
-        );
+        let _ = writeln!(o, "  ... {} more (--all shows every problem)", s.problems.len() - limit);
     }
     o
 }

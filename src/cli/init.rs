@@ -32,17 +32,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let m = flags::relative_to(&m, &args.out).map_err(anyhow::Error::msg)?;
     let path = args.out.join(MANIFEST_FILE);
     if path.exists() && !args.force {
-        anyhow::bail!(
-            "{} already exists; pass --force to replace it",
-            path.display()
-        );
+        anyhow::bail!("{} already exists; pass --force to replace it", path.display());
     }
     let text = format!(
         "# Written by `lightbox init`; every key is described in docs/formats.md.\n{}",
         m.to_toml()
     );
-    lightbox::fsutil::write_atomic(&path, text.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
+    lightbox::fsutil::write_atomic(&path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(EXIT_OK)
 }

@@ -29,20 +29,20 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     }
     let graphics = match (a.graphics, config.graphics.as_deref()) {
         (Some(g), _) => g,
-        (None, Some(name)) => <Graphics as clap::ValueEnum>::from_str(name, true)
-            .map_err(|_| anyhow::anyhow!("config: graphics = {name:?} is not one of auto, kitty, sixel, iterm2, halfblocks"))?,
+        (None, Some(name)) => <Graphics as clap::ValueEnum>::from_str(name, true).map_err(|_| {
+            anyhow::anyhow!("config: graphics = {name:?} is not one of auto, kitty, sixel, iterm2, halfblocks")
+        })?,
         (None, None) => Graphics::Auto,
     };
     let pack = a.source.open()?;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        bail!(
-            "the dashboard needs a terminal; for scripts use `lightbox info` or `lightbox render`"
-        );
+        bail!("the dashboard needs a terminal; for scripts use `lightbox info` or `lightbox render`");
     }
     let mut pack = pack;
     // problems found by validation (missing images, bad masks) show on their cases too
     let v = lightbox::pack::validate::validate(&pack);
     pack.problems.extend(v.problems);
-    tui::run(pack, config, graphics).context("the dashboard stopped")?;
+    let run = a.source.selected_run(&pack)?;
+    tui::run(pack, config, graphics, run).context("the dashboard stopped")?;
     Ok(EXIT_OK)
 }

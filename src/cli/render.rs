@@ -4,9 +4,7 @@
 use super::EXIT_OK;
 use super::source::PackArgs;
 use anyhow::{Context, bail};
-use lightbox::render::{
-    CaseData, Palette, Style, View, Viewport, WindowPreset, view::compose_side_by_side,
-};
+use lightbox::render::{CaseData, Palette, Style, View, Viewport, WindowPreset, view::compose_side_by_side};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -49,19 +47,16 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     let pack = a.source.open()?;
     let case = lightbox::pack::find_case(&pack, &a.case).map_err(anyhow::Error::msg)?;
     let run_index = |name: &str| -> anyhow::Result<usize> {
-        pack.runs
-            .iter()
-            .position(|r| r.name.0 == name)
-            .with_context(|| {
-                format!(
-                    "no run {name:?} in the pack (runs: {})",
-                    pack.runs
-                        .iter()
-                        .map(|r| r.name.0.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
+        pack.runs.iter().position(|r| r.name.0 == name).with_context(|| {
+            format!(
+                "no run {name:?} in the pack (runs: {})",
+                pack.runs
+                    .iter()
+                    .map(|r| r.name.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
     };
     let run = a.source.selected_run(&pack)?;
     let views = match a.view.as_str() {
@@ -86,12 +81,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     let preset = WindowPreset::ALL
         .into_iter()
         .find(|p| p.name() == a.window)
-        .with_context(|| {
-            format!(
-                "unknown window {:?} (auto, full, min-max, narrow)",
-                a.window
-            )
-        })?;
+        .with_context(|| format!("unknown window {:?} (auto, full, min-max, narrow)", a.window))?;
     let mut style = Style::new(Palette::for_pack(&pack, &[]));
     style.preset = preset;
     style.fill = a.fill > 0.0;
@@ -107,10 +97,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         ),
         None => None,
     };
-    let vp = Viewport {
-        zoom: a.zoom,
-        center,
-    };
+    let vp = Viewport { zoom: a.zoom, center };
     let data = CaseData::load(&pack, case);
     if let Err(e) = &data.image {
         bail!("{e}");
@@ -134,11 +121,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         w,
         h,
         pack.cases[case].id,
-        views
-            .iter()
-            .map(|v| v.title(&pack))
-            .collect::<Vec<_>>()
-            .join(" | ")
+        views.iter().map(|v| v.title(&pack)).collect::<Vec<_>>().join(" | ")
     );
     Ok(EXIT_OK)
 }

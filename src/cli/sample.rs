@@ -34,8 +34,8 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             );
         }
         None => {
-            let planted = chest::write(&a.out, a.cases, a.seed)
-                .with_context(|| format!("writing {}", a.out.display()))?;
+            let planted =
+                chest::write(&a.out, a.cases, a.seed).with_context(|| format!("writing {}", a.out.display()))?;
             println!(
                 "wrote {} cases to {} ({} planted errors and inputs, listed in planted.toml)",
                 a.cases,

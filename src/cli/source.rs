@@ -31,12 +31,7 @@ impl PackArgs {
         FlagSources {
             images: self.images.clone(),
             ground_truth: self.gt.clone(),
-            runs: self
-                .runs
-                .iter()
-                .filter(|r| r.contains('='))
-                .cloned()
-                .collect(),
+            runs: self.runs.iter().filter(|r| r.contains('=')).cloned().collect(),
             classes: self.classes.clone(),
             rules: self.rules.clone(),
             name: None,

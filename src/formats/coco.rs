@@ -120,24 +120,16 @@ impl<'de> Deserialize<'de> for CocoSegmentation {
         impl<'de> Visitor<'de> for V {
             type Value = CocoSegmentation;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(
-                    "a list of polygons [[x, y, ...]] or an RLE object {\"counts\", \"size\"}",
-                )
+                f.write_str("a list of polygons [[x, y, ...]] or an RLE object {\"counts\", \"size\"}")
             }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<CocoSegmentation, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CocoSegmentation, A::Error> {
                 let mut parts = Vec::new();
                 while let Some(p) = seq.next_element::<Vec<f64>>()? {
                     parts.push(p);
                 }
                 Ok(CocoSegmentation::Polygons(parts))
             }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CocoSegmentation, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CocoSegmentation, A::Error> {
                 let mut counts: Option<Counts> = None;
                 let mut size: Option<[u64; 2]> = None;
                 while let Some(key) = map.next_key::<String>()? {
@@ -206,10 +198,7 @@ fn crowd_flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
             }
         }
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
-            self.visit_u64(
-                u64::try_from(v)
-                    .map_err(|_| E::custom(format!("iscrowd must be 0 or 1, not {v}")))?,
-            )
+            self.visit_u64(u64::try_from(v).map_err(|_| E::custom(format!("iscrowd must be 0 or 1, not {v}")))?)
         }
         fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
             Ok(false)
@@ -307,18 +296,9 @@ mod tests {
                  {"image_id":1,"category_id":1,"segmentation":{"size":[2,2],"counts":"04"},"iscrowd":true,"score":0.5}]"#,
         )
         .unwrap();
-        assert!(matches!(
-            a[0].segmentation,
-            Some(CocoSegmentation::Polygons(_))
-        ));
-        assert!(matches!(
-            a[1].segmentation,
-            Some(CocoSegmentation::Uncompressed { .. })
-        ));
-        assert!(matches!(
-            a[2].segmentation,
-            Some(CocoSegmentation::Compressed { .. })
-        ));
+        assert!(matches!(a[0].segmentation, Some(CocoSegmentation::Polygons(_))));
+        assert!(matches!(a[1].segmentation, Some(CocoSegmentation::Uncompressed { .. })));
+        assert!(matches!(a[2].segmentation, Some(CocoSegmentation::Compressed { .. })));
         assert_eq!(a[1].image_id, CocoId::Str("a".into()));
         assert!(a[1].iscrowd && a[2].iscrowd && !a[0].iscrowd);
     }
@@ -336,7 +316,11 @@ mod tests {
             parse_run_file(br#"{"annotations": []}"#, |_, _| {}),
             Ok(Some(_))
         ));
-        let e = parse_run_file(br#"[{"image_id": 1, "category_id": 1}, {"image_id": 1, "category_id": 1, "score": "x"}]"#, |_, _| {}).unwrap_err();
+        let e = parse_run_file(
+            br#"[{"image_id": 1, "category_id": 1}, {"image_id": 1, "category_id": 1, "score": "x"}]"#,
+            |_, _| {},
+        )
+        .unwrap_err();
         assert_eq!(e.path, "[1].score");
     }
 }

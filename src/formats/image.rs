@@ -34,9 +34,7 @@ impl ImageError {
     /// What a person should do about it.
     pub fn hint(&self) -> &'static str {
         match self {
-            ImageError::NotFound => {
-                "Check the image root (`images` in lightbox.toml) and the file name"
-            }
+            ImageError::NotFound => "Check the image root (`images` in lightbox.toml) and the file name",
             ImageError::Io(_) => "Check the file's permissions",
             ImageError::UnknownFormat(_) => "Convert it to PNG, JPEG or TIFF",
             ImageError::Corrupt(_) => "Re-export or re-copy the file",
@@ -93,9 +91,7 @@ fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, I
         std::io::ErrorKind::NotFound => ImageError::NotFound,
         _ => ImageError::Io(e.to_string()),
     })?;
-    reader
-        .with_guessed_format()
-        .map_err(|e| ImageError::Io(e.to_string()))
+    reader.with_guessed_format().map_err(|e| ImageError::Io(e.to_string()))
 }
 
 fn map_err(e: image::ImageError) -> ImageError {
@@ -119,9 +115,7 @@ fn sniff(path: &Path) -> Result<(), ImageError> {
         })?;
     match image::guess_format(&head[..n]) {
         Ok(image::ImageFormat::Png | image::ImageFormat::Jpeg | image::ImageFormat::Tiff) => Ok(()),
-        Ok(other) => Err(ImageError::UnknownFormat(format!(
-            "{other:?} images are not read"
-        ))),
+        Ok(other) => Err(ImageError::UnknownFormat(format!("{other:?} images are not read"))),
         Err(_) => Err(ImageError::UnknownFormat(
             "its first bytes are not a PNG, JPEG or TIFF signature".into(),
         )),
@@ -203,11 +197,7 @@ pub fn decode(path: &Path) -> Result<PixelImage, ImageError> {
         D::ImageRgba16(_) => Pixels::Rgb16(img.into_rgb16().into_raw()),
         other => return Err(ImageError::Unsupported(format!("{:?}", other.color()))),
     };
-    Ok(PixelImage {
-        width,
-        height,
-        pixels,
-    })
+    Ok(PixelImage { width, height, pixels })
 }
 
 /// Image file extensions lightbox looks for when it scans a folder.

@@ -18,10 +18,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
 
 /// Parse `bytes` with a seed (a deserializer that carries state, e.g. one that converts each
 /// element of a large array as it is read instead of collecting them); errors as in [`parse`].
-pub fn parse_seed<'de, S: serde::de::DeserializeSeed<'de>>(
-    bytes: &'de [u8],
-    seed: S,
-) -> Result<S::Value, JsonError> {
+pub fn parse_seed<'de, S: serde::de::DeserializeSeed<'de>>(bytes: &'de [u8], seed: S) -> Result<S::Value, JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let mut track = serde_path_to_error::Track::new();
     let result = seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
@@ -50,10 +47,15 @@ impl JsonError {
                 format!("the file ends early, inside a value (line {line}, column {col})"),
                 "The file looks truncated: re-export it or wait until the writer has finished".to_string(),
             ),
-            Category::Syntax if near.starts_with("NaN") || near.starts_with("Infinity") || near.starts_with("-Infinity") => (
-                format!("{near:.8} at line {line}, column {col} is not valid JSON"),
-                "JSON has no NaN or Infinity: the exporter wrote a non-finite number; fix or drop that value".to_string(),
-            ),
+            Category::Syntax
+                if near.starts_with("NaN") || near.starts_with("Infinity") || near.starts_with("-Infinity") =>
+            {
+                (
+                    format!("{near:.8} at line {line}, column {col} is not valid JSON"),
+                    "JSON has no NaN or Infinity: the exporter wrote a non-finite number; fix or drop that value"
+                        .to_string(),
+                )
+            }
             Category::Syntax => (
                 format!("{cause} at line {line}, column {col}"),
                 "The file is not valid JSON; check it with `python -m json.tool`".to_string(),

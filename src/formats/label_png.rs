@@ -14,7 +14,8 @@ pub fn read(path: &Path) -> Result<LabelMask, ImageError> {
         Pixels::Gray16(p) => p,
         Pixels::Rgb8(_) | Pixels::Rgb16(_) => {
             return Err(ImageError::Unsupported(
-                "RGB (a label mask must be single-channel: each pixel's value is a class; convert colours to values)".into(),
+                "RGB (a label mask must be single-channel: each pixel's value is a class; convert colours to values)"
+                    .into(),
             ));
         }
     };
@@ -28,12 +29,8 @@ pub fn write(path: &Path, mask: &LabelMask) -> Result<(), image::ImageError> {
         let data: Vec<u8> = mask.as_slice().iter().map(|&v| v as u8).collect();
         image::save_buffer(path, &data, w, h, image::ExtendedColorType::L8)
     } else {
-        let buf = image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_raw(
-            w,
-            h,
-            mask.as_slice().to_vec(),
-        )
-        .expect("a label mask holds w*h values");
+        let buf = image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_raw(w, h, mask.as_slice().to_vec())
+            .expect("a label mask holds w*h values");
         buf.save(path)
     }
 }

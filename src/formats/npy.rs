@@ -17,11 +17,7 @@ pub enum NpyError {
     #[error("Fortran-ordered arrays are not supported")]
     FortranOrder,
     #[error("the data holds {got} bytes but shape {shape:?} needs {want}")]
-    Truncated {
-        got: usize,
-        want: usize,
-        shape: Vec<usize>,
-    },
+    Truncated { got: usize, want: usize, shape: Vec<usize> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,16 +54,14 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, NpyError> {
         .get(start..start.saturating_add(hlen))
         .ok_or_else(|| NpyError::BadHeader("the header runs past the end of the file".into()))?;
     let header = std::str::from_utf8(header).map_err(|_| NpyError::BadHeader("not text".into()))?;
-    let descr =
-        dict_value(header, "descr").ok_or_else(|| NpyError::BadHeader("no 'descr'".into()))?;
+    let descr = dict_value(header, "descr").ok_or_else(|| NpyError::BadHeader("no 'descr'".into()))?;
     let descr = descr.trim_matches(|c| c == '\'' || c == '"').to_string();
-    let fortran = dict_value(header, "fortran_order")
-        .ok_or_else(|| NpyError::BadHeader("no 'fortran_order'".into()))?;
+    let fortran =
+        dict_value(header, "fortran_order").ok_or_else(|| NpyError::BadHeader("no 'fortran_order'".into()))?;
     if fortran.starts_with("True") {
         return Err(NpyError::FortranOrder);
     }
-    let shape_txt =
-        dict_value(header, "shape").ok_or_else(|| NpyError::BadHeader("no 'shape'".into()))?;
+    let shape_txt = dict_value(header, "shape").ok_or_else(|| NpyError::BadHeader("no 'shape'".into()))?;
     let inner = shape_txt.trim().trim_start_matches('(');
     let inner = inner.split(')').next().unwrap_or("");
     let shape: Vec<usize> = inner
@@ -148,11 +142,7 @@ pub fn write_f32(path: &Path, shape: &[usize], data: &[f32]) -> std::io::Result<
         [one] => format!("({one},)"),
         _ => format!(
             "({})",
-            shape
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
         ),
     };
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_txt}, }}");

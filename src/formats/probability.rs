@@ -45,10 +45,7 @@ pub fn read_npy(path: &Path) -> Result<Vec<ProbabilityMap>, String> {
                 data: a.data[k * h * w..(k + 1) * h * w].to_vec(),
             })
             .collect()),
-        _ => Err(format!(
-            "shape {:?} is neither (H, W) nor (C, H, W)",
-            a.shape
-        )),
+        _ => Err(format!("shape {:?} is neither (H, W) nor (C, H, W)", a.shape)),
     }
 }
 
@@ -59,8 +56,7 @@ pub fn write_png(path: &Path, map: &ProbabilityMap) -> Result<(), image::ImageEr
         .iter()
         .map(|&p| (p.clamp(0.0, 1.0) * 65535.0).round() as u16)
         .collect();
-    let buf =
-        image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_raw(map.width, map.height, data)
-            .expect("a probability map holds w*h values");
+    let buf = image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_raw(map.width, map.height, data)
+        .expect("a probability map holds w*h values");
     buf.save(path)
 }

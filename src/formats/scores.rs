@@ -39,17 +39,15 @@ pub fn parse_json(bytes: &[u8]) -> Result<Vec<ImageScores>, ScoreError> {
     let parsed: JsonScores = json::parse(bytes).map_err(|e| ScoreError {
         field: e.path,
         message: if e.message.contains("untagged") {
-            "expected {\"image\": {\"class\": score}} or [{\"image\": ..., \"scores\": {...}}] with numeric scores".into()
+            "expected {\"image\": {\"class\": score}} or [{\"image\": ..., \"scores\": {...}}] with numeric scores"
+                .into()
         } else {
             e.message
         },
         hint: e.hint,
     })?;
     Ok(match parsed {
-        JsonScores::Map(m) => m
-            .into_iter()
-            .map(|(k, v)| (k, v.into_iter().collect()))
-            .collect(),
+        JsonScores::Map(m) => m.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect(),
         JsonScores::List(l) => l
             .into_iter()
             .map(|e| (e.image, e.scores.into_iter().collect()))
@@ -61,10 +59,7 @@ pub fn parse_json(bytes: &[u8]) -> Result<Vec<ImageScores>, ScoreError> {
 pub fn parse_csv(text: &str) -> (Vec<ImageScores>, Vec<ScoreError>) {
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     let Some((_, header)) = lines.next() else {
         errors.push(ScoreError {
             field: "line 1".into(),
@@ -82,9 +77,7 @@ pub fn parse_csv(text: &str) -> (Vec<ImageScores>, Vec<ScoreError>) {
     {
         errors.push(ScoreError {
             field: "line 1".into(),
-            message: format!(
-                "header {header:?} does not start with an `image` column followed by class names"
-            ),
+            message: format!("header {header:?} does not start with an `image` column followed by class names"),
             hint: "Write a header `image,<class>,...`".into(),
         });
         return (out, errors);
@@ -136,10 +129,7 @@ mod tests {
     #[test]
     fn json_forms_and_csv() {
         let a = parse_json(br#"{"a.png": {"opacity": 0.9}}"#).unwrap();
-        assert_eq!(
-            a,
-            vec![("a.png".to_string(), vec![("opacity".to_string(), 0.9)])]
-        );
+        assert_eq!(a, vec![("a.png".to_string(), vec![("opacity".to_string(), 0.9)])]);
         let b = parse_json(br#"[{"image": "a.png", "scores": {"opacity": 0.9}}]"#).unwrap();
         assert_eq!(a, b);
         assert!(parse_json(br#"{"a.png": {"opacity": "high"}}"#).is_err());

@@ -40,19 +40,13 @@ pub fn parse(text: &str) -> (Vec<YoloBox>, Vec<LineError>) {
                     tok.len()
                 )
             } else {
-                format!(
-                    "{} values where `class cx cy w h [score]` has 5 or 6",
-                    tok.len()
-                )
+                format!("{} values where `class cx cy w h [score]` has 5 or 6", tok.len())
             };
             errors.push(err(m));
             continue;
         }
         let Ok(class_index) = tok[0].parse::<usize>() else {
-            errors.push(err(format!(
-                "class {:?} is not a non-negative integer index",
-                tok[0]
-            )));
+            errors.push(err(format!("class {:?} is not a non-negative integer index", tok[0])));
             continue;
         };
         let mut vals = [0f64; 5];
@@ -109,9 +103,7 @@ mod tests {
 
     #[test]
     fn good_and_bad_lines() {
-        let (b, e) = parse(
-            "0 0.5 0.5 0.2 0.1\n1 0.1 0.1 0.1 0.1 0.93\nx 0 0 0 0\n0 0.5 0.5 -0.1 0.1\n0 40 50 10 10\n",
-        );
+        let (b, e) = parse("0 0.5 0.5 0.2 0.1\n1 0.1 0.1 0.1 0.1 0.93\nx 0 0 0 0\n0 0.5 0.5 -0.1 0.1\n0 40 50 10 10\n");
         assert_eq!(b.len(), 2);
         assert_eq!(b[1].score, Some(0.93));
         assert_eq!(e.iter().map(|e| e.line).collect::<Vec<_>>(), vec![3, 4, 5]);

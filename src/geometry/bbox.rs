@@ -49,11 +49,7 @@ impl BBox {
 
     /// Every coordinate finite and both sides non-negative.
     pub fn is_valid(&self) -> bool {
-        [self.x, self.y, self.w, self.h]
-            .iter()
-            .all(|v| v.is_finite())
-            && self.w >= 0.0
-            && self.h >= 0.0
+        [self.x, self.y, self.w, self.h].iter().all(|v| v.is_finite()) && self.w >= 0.0 && self.h >= 0.0
     }
 
     /// Intersection over union as pycocotools' `bbIou` computes it (f64, no +1 convention;

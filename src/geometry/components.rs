@@ -129,10 +129,7 @@ mod tests {
     fn mask_from(rows: &[&str]) -> BinaryMask {
         let h = rows.len() as u32;
         let w = rows[0].len() as u32;
-        let data = rows
-            .iter()
-            .flat_map(|r| r.bytes().map(|b| (b == b'#') as u8))
-            .collect();
+        let data = rows.iter().flat_map(|r| r.bytes().map(|b| (b == b'#') as u8)).collect();
         BinaryMask::from_row_major(w, h, data).unwrap()
     }
 

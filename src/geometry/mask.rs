@@ -29,11 +29,7 @@ impl BinaryMask {
         for v in &mut data {
             *v = (*v != 0) as u8;
         }
-        Some(BinaryMask {
-            width,
-            height,
-            data,
-        })
+        Some(BinaryMask { width, height, data })
     }
 
     pub fn width(&self) -> u32 {
@@ -54,9 +50,7 @@ impl BinaryMask {
 
     #[inline]
     pub fn get(&self, x: u32, y: u32) -> bool {
-        x < self.width
-            && y < self.height
-            && self.data[y as usize * self.width as usize + x as usize] != 0
+        x < self.width && y < self.height && self.data[y as usize * self.width as usize + x as usize] != 0
     }
 
     #[inline]
@@ -84,8 +78,7 @@ impl BinaryMask {
                 y1 = y1.max(y);
             }
         }
-        (x0 != usize::MAX)
-            .then(|| BBox::from_corners(x0 as f64, y0 as f64, x1 as f64 + 1.0, y1 as f64 + 1.0))
+        (x0 != usize::MAX).then(|| BBox::from_corners(x0 as f64, y0 as f64, x1 as f64 + 1.0, y1 as f64 + 1.0))
     }
 
     /// Centre of mass in pixel coordinates (pixel centres at `x + 0.5`), `None` when empty.
@@ -123,12 +116,7 @@ impl BinaryMask {
         if self.width != other.width || self.height != other.height {
             return None;
         }
-        let data = self
-            .data
-            .iter()
-            .zip(&other.data)
-            .map(|(&a, &b)| f(a, b))
-            .collect();
+        let data = self.data.iter().zip(&other.data).map(|(&a, &b)| f(a, b)).collect();
         Some(BinaryMask {
             width: self.width,
             height: self.height,
@@ -147,11 +135,7 @@ pub struct LabelMask {
 
 impl LabelMask {
     pub fn new(width: u32, height: u32, data: Vec<u16>) -> Option<Self> {
-        (data.len() == width as usize * height as usize).then_some(LabelMask {
-            width,
-            height,
-            data,
-        })
+        (data.len() == width as usize * height as usize).then_some(LabelMask { width, height, data })
     }
 
     pub fn width(&self) -> u32 {

@@ -19,10 +19,7 @@ pub fn rasterize(xy: &[f64], h: u32, w: u32) -> Rle {
     y.push(y[0]);
     let mut total = 0usize;
     for j in 0..k {
-        total += (x[j] - x[j + 1])
-            .unsigned_abs()
-            .max((y[j] - y[j + 1]).unsigned_abs()) as usize
-            + 1;
+        total += (x[j] - x[j + 1]).unsigned_abs().max((y[j] - y[j + 1]).unsigned_abs()) as usize + 1;
     }
     let mut u: Vec<i32> = Vec::with_capacity(total);
     let mut v: Vec<i32> = Vec::with_capacity(total);

@@ -29,12 +29,7 @@ pub enum RleError {
     #[error("the compressed counts string holds a run length out of range ({value}) at run {run}")]
     RunOutOfRange { value: i64, run: usize },
     #[error("the runs cover {sum} pixels but the mask is {h}×{w} = {expected} pixels")]
-    WrongTotal {
-        sum: u64,
-        h: u32,
-        w: u32,
-        expected: u64,
-    },
+    WrongTotal { sum: u64, h: u32, w: u32, expected: u64 },
 }
 
 impl Rle {
@@ -355,9 +350,7 @@ pub fn iou_matrix(dt: &[Rle], gt: &[Rle], iscrowd: &[bool]) -> Vec<Vec<f64>> {
             gt.iter()
                 .zip(&gb)
                 .enumerate()
-                .map(|(g, (gr, gbx))| {
-                    Rle::iou_with_boxes(d, dbx, gr, gbx, iscrowd.get(g).copied().unwrap_or(false))
-                })
+                .map(|(g, (gr, gbx))| Rle::iou_with_boxes(d, dbx, gr, gbx, iscrowd.get(g).copied().unwrap_or(false)))
                 .collect()
         })
         .collect()
@@ -411,10 +404,7 @@ mod tests {
             w: 2,
             counts: vec![1, 2],
         };
-        assert!(matches!(
-            r.validate(),
-            Err(RleError::WrongTotal { sum: 3, .. })
-        ));
+        assert!(matches!(r.validate(), Err(RleError::WrongTotal { sum: 3, .. })));
     }
 
     #[test]

@@ -36,13 +36,11 @@ impl FlagSources {
         }
         let mut runs: IndexMap<String, Sources> = IndexMap::new();
         for r in &self.runs {
-            let (name, path) = r.split_once('=').ok_or_else(|| {
-                format!("--run {r:?}: expected NAME=PATH, e.g. --run candidate=results.json")
-            })?;
+            let (name, path) = r
+                .split_once('=')
+                .ok_or_else(|| format!("--run {r:?}: expected NAME=PATH, e.g. --run candidate=results.json"))?;
             if name.is_empty() || name.contains(char::is_whitespace) {
-                return Err(format!(
-                    "--run {r:?}: the run name must be a word, e.g. candidate"
-                ));
+                return Err(format!("--run {r:?}: the run name must be a word, e.g. candidate"));
             }
             add_source(runs.entry(name.to_string()).or_default(), path, "--run")?;
         }
@@ -67,25 +65,16 @@ impl FlagSources {
 /// A pack's name from its image folder: the folder's name, or its parent's when the folder has a
 /// generic name (`images`, `JPEGImages`).
 fn default_name(images: &Path) -> String {
-    let abs = images
-        .canonicalize()
-        .unwrap_or_else(|_| images.to_path_buf());
+    let abs = images.canonicalize().unwrap_or_else(|_| images.to_path_buf());
     let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
     match name(&abs) {
-        Some(n)
-            if !["images", "jpegimages", "imgs", "img"]
-                .contains(&n.to_ascii_lowercase().as_str()) =>
-        {
-            n
-        }
+        Some(n) if !["images", "jpegimages", "imgs", "img"].contains(&n.to_ascii_lowercase().as_str()) => n,
         _ => abs.parent().and_then(name).unwrap_or_else(|| "pack".into()),
     }
 }
 
 fn parse_class(s: &str) -> Result<ClassSpec, String> {
-    let err = || {
-        format!("--class {s:?}: expected ID=NAME[:region|finding], e.g. --class 1=left_lung:region")
-    };
+    let err = || format!("--class {s:?}: expected ID=NAME[:region|finding], e.g. --class 1=left_lung:region");
     let (id, rest) = s.split_once('=').ok_or_else(err)?;
     let id: u32 = id.trim().parse().map_err(|_| err())?;
     let (name, kind) = match rest.split_once(':') {
@@ -114,12 +103,7 @@ fn add_source(s: &mut Sources, spec: &str, flag: &str) -> Result<(), String> {
         Some((k, p)) if KINDS.contains(&k) => (k.to_string(), PathBuf::from(p)),
         _ => {
             let p = PathBuf::from(spec);
-            (
-                detect(&p)
-                    .map_err(|e| format!("{flag} {spec}: {e}"))?
-                    .to_string(),
-                p,
-            )
+            (detect(&p).map_err(|e| format!("{flag} {spec}: {e}"))?.to_string(), p)
         }
     };
     let slot = match kind.as_str() {
@@ -148,9 +132,7 @@ pub fn detect(p: &Path) -> Result<&'static str, String> {
         let mut exts = std::collections::BTreeMap::<String, usize>::new();
         for e in std::fs::read_dir(p).map_err(|e| e.to_string())?.flatten() {
             if let Some(x) = e.path().extension() {
-                *exts
-                    .entry(x.to_string_lossy().to_ascii_lowercase())
-                    .or_default() += 1;
+                *exts.entry(x.to_string_lossy().to_ascii_lowercase()).or_default() += 1;
             }
         }
         let n = |k: &str| exts.get(k).copied().unwrap_or(0);
@@ -181,14 +163,9 @@ pub fn detect(p: &Path) -> Result<&'static str, String> {
                 .and_then(|mut f| f.read(&mut head))
                 .map_err(|e| e.to_string())?;
             let text = String::from_utf8_lossy(&head[..n]);
-            if [
-                "\"image_id\"",
-                "\"annotations\"",
-                "\"images\"",
-                "\"categories\"",
-            ]
-            .iter()
-            .any(|k| text.contains(k))
+            if ["\"image_id\"", "\"annotations\"", "\"images\"", "\"categories\""]
+                .iter()
+                .any(|k| text.contains(k))
             {
                 Ok("coco")
             } else {
@@ -205,13 +182,9 @@ pub fn detect(p: &Path) -> Result<&'static str, String> {
 /// Rewrite a manifest's paths relative to `dir` (where `lightbox init` writes it); every path
 /// must lie inside `dir`.
 pub fn relative_to(m: &Manifest, dir: &Path) -> Result<Manifest, String> {
-    let base = dir
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let base = dir.canonicalize().map_err(|e| format!("{}: {e}", dir.display()))?;
     let rel = |p: &Path| -> Result<PathBuf, String> {
-        let abs = p
-            .canonicalize()
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+        let abs = p.canonicalize().map_err(|e| format!("{}: {e}", p.display()))?;
         abs.strip_prefix(&base).map(Path::to_path_buf).map_err(|_| {
             format!(
                 "{} is outside {}; a pack's files must be inside its folder. Run init in a folder that holds them all (or pass -o DIR)",

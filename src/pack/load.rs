@@ -43,11 +43,8 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
         .coco
         .as_ref()
         .and_then(|p| l.resolve("ground_truth.coco", p));
-    let gt_coco = gt_coco_path
-        .as_ref()
-        .and_then(|p| l.read_json::<CocoInstances>(p));
-    let mut category_map: HashMap<i64, ClassId> =
-        classes.iter().map(|c| (c.id.0 as i64, c.id)).collect();
+    let gt_coco = gt_coco_path.as_ref().and_then(|p| l.read_json::<CocoInstances>(p));
+    let mut category_map: HashMap<i64, ClassId> = classes.iter().map(|c| (c.id.0 as i64, c.id)).collect();
     if let (Some(coco), Some(path)) = (&gt_coco, &gt_coco_path) {
         l.reconcile_categories(coco, path, &mut classes, &mut category_map);
     }
@@ -100,11 +97,7 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
     for (name, sources) in &manifest.runs {
         let key = format!("runs.{name}");
         let mut ann = vec![CaseAnnotations::default(); cases.len()];
-        if let Some(path) = sources
-            .coco
-            .as_ref()
-            .and_then(|p| l.resolve(&format!("{key}.coco"), p))
-        {
+        if let Some(path) = sources.coco.as_ref().and_then(|p| l.resolve(&format!("{key}.coco"), p)) {
             l.attach_run_coco(&path, &index, &cases, &category_map, &mut ann);
         }
         l.attach_sources(sources, &key, false, &env, &index, &mut cases, &mut ann);
@@ -207,8 +200,7 @@ impl Loader {
                 } else {
                     (format!("cannot read: {e}"), "Check the file's permissions")
                 };
-                self.problems
-                    .push(Problem::error(self.shown(path), "", msg).hint(hint));
+                self.problems.push(Problem::error(self.shown(path), "", msg).hint(hint));
                 None
             }
         }
@@ -264,9 +256,7 @@ impl Loader {
                     .hint("Write colours as \"#1f77b4\"; the theme's palette is used meanwhile"),
                 );
             }
-            let mask_value = c
-                .mask_value
-                .unwrap_or_else(|| c.id.min(u16::MAX as u32) as u16);
+            let mask_value = c.mask_value.unwrap_or_else(|| c.id.min(u16::MAX as u32) as u16);
             if c.mask_value.is_none() && c.id > u16::MAX as u32 {
                 self.problems.push(
                     Problem::warning(
@@ -332,7 +322,10 @@ impl Loader {
                     Problem::warning(
                         &shown,
                         format!("{field}.name"),
-                        format!("category {} is {:?} here but {:?} in lightbox.toml", cat.id, cat.name, c.name),
+                        format!(
+                            "category {} is {:?} here but {:?} in lightbox.toml",
+                            cat.id, cat.name, c.name
+                        ),
                     )
                     .hint("Check the category mapping in lightbox.toml [classes]: ids must mean the same class"),
                 ),
@@ -341,7 +334,10 @@ impl Loader {
                     Problem::warning(
                         &shown,
                         format!("{field}.id"),
-                        format!("category {} ({:?}) is not a class in lightbox.toml; its annotations are skipped", cat.id, cat.name),
+                        format!(
+                            "category {} ({:?}) is not a class in lightbox.toml; its annotations are skipped",
+                            cat.id, cat.name
+                        ),
                     )
                     .hint("Add it to [[classes]] to review it"),
                 ),
@@ -360,12 +356,7 @@ impl Loader {
         }
     }
 
-    fn classes_from_sources(
-        &mut self,
-        m: &Manifest,
-        classes: &mut Vec<Class>,
-        map: &mut HashMap<i64, ClassId>,
-    ) {
+    fn classes_from_sources(&mut self, m: &Manifest, classes: &mut Vec<Class>, map: &mut HashMap<i64, ClassId>) {
         let mut names: Vec<String> = Vec::new();
         for src in std::iter::once(&m.ground_truth).chain(m.runs.values()) {
             if let Some(list) = &src.yolo_classes {
@@ -399,12 +390,7 @@ impl Loader {
         }
     }
 
-    fn cases_from_coco(
-        &mut self,
-        coco: &CocoInstances,
-        path: &Path,
-        image_root: &Path,
-    ) -> Vec<Case> {
+    fn cases_from_coco(&mut self, coco: &CocoInstances, path: &Path, image_root: &Path) -> Vec<Case> {
         let shown = self.shown(path);
         let mut cases = Vec::with_capacity(coco.images.len());
         let mut seen_ids: HashMap<&CocoId, usize> = HashMap::default();
@@ -463,13 +449,9 @@ impl Loader {
             } else if let Err(e) = img::check_dimensions(w, h) {
                 self.problems.push_capped(
                     "too large",
-                    Problem::error(
-                        &shown,
-                        format!("{field}.width"),
-                        format!("declared size: {e}"),
-                    )
-                    .hint(e.hint())
-                    .on_case(idx),
+                    Problem::error(&shown, format!("{field}.width"), format!("declared size: {e}"))
+                        .hint(e.hint())
+                        .on_case(idx),
                 );
             }
             let fits = |v: u64| u32::try_from(v).ok().filter(|&v| v > 0);
@@ -525,13 +507,7 @@ impl Loader {
 
     /// Convert one COCO annotation or detection and attach it to its case; its field path is
     /// only formatted when there is a problem to report.
-    fn attach_one(
-        &mut self,
-        ctx: &CocoCtx,
-        i: usize,
-        a: &CocoAnnotation,
-        out: &mut [CaseAnnotations],
-    ) {
+    fn attach_one(&mut self, ctx: &CocoCtx, i: usize, a: &CocoAnnotation, out: &mut [CaseAnnotations]) {
         let field = || {
             if ctx.prefix.is_empty() {
                 format!("[{i}]")
@@ -563,13 +539,7 @@ impl Loader {
             );
             return;
         };
-        match convert(
-            a,
-            ctx.is_result,
-            class,
-            ctx.cases[case].size(),
-            i as i64 + 1,
-        ) {
+        match convert(a, ctx.is_result, class, ctx.cases[case].size(), i as i64 + 1) {
             Ok((inst, warning)) => {
                 if let Some((f, msg, hint)) = warning {
                     self.problems.push_capped(
@@ -657,16 +627,7 @@ impl Loader {
             &local
         };
         let is_result = inst.annotations.iter().any(|a| a.score.is_some());
-        self.attach_coco_annotations(
-            &inst.annotations,
-            "annotations",
-            path,
-            is_result,
-            ids,
-            cases,
-            map,
-            out,
-        );
+        self.attach_coco_annotations(&inst.annotations, "annotations", path, is_result, ids, cases, map, out);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -695,20 +656,8 @@ impl Loader {
         {
             self.attach_probabilities(&dir, key, env, index, out);
         }
-        if let Some(dir) = src
-            .yolo
-            .as_ref()
-            .and_then(|p| self.resolve(&format!("{key}.yolo"), p))
-        {
-            self.attach_yolo(
-                &dir,
-                src.yolo_classes.as_deref(),
-                key,
-                is_gt,
-                env,
-                cases,
-                out,
-            );
+        if let Some(dir) = src.yolo.as_ref().and_then(|p| self.resolve(&format!("{key}.yolo"), p)) {
+            self.attach_yolo(&dir, src.yolo_classes.as_deref(), key, is_gt, env, cases, out);
         }
         if let Some(file) = src
             .scores
@@ -763,10 +712,7 @@ impl Loader {
                     Problem::warning(
                         self.shown(f),
                         "",
-                        format!(
-                            "no image in the pack is named like this mask ({}.*)",
-                            stem.stem()
-                        ),
+                        format!("no image in the pack is named like this mask ({}.*)", stem.stem()),
                     )
                     .hint("Masks are matched to images by name: <image stem>.png"),
                 ),
@@ -826,10 +772,9 @@ impl Loader {
             });
             match per_class {
                 Some((stem, class)) => match index.name(&stem) {
-                    Some(c) => out[c].probabilities.push(ProbabilitySource::Class {
-                        class,
-                        path: f.clone(),
-                    }),
+                    Some(c) => out[c]
+                        .probabilities
+                        .push(ProbabilitySource::Class { class, path: f.clone() }),
                     None => self.orphan_probability(&f),
                 },
                 None if ext == "npy" => match index.name(base) {
@@ -958,9 +903,13 @@ impl Loader {
             let Some((w, h)) = size else {
                 self.problems.push_capped(
                     "yolo no size",
-                    Problem::error(&shown, "", "the image's size is unknown (its header cannot be read), so normalised boxes cannot be placed")
-                        .hint("Check the image file")
-                        .on_case(i),
+                    Problem::error(
+                        &shown,
+                        "",
+                        "the image's size is unknown (its header cannot be read), so normalised boxes cannot be placed",
+                    )
+                    .hint("Check the image file")
+                    .on_case(i),
                 );
                 continue;
             };
@@ -1000,9 +949,13 @@ impl Loader {
                 if !is_gt && b.score.is_none() {
                     self.problems.push_capped(
                         "yolo score",
-                        Problem::warning(&shown, format!("box {}", k + 1), "prediction without a score; counted as score 1.0")
-                            .hint("Export predictions with `--save-conf` so each line ends with its score")
-                            .on_case(i),
+                        Problem::warning(
+                            &shown,
+                            format!("box {}", k + 1),
+                            "prediction without a score; counted as score 1.0",
+                        )
+                        .hint("Export predictions with `--save-conf` so each line ends with its score")
+                        .on_case(i),
                     );
                 }
                 out[i].instances.push(Instance {
@@ -1010,11 +963,7 @@ impl Loader {
                     class: *class,
                     bbox,
                     segmentation: None,
-                    score: if is_gt {
-                        None
-                    } else {
-                        Some(b.score.unwrap_or(1.0))
-                    },
+                    score: if is_gt { None } else { Some(b.score.unwrap_or(1.0)) },
                     iscrowd: false,
                     area: bbox.area(),
                 });
@@ -1022,27 +971,17 @@ impl Loader {
         }
     }
 
-    fn attach_scores(
-        &mut self,
-        file: &Path,
-        env: &Env,
-        index: &CaseIndex,
-        out: &mut [CaseAnnotations],
-    ) {
+    fn attach_scores(&mut self, file: &Path, env: &Env, index: &CaseIndex, out: &mut [CaseAnnotations]) {
         let shown = self.shown(file);
         let Some(bytes) = self.read_bytes(file) else {
             return;
         };
-        let is_csv = file
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let is_csv = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
         let rows = if is_csv {
             let (rows, errors) = scores::parse_csv(&String::from_utf8_lossy(&bytes));
             for e in errors {
-                self.problems.push_capped(
-                    "scores row",
-                    Problem::error(&shown, e.field, e.message).hint(e.hint),
-                );
+                self.problems
+                    .push_capped("scores row", Problem::error(&shown, e.field, e.message).hint(e.hint));
             }
             rows
         } else {
@@ -1147,10 +1086,7 @@ fn list_ids(ids: &[i64]) -> String {
     if contiguous && ids.len() > 2 {
         format!("{}..={}", ids[0], ids[ids.len() - 1])
     } else {
-        ids.iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -1199,12 +1135,7 @@ struct Bad {
     hint: String,
 }
 
-fn bad(
-    kind: &'static str,
-    field: impl Into<String>,
-    message: impl Into<String>,
-    hint: impl Into<String>,
-) -> Bad {
+fn bad(kind: &'static str, field: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) -> Bad {
     Bad {
         kind,
         field: field.into(),
@@ -1241,10 +1172,7 @@ fn convert(
                     return Err(bad(
                         "polygon",
                         format!(".segmentation[{k}]"),
-                        format!(
-                            "polygon has {} points; a polygon needs at least 3",
-                            part.len() / 2
-                        ),
+                        format!("polygon has {} points; a polygon needs at least 3", part.len() / 2),
                         "Drop degenerate polygons or fix the export",
                     ));
                 }
@@ -1252,12 +1180,8 @@ fn convert(
             Some(Segmentation::Polygons(parts.clone()))
         }
         Some(
-            s @ (CocoSegmentation::Uncompressed {
-                size: mask_size, ..
-            }
-            | CocoSegmentation::Compressed {
-                size: mask_size, ..
-            }),
+            s @ (CocoSegmentation::Uncompressed { size: mask_size, .. }
+            | CocoSegmentation::Compressed { size: mask_size, .. }),
         ) => {
             let [h, w] = *mask_size;
             img::check_dimensions(w, h).map_err(|e| {
@@ -1275,9 +1199,7 @@ fn convert(
                 return Err(bad(
                     "mask size",
                     ".segmentation.size",
-                    format!(
-                        "mask is [{h}, {w}] (height, width) but the image is {img_w}×{img_h} (width×height)"
-                    ),
+                    format!("mask is [{h}, {w}] (height, width) but the image is {img_w}×{img_h} (width×height)"),
                     "Masks must be on the image's pixel grid: check the image's width/height or re-encode the mask at full size",
                 ));
             }
@@ -1287,8 +1209,7 @@ fn convert(
                     w,
                     counts: counts.clone(),
                 },
-                CocoSegmentation::Compressed { counts, .. } => Rle::from_compressed(counts, h, w)
-                    .map_err(|e| {
+                CocoSegmentation::Compressed { counts, .. } => Rle::from_compressed(counts, h, w).map_err(|e| {
                     bad(
                         "rle",
                         ".segmentation.counts",
@@ -1298,7 +1219,14 @@ fn convert(
                 })?,
                 CocoSegmentation::Polygons(_) => unreachable!("matched above"),
             };
-            rle.validate().map_err(|e| bad("rle", ".segmentation.counts", e.to_string(), "The runs must cover the mask exactly: check the size field or re-encode the mask"))?;
+            rle.validate().map_err(|e| {
+                bad(
+                    "rle",
+                    ".segmentation.counts",
+                    e.to_string(),
+                    "The runs must cover the mask exactly: check the size field or re-encode the mask",
+                )
+            })?;
             Some(Segmentation::Rle(rle))
         }
     };
@@ -1308,10 +1236,7 @@ fn convert(
                 return Err(bad(
                     "bbox",
                     ".bbox",
-                    format!(
-                        "has {} numbers; COCO boxes are [x, y, width, height]",
-                        v.len()
-                    ),
+                    format!("has {} numbers; COCO boxes are [x, y, width, height]", v.len()),
                     "Write boxes as [x, y, width, height]",
                 ));
             }
@@ -1382,12 +1307,14 @@ fn convert(
             None => {
                 let v = match (&seg, size) {
                     (Some(Segmentation::Rle(r)), _) => r.area() as f64,
-                    (Some(s @ Segmentation::Polygons(_)), Some((w, h))) => {
-                        s.to_rle(h, w).area() as f64
-                    }
+                    (Some(s @ Segmentation::Polygons(_)), Some((w, h))) => s.to_rle(h, w).area() as f64,
                     _ => bbox.area(),
                 };
-                warning = Some((".area".to_string(), format!("no `area`; using the computed {v}"), "COCO evaluation reads `area` for size ranges; add it to match pycocotools exactly".to_string()));
+                warning = Some((
+                    ".area".to_string(),
+                    format!("no `area`; using the computed {v}"),
+                    "COCO evaluation reads `area` for size ranges; add it to match pycocotools exactly".to_string(),
+                ));
                 v
             }
         }

@@ -153,21 +153,17 @@ mod tests {
 
     #[test]
     fn misspelled_key_is_refused_with_its_line() {
-        let err =
-            Manifest::parse("name = \"x\"\n\n[grund_truth]\ncoco = \"a.json\"\n").unwrap_err();
+        let err = Manifest::parse("name = \"x\"\n\n[grund_truth]\ncoco = \"a.json\"\n").unwrap_err();
         assert!(err.starts_with("line 3:"), "{err}");
         assert!(err.contains("grund_truth"), "{err}");
-        let err =
-            Manifest::parse("name = \"x\"\n[ground_truth]\ncocoo = \"a.json\"\n").unwrap_err();
+        let err = Manifest::parse("name = \"x\"\n[ground_truth]\ncocoo = \"a.json\"\n").unwrap_err();
         assert!(err.contains("cocoo") && err.contains("line 3"), "{err}");
     }
 
     #[test]
     fn runs_keep_manifest_order() {
-        let m = Manifest::parse(
-            "name = \"x\"\n[runs.zeta]\ncoco = \"z.json\"\n[runs.alpha]\ncoco = \"a.json\"\n",
-        )
-        .unwrap();
+        let m =
+            Manifest::parse("name = \"x\"\n[runs.zeta]\ncoco = \"z.json\"\n[runs.alpha]\ncoco = \"a.json\"\n").unwrap();
         assert_eq!(m.runs.keys().collect::<Vec<_>>(), ["zeta", "alpha"]);
         assert_eq!(Manifest::parse(&m.to_toml()).unwrap(), m);
     }

@@ -18,10 +18,7 @@ pub fn join_inside(base: &Path, rel: &Path) -> Result<PathBuf, String> {
             Component::ParentDir => {
                 depth -= 1;
                 if depth < 0 {
-                    return Err(format!(
-                        "{} leaves the pack (`..` climbs above it)",
-                        rel.display()
-                    ));
+                    return Err(format!("{} leaves the pack (`..` climbs above it)", rel.display()));
                 }
             }
             Component::Normal(_) => depth += 1,

@@ -31,11 +31,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn error(
-        file: impl AsRef<Path>,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn error(file: impl AsRef<Path>, field: impl Into<String>, message: impl Into<String>) -> Self {
         Problem {
             severity: Severity::Error,
             file: file.as_ref().to_path_buf(),
@@ -46,11 +42,7 @@ impl Problem {
         }
     }
 
-    pub fn warning(
-        file: impl AsRef<Path>,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn warning(file: impl AsRef<Path>, field: impl Into<String>, message: impl Into<String>) -> Self {
         Problem {
             severity: Severity::Warning,
             ..Problem::error(file, field, message)
@@ -118,11 +110,7 @@ impl Problems {
 
     /// The problems, with one summary line per capped kind.
     pub fn finish(mut self) -> Vec<Problem> {
-        let mut extra: Vec<_> = self
-            .suppressed
-            .iter()
-            .filter(|(_, n)| **n > MAX_PER_KIND)
-            .collect();
+        let mut extra: Vec<_> = self.suppressed.iter().filter(|(_, n)| **n > MAX_PER_KIND).collect();
         extra.sort();
         for ((file, kind), n) in extra {
             let sev = self
@@ -136,10 +124,7 @@ impl Problems {
                 severity: sev,
                 file: file.clone(),
                 field: String::new(),
-                message: format!(
-                    "{} more problems of the kind \"{kind}\" not shown",
-                    n - MAX_PER_KIND
-                ),
+                message: format!("{} more problems of the kind \"{kind}\" not shown", n - MAX_PER_KIND),
                 hint: "Fix the ones listed first; the rest are likely the same mistake".into(),
                 case: None,
             });

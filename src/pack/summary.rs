@@ -65,11 +65,7 @@ fn set_summary(anns: &[super::CaseAnnotations]) -> SetSummary {
     let mut s = SetSummary::default();
     for a in anns {
         s.instances += a.instances.len();
-        s.instance_masks += a
-            .instances
-            .iter()
-            .filter(|i| i.segmentation.is_some())
-            .count();
+        s.instance_masks += a.instances.iter().filter(|i| i.segmentation.is_some()).count();
         s.label_masks += a.label_mask.is_some() as usize;
         s.probability_maps += a.probabilities.len();
         s.scored_cases += (!a.scores.is_empty()) as usize;
@@ -86,9 +82,7 @@ impl Summary {
         for h in &v.headers {
             match h {
                 Some(h) => {
-                    *sizes
-                        .entry(format!("{}×{}", h.width, h.height))
-                        .or_insert(0) += 1;
+                    *sizes.entry(format!("{}×{}", h.width, h.height)).or_insert(0) += 1;
                     *formats.entry(h.format.to_string()).or_insert(0) += 1;
                 }
                 None => unreadable += 1,

@@ -31,11 +31,8 @@ pub fn validate(pack: &Pack) -> Validation {
     let shown = |p: &Path| pack.display_path(p);
     let mut problems = Problems::default();
 
-    let headers: Vec<Result<ImageHeader, img::ImageError>> = pack
-        .cases
-        .par_iter()
-        .map(|c| img::read_header(&c.image))
-        .collect();
+    let headers: Vec<Result<ImageHeader, img::ImageError>> =
+        pack.cases.par_iter().map(|c| img::read_header(&c.image)).collect();
     for (i, (case, h)) in pack.cases.iter().zip(&headers).enumerate() {
         match h {
             Err(e) => problems.push_capped(
@@ -91,12 +88,8 @@ pub fn validate(pack: &Pack) -> Validation {
     };
 
     let mut mask_cases = BTreeMap::new();
-    let sources = std::iter::once((None, &pack.ground_truth)).chain(
-        pack.runs
-            .iter()
-            .enumerate()
-            .map(|(k, r)| (Some(k), &r.annotations)),
-    );
+    let sources = std::iter::once((None, &pack.ground_truth))
+        .chain(pack.runs.iter().enumerate().map(|(k, r)| (Some(k), &r.annotations)));
     for (src, anns) in sources {
         let checked: Vec<(usize, Vec<Problem>, Vec<ClassId>)> = anns
             .par_iter()
@@ -150,12 +143,9 @@ pub fn validate(pack: &Pack) -> Validation {
             .flat_map_iter(|(i, a)| a.probabilities.iter().map(move |p| (i, p)))
             .filter_map(|(i, p)| {
                 let path = match p {
-                    ProbabilitySource::Class { path, .. }
-                    | ProbabilitySource::AllClasses { path } => path,
+                    ProbabilitySource::Class { path, .. } | ProbabilitySource::AllClasses { path } => path,
                 };
-                let is_png = path
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+                let is_png = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"));
                 let size = if is_png {
                     img::read_header(path)
                         .map(|h| (h.width, h.height))

@@ -23,18 +23,12 @@ impl CaseData {
     /// Decode case `case` of `pack` (disk and decoding: call it off the UI thread).
     pub fn load(pack: &Pack, case: usize) -> CaseData {
         let c = &pack.cases[case];
-        let image = image::decode(&c.image).map_err(|e| {
-            format!(
-                "{}: {e}. {}",
-                pack.display_path(&c.image).display(),
-                e.hint()
-            )
-        });
+        let image = image::decode(&c.image)
+            .map_err(|e| format!("{}: {e}. {}", pack.display_path(&c.image).display(), e.hint()));
         let stats = image.as_ref().ok().map(ValueStats::of);
         let size = image.as_ref().ok().map(|i| (i.width, i.height));
         let load_mask = |p: &std::path::Path| -> Result<LabelMask, String> {
-            let m = label_png::read(p)
-                .map_err(|e| format!("{}: {e}", pack.display_path(p).display()))?;
+            let m = label_png::read(p).map_err(|e| format!("{}: {e}", pack.display_path(p).display()))?;
             match size {
                 Some((w, h)) if (m.width(), m.height()) != (w, h) => Err(format!(
                     "{}: the mask is {}×{} but the image is {w}×{h}",

@@ -124,9 +124,7 @@ impl Mapping {
     pub fn new(image_w: u32, image_h: u32, vp: &Viewport, w: u32, h: u32) -> Mapping {
         let fit = (w as f64 / image_w.max(1) as f64).min(h as f64 / image_h.max(1) as f64);
         let scale = fit * vp.zoom.max(0.05);
-        let (mut cx, mut cy) = vp
-            .center
-            .unwrap_or((image_w as f64 / 2.0, image_h as f64 / 2.0));
+        let (mut cx, mut cy) = vp.center.unwrap_or((image_w as f64 / 2.0, image_h as f64 / 2.0));
         // keep the image in view: centred when it fits, edges clamped when it does not
         let clamp = |c: f64, extent: u32, panel: u32| {
             let half = panel as f64 / 2.0 / scale;
@@ -176,19 +174,13 @@ pub fn compose(
     let map = Mapping::new(img.width, img.height, vp, w, h);
     let mut out = RgbImage::from_pixel(w, h, image::Rgb(style.palette.background));
     draw_image(&mut out, data, style, &map);
-    let visible: Vec<bool> = pack
-        .classes
-        .iter()
-        .map(|c| !style.hidden.contains(&c.id))
-        .collect();
+    let visible: Vec<bool> = pack.classes.iter().map(|c| !style.hidden.contains(&c.id)).collect();
     match panel {
         Panel::Layers(layers) => {
             for layer in layers {
                 let sets = class_sets(pack, data, layer.source, style, &visible, &map, w, h);
                 match layer.look {
-                    Look::Fill if style.fill => {
-                        fill(&mut out, &sets, pack, style, style.fill_opacity)
-                    }
+                    Look::Fill if style.fill => fill(&mut out, &sets, pack, style, style.fill_opacity),
                     Look::Outline if style.outline => outline(&mut out, &sets, pack, style),
                     _ => {}
                 }
@@ -237,10 +229,7 @@ fn draw_image(out: &mut RgbImage, data: &CaseData, style: &Style, map: &Mapping)
     let window = style
         .window
         .or_else(|| data.stats.map(|s| style.preset.window(&s)))
-        .unwrap_or(Window {
-            low: 0.0,
-            high: 255.0,
-        });
+        .unwrap_or(Window { low: 0.0, high: 255.0 });
     let lut = window.lut(img.bit_depth());
     let (w, h) = out.dimensions();
     let iw = img.width as usize;
@@ -255,25 +244,12 @@ fn draw_image(out: &mut RgbImage, data: &CaseData, style: &Style, map: &Mapping)
         (v >= 0.0 && v < limit as f64).then_some(v as usize)
     };
     let cols: Vec<[Option<usize>; 4]> = (0..w)
-        .map(|x| {
-            std::array::from_fn(|s| {
-                if s < k {
-                    src(x, map.off_x, img.width, s)
-                } else {
-                    None
-                }
-            })
-        })
+        .map(|x| std::array::from_fn(|s| if s < k { src(x, map.off_x, img.width, s) } else { None }))
         .collect();
     let buf = out.as_mut();
     for y in 0..h {
-        let rows: [Option<usize>; 4] = std::array::from_fn(|s| {
-            if s < k {
-                src(y, map.off_y, img.height, s)
-            } else {
-                None
-            }
-        });
+        let rows: [Option<usize>; 4] =
+            std::array::from_fn(|s| if s < k { src(y, map.off_y, img.height, s) } else { None });
         if rows[0].is_none() && rows[k - 1].is_none() {
             continue;
         }
@@ -326,11 +302,7 @@ fn class_sets(
 ) -> Vec<u64> {
     let mut sets = vec![0u64; (w * h) as usize];
     let bit = |ci: usize| {
-        if ci < 64 && visible[ci] {
-            1u64 << ci
-        } else {
-            0
-        }
+        if ci < 64 && visible[ci] { 1u64 << ci } else { 0 }
     };
     // image pixel per output column / row (nearest)
     let xs: Vec<Option<u32>> = (0..w).map(|x| col_of(map, x)).collect();
@@ -372,14 +344,8 @@ fn class_sets(
         let bb = inst.bbox;
         let (x0, y0) = map.to_panel(bb.x, bb.y);
         let (x1, y1) = map.to_panel(bb.x2(), bb.y2());
-        let (x0, x1) = (
-            (x0.floor().max(0.0)) as usize,
-            (x1.ceil().min(w as f64)) as usize,
-        );
-        let (y0, y1) = (
-            (y0.floor().max(0.0)) as usize,
-            (y1.ceil().min(h as f64)) as usize,
-        );
+        let (x0, x1) = ((x0.floor().max(0.0)) as usize, (x1.ceil().min(w as f64)) as usize);
+        let (y0, y1) = ((y0.floor().max(0.0)) as usize, (y1.ceil().min(h as f64)) as usize);
         for y in y0..y1 {
             let Some(sy) = ys[y] else { continue };
             for x in x0..x1 {
@@ -428,11 +394,7 @@ fn top_class(set: u64) -> usize {
 }
 
 fn fill(out: &mut RgbImage, sets: &[u64], pack: &Pack, style: &Style, alpha: f32) {
-    let colors: Vec<[u8; 3]> = pack
-        .classes
-        .iter()
-        .map(|c| style.palette.class(c.id))
-        .collect();
+    let colors: Vec<[u8; 3]> = pack.classes.iter().map(|c| style.palette.class(c.id)).collect();
     let buf = out.as_mut();
     for (i, &s) in sets.iter().enumerate() {
         if s != 0 {
@@ -447,11 +409,7 @@ fn fill(out: &mut RgbImage, sets: &[u64], pack: &Pack, style: &Style, alpha: f32
 
 fn outline(out: &mut RgbImage, sets: &[u64], pack: &Pack, style: &Style) {
     let (w, h) = (out.width() as usize, out.height() as usize);
-    let colors: Vec<[u8; 3]> = pack
-        .classes
-        .iter()
-        .map(|c| style.palette.class(c.id))
-        .collect();
+    let colors: Vec<[u8; 3]> = pack.classes.iter().map(|c| style.palette.class(c.id)).collect();
     let buf = out.as_mut();
     for y in 0..h {
         for x in 0..w {
@@ -461,17 +419,8 @@ fn outline(out: &mut RgbImage, sets: &[u64], pack: &Pack, style: &Style) {
             }
             // a class is on its edge here when a 4-neighbour lacks it (or is outside the panel)
             let mut edge = 0u64;
-            for (nx, ny) in [
-                (x.wrapping_sub(1), y),
-                (x + 1, y),
-                (x, y.wrapping_sub(1)),
-                (x, y + 1),
-            ] {
-                let n = if nx < w && ny < h {
-                    sets[ny * w + nx]
-                } else {
-                    0
-                };
+            for (nx, ny) in [(x.wrapping_sub(1), y), (x + 1, y), (x, y.wrapping_sub(1)), (x, y + 1)] {
+                let n = if nx < w && ny < h { sets[ny * w + nx] } else { 0 };
                 edge |= s & !n;
             }
             if edge != 0 {
@@ -519,9 +468,7 @@ fn match_boxes(pack: &Pack, case: usize, run: usize, style: &Style) -> BoxMatche
     let preds = annotations(pack, case, Source::Run(run));
     let mut gt_used = vec![false; gts.len()];
     let mut pred_ok = vec![false; preds.len()];
-    let mut order: Vec<usize> = (0..preds.len())
-        .filter(|&i| style.shows(&preds[i]))
-        .collect();
+    let mut order: Vec<usize> = (0..preds.len()).filter(|&i| style.shows(&preds[i])).collect();
     order.sort_by(|&a, &b| {
         preds[b]
             .score
@@ -630,10 +577,7 @@ fn draw_boxes(
             let (bx, by) = map.to_panel(inst.bbox.x, inst.bbox.y);
             let tw = font::text_width(text, text_scale) as i64;
             let th = (font::HEIGHT * text_scale) as i64;
-            let (tx, mut ty) = (
-                bx.round() as i64,
-                by.round() as i64 - th - 2 * text_scale as i64,
-            );
+            let (tx, mut ty) = (bx.round() as i64, by.round() as i64 - th - 2 * text_scale as i64);
             if ty < 0 {
                 ty = by.round() as i64 + 2;
             }

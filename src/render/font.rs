@@ -19,11 +19,7 @@ const GLYPHS: &[(char, [u8; 5])] = &[
 ];
 
 fn glyph(c: char) -> [u8; 5] {
-    GLYPHS
-        .iter()
-        .find(|(g, _)| *g == c)
-        .map(|(_, b)| *b)
-        .unwrap_or([0; 5])
+    GLYPHS.iter().find(|(g, _)| *g == c).map(|(_, b)| *b).unwrap_or([0; 5])
 }
 
 /// Width in pixels of `text` at `scale`.
@@ -44,10 +40,7 @@ pub fn draw(text: &str, x: i64, y: i64, scale: u32, mut put: impl FnMut(i64, i64
                 if bits & (0b100 >> col) != 0 {
                     for dy in 0..scale as i64 {
                         for dx in 0..scale as i64 {
-                            put(
-                                gx + col * scale as i64 + dx,
-                                y + row as i64 * scale as i64 + dy,
-                            );
+                            put(gx + col * scale as i64 + dx, y + row as i64 * scale as i64 + dy);
                         }
                     }
                 }

@@ -31,11 +31,7 @@ pub struct Palette {
 impl Palette {
     /// Class colours for `pack`: manifest colours first, the fallback palette for the rest.
     pub fn for_pack(pack: &Pack, fallback: &[[u8; 3]]) -> Palette {
-        let fallback = if fallback.is_empty() {
-            &OKABE_ITO[..]
-        } else {
-            fallback
-        };
+        let fallback = if fallback.is_empty() { &OKABE_ITO[..] } else { fallback };
         let classes = pack
             .classes
             .iter()

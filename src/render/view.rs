@@ -30,10 +30,7 @@ impl View {
                 l(Source::GroundTruth, Look::Fill),
                 l(Source::GroundTruth, Look::Outline),
             ]),
-            View::Prediction(r) => Panel::Layers(vec![
-                l(Source::Run(r), Look::Fill),
-                l(Source::Run(r), Look::Outline),
-            ]),
+            View::Prediction(r) => Panel::Layers(vec![l(Source::Run(r), Look::Fill), l(Source::Run(r), Look::Outline)]),
             View::Overlay(r) => Panel::Layers(vec![
                 l(Source::Run(r), Look::Fill),
                 l(Source::GroundTruth, Look::Outline),
@@ -74,9 +71,7 @@ impl View {
             "error" | "errors" => View::Error(need_run()?),
             "image" => View::Image,
             other => {
-                return Err(format!(
-                    "unknown view {other:?} (gt, pred, overlay, error, image)"
-                ));
+                return Err(format!("unknown view {other:?} (gt, pred, overlay, error, image)"));
             }
         })
     }

@@ -117,8 +117,7 @@ impl ValueStats {
             Pixels::Rgb8(_) => (
                 255,
                 histogram(
-                    (0..img.width * img.height)
-                        .map(|i| img.value(i % img.width, i / img.width) as usize),
+                    (0..img.width * img.height).map(|i| img.value(i % img.width, i / img.width) as usize),
                     256,
                 ),
             ),
@@ -126,8 +125,7 @@ impl ValueStats {
             Pixels::Rgb16(_) => (
                 65535,
                 histogram(
-                    (0..img.width * img.height)
-                        .map(|i| img.value(i % img.width, i / img.width) as usize),
+                    (0..img.width * img.height).map(|i| img.value(i % img.width, i / img.width) as usize),
                     65536,
                 ),
             ),

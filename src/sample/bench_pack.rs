@@ -4,9 +4,7 @@
 
 use super::chest::to_json;
 use super::rng::Rng;
-use crate::formats::coco::{
-    CocoAnnotationOut, CocoCategory, CocoId, CocoImage, CocoInstancesOut, CocoResultOut,
-};
+use crate::formats::coco::{CocoAnnotationOut, CocoCategory, CocoId, CocoImage, CocoInstancesOut, CocoResultOut};
 use crate::fsutil::write_atomic;
 use std::io;
 use std::path::Path;
@@ -40,13 +38,8 @@ pub fn write(out: &Path, cases: usize, predictions: usize, seed: u64) -> io::Res
         });
         for _ in 0..rng.below(6) {
             let (bw, bh) = (rng.range(8.0, 200.0), rng.range(8.0, 200.0));
-            let b = [
-                rng.range(0.0, w as f64 - bw),
-                rng.range(0.0, h as f64 - bh),
-                bw,
-                bh,
-            ]
-            .map(|v| (v * 100.0f64).round() / 100.0);
+            let b = [rng.range(0.0, w as f64 - bw), rng.range(0.0, h as f64 - bh), bw, bh]
+                .map(|v| (v * 100.0f64).round() / 100.0);
             gt.annotations.push(CocoAnnotationOut {
                 id: ann_id,
                 image_id: i as i64 + 1,
@@ -63,13 +56,8 @@ pub fn write(out: &Path, cases: usize, predictions: usize, seed: u64) -> io::Res
     for k in 0..predictions {
         let image_id = (k % cases.max(1)) as i64 + 1;
         let (bw, bh) = (rng.range(8.0, 200.0), rng.range(8.0, 200.0));
-        let b = [
-            rng.range(0.0, w as f64 - bw),
-            rng.range(0.0, h as f64 - bh),
-            bw,
-            bh,
-        ]
-        .map(|v| (v * 100.0f64).round() / 100.0);
+        let b = [rng.range(0.0, w as f64 - bw), rng.range(0.0, h as f64 - bh), bw, bh]
+            .map(|v| (v * 100.0f64).round() / 100.0);
         results.push(CocoResultOut {
             image_id,
             category_id: 1 + rng.below(CLASSES.len()) as i64,

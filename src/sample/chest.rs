@@ -169,11 +169,7 @@ fn write_image(path: &Path, p: &Phantom, sixteen: bool) -> io::Result<()> {
     let to_io = |e: image::ImageError| io::Error::other(e.to_string());
     if sixteen {
         // 12-bit detector data stored in 16-bit PNG, as many DR exports do
-        let data: Vec<u16> = p
-            .image
-            .iter()
-            .map(|&v| (v * 4095.0).round() as u16)
-            .collect();
+        let data: Vec<u16> = p.image.iter().map(|&v| (v * 4095.0).round() as u16).collect();
         image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_raw(p.width, p.height, data)
             .expect("w*h values")
             .save(path)
@@ -181,8 +177,7 @@ fn write_image(path: &Path, p: &Phantom, sixteen: bool) -> io::Result<()> {
     } else {
         let data: Vec<u8> = p.image.iter().map(|&v| (v * 255.0).round() as u8).collect();
         let file = std::fs::File::create(path)?;
-        let mut enc =
-            image::codecs::jpeg::JpegEncoder::new_with_quality(io::BufWriter::new(file), 88);
+        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(io::BufWriter::new(file), 88);
         enc.encode(&data, p.width, p.height, image::ExtendedColorType::L8)
             .map_err(to_io)
     }
@@ -299,10 +294,7 @@ pub fn write(out: &Path, n_cases: usize, seed: u64) -> io::Result<Vec<Planted>> 
     };
     let mut results: Vec<Vec<CocoResultOut>> = vec![Vec::new(), Vec::new()];
     let mut gt_labels = String::from("image,opacity\n");
-    let mut run_scores = [
-        String::from("image,opacity\n"),
-        String::from("image,opacity\n"),
-    ];
+    let mut run_scores = [String::from("image,opacity\n"), String::from("image,opacity\n")];
     let mut ann_id = 1i64;
 
     for i in 1..=n_cases {
@@ -310,11 +302,7 @@ pub fn write(out: &Path, n_cases: usize, seed: u64) -> io::Result<Vec<Planted>> 
         let kind = case_kind(i);
         let p = match kind {
             Kind::Chest => {
-                let n_op = if rng.chance(0.55) {
-                    1 + rng.below(3)
-                } else {
-                    0
-                };
+                let n_op = if rng.chance(0.55) { 1 + rng.below(3) } else { 0 };
                 phantom::chest(&mut rng, w, h, n_op)
             }
             Kind::Bottle => phantom::bottle(&mut rng, w, h),
@@ -322,8 +310,7 @@ pub fn write(out: &Path, n_cases: usize, seed: u64) -> io::Result<Vec<Planted>> 
         };
         write_image(&out.join("images").join(file_name(i)), &p, is_16bit(i))?;
         label_png::write(
-            &out.join("ground_truth/masks")
-                .join(format!("{}.png", stem(i))),
+            &out.join("ground_truth/masks").join(format!("{}.png", stem(i))),
             &label_mask(&p.right_lung, &p.left_lung, &p.heart),
         )
         .map_err(|e| io::Error::other(e.to_string()))?;
@@ -350,11 +337,7 @@ pub fn write(out: &Path, n_cases: usize, seed: u64) -> io::Result<Vec<Planted>> 
             });
             ann_id += 1;
         }
-        gt_labels.push_str(&format!(
-            "{},{}\n",
-            file_name(i),
-            (!p.opacities.is_empty()) as u8
-        ));
+        gt_labels.push_str(&format!("{},{}\n", file_name(i), (!p.opacities.is_empty()) as u8));
 
         let lungs = p.right_lung.union(&p.left_lung).expect("same size");
         let lung_pixels: Vec<usize> = lungs
@@ -367,11 +350,7 @@ pub fn write(out: &Path, n_cases: usize, seed: u64) -> io::Result<Vec<Planted>> 
         for (r, run) in runs.iter().enumerate() {
             // region masks: border wobble; garbage on inputs that are not chests
             let (mut right, mut left, mut heart) = if kind == Kind::Chest {
-                let biases = [
-                    rng.range(-0.05, 0.05),
-                    rng.range(-0.05, 0.05),
-                    rng.range(-0.1, 0.05),
-                ];
+                let biases = [rng.range(-0.05, 0.05), rng.range(-0.05, 0.05), rng.range(-0.1, 0.05)];
                 (
                     wobble(&p.right_lung, &mut rng, run.border, biases[0]),
                     wobble(&p.left_lung, &mut rng, run.border, biases[1]),
@@ -390,11 +369,7 @@ pub fn write(out: &Path, n_cases: usize, seed: u64) -> io::Result<Vec<Planted>> 
                         ],
                     )
                 };
-                (
-                    blob(&mut rng, 0.25),
-                    blob(&mut rng, 0.6),
-                    BinaryMask::new(w, h),
-                )
+                (blob(&mut rng, 0.25), blob(&mut rng, 0.6), BinaryMask::new(w, h))
             };
             match (run.name, i) {
                 ("candidate", 13) => right = fragment(&right, 4),
@@ -414,25 +389,24 @@ pub fn write(out: &Path, n_cases: usize, seed: u64) -> io::Result<Vec<Planted>> 
 
             // opacity detections
             let mut best = 0f64;
-            let mut push =
-                |bbox: [f64; 4], score: f64, with_mask: bool, results: &mut Vec<CocoResultOut>| {
-                    let bbox = clip([bbox[0], bbox[1], bbox[2], bbox[3]], w, h);
-                    let segmentation = with_mask.then(|| {
-                        let r = Rle::encode(&ellipse(w, h, bbox));
-                        RleOut {
-                            size: [h, w],
-                            counts: r.to_compressed(),
-                        }
-                    });
-                    best = best.max(score);
-                    results.push(CocoResultOut {
-                        image_id: i as i64,
-                        category_id: OPACITY as i64,
-                        bbox: bbox.map(round2),
-                        score: round3(score),
-                        segmentation,
-                    });
-                };
+            let mut push = |bbox: [f64; 4], score: f64, with_mask: bool, results: &mut Vec<CocoResultOut>| {
+                let bbox = clip([bbox[0], bbox[1], bbox[2], bbox[3]], w, h);
+                let segmentation = with_mask.then(|| {
+                    let r = Rle::encode(&ellipse(w, h, bbox));
+                    RleOut {
+                        size: [h, w],
+                        counts: r.to_compressed(),
+                    }
+                });
+                best = best.max(score);
+                results.push(CocoResultOut {
+                    image_id: i as i64,
+                    category_id: OPACITY as i64,
+                    bbox: bbox.map(round2),
+                    score: round3(score),
+                    segmentation,
+                });
+            };
             let with_mask = run.name == "candidate";
             for o in &p.opacities {
                 if rng.chance(run.p_detect) {
@@ -453,12 +427,7 @@ pub fn write(out: &Path, n_cases: usize, seed: u64) -> io::Result<Vec<Planted>> 
                 let (cx, cy) = ((k % w as usize) as f64, (k / w as usize) as f64);
                 let (bw, bh) = (rng.range(18.0, 50.0), rng.range(18.0, 45.0));
                 let s = rng.range(0.12, 0.6);
-                push(
-                    [cx - bw / 2.0, cy - bh / 2.0, bw, bh],
-                    s,
-                    with_mask,
-                    &mut results[r],
-                );
+                push([cx - bw / 2.0, cy - bh / 2.0, bw, bh], s, with_mask, &mut results[r]);
             }
             if kind != Kind::Chest && rng.chance(0.7) {
                 let s = rng.range(0.3, 0.8);
@@ -473,32 +442,19 @@ pub fn write(out: &Path, n_cases: usize, seed: u64) -> io::Result<Vec<Planted>> 
                 // planted: an opacity in the upper abdomen, below the left hemidiaphragm
                 push([300.0, 430.0, 56.0, 40.0], 0.91, with_mask, &mut results[r]);
             }
-            let image_score = if best > 0.0 {
-                best
-            } else {
-                rng.range(0.02, 0.3)
-            };
+            let image_score = if best > 0.0 { best } else { rng.range(0.02, 0.3) };
             run_scores[r].push_str(&format!("{},{:.3}\n", file_name(i), image_score));
         }
     }
 
-    write_atomic(
-        &out.join("ground_truth/instances.json"),
-        to_json(&gt).as_bytes(),
-    )?;
+    write_atomic(&out.join("ground_truth/instances.json"), to_json(&gt).as_bytes())?;
     write_atomic(&out.join("ground_truth/labels.csv"), gt_labels.as_bytes())?;
     for (r, run) in runs.iter().enumerate() {
         let dir = out.join("runs").join(run.name);
-        write_atomic(
-            &dir.join("detections.json"),
-            to_json(&results[r]).as_bytes(),
-        )?;
+        write_atomic(&dir.join("detections.json"), to_json(&results[r]).as_bytes())?;
         write_atomic(&dir.join("scores.csv"), run_scores[r].as_bytes())?;
     }
-    write_atomic(
-        &out.join("lightbox.toml"),
-        manifest_text(n_cases).as_bytes(),
-    )?;
+    write_atomic(&out.join("lightbox.toml"), manifest_text(n_cases).as_bytes())?;
     let planted_text = format!(
         "# Errors and inputs planted on purpose by `lightbox sample` (seed {seed}).\n# Tests check that lightbox's flags find each of them.\n{}",
         toml::to_string_pretty(&PlantedFile {

@@ -20,12 +20,7 @@ pub struct Opacity {
 
 impl Opacity {
     pub fn bbox(&self) -> [f64; 4] {
-        [
-            self.cx - self.rx,
-            self.cy - self.ry,
-            2.0 * self.rx,
-            2.0 * self.ry,
-        ]
+        [self.cx - self.rx, self.cy - self.ry, 2.0 * self.rx, 2.0 * self.ry]
     }
 }
 
@@ -176,12 +171,7 @@ pub fn chest(rng: &mut Rng, w: u32, h: u32, n_opacities: usize) -> Phantom {
     let heart_size = rng.range(0.9, 1.25);
     let tx = |x: f64| ((x - 0.5) * scale + 0.5 + shift_x) * wf;
     let ty = |y: f64| ((y - 0.45) * scale + 0.45 + shift_y) * hf;
-    let jitter = |rng: &mut Rng, p: (f64, f64)| {
-        (
-            p.0 + rng.range(-0.008, 0.008),
-            p.1 + rng.range(-0.008, 0.008),
-        )
-    };
+    let jitter = |rng: &mut Rng, p: (f64, f64)| (p.0 + rng.range(-0.008, 0.008), p.1 + rng.range(-0.008, 0.008));
 
     // right lung (patient's right = image left), clockwise from the apex
     let right_ctrl = [
@@ -234,12 +224,8 @@ pub fn chest(rng: &mut Rng, w: u32, h: u32, n_opacities: usize) -> Phantom {
         0.115 * hf * scale * heart_size.sqrt(),
         rng.range(-0.4, -0.2),
     );
-    let right_lung = fill_polygon(&right_poly, w, h)
-        .minus(&heart)
-        .expect("same size");
-    let left_lung = fill_polygon(&left_poly, w, h)
-        .minus(&heart)
-        .expect("same size");
+    let right_lung = fill_polygon(&right_poly, w, h).minus(&heart).expect("same size");
+    let left_lung = fill_polygon(&left_poly, w, h).minus(&heart).expect("same size");
     let lungs = right_lung.union(&left_lung).expect("same size");
 
     let mut d = vec![0f32; wu * hu];
@@ -265,9 +251,7 @@ pub fn chest(rng: &mut Rng, w: u32, h: u32, n_opacities: usize) -> Phantom {
         let (x, y) = ((i % wu) as f64 / wf, (i / wu) as f64 / hf);
         let hilum = (-(((x - 0.5).abs() - 0.08).powi(2) / 0.02 + (y - 0.45).powi(2) / 0.03)).exp();
         let markings = 0.05 + 0.12 * hilum;
-        d[i] -= air[i]
-            * (0.64
-                - (markings * (vessels[i] as f64 * 0.7 + vessels2[i] as f64 * 0.5).abs()) as f32);
+        d[i] -= air[i] * (0.64 - (markings * (vessels[i] as f64 * 0.7 + vessels2[i] as f64 * 0.5).abs()) as f32);
     }
     // heart and mediastinum
     let mut heart_d = to_f32(&heart);
@@ -333,9 +317,7 @@ pub fn chest(rng: &mut Rng, w: u32, h: u32, n_opacities: usize) -> Phantom {
                 continue;
             }
             let yc = ty(0.11 + 0.03 * t - 0.05 * t * t);
-            for y in
-                ((yc - thick * 1.1).max(0.0) as usize)..=((yc + thick * 1.1) as usize).min(hu - 1)
-            {
+            for y in ((yc - thick * 1.1).max(0.0) as usize)..=((yc + thick * 1.1) as usize).min(hu - 1) {
                 if (y as f64 - yc).abs() < thick * 1.1 {
                     d[y * wu + x] += 0.22;
                 }
@@ -381,10 +363,8 @@ pub fn chest(rng: &mut Rng, w: u32, h: u32, n_opacities: usize) -> Phantom {
             for x in ((cx - rx * 1.6).max(0.0) as usize)..((cx + rx * 1.6) as usize).min(wu) {
                 let (u, v) = ((x as f64 + 0.5 - cx) / rx, (y as f64 + 0.5 - cy) / ry);
                 let r2 = u * u + v * v;
-                d[y * wu + x] += (strength
-                    * (-1.6 * r2 * r2).exp()
-                    * (0.8 + 0.4 * vessels2[y * wu + x].abs() as f64))
-                    as f32;
+                d[y * wu + x] +=
+                    (strength * (-1.6 * r2 * r2).exp() * (0.8 + 0.4 * vessels2[y * wu + x].abs() as f64)) as f32;
             }
         }
         opacities.push(Opacity {

@@ -225,9 +225,7 @@ impl App {
                 },
             ],
             (Layout::RunRun, Some(r)) => {
-                let b = self
-                    .compare
-                    .unwrap_or((r + 1) % self.pack.runs.len().max(1));
+                let b = self.compare.unwrap_or((r + 1) % self.pack.runs.len().max(1));
                 vec![View::Prediction(r), View::Prediction(b)]
             }
             _ => vec![single(self.run)],
@@ -296,9 +294,7 @@ impl App {
 
     /// The active sort key's value for a case (larger sorts first), as shown in the list.
     pub fn sort_value(&self, c: usize) -> Option<f64> {
-        let preds = self
-            .run
-            .map(|r| &self.pack.runs[r].annotations[c].instances);
+        let preds = self.run.map(|r| &self.pack.runs[r].annotations[c].instances);
         match self.sort {
             SortKey::Case => None,
             SortKey::MaxScore => preds?.iter().filter_map(|i| i.score).reduce(f64::max),
@@ -341,9 +337,7 @@ impl App {
     }
 
     fn image_center(&self) -> (u32, u32) {
-        self.image_size()
-            .map(|(w, h)| (w / 2, h / 2))
-            .unwrap_or((0, 0))
+        self.image_size().map(|(w, h)| (w / 2, h / 2)).unwrap_or((0, 0))
     }
 
     fn move_cursor(&mut self, dx: i64, dy: i64) {
@@ -366,10 +360,7 @@ impl App {
         let Some((w, h)) = self.image_size() else {
             return;
         };
-        let (cx, cy) = self
-            .viewport
-            .center
-            .unwrap_or((w as f64 / 2.0, h as f64 / 2.0));
+        let (cx, cy) = self.viewport.center.unwrap_or((w as f64 / 2.0, h as f64 / 2.0));
         let step = (w.max(h) as f64 / self.viewport.zoom) * 0.1;
         self.viewport.center = Some((
             (cx + dx * step).clamp(0.0, w as f64),
@@ -390,10 +381,7 @@ impl App {
         let Some(stats) = self.frame.as_ref().and_then(|f| f.data.stats) else {
             return;
         };
-        let w = self
-            .style
-            .window
-            .unwrap_or_else(|| self.style.preset.window(&stats));
+        let w = self.style.window.unwrap_or_else(|| self.style.preset.window(&stats));
         let width = (w.width() * width_factor).max(2.0);
         let center = w.center() + level_shift * w.width();
         self.style.window = Some(crate::render::Window::from_center_width(center, width));
@@ -490,9 +478,7 @@ impl App {
             }
             ToggleError => {
                 if self.run.is_none() {
-                    self.warn(
-                        "the error view compares a run with the ground truth: choose a run with r",
-                    );
+                    self.warn("the error view compares a run with the ground truth: choose a run with r");
                 } else {
                     self.error_view = !self.error_view;
                 }
@@ -509,34 +495,20 @@ impl App {
             ToggleBoxes => self.style.boxes = !self.style.boxes,
             FillMore | FillLess => {
                 let d = if action == FillMore { 0.1 } else { -0.1 };
-                self.style.fill_opacity = ((self.style.fill_opacity + d) * 10.0)
-                    .round()
-                    .clamp(0.0, 10.0)
-                    / 10.0;
+                self.style.fill_opacity = ((self.style.fill_opacity + d) * 10.0).round().clamp(0.0, 10.0) / 10.0;
                 self.style.fill = self.style.fill_opacity > 0.0;
-                self.say(format!(
-                    "fill opacity {:.0}%",
-                    self.style.fill_opacity * 100.0
-                ));
+                self.say(format!("fill opacity {:.0}%", self.style.fill_opacity * 100.0));
             }
             OutlineMore | OutlineLess => {
                 let d = if action == OutlineMore { 0.1 } else { -0.1 };
-                self.style.outline_opacity = ((self.style.outline_opacity + d) * 10.0)
-                    .round()
-                    .clamp(0.0, 10.0)
-                    / 10.0;
+                self.style.outline_opacity = ((self.style.outline_opacity + d) * 10.0).round().clamp(0.0, 10.0) / 10.0;
                 self.style.outline = self.style.outline_opacity > 0.0;
-                self.say(format!(
-                    "outline opacity {:.0}%",
-                    self.style.outline_opacity * 100.0
-                ));
+                self.say(format!("outline opacity {:.0}%", self.style.outline_opacity * 100.0));
             }
             ThresholdUp | ThresholdDown => {
                 let d = if action == ThresholdUp { 0.05 } else { -0.05 };
-                self.style.score_threshold = ((self.style.score_threshold + d) * 100.0)
-                    .round()
-                    .clamp(0.0, 100.0)
-                    / 100.0;
+                self.style.score_threshold =
+                    ((self.style.score_threshold + d) * 100.0).round().clamp(0.0, 100.0) / 100.0;
                 self.say(format!("score threshold {:.2}", self.style.score_threshold));
             }
             ToggleDetails => {
@@ -568,11 +540,7 @@ impl App {
             LevelDown => self.adjust_window(1.0, -0.05),
             LevelUp => self.adjust_window(1.0, 0.05),
             Filter => {
-                let input = self
-                    .filter
-                    .as_ref()
-                    .map(|(s, _)| s.clone())
-                    .unwrap_or_default();
+                let input = self.filter.as_ref().map(|(s, _)| s.clone()).unwrap_or_default();
                 self.overlay = Overlay::Prompt {
                     kind: PromptKind::Filter,
                     input,
@@ -634,11 +602,7 @@ impl App {
             Ok(e) => {
                 self.filter = Some((text.trim().to_string(), e));
                 self.refresh_order();
-                self.say(format!(
-                    "{} of {} cases match",
-                    self.order.len(),
-                    self.pack.cases.len()
-                ));
+                self.say(format!("{} of {} cases match", self.order.len(), self.pack.cases.len()));
             }
             Err(e) => self.warn(format!("filter: {e}")),
         }
@@ -744,11 +708,7 @@ impl App {
             .map(|r| classes_at(f.data.mask(crate::render::Source::Run(r))))
             .unwrap_or_default();
         let join = |v: Vec<String>| {
-            if v.is_empty() {
-                "-".to_string()
-            } else {
-                v.join(",")
-            }
+            if v.is_empty() { "-".to_string() } else { v.join(",") }
         };
         Some(format!(
             "({x}, {y}) value {value} · gt {} · pred {}",

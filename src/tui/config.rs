@@ -44,7 +44,9 @@ pub fn load_theme(name: &str) -> Result<Theme, String> {
     if let Some(t) = Theme::builtin(name) {
         return Ok(t);
     }
-    let text = std::fs::read_to_string(name).map_err(|e| format!("theme {name:?}: not a built-in theme (dark, light, high-contrast) and not a readable file ({e})"))?;
+    let text = std::fs::read_to_string(name).map_err(|e| {
+        format!("theme {name:?}: not a built-in theme (dark, light, high-contrast) and not a readable file ({e})")
+    })?;
     Theme::parse(&text).map_err(|e| format!("{name}: {e}"))
 }
 
@@ -69,8 +71,7 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(c),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
-        let f: ConfigFile = toml::from_str(&text)
-            .map_err(|e| format!("{}: {}", path.display(), e.message().trim()))?;
+        let f: ConfigFile = toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message().trim()))?;
         if let Some(t) = &f.theme {
             c.theme = load_theme(t).map_err(|e| format!("{}: theme: {e}", path.display()))?;
         }

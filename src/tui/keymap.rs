@@ -134,12 +134,11 @@ impl Keymap {
     pub fn apply(&mut self, table: &toml::Table) -> Result<(), String> {
         for (k, v) in table {
             let key = Key::parse(k).map_err(|e| format!("key {k:?}: {e}"))?;
-            let name = v.as_str().ok_or_else(|| {
-                format!("key {k:?}: the action must be a string like \"next_case\"")
-            })?;
-            let action = Action::from_name(name).ok_or_else(|| {
-                format!("key {k:?}: unknown action {name:?} (docs/keys.md lists them)")
-            })?;
+            let name = v
+                .as_str()
+                .ok_or_else(|| format!("key {k:?}: the action must be a string like \"next_case\""))?;
+            let action = Action::from_name(name)
+                .ok_or_else(|| format!("key {k:?}: unknown action {name:?} (docs/keys.md lists them)"))?;
             self.order.retain(|(k2, _)| *k2 != key);
             self.order.push((key.clone(), action));
             self.map.insert(key, action);
@@ -187,9 +186,7 @@ mod tests {
             km.action(&KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)),
             Some(Action::Quit)
         );
-        let e = km
-            .apply(&toml::from_str("j = \"fly\"").unwrap())
-            .unwrap_err();
+        let e = km.apply(&toml::from_str("j = \"fly\"").unwrap()).unwrap_err();
         assert!(e.contains("fly") && e.contains("docs/keys.md"), "{e}");
         assert!(Keymap::parse("hyper-x = \"quit\"").is_err());
     }

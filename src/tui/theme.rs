@@ -8,10 +8,7 @@ use serde::Deserialize;
 pub const BUILTIN: [(&str, &str); 3] = [
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    (
-        "high-contrast",
-        include_str!("../../themes/high-contrast.toml"),
-    ),
+    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -166,9 +163,7 @@ mod tests {
 
     #[test]
     fn a_bad_colour_is_named() {
-        let bad = BUILTIN[0]
-            .1
-            .replace("accent = \"#56b4e9\"", "accent = \"blue\"");
+        let bad = BUILTIN[0].1.replace("accent = \"#56b4e9\"", "accent = \"blue\"");
         assert!(Theme::parse(&bad).unwrap_err().contains("ui.accent"));
     }
 }

@@ -35,11 +35,7 @@ pub fn areas(app: &App, area: Rect) -> Areas {
         .split(area);
     let (main, status) = (rows[0], rows[1]);
     let list_w = if area.width >= WIDE { 30 } else { 24 }.min(area.width / 3);
-    let details_w = if app.show_details && area.width >= WIDE {
-        40
-    } else {
-        0
-    };
+    let details_w = if app.show_details && area.width >= WIDE { 40 } else { 0 };
     let cols = Layout::default()
         .direction(Direction::Horizontal)
         .constraints([
@@ -76,22 +72,15 @@ pub fn areas(app: &App, area: Rect) -> Areas {
 }
 
 /// A bordered block, highlighted when its pane has the focus.
-pub fn pane_block<'a>(
-    app: &App,
-    pane: Pane,
-    title: impl Into<ratatui::text::Line<'a>>,
-) -> Block<'a> {
+pub fn pane_block<'a>(app: &App, pane: Pane, title: impl Into<ratatui::text::Line<'a>>) -> Block<'a> {
     let t = &app.config.theme.ui;
     let focused = app.focus == pane;
     Block::default()
         .borders(Borders::ALL)
-        .border_type(if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
+        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
         .border_style(Style::default().fg(if focused { t.border_focus } else { t.border }))
         .title(title)
+        .title_style(Style::default().fg(if focused { t.text } else { t.dim }))
         .style(Style::default().bg(t.background).fg(t.text))
 }
 

@@ -54,28 +54,15 @@ pub fn make_frame(pack: &Pack, data: Arc<CaseData>, key: &FrameKey, picker: &Pic
         Ok(img) => Mapping::new(img.width, img.height, &key.viewport, panel_width, h),
         Err(_) => Mapping::new(1, 1, &key.viewport, panel_width, h),
     };
-    let protocol = compose_side_by_side(
-        pack,
-        &data,
-        &key.views,
-        &key.style,
-        &key.viewport,
-        w,
-        h,
-        GAP,
-    )
-    .and_then(|img| {
-        let size = Size::new(key.cells.0, key.cells.1);
-        let dynimg = image::DynamicImage::ImageRgb8(img);
-        match picker.protocol_type() {
-            ProtocolType::Halfblocks => {
-                Halfblocks::new(dynimg, size).ok().map(Protocol::Halfblocks)
+    let protocol =
+        compose_side_by_side(pack, &data, &key.views, &key.style, &key.viewport, w, h, GAP).and_then(|img| {
+            let size = Size::new(key.cells.0, key.cells.1);
+            let dynimg = image::DynamicImage::ImageRgb8(img);
+            match picker.protocol_type() {
+                ProtocolType::Halfblocks => Halfblocks::new(dynimg, size).ok().map(Protocol::Halfblocks),
+                _ => picker.new_protocol(dynimg, size, ratatui_image::Resize::Fit(None)).ok(),
             }
-            _ => picker
-                .new_protocol(dynimg, size, ratatui_image::Resize::Fit(None))
-                .ok(),
-        }
-    });
+        });
     Frame {
         key: key.clone(),
         protocol,
@@ -91,9 +78,7 @@ pub fn make_frame(pack: &Pack, data: Arc<CaseData>, key: &FrameKey, picker: &Pic
 fn key_valid(pack: &Pack, key: &FrameKey) -> bool {
     key.case < pack.cases.len()
         && key.views.iter().all(|v| match v {
-            View::Prediction(r) | View::Overlay(r) | View::Error(r) | View::OverlayGtFill(r) => {
-                *r < pack.runs.len()
-            }
+            View::Prediction(r) | View::Overlay(r) | View::Error(r) | View::OverlayGtFill(r) => *r < pack.runs.len(),
             View::GroundTruth | View::Image => true,
         })
 }
@@ -143,8 +128,7 @@ impl<K: PartialEq, V: Clone> Lru<K, V> {
         }
         self.items.push_front((k, v, bytes));
         self.used += bytes;
-        while (self.used > self.budget || self.items.len() > self.max_items) && self.items.len() > 1
-        {
+        while (self.used > self.budget || self.items.len() > self.max_items) && self.items.len() > 1 {
             if let Some((_, _, b)) = self.items.pop_back() {
                 self.used -= b;
             }
@@ -176,12 +160,7 @@ pub const DATA_BUDGET: usize = 160 << 20;
 pub const FRAME_ITEMS: usize = 10;
 
 impl Workers {
-    pub fn spawn(
-        pack: Arc<Pack>,
-        picker: Picker,
-        threads: usize,
-        tx: Sender<super::Event>,
-    ) -> Workers {
+    pub fn spawn(pack: Arc<Pack>, picker: Picker, threads: usize, tx: Sender<super::Event>) -> Workers {
         let shared = Arc::new(Shared {
             pack,
             picker,
@@ -283,22 +262,17 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
             Some(f) => f,
             None => {
                 let t = Instant::now();
-                let hit = s
-                    .data
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(&key.case);
+                let hit = s.data.lock().unwrap_or_else(|e| e.into_inner()).get(&key.case);
                 let cached_data = hit.is_some();
                 let data = match hit {
                     Some(d) => d,
                     None => {
                         let d = Arc::new(CaseData::load(&s.pack, key.case));
                         let bytes = d.bytes();
-                        s.data.lock().unwrap_or_else(|e| e.into_inner()).put(
-                            key.case,
-                            Arc::clone(&d),
-                            bytes,
-                        );
+                        s.data
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .put(key.case, Arc::clone(&d), bytes);
                         d
                     }
                 };
@@ -312,20 +286,16 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
                 f.elapsed = t.elapsed();
                 f.cached_data = cached_data;
                 let f = Arc::new(f);
-                s.frames.lock().unwrap_or_else(|e| e.into_inner()).put(
-                    key.clone(),
-                    Arc::clone(&f),
-                    0,
-                );
+                s.frames
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .put(key.clone(), Arc::clone(&f), 0);
                 f
             }
         };
         if let Some(g) = generation
             && tx
-                .send(super::Event::Worker(WorkerMsg::Frame {
-                    generation: g,
-                    frame,
-                }))
+                .send(super::Event::Worker(WorkerMsg::Frame { generation: g, frame }))
                 .is_err()
         {
             return;

@@ -27,13 +27,25 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             shown
         )
     } else {
-        format!(
-            " Cases {}/{} ",
-            if shown == 0 { 0 } else { app.pos + 1 },
-            shown
-        )
+        format!(" Cases {}/{} ", if shown == 0 { 0 } else { app.pos + 1 }, shown)
     };
-    let block = pane_block(app, Pane::Cases, Line::from(title));
+    let column = match app.sort {
+        SortKey::Case if app.run.is_some() => "preds",
+        SortKey::Case => "",
+        k => k.name(),
+    };
+    let title = Line::from(vec![
+        Span::styled(title, Style::default().fg(t.ui.text)),
+        Span::styled(
+            if column.is_empty() {
+                String::new()
+            } else {
+                format!("· {column} ")
+            },
+            Style::default().fg(t.ui.dim),
+        ),
+    ]);
+    let block = pane_block(app, Pane::Cases, title);
     let inner = block.inner(area);
     f.render_widget(block, area);
     if inner.height == 0 {
@@ -45,10 +57,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         } else {
             "No case matches the filter.\nctrl-l clears it."
         };
-        f.render_widget(
-            Paragraph::new(msg).style(Style::default().fg(t.ui.dim)),
-            inner,
-        );
+        f.render_widget(Paragraph::new(msg).style(Style::default().fg(t.ui.dim)), inner);
         return;
     }
     let h = inner.height as usize;

@@ -21,54 +21,36 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let head = |s: &str| {
         Line::styled(
             s.to_string(),
-            Style::default()
-                .fg(t.ui.accent)
-                .add_modifier(Modifier::BOLD),
+            Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
         )
     };
     let dim = Style::default().fg(t.ui.dim);
-    let kv =
-        |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<8}"), dim), Span::raw(v)]);
+    let kv = |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<8}"), dim), Span::raw(v)]);
     let mut lines: Vec<Line> = Vec::new();
 
     lines.push(head("Image"));
     let c = &pack.cases[case];
-    lines.push(kv(
-        "file",
-        pack.display_path(&c.image).display().to_string(),
-    ));
+    lines.push(kv("file", pack.display_path(&c.image).display().to_string()));
     let frame = app.frame.as_ref().filter(|fr| fr.key.case == case);
     match frame.map(|fr| &fr.data.image) {
         Some(Ok(img)) => {
             let kind = match img.pixels {
-                crate::formats::image::Pixels::Gray8(_)
-                | crate::formats::image::Pixels::Gray16(_) => "gray",
+                crate::formats::image::Pixels::Gray8(_) | crate::formats::image::Pixels::Gray16(_) => "gray",
                 _ => "RGB",
             };
             lines.push(kv(
                 "size",
-                format!(
-                    "{}×{} {kind} {}-bit",
-                    img.width,
-                    img.height,
-                    img.bit_depth()
-                ),
+                format!("{}×{} {kind} {}-bit", img.width, img.height, img.bit_depth()),
             ));
             if let Some(s) = frame.and_then(|fr| fr.data.stats) {
-                let w = app
-                    .style
-                    .window
-                    .unwrap_or_else(|| app.style.preset.window(&s));
+                let w = app.style.window.unwrap_or_else(|| app.style.preset.window(&s));
                 lines.push(kv("values", format!("{:.0}..{:.0}", s.min, s.max)));
                 let name = if app.style.window.is_some() {
                     "manual"
                 } else {
                     app.style.preset.name()
                 };
-                lines.push(kv(
-                    "window",
-                    format!("C {:.0} W {:.0} ({name})", w.center(), w.width()),
-                ));
+                lines.push(kv("window", format!("C {:.0} W {:.0} ({name})", w.center(), w.width())));
             }
         }
         Some(Err(_)) => lines.push(Line::styled(
@@ -118,9 +100,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         lines.push(Line::from(vec![
             Span::styled(
                 format!("Run {}", run.name.0),
-                Style::default()
-                    .fg(t.ui.accent)
-                    .add_modifier(Modifier::BOLD),
+                Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
             ),
             Span::styled(focus_hint, dim),
         ]));
@@ -150,8 +130,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             let cl = pack.class(inst.class);
             let [cr, cg, cb] = app.style.palette.class(inst.class);
             let selected = app.selected == Some(i)
-                || app.render_style().selected == Some((Source::Run(r), i))
-                    && app.selected.is_some();
+                || app.render_style().selected == Some((Source::Run(r), i)) && app.selected.is_some();
             let below = !app.style.shows(inst);
             let b = inst.bbox;
             let mut style = Style::default();
@@ -163,28 +142,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             }
             lines.push(
                 Line::from(vec![
-                    Span::styled(
-                        if selected { "▸" } else { " " },
-                        Style::default().fg(t.ui.accent),
-                    ),
+                    Span::styled(if selected { "▸" } else { " " }, Style::default().fg(t.ui.accent)),
                     Span::styled("■ ", Style::default().fg(Color::Rgb(cr, cg, cb))),
-                    Span::raw(format!(
-                        "{:<9} ",
-                        cl.map(|c| c.name.as_str()).unwrap_or("?")
-                    )),
+                    Span::raw(format!("{:<9} ", cl.map(|c| c.name.as_str()).unwrap_or("?"))),
                     Span::raw(inst.score.map(|s| format!("{s:.2}")).unwrap_or_default()),
-                    Span::styled(
-                        format!("  {:.0},{:.0} {:.0}×{:.0}", b.x, b.y, b.w, b.h),
-                        dim,
-                    ),
-                    Span::styled(
-                        if inst.segmentation.is_some() {
-                            " mask"
-                        } else {
-                            ""
-                        },
-                        dim,
-                    ),
+                    Span::styled(format!("  {:.0},{:.0} {:.0}×{:.0}", b.x, b.y, b.w, b.h), dim),
+                    Span::styled(if inst.segmentation.is_some() { " mask" } else { "" }, dim),
                 ])
                 .style(style),
             );
@@ -196,16 +159,9 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         lines.push(Line::raw(""));
         lines.push(head("Problems"));
         for p in problems {
-            let color = if p.is_error() {
-                t.status.error
-            } else {
-                t.status.warning
-            };
+            let color = if p.is_error() { t.status.error } else { t.status.warning };
             lines.push(Line::from(vec![
-                Span::styled(
-                    if p.is_error() { "✖ " } else { "! " },
-                    Style::default().fg(color),
-                ),
+                Span::styled(if p.is_error() { "✖ " } else { "! " }, Style::default().fg(color)),
                 Span::raw(p.to_string()),
             ]));
         }

@@ -23,6 +23,12 @@ pub fn render_help(app: &App, f: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     let mut group = "";
     for (g, action, _, doc) in Action::ALL {
+        // the nine class toggles read better as one line
+        let (keys, doc) = match action.class_toggle() {
+            Some(0) => ("1…9".to_string(), "show/hide class N (numbers as in the legend)"),
+            Some(_) => continue,
+            None => (app.config.keymap.keys_for(*action).join(" "), *doc),
+        };
         if *g != group {
             if !group.is_empty() {
                 lines.push(Line::raw(""));
@@ -30,17 +36,11 @@ pub fn render_help(app: &App, f: &mut Frame, area: Rect) {
             group = g;
             lines.push(Line::styled(
                 g.to_string(),
-                Style::default()
-                    .fg(t.ui.accent)
-                    .add_modifier(Modifier::BOLD),
+                Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
             ));
         }
-        let keys = app.config.keymap.keys_for(*action).join(" ");
         lines.push(Line::from(vec![
-            Span::styled(
-                format!("  {keys:<14}"),
-                Style::default().add_modifier(Modifier::BOLD),
-            ),
+            Span::styled(format!("  {keys:<14}"), Style::default().add_modifier(Modifier::BOLD)),
             Span::raw(doc.to_string()),
         ]));
     }
@@ -58,13 +58,7 @@ pub fn render_help(app: &App, f: &mut Frame, area: Rect) {
         let half = inner.width / 2;
         let split = lines.len().div_ceil(2).max(h.min(lines.len()));
         let right: Vec<Line> = lines.split_off(split.min(lines.len()));
-        f.render_widget(
-            Paragraph::new(lines),
-            Rect {
-                width: half,
-                ..inner
-            },
-        );
+        f.render_widget(Paragraph::new(lines), Rect { width: half, ..inner });
         f.render_widget(
             Paragraph::new(right),
             Rect {
@@ -89,10 +83,7 @@ pub fn render_sort(app: &App, f: &mut Frame, area: Rect) {
         height: h.min(area.height),
     };
     f.render_widget(Clear, area);
-    f.render_widget(
-        Block::default().style(Style::default().bg(t.ui.background)),
-        area,
-    );
+    f.render_widget(Block::default().style(Style::default().bg(t.ui.background)), area);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Thick)
@@ -108,9 +99,7 @@ pub fn render_sort(app: &App, f: &mut Frame, area: Rect) {
             Line::from(vec![
                 Span::styled(
                     format!(" {} ", i + 1),
-                    Style::default()
-                        .fg(t.ui.accent)
-                        .add_modifier(Modifier::BOLD),
+                    Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
                 ),
                 Span::styled(
                     k.name().to_string(),
@@ -124,9 +113,6 @@ pub fn render_sort(app: &App, f: &mut Frame, area: Rect) {
             ])
         })
         .collect();
-    lines.push(Line::styled(
-        " 1–5 choose · esc cancel",
-        Style::default().fg(t.ui.dim),
-    ));
+    lines.push(Line::styled(" 1–5 choose · esc cancel", Style::default().fg(t.ui.dim)));
     f.render_widget(Paragraph::new(lines), inner);
 }

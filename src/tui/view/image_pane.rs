@@ -55,9 +55,7 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
                 let text = vec![
                     Line::styled(
                         "This image cannot be shown",
-                        Style::default()
-                            .fg(t.status.error)
-                            .add_modifier(Modifier::BOLD),
+                        Style::default().fg(t.status.error).add_modifier(Modifier::BOLD),
                     ),
                     Line::raw(""),
                     Line::raw(msg.clone()),
@@ -78,7 +76,11 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
                 f.render_widget(Image::new(p), a.image_inner);
             }
             (None, Ok(_)) => {
-                f.render_widget(Paragraph::new("The image could not be encoded for this terminal; try --graphics halfblocks.").alignment(Alignment::Center), centered(a.image_inner, 1));
+                f.render_widget(
+                    Paragraph::new("The image could not be encoded for this terminal; try --graphics halfblocks.")
+                        .alignment(Alignment::Center),
+                    centered(a.image_inner, 1),
+                );
             }
             _ => {}
         },
@@ -112,20 +114,14 @@ fn legend(app: &App, views: &[View]) -> Line<'static> {
     for (i, c) in app.pack.classes.iter().enumerate() {
         let [r, g, b] = app.style.palette.class(c.id);
         let hidden = app.style.hidden.contains(&c.id);
-        let key = if i < 9 {
-            format!("{}", i + 1)
-        } else {
-            " ".into()
-        };
+        let key = if i < 9 { format!("{}", i + 1) } else { " ".into() };
         spans.push(Span::styled(key, Style::default().fg(t.ui.dim)));
         spans.push(Span::styled(
             if hidden { "□" } else { "■" },
             Style::default().fg(Color::Rgb(r, g, b)),
         ));
         let name_style = if hidden {
-            Style::default()
-                .fg(t.ui.dim)
-                .add_modifier(Modifier::CROSSED_OUT)
+            Style::default().fg(t.ui.dim).add_modifier(Modifier::CROSSED_OUT)
         } else {
             Style::default().fg(t.ui.text)
         };
@@ -145,17 +141,14 @@ fn legend(app: &App, views: &[View]) -> Line<'static> {
     } else if app.run.is_some() {
         spans.push(Span::styled("│ ", dim));
         let (gt, pred) = match app.gt_look {
-            GtLook::Outline => ("gt ─ outline, dashed box", "pred ▒ fill, solid box"),
-            GtLook::Fill => ("gt ▒ fill, dashed box", "pred ─ outline, solid box"),
-            GtLook::Off => ("gt off", "pred ▒ fill, solid box"),
+            GtLook::Outline => ("gt outline/dashed", "pred fill/solid"),
+            GtLook::Fill => ("gt fill/dashed", "pred outline/solid"),
+            GtLook::Off => ("gt off", "pred fill/solid"),
         };
         spans.push(Span::styled(format!("{gt} · {pred} "), dim));
     }
     if app.style.score_threshold > 0.0 {
-        spans.push(Span::styled(
-            format!("│ score ≥ {:.2}", app.style.score_threshold),
-            dim,
-        ));
+        spans.push(Span::styled(format!("│ score ≥ {:.2}", app.style.score_threshold), dim));
     }
     Line::from(spans)
 }

@@ -15,18 +15,13 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let dim = Style::default().fg(t.ui.dim);
     if let Overlay::Prompt { kind, input } = &app.overlay {
         let (lead, hint) = match kind {
-            PromptKind::Filter => (
-                "/",
-                "enter apply · esc cancel · e.g. class:opacity score>0.8",
-            ),
+            PromptKind::Filter => ("/", "enter apply · esc cancel · e.g. class:opacity score>0.8"),
             PromptKind::Command => (":", "enter run · esc cancel · goto N, run NAME, theme NAME"),
         };
         let line = Line::from(vec![
             Span::styled(
                 format!(" {lead} "),
-                Style::default()
-                    .fg(t.ui.accent)
-                    .add_modifier(Modifier::BOLD),
+                Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
             ),
             Span::raw(input.clone()),
             Span::styled("▏", Style::default().fg(t.ui.accent)),
@@ -53,10 +48,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     )));
     if let Some((text, _)) = &app.filter {
         spans.push(sep());
-        spans.push(Span::styled(
-            format!("filter {text}"),
-            Style::default().fg(t.ui.accent),
-        ));
+        spans.push(Span::styled(format!("filter {text}"), Style::default().fg(t.ui.accent)));
     }
     if app.sort != super::super::app::SortKey::Case {
         spans.push(sep());
