@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, value_name = "X,Y")]
     pub center: Option<String>,
     /// Fill opacity (0 turns fills off) and outline opacity (0 turns outlines off).
-    #[arg(long, default_value_t = 0.35)]
+    #[arg(long, default_value_t = 0.4)]
     pub fill: f32,
     #[arg(long, default_value_t = 0.95)]
     pub outline: f32,

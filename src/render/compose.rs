@@ -72,7 +72,7 @@ impl Style {
     pub fn new(palette: Palette) -> Style {
         Style {
             fill: true,
-            fill_opacity: 0.35,
+            fill_opacity: 0.4,
             outline: true,
             outline_opacity: 0.95,
             boxes: true,

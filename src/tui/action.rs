@@ -36,7 +36,7 @@ actions! {
     "View" {
         CycleGroundTruth = "cycle_ground_truth": "ground truth: outline, fill, off",
         CycleRun = "cycle_run": "show the next run (or none)",
-        ToggleError = "toggle_error": "error view: agreement, false positives, false negatives",
+        ToggleError = "toggle_error": "error view: agree, extra (false positive), missed (false negative)",
         CycleLayout = "cycle_layout": "side by side: single, ground truth | run, run A | run B",
         ToggleFill = "toggle_fill": "mask fills on/off",
         ToggleOutline = "toggle_outline": "mask outlines on/off",

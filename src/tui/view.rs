@@ -51,14 +51,15 @@ pub fn areas(app: &App, area: Rect) -> Areas {
         width: image.width.saturating_sub(2),
         height: image.height.saturating_sub(2),
     };
+    let rows = image_pane::legend_rows(app, inner.width).min(inner.height);
     let legend = Rect {
         x: inner.x,
-        y: inner.y + inner.height.saturating_sub(1),
+        y: inner.y + inner.height.saturating_sub(rows),
         width: inner.width,
-        height: inner.height.min(1),
+        height: rows,
     };
     let image_inner = Rect {
-        height: inner.height.saturating_sub(1),
+        height: inner.height.saturating_sub(rows),
         ..inner
     };
     Areas {

@@ -94,7 +94,7 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
             );
         }
     }
-    f.render_widget(Paragraph::new(legend(app, &views)), a.legend);
+    f.render_widget(Paragraph::new(legend(app, &views)).wrap(Wrap { trim: true }), a.legend);
 }
 
 fn centered(r: Rect, h: u16) -> Rect {
@@ -105,6 +105,16 @@ fn centered(r: Rect, h: u16) -> Rect {
         width: r.width.saturating_sub(2),
         height: h,
     }
+}
+
+/// Rows the legend needs at `width` columns (1 or 2).
+pub fn legend_rows(app: &App, width: u16) -> u16 {
+    let n: usize = legend(app, &app.views())
+        .spans
+        .iter()
+        .map(|s| s.content.chars().count())
+        .sum();
+    if n > width as usize { 2 } else { 1 }
 }
 
 /// Class colours and what the marks mean, in words.
@@ -135,9 +145,9 @@ fn legend(app: &App, views: &[View]) -> Line<'static> {
         spans.push(Span::styled("■", sw(app.style.palette.true_positive)));
         spans.push(Span::raw("agree "));
         spans.push(Span::styled("■", sw(app.style.palette.false_positive)));
-        spans.push(Span::raw("pred only "));
+        spans.push(Span::raw("extra "));
         spans.push(Span::styled("■", sw(app.style.palette.false_negative)));
-        spans.push(Span::raw("gt only "));
+        spans.push(Span::raw("missed "));
     } else if app.run.is_some() {
         spans.push(Span::styled("│ ", dim));
         let (gt, pred) = match app.gt_look {

@@ -1,0 +1,254 @@
+//! The dashboard without a terminal: state + actions + pure view on ratatui's TestBackend with
+//! halfblock graphics. Frames are made synchronously by the same function the workers use.
+
+use lightbox::pack::Pack;
+use lightbox::render::CaseData;
+use lightbox::tui::action::Action;
+use lightbox::tui::app::{App, Layout, Overlay, Pane, SortKey};
+use lightbox::tui::config::Config;
+use lightbox::tui::view;
+use lightbox::tui::worker::make_frame;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use ratatui_image::picker::{Picker, ProtocolType};
+use std::path::Path;
+use std::sync::Arc;
+
+fn sample() -> Arc<Pack> {
+    Arc::new(Pack::open(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/chest-phantom"))).unwrap())
+}
+
+fn halfblocks() -> Picker {
+    let mut p = Picker::halfblocks();
+    p.set_protocol_type(ProtocolType::Halfblocks);
+    p
+}
+
+fn app(pack: Arc<Pack>, w: u16) -> App {
+    let mut a = App::new(pack, Config::defaults(), "halfblocks".into());
+    a.cell_pixels = (1, 2);
+    a.show_details = w >= view::WIDE;
+    a
+}
+
+/// Lay out, make the frame the state asks for (as a worker would), draw.
+fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let areas = view::areas(app, Rect::new(0, 0, w, h));
+    app.image_cells = (areas.image_inner.width, areas.image_inner.height);
+    if let Some(key) = app.frame_key() {
+        let data = Arc::new(CaseData::load(&app.pack, key.case));
+        app.frame = Some(Arc::new(make_frame(&app.pack, data, &key, &halfblocks())));
+    }
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::view(app, f)).unwrap();
+    t
+}
+
+fn text(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    let mut s = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn main_screen() {
+    let mut a = app(sample(), 140);
+    let t = draw(&mut a, 140, 40);
+    insta::assert_snapshot!("main_screen", text(&t));
+    let s = text(&t);
+    assert!(
+        s.contains("Cases 1/40") && s.contains("case-001.jpg") && s.contains("Ground truth") && s.contains("1 / 40")
+    );
+    // the image is drawn with halfblocks
+    assert!(s.contains('▀') || s.contains('▄'));
+}
+
+#[test]
+fn help_overlay_lists_every_action_and_hides_the_image() {
+    let mut a = app(sample(), 140);
+    a.update(Action::Help);
+    let t = draw(&mut a, 140, 44);
+    let s = text(&t);
+    insta::assert_snapshot!("help_overlay", s);
+    for (_, action, _, doc) in Action::ALL {
+        if action.class_toggle().is_none() {
+            assert!(s.contains(&doc[..doc.len().min(20)]), "help lacks {doc:?}");
+        }
+    }
+    assert!(!s.contains('▀'), "the image must be hidden under an overlay");
+    a.update(Action::Cancel);
+    assert_eq!(a.overlay, Overlay::None);
+}
+
+#[test]
+fn small_terminal_80x24() {
+    let mut a = app(sample(), 80);
+    let t = draw(&mut a, 80, 24);
+    let s = text(&t);
+    insta::assert_snapshot!("terminal_80x24", s);
+    assert!(s.contains("Cases 1/40") && s.contains("? help"));
+    assert!(!s.contains("Details"), "no room for details at 80 columns");
+}
+
+#[test]
+fn error_view_and_side_by_side() {
+    let mut a = app(sample(), 140);
+    a.update(Action::CycleRun); // candidate
+    a.command("goto case-007");
+    a.update(Action::ToggleError);
+    let s = text(&draw(&mut a, 140, 40));
+    insta::assert_snapshot!("error_view", s);
+    assert!(s.contains("candidate errors") && s.contains("agree") && s.contains("extra") && s.contains("missed"));
+    a.update(Action::ToggleError);
+    a.update(Action::CycleLayout);
+    assert_eq!(a.layout, Layout::GtRun);
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(s.contains("ground truth  │  candidate"), "{s}");
+    a.update(Action::CycleLayout);
+    assert_eq!(a.layout, Layout::RunRun);
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(s.contains("candidate  │  baseline"), "{s}");
+}
+
+#[test]
+fn empty_pack_says_so() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("images")).unwrap();
+    std::fs::write(d.path().join("lightbox.toml"), "name = \"empty\"\n").unwrap();
+    let pack = Arc::new(Pack::open(d.path()).unwrap());
+    let mut a = app(pack, 120);
+    let s = text(&draw(&mut a, 120, 30));
+    insta::assert_snapshot!("empty_pack", s);
+    assert!(s.contains("This pack has no cases") && s.contains("0 / 0"));
+    for action in [
+        Action::NextCase,
+        Action::LastCase,
+        Action::ToggleError,
+        Action::ZoomIn,
+        Action::CycleLayout,
+        Action::WindowNarrower,
+    ] {
+        a.update(action);
+    }
+    draw(&mut a, 120, 30);
+}
+
+#[test]
+fn a_missing_image_shows_a_clear_message_and_the_rest_keeps_working() {
+    let d = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chest-phantom");
+    copy_dir(&src, d.path());
+    std::fs::remove_file(d.path().join("images/case-002.jpg")).unwrap();
+    let pack = Arc::new(Pack::open(d.path()).unwrap());
+    let mut a = app(pack, 140);
+    a.update(Action::NextCase);
+    let s = text(&draw(&mut a, 140, 40));
+    insta::assert_snapshot!("missing_image", s.replace(&d.path().display().to_string(), "PACK"));
+    assert!(s.contains("This image cannot be shown") && s.contains("file not found"));
+    // its annotations are still listed, and the next case shows normally
+    assert!(s.contains("Run baseline"));
+    a.update(Action::NextCase);
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(s.contains("case-003.jpg") && s.contains('▀'));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for f in lightbox::pack::paths::walk_files(from).unwrap() {
+        let rel = f.strip_prefix(from).unwrap();
+        std::fs::create_dir_all(to.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(&f, to.join(rel)).unwrap();
+    }
+}
+
+#[test]
+fn filter_prompt_and_sort() {
+    let mut a = app(sample(), 140);
+    a.update(Action::Filter);
+    for c in "score>=0.9".chars() {
+        lightbox::tui::handle_key(&mut a, key(c));
+    }
+    let s = text(&draw(&mut a, 140, 40));
+    insta::assert_snapshot!("filter_prompt", s);
+    assert!(s.contains("/ score>=0.9"));
+    lightbox::tui::handle_key(
+        &mut a,
+        crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter),
+    );
+    assert!(a.order.len() < 40 && !a.order.is_empty());
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(s.contains("filter score>=0.9"), "{s}");
+    a.update(Action::Sort);
+    lightbox::tui::handle_key(&mut a, key('2'));
+    assert_eq!(a.sort, SortKey::MaxScore);
+    let scores: Vec<f64> = a.order.iter().map(|&c| a.sort_value(c).unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    a.update(Action::ClearFilter);
+    assert_eq!(a.order.len(), 40);
+    // a bad filter is reported, not applied
+    a.set_filter("class:tumour");
+    assert_eq!(a.order.len(), 40);
+    assert!(a.notice.as_ref().unwrap().text.contains("no class"));
+}
+
+fn key(c: char) -> crossterm::event::KeyEvent {
+    crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c))
+}
+
+#[test]
+fn keys_walk_every_case_and_focus_changes_what_j_does() {
+    let mut a = app(sample(), 140);
+    for _ in 0..60 {
+        lightbox::tui::handle_key(&mut a, key('j'));
+    }
+    assert_eq!(a.pos, 39, "j walks to the last case and stops");
+    lightbox::tui::handle_key(
+        &mut a,
+        crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Home),
+    );
+    assert_eq!(a.pos, 0);
+    draw(&mut a, 140, 40);
+    a.update(Action::NextPane);
+    assert_eq!(a.focus, Pane::Image);
+    let before = a.pixel_cursor.unwrap();
+    a.update(Action::NextCase);
+    assert_eq!(a.pos, 0, "in the image pane j moves the pixel cursor, not the case");
+    assert!(a.pixel_cursor.unwrap().1 > before.1);
+    let readout = a.cursor_readout().unwrap();
+    assert!(readout.contains("value") && readout.contains("gt"), "{readout}");
+    a.update(Action::NextPane);
+    assert_eq!(a.focus, Pane::Details);
+    a.update(Action::NextCase);
+    assert_eq!(a.selected, Some(0), "in the details pane j selects a prediction");
+    lightbox::tui::handle_key(&mut a, key('q'));
+    assert!(a.should_quit);
+}
+
+#[test]
+fn classes_threshold_opacity_and_window_change_the_frame_key() {
+    let mut a = app(sample(), 140);
+    draw(&mut a, 140, 40);
+    let k0 = a.frame_key().unwrap();
+    a.update(Action::ToggleClass3);
+    assert!(a.style.hidden.contains(&lightbox::pack::ClassId(3)));
+    a.update(Action::ThresholdUp);
+    a.update(Action::FillMore);
+    a.update(Action::WindowNarrower);
+    let k1 = a.frame_key().unwrap();
+    assert_ne!(k0, k1);
+    assert_eq!(k1.style.score_threshold, 0.05);
+    assert!((k1.style.fill_opacity - 0.5).abs() < 1e-6);
+    assert!(k1.style.window.unwrap().width() < 240.0);
+    a.update(Action::ToggleClass9);
+    assert!(a.notice.as_ref().unwrap().text.contains("no class 9"));
+    a.update(Action::ZoomIn);
+    assert!(a.viewport.zoom > 1.0);
+    a.update(Action::ZoomFit);
+    assert_eq!(a.viewport.zoom, 1.0);
+}
