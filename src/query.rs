@@ -58,6 +58,8 @@ pub enum Term {
 pub struct Ctx<'a> {
     pub pack: &'a Pack,
     pub run: Option<usize>,
+    /// Problems to match `problem`/`error`/`warning` against (the pack's, plus validation's).
+    pub problems: &'a [crate::pack::Problem],
 }
 
 impl Expr {
@@ -88,7 +90,10 @@ impl Term {
             Term::Score(op, x) => preds.iter().any(|i| i.score.is_some_and(|s| op.test(s, *x))),
             Term::Preds(op, x) => op.test(preds.len() as f64, *x),
             Term::Gt(op, x) => op.test(gts.len() as f64, *x),
-            Term::Problem(sev) => pack.case_problems(case).any(|p| sev.is_none_or(|s| p.severity == s)),
+            Term::Problem(sev) => ctx
+                .problems
+                .iter()
+                .any(|p| p.case == Some(case) && sev.is_none_or(|s| p.severity == s)),
             Term::Id(text) => pack.cases[case].id.0.to_lowercase().contains(&text.to_lowercase()),
         }
     }
@@ -262,6 +267,7 @@ mod tests {
         let ctx = Ctx {
             pack: &pack,
             run: Some(1),
+            problems: &pack.problems,
         };
         let count = |s: &str| {
             (0..pack.cases.len())

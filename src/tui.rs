@@ -22,6 +22,8 @@ use worker::{WorkerMsg, Workers};
 pub enum Event {
     Input(TermEvent),
     Worker(WorkerMsg),
+    /// Background validation finished with these problems.
+    Validated(Vec<crate::pack::Problem>),
 }
 
 /// How images reach the terminal.
@@ -138,6 +140,13 @@ pub fn run(
                 }
             })?;
         let pack = Arc::new(pack);
+        let (vpack, vtx) = (Arc::clone(&pack), tx.clone());
+        std::thread::Builder::new()
+            .name("lightbox-validate".into())
+            .spawn(move || {
+                let v = crate::pack::validate::validate(&vpack);
+                let _ = vtx.send(Event::Validated(v.problems));
+            })?;
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
@@ -213,6 +222,17 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
         Event::Worker(WorkerMsg::Frame { generation, frame }) => {
             if generation == workers.generation() {
                 app.frame = Some(frame);
+            }
+        }
+        Event::Validated(problems) => {
+            app.validated = true;
+            app.add_problems(problems);
+            let n = app.problems.iter().filter(|p| p.is_error()).count();
+            if n > 0 && app.notice.is_none() {
+                app.warn(format!(
+                    "{n} problem{} in this pack's files: sort by problems (s 5) or run `lightbox info`",
+                    if n == 1 { "" } else { "s" }
+                ));
             }
         }
         Event::Input(TermEvent::Resize(..)) => workers.invalidate(),

@@ -38,10 +38,6 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("the dashboard needs a terminal; for scripts use `lightbox info` or `lightbox render`");
     }
-    let mut pack = pack;
-    // problems found by validation (missing images, bad masks) show on their cases too
-    let v = lightbox::pack::validate::validate(&pack);
-    pack.problems.extend(v.problems);
     let run = a.source.selected_run(&pack)?;
     tui::run(pack, config, graphics, run).context("the dashboard stopped")?;
     Ok(EXIT_OK)

@@ -136,21 +136,17 @@ pub struct App {
     pub should_quit: bool,
     /// Per case: (errors, warnings) among the pack's problems.
     pub problem_counts: Vec<(u32, u32)>,
+    /// The pack's problems: those found while loading, then those validation finds (it runs in
+    /// the background: headers of every image, every label mask).
+    pub problems: Vec<crate::pack::Problem>,
+    pub validated: bool,
     /// Which protocol draws images (for the status bar and help).
     pub graphics: String,
 }
 
 impl App {
     pub fn new(pack: Arc<Pack>, config: Config, graphics: String) -> App {
-        let mut problem_counts = vec![(0u32, 0u32); pack.cases.len()];
-        for p in &pack.problems {
-            if let Some(c) = p.case {
-                match p.severity {
-                    Severity::Error => problem_counts[c].0 += 1,
-                    Severity::Warning => problem_counts[c].1 += 1,
-                }
-            }
-        }
+        let problem_counts = vec![(0u32, 0u32); pack.cases.len()];
         let style = Style::new(config.theme.palette(&pack));
         let run = (!pack.runs.is_empty()).then_some(0);
         let mut app = App {
@@ -178,10 +174,34 @@ impl App {
             cell_pixels: (1, 2),
             should_quit: false,
             problem_counts,
+            problems: Vec::new(),
+            validated: false,
             graphics,
         };
+        let loaded = app.pack.problems.clone();
+        app.add_problems(loaded);
         app.refresh_order();
         app
+    }
+
+    /// Attach problems (from loading or background validation) to their cases.
+    pub fn add_problems(&mut self, ps: Vec<crate::pack::Problem>) {
+        for p in &ps {
+            if let Some(c) = p.case
+                && let Some(n) = self.problem_counts.get_mut(c)
+            {
+                match p.severity {
+                    Severity::Error => n.0 += 1,
+                    Severity::Warning => n.1 += 1,
+                }
+            }
+        }
+        self.problems.extend(ps);
+    }
+
+    /// Problems attached to one case.
+    pub fn case_problems(&self, case: usize) -> impl Iterator<Item = &crate::pack::Problem> {
+        self.problems.iter().filter(move |p| p.case == Some(case))
     }
 
     /// The case under review, if the queue is not empty.
@@ -272,6 +292,7 @@ impl App {
         let ctx = Ctx {
             pack: &self.pack,
             run: self.run,
+            problems: &self.problems,
         };
         let mut order: Vec<usize> = (0..self.pack.cases.len())
             .filter(|&c| self.filter.as_ref().is_none_or(|(_, e)| e.matches(&ctx, c)))

@@ -154,7 +154,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         }
     }
 
-    let problems: Vec<_> = pack.case_problems(case).collect();
+    let problems: Vec<_> = app.case_problems(case).collect();
     if !problems.is_empty() {
         lines.push(Line::raw(""));
         lines.push(head("Problems"));
