@@ -20,31 +20,47 @@ pub struct CaseData {
 }
 
 impl CaseData {
-    /// Decode case `case` of `pack` (disk and decoding: call it off the UI thread).
+    /// Decode case `case` of `pack` (disk and decoding: call it off the UI thread). The image
+    /// and its label masks decode in parallel; mask sizes are checked once all are in.
     pub fn load(pack: &Pack, case: usize) -> CaseData {
+        use rayon::prelude::*;
         let c = &pack.cases[case];
-        let image = image::decode(&c.image)
-            .map_err(|e| format!("{}: {e}. {}", pack.display_path(&c.image).display(), e.hint()));
-        let stats = image.as_ref().ok().map(ValueStats::of);
+        let mask_paths: Vec<Option<&std::path::Path>> = std::iter::once(pack.ground_truth[case].label_mask.as_deref())
+            .chain(pack.runs.iter().map(|r| r.annotations[case].label_mask.as_deref()))
+            .collect();
+        let shown = |p: &std::path::Path| pack.display_path(p).display().to_string();
+        let ((image, stats), decoded) = rayon::join(
+            || {
+                let image = image::decode(&c.image).map_err(|e| format!("{}: {e}. {}", shown(&c.image), e.hint()));
+                let stats = image.as_ref().ok().map(ValueStats::of);
+                (image, stats)
+            },
+            || {
+                mask_paths
+                    .par_iter()
+                    .map(|p| p.map(|p| label_png::read(p).map_err(|e| format!("{}: {e}", shown(p)))))
+                    .collect::<Vec<_>>()
+            },
+        );
         let size = image.as_ref().ok().map(|i| (i.width, i.height));
-        let load_mask = |p: &std::path::Path| -> Result<LabelMask, String> {
-            let m = label_png::read(p).map_err(|e| format!("{}: {e}", pack.display_path(p).display()))?;
+        let check = |p: &std::path::Path, m: Result<LabelMask, String>| -> Result<LabelMask, String> {
+            let m = m?;
             match size {
                 Some((w, h)) if (m.width(), m.height()) != (w, h) => Err(format!(
                     "{}: the mask is {}×{} but the image is {w}×{h}",
-                    pack.display_path(p).display(),
+                    shown(p),
                     m.width(),
                     m.height()
                 )),
                 _ => Ok(m),
             }
         };
-        let gt_mask = pack.ground_truth[case].label_mask.as_deref().map(load_mask);
-        let run_masks = pack
-            .runs
+        let mut masks = mask_paths
             .iter()
-            .map(|r| r.annotations[case].label_mask.as_deref().map(load_mask))
-            .collect();
+            .zip(decoded)
+            .map(|(p, m)| p.zip(m).map(|(p, m)| check(p, m)));
+        let gt_mask = masks.next().flatten();
+        let run_masks = masks.collect();
         CaseData {
             case,
             image,

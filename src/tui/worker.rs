@@ -155,9 +155,9 @@ pub struct Workers {
 }
 
 /// Decoded cases kept in memory (bytes).
-pub const DATA_BUDGET: usize = 160 << 20;
+pub const DATA_BUDGET: usize = 64 << 20;
 /// Finished frames kept (current, neighbours, recent).
-pub const FRAME_ITEMS: usize = 10;
+pub const FRAME_ITEMS: usize = 4;
 
 impl Workers {
     pub fn spawn(pack: Arc<Pack>, picker: Picker, threads: usize, tx: Sender<super::Event>) -> Workers {
