@@ -50,6 +50,18 @@ pub fn kitty_version() -> Option<(u32, u32)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
+/// Inside tmux, graphics reach the outer terminal only with `allow-passthrough` on (off by
+/// default since tmux 3.3). `None` when not in tmux or tmux cannot be asked.
+pub fn tmux_passthrough() -> Option<bool> {
+    std::env::var_os("TMUX")?;
+    let out = std::process::Command::new("tmux")
+        .args(["show-options", "-gv", "allow-passthrough"])
+        .output()
+        .ok()?;
+    let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    Some(v == "on" || v == "all")
+}
+
 /// Choose the graphics protocol. Must run after entering the alternate screen and before
 /// reading input (the terminal answers queries on stdin). Returns the picker, the pixels per
 /// cell to compose at, and a note for the status bar.
@@ -78,7 +90,18 @@ pub fn pick_graphics(choice: Graphics) -> (Picker, (u16, u16), Option<String>) {
         Graphics::Sixel => picker.set_protocol_type(ProtocolType::Sixel),
         Graphics::Iterm2 => picker.set_protocol_type(ProtocolType::Iterm2),
         _ => {
-            if picker.protocol_type() == ProtocolType::Kitty
+            let tmux = tmux_passthrough();
+            if picker.protocol_type() != ProtocolType::Halfblocks && tmux == Some(false) {
+                picker.set_protocol_type(ProtocolType::Halfblocks);
+                note = Some(
+                    "tmux passthrough is off: using halfblocks (`tmux set -g allow-passthrough on` for kitty graphics)"
+                        .into(),
+                );
+            } else if picker.protocol_type() == ProtocolType::Sixel && tmux.is_some() {
+                // sixel is itself a DCS sequence: tmux 3.3 does not carry it to the outer terminal
+                picker.set_protocol_type(ProtocolType::Halfblocks);
+                note = Some("sixel does not pass through tmux: using halfblocks (--graphics sixel forces it)".into());
+            } else if picker.protocol_type() == ProtocolType::Kitty
                 && let Some((major, minor)) = kitty_version()
                 && (major, minor) < (0, 28)
             {
@@ -159,7 +182,7 @@ pub fn run(
             app.refresh_order();
         }
         if let Some(n) = note {
-            app.warn(n);
+            app.caution(n);
         } else if app.pack.errors().next().is_some() {
             let n = app.pack.errors().count();
             app.warn(format!(

@@ -216,6 +216,13 @@ impl App {
         });
     }
 
+    pub fn caution(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            severity: Some(Severity::Warning),
+        });
+    }
+
     pub fn warn(&mut self, text: impl Into<String>) {
         self.notice = Some(Notice {
             text: text.into(),
