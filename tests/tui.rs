@@ -252,3 +252,27 @@ fn classes_threshold_opacity_and_window_change_the_frame_key() {
     a.update(Action::ZoomFit);
     assert_eq!(a.viewport.zoom, 1.0);
 }
+
+#[test]
+fn docs_keys_lists_every_action_and_its_default_keys() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/keys.md")).unwrap();
+    let keymap = lightbox::tui::keymap::Keymap::default_keys();
+    for (_, action, name, _) in Action::ALL {
+        let row = doc.lines().find(|l| l.contains(&format!("| `{name}` |"))).unwrap_or_else(|| panic!("docs/keys.md lacks {name}"));
+        for key in keymap.keys_for(*action) {
+            let shown = match key.as_str() {
+                "↑" => "up".to_string(),
+                "↓" => "down".to_string(),
+                "←" => "left".to_string(),
+                "→" => "right".to_string(),
+                "pgup" => "pageup".to_string(),
+                "pgdn" => "pagedown".to_string(),
+                "shift-tab" => "backtab".to_string(),
+                "F1" => "f1".to_string(),
+                "|" => "\\|".to_string(),
+                k => k.to_string(),
+            };
+            assert!(row.contains(&format!("`{shown}`")), "docs/keys.md: {name} lacks key {shown}: {row}");
+        }
+    }
+}

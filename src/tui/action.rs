@@ -28,8 +28,8 @@ actions! {
         LastCase = "last_case": "last case",
         PageDown = "page_down": "ten cases down",
         PageUp = "page_up": "ten cases up",
-        Left = "left": "in the image pane: move the pixel cursor left",
-        Right = "right": "in the image pane: move the pixel cursor right",
+        Left = "left": "previous case (in the image pane: move the pixel cursor left)",
+        Right = "right": "next case (in the image pane: move the pixel cursor right)",
         NextPane = "next_pane": "focus the next pane (cases, image, details)",
         PrevPane = "prev_pane": "focus the previous pane",
     }
