@@ -142,9 +142,15 @@ pub fn run(
     run: Option<usize>,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::try_init()?;
-    // ratatui's hook restores the screen; ours also stops mouse capture first
+    // ratatui's hook restores the screen; ours also stops mouse capture first. A panic on a
+    // worker thread is caught there and reported in the status bar: it must not restore the
+    // terminal under a dashboard that keeps running.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        let worker = std::thread::current().name().is_some_and(|n| n.starts_with("lightbox-render"));
+        if worker {
+            return;
+        }
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
         previous(info);
     }));
@@ -245,6 +251,11 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
         Event::Worker(WorkerMsg::Frame { generation, frame }) => {
             if generation == workers.generation() {
                 app.frame = Some(frame);
+            }
+        }
+        Event::Worker(WorkerMsg::Failed { generation, case, message }) => {
+            if generation == workers.generation() {
+                app.warn(format!("could not draw {}: {message} (please report this)", app.pack.cases[case].id));
             }
         }
         Event::Validated(problems) => {

@@ -86,6 +86,8 @@ fn key_valid(pack: &Pack, key: &FrameKey) -> bool {
 /// Messages from workers to the UI thread.
 pub enum WorkerMsg {
     Frame { generation: u64, frame: Arc<Frame> },
+    /// Making the frame failed unexpectedly (a bug): the message says what happened.
+    Failed { generation: u64, case: usize, message: String },
 }
 
 struct Queue {
@@ -282,7 +284,22 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
                 {
                     continue;
                 }
-                let mut f = make_frame(&s.pack, data, &key, &s.picker);
+                // a bug here must not take the dashboard down: report it and carry on
+                let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| make_frame(&s.pack, data, &key, &s.picker)));
+                let mut f = match made {
+                    Ok(f) => f,
+                    Err(e) => {
+                        let message = e
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_else(|| "unknown error".into());
+                        if let Some(g) = generation {
+                            let _ = tx.send(super::Event::Worker(WorkerMsg::Failed { generation: g, case: key.case, message }));
+                        }
+                        continue;
+                    }
+                };
                 f.elapsed = t.elapsed();
                 f.cached_data = cached_data;
                 let f = Arc::new(f);
