@@ -147,7 +147,7 @@ pub fn run(
     // terminal under a dashboard that keeps running.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let worker = std::thread::current().name().is_some_and(|n| n.starts_with("lightbox-render"));
+        let worker = std::thread::current().name().is_some_and(|n| n.starts_with("lightbox-render") || n == "lightbox-validate");
         if worker {
             return;
         }
