@@ -10,5 +10,6 @@ pub mod geometry;
 pub mod pack;
 pub mod query;
 pub mod render;
+pub mod rules;
 pub mod sample;
 pub mod tui;

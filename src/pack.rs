@@ -45,6 +45,35 @@ impl std::fmt::Display for CaseId {
     }
 }
 
+/// Where annotations come from: the ground truth or one of the runs (by index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Source {
+    GroundTruth,
+    Run(usize),
+}
+
+impl Pack {
+    /// The annotations of `source` for `case`.
+    pub fn annotations(&self, source: Source, case: usize) -> Option<&CaseAnnotations> {
+        match source {
+            Source::GroundTruth => self.ground_truth.get(case),
+            Source::Run(r) => self.runs.get(r)?.annotations.get(case),
+        }
+    }
+
+    /// A source's name as people read it.
+    pub fn source_name(&self, source: Source) -> String {
+        match source {
+            Source::GroundTruth => "ground truth".into(),
+            Source::Run(r) => self
+                .runs
+                .get(r)
+                .map(|x| x.name.0.clone())
+                .unwrap_or_else(|| format!("run {r}")),
+        }
+    }
+}
+
 /// A run's name, as in `[runs.<name>]`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct RunName(pub String);

@@ -147,7 +147,9 @@ pub fn run(
     // terminal under a dashboard that keeps running.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let worker = std::thread::current().name().is_some_and(|n| n.starts_with("lightbox-render") || n == "lightbox-validate");
+        let worker = std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("lightbox-render") || n == "lightbox-validate");
         if worker {
             return;
         }
@@ -253,9 +255,16 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
                 app.frame = Some(frame);
             }
         }
-        Event::Worker(WorkerMsg::Failed { generation, case, message }) => {
+        Event::Worker(WorkerMsg::Failed {
+            generation,
+            case,
+            message,
+        }) => {
             if generation == workers.generation() {
-                app.warn(format!("could not draw {}: {message} (please report this)", app.pack.cases[case].id));
+                app.warn(format!(
+                    "could not draw {}: {message} (please report this)",
+                    app.pack.cases[case].id
+                ));
             }
         }
         Event::Validated(problems) => {

@@ -258,7 +258,10 @@ fn docs_keys_lists_every_action_and_its_default_keys() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/keys.md")).unwrap();
     let keymap = lightbox::tui::keymap::Keymap::default_keys();
     for (_, action, name, _) in Action::ALL {
-        let row = doc.lines().find(|l| l.contains(&format!("| `{name}` |"))).unwrap_or_else(|| panic!("docs/keys.md lacks {name}"));
+        let row = doc
+            .lines()
+            .find(|l| l.contains(&format!("| `{name}` |")))
+            .unwrap_or_else(|| panic!("docs/keys.md lacks {name}"));
         for key in keymap.keys_for(*action) {
             let shown = match key.as_str() {
                 "↑" => "up".to_string(),
@@ -272,7 +275,10 @@ fn docs_keys_lists_every_action_and_its_default_keys() {
                 "|" => "\\|".to_string(),
                 k => k.to_string(),
             };
-            assert!(row.contains(&format!("`{shown}`")), "docs/keys.md: {name} lacks key {shown}: {row}");
+            assert!(
+                row.contains(&format!("`{shown}`")),
+                "docs/keys.md: {name} lacks key {shown}: {row}"
+            );
         }
     }
 }

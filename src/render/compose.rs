@@ -15,12 +15,7 @@ use crate::geometry::{BBox, BinaryMask};
 use crate::pack::{ClassId, Instance, Pack};
 use image::RgbImage;
 
-/// Where annotations come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Source {
-    GroundTruth,
-    Run(usize),
-}
+pub use crate::pack::Source;
 
 /// How a layer is drawn: ground truth as outline and prediction as fill tells them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

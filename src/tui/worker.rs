@@ -85,9 +85,16 @@ fn key_valid(pack: &Pack, key: &FrameKey) -> bool {
 
 /// Messages from workers to the UI thread.
 pub enum WorkerMsg {
-    Frame { generation: u64, frame: Arc<Frame> },
+    Frame {
+        generation: u64,
+        frame: Arc<Frame>,
+    },
     /// Making the frame failed unexpectedly (a bug): the message says what happened.
-    Failed { generation: u64, case: usize, message: String },
+    Failed {
+        generation: u64,
+        case: usize,
+        message: String,
+    },
 }
 
 struct Queue {
@@ -285,7 +292,9 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
                     continue;
                 }
                 // a bug here must not take the dashboard down: report it and carry on
-                let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| make_frame(&s.pack, data, &key, &s.picker)));
+                let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    make_frame(&s.pack, data, &key, &s.picker)
+                }));
                 let mut f = match made {
                     Ok(f) => f,
                     Err(e) => {
@@ -295,7 +304,11 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
                             .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
                             .unwrap_or_else(|| "unknown error".into());
                         if let Some(g) = generation {
-                            let _ = tx.send(super::Event::Worker(WorkerMsg::Failed { generation: g, case: key.case, message }));
+                            let _ = tx.send(super::Event::Worker(WorkerMsg::Failed {
+                                generation: g,
+                                case: key.case,
+                                message,
+                            }));
                         }
                         continue;
                     }

@@ -1,0 +1,210 @@
+//! Evaluating a rule set: every case, for the ground truth and every run, in parallel. A case's
+//! masks are built once per source (label-mask pixels plus rasterised instances of the class)
+//! and region expressions are cached per case.
+
+use super::expr::{Expr, Length};
+use super::kinds;
+use super::spec::{RegionsFrom, Rule, RuleSet, Severity};
+use crate::formats::label_png;
+use crate::geometry::{BinaryMask, LabelMask, Rle, morphology};
+use crate::pack::{Instance, Pack, Source};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// One broken rule on one case.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Flag {
+    pub rule: String,
+    pub severity: Severity,
+    pub case: usize,
+    /// The annotations that break it; `None` for flags on the input image itself.
+    pub source: Option<Source>,
+    /// The instance involved (index into the source's instances of the case), if one.
+    pub instance: Option<usize>,
+    /// The measured value and the bound it breaks, as people read them.
+    pub value: f64,
+    pub bound: String,
+    /// A sentence for people.
+    pub message: String,
+    /// What to highlight (the part outside, the extra fragments, the hole), as an RLE.
+    #[serde(skip)]
+    pub highlight: Option<Rle>,
+}
+
+/// What a kind reports before the rule's identity is attached.
+pub struct Finding {
+    pub instance: Option<usize>,
+    pub value: f64,
+    pub bound: String,
+    pub message: String,
+    pub highlight: Option<BinaryMask>,
+}
+
+/// A case's masks for one evaluation.
+pub struct CaseMasks<'a> {
+    pub pack: &'a Pack,
+    pub rules: &'a RuleSet,
+    pub case: usize,
+    pub width: u32,
+    pub height: u32,
+    labels: HashMap<Source, Option<LabelMask>>,
+    cache: RefCell<HashMap<(Source, String), BinaryMask>>,
+}
+
+impl<'a> CaseMasks<'a> {
+    /// Load the label masks of `sources` for `case`; `None` when the case's size is unknown.
+    pub fn load(pack: &'a Pack, rules: &'a RuleSet, case: usize, sources: &[Source]) -> Option<CaseMasks<'a>> {
+        let mut labels = HashMap::new();
+        let mut size = pack.cases[case].size();
+        for &s in sources.iter().chain(std::iter::once(&Source::GroundTruth)) {
+            let m = pack
+                .annotations(s, case)
+                .and_then(|a| a.label_mask.as_deref())
+                .and_then(|p| label_png::read(p).ok());
+            if size.is_none() {
+                size = m.as_ref().map(|m| (m.width(), m.height()));
+            }
+            labels.insert(s, m);
+        }
+        if size.is_none() {
+            size = crate::formats::image::read_header(&pack.cases[case].image)
+                .ok()
+                .map(|h| (h.width, h.height));
+        }
+        let (width, height) = size?;
+        // masks of another size than the image are reported by validation; do not use them
+        labels.values_mut().for_each(|m| {
+            if m.as_ref().is_some_and(|m| (m.width(), m.height()) != (width, height)) {
+                *m = None;
+            }
+        });
+        Some(CaseMasks {
+            pack,
+            rules,
+            case,
+            width,
+            height,
+            labels,
+            cache: RefCell::new(HashMap::new()),
+        })
+    }
+
+    pub fn instances(&self, source: Source) -> &'a [Instance] {
+        self.pack
+            .annotations(source, self.case)
+            .map(|a| a.instances.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// An instance's pixels: its mask, else its box.
+    pub fn instance_mask(&self, inst: &Instance) -> BinaryMask {
+        match &inst.segmentation {
+            Some(s) => s.to_rle(self.height, self.width).decode(),
+            None => Rle::from_bbox(&inst.bbox, self.height, self.width).decode(),
+        }
+    }
+
+    /// A class's pixels in `source`: its label-mask value and its instances.
+    fn class_mask(&self, name: &str, source: Source) -> Option<BinaryMask> {
+        let class = self.pack.class_by_name(name)?;
+        let mut m = match self.labels.get(&source).and_then(|l| l.as_ref()) {
+            Some(l) => l.binary(class.mask_value),
+            None => BinaryMask::new(self.width, self.height),
+        };
+        for inst in self.instances(source).iter().filter(|i| i.class == class.id) {
+            m = m.union(&self.instance_mask(inst)).unwrap_or(m);
+        }
+        Some(m)
+    }
+
+    fn px(&self, l: &Length) -> f64 {
+        match *l {
+            Length::Px(v) => v,
+            // checked when the rules are loaded: mm needs pixel_spacing_mm
+            Length::Mm(v) => v / self.rules.pixel_spacing_mm.unwrap_or(1.0),
+        }
+    }
+
+    /// Evaluate a region expression on `source`'s masks (cached).
+    pub fn region(&self, e: &Expr, source: Source) -> BinaryMask {
+        let key = (source, e.to_string());
+        if let Some(m) = self.cache.borrow().get(&key) {
+            return m.clone();
+        }
+        let empty = || BinaryMask::new(self.width, self.height);
+        let m = match e {
+            Expr::Name(n) => match self.rules.regions.get(n) {
+                Some(def) => self.region(def, source),
+                None => self.class_mask(n, source).unwrap_or_else(empty),
+            },
+            Expr::Union(v) => v
+                .iter()
+                .fold(empty(), |acc, x| acc.union(&self.region(x, source)).unwrap_or(acc)),
+            Expr::Intersect(v) => {
+                let mut it = v.iter();
+                let first = it.next().map(|x| self.region(x, source)).unwrap_or_else(empty);
+                it.fold(first, |acc, x| acc.intersection(&self.region(x, source)).unwrap_or(acc))
+            }
+            Expr::Minus(a, b) => {
+                let a = self.region(a, source);
+                a.minus(&self.region(b, source)).unwrap_or(a)
+            }
+            Expr::Hull(a) => morphology::convex_hull(&self.region(a, source)),
+            Expr::FillHoles(a) => morphology::fill_holes(&self.region(a, source)),
+            Expr::Largest(a) => morphology::largest_component(&self.region(a, source)),
+            Expr::Dilate(a, r) => morphology::dilate(&self.region(a, source), self.px(r)),
+            Expr::Erode(a, r) => morphology::erode(&self.region(a, source), self.px(r)),
+        };
+        self.cache.borrow_mut().insert(key, m.clone());
+        m
+    }
+}
+
+/// Every source a pack can be checked for: the ground truth, then each run.
+pub fn all_sources(pack: &Pack) -> Vec<Source> {
+    std::iter::once(Source::GroundTruth)
+        .chain((0..pack.runs.len()).map(Source::Run))
+        .collect()
+}
+
+/// Evaluate `rules` on every case for each of `sources`. Flags come out in case order.
+pub fn evaluate(pack: &Pack, rules: &RuleSet, sources: &[Source]) -> Vec<Flag> {
+    let per_case: Vec<Vec<Flag>> = (0..pack.cases.len())
+        .into_par_iter()
+        .map(|case| {
+            let Some(masks) = CaseMasks::load(pack, rules, case, sources) else {
+                return Vec::new();
+            };
+            let mut out = Vec::new();
+            for &source in sources {
+                for rule in &rules.rules {
+                    let region_source = match rule.regions_from {
+                        RegionsFrom::Same => source,
+                        RegionsFrom::GroundTruth => Source::GroundTruth,
+                    };
+                    for f in kinds::check(rule, &masks, source, region_source) {
+                        out.push(attach(rule, case, source, f));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    per_case.into_iter().flatten().collect()
+}
+
+fn attach(rule: &Rule, case: usize, source: Source, f: Finding) -> Flag {
+    Flag {
+        rule: rule.id.clone(),
+        severity: rule.severity,
+        case,
+        source: Some(source),
+        instance: f.instance,
+        value: f.value,
+        bound: f.bound,
+        message: f.message,
+        highlight: f.highlight.filter(|m| m.area() > 0).map(|m| Rle::encode(&m)),
+    }
+}

@@ -1,0 +1,488 @@
+//! One function per rule kind: measure, compare with the bound, and say what is wrong in a
+//! sentence a radiologist accepts, with the pixels to highlight.
+
+use super::eval::{CaseMasks, Finding};
+use super::expr::Expr;
+use super::spec::{Kind, Orientation, Relation, Rule};
+use crate::geometry::components::{self, Connectivity};
+use crate::geometry::{BinaryMask, morphology};
+use crate::pack::Source;
+
+fn pct(x: f64) -> String {
+    let p = x * 100.0;
+    if (p - p.round()).abs() < 0.05 {
+        format!("{:.0}%", p)
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+fn range_text(min: u32, max: u32) -> String {
+    if min == max {
+        format!("exactly {min}")
+    } else if max >= 1_000_000 {
+        format!("at least {min}")
+    } else {
+        format!("{min} to {max}")
+    }
+}
+
+fn bounds_text(min: f64, max: f64, show: impl Fn(f64) -> String) -> String {
+    match (min > 0.0, max < f64::MAX / 2.0) {
+        (true, true) => format!("between {} and {}", show(min), show(max)),
+        (true, false) => format!("at least {}", show(min)),
+        (false, true) => format!("at most {}", show(max)),
+        (false, false) => "any value".into(),
+    }
+}
+
+fn finding(value: f64, bound: String, message: String, highlight: Option<BinaryMask>) -> Finding {
+    Finding {
+        instance: None,
+        value,
+        bound,
+        message,
+        highlight,
+    }
+}
+
+/// Evaluate one rule for one source of one case.
+pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec<Finding> {
+    let id = &rule.id;
+    let img_area = (m.width as f64) * (m.height as f64);
+    match &rule.kind {
+        Kind::Containment {
+            subjects,
+            region,
+            min_fraction,
+        } => {
+            let r = m.region(region, regions);
+            let mut out = Vec::new();
+            for class in subjects {
+                let Some(c) = m.pack.class_by_name(class) else { continue };
+                let insts: Vec<(usize, &crate::pack::Instance)> = m
+                    .instances(source)
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, i)| i.class == c.id)
+                    .collect();
+                // findings are checked one by one; a class drawn only as a label mask, as a whole
+                let pieces: Vec<(Option<usize>, String, BinaryMask)> = if insts.is_empty() {
+                    let whole = m.region(&Expr::Name(class.clone()), source);
+                    if whole.area() == 0 {
+                        vec![]
+                    } else {
+                        vec![(None, class.clone(), whole)]
+                    }
+                } else {
+                    insts
+                        .iter()
+                        .map(|(k, i)| {
+                            let label = match i.score {
+                                Some(s) => format!("{class} #{} (score {s:.2})", k + 1),
+                                None => format!("{class} #{}", k + 1),
+                            };
+                            (Some(*k), label, m.instance_mask(i))
+                        })
+                        .collect()
+                };
+                for (k, label, s) in pieces {
+                    let area = s.area();
+                    if area == 0 {
+                        continue;
+                    }
+                    let inside = s.intersection(&r).map(|x| x.area()).unwrap_or(0);
+                    let frac = inside as f64 / area as f64;
+                    if frac < *min_fraction {
+                        let outside = s.minus(&r).unwrap_or(s);
+                        out.push(Finding {
+                            instance: k,
+                            value: frac,
+                            bound: format!("≥ {}", pct(*min_fraction)),
+                            message: format!(
+                                "{label}: {} of its area lies outside {region}; rule '{id}' needs at least {} inside",
+                                pct(1.0 - frac),
+                                pct(*min_fraction)
+                            ),
+                            highlight: Some(outside),
+                        });
+                    }
+                }
+            }
+            out
+        }
+        Kind::Exclusion { a, b, max_fraction } => {
+            let (ma, mb) = (m.region(a, source), m.region(b, regions));
+            let (aa, ab) = (ma.area(), mb.area());
+            if aa == 0 || ab == 0 {
+                return vec![];
+            }
+            let both = ma
+                .intersection(&mb)
+                .unwrap_or_else(|| BinaryMask::new(m.width, m.height));
+            let frac = both.area() as f64 / aa.min(ab) as f64;
+            if frac > *max_fraction {
+                return vec![finding(
+                    frac,
+                    format!("≤ {}", pct(*max_fraction)),
+                    format!(
+                        "{a} and {b} overlap by {} of the smaller one ({} px); rule '{id}' allows {}",
+                        pct(frac),
+                        both.area(),
+                        pct(*max_fraction)
+                    ),
+                    Some(both),
+                )];
+            }
+            vec![]
+        }
+        Kind::Components {
+            subjects,
+            min,
+            max,
+            min_area,
+        } => subjects
+            .iter()
+            .filter_map(|s| {
+                let mask = m.region(s, source);
+                if mask.area() == 0 {
+                    return None;
+                }
+                let (labels, comps) = components::label(&mask, true, Connectivity::Eight);
+                let counted: Vec<usize> = (0..comps.len())
+                    .filter(|&i| comps[i].area as f64 >= *min_area)
+                    .collect();
+                let n = counted.len() as u32;
+                if n >= *min && n <= *max {
+                    return None;
+                }
+                let largest = counted.iter().copied().max_by_key(|&i| comps[i].area);
+                let data = labels
+                    .iter()
+                    .map(|&l| (l > 0 && Some(l as usize - 1) != largest) as u8)
+                    .collect();
+                let extra = BinaryMask::from_row_major(m.width, m.height, data);
+                let big = largest.map(|i| comps[i].area).unwrap_or(0);
+                let specks = if *min_area > 0.0 {
+                    format!("; specks under {min_area:.0} px ignored")
+                } else {
+                    String::new()
+                };
+                Some(finding(
+                    n as f64,
+                    range_text(*min, *max),
+                    format!(
+                        "{s} is in {n} piece{} (largest {big} px{specks}); rule '{id}' allows {}",
+                        if n == 1 { "" } else { "s" },
+                        range_text(*min, *max)
+                    ),
+                    extra,
+                ))
+            })
+            .collect(),
+        Kind::Holes {
+            subjects,
+            max,
+            min_area,
+        } => subjects
+            .iter()
+            .filter_map(|s| {
+                let mask = m.region(s, source);
+                if mask.area() == 0 {
+                    return None;
+                }
+                let holes: Vec<_> = components::holes(&mask, Connectivity::Eight)
+                    .into_iter()
+                    .filter(|h| h.area as f64 >= *min_area)
+                    .collect();
+                let n = holes.len() as u32;
+                if n <= *max {
+                    return None;
+                }
+                let filled = morphology::fill_holes(&mask);
+                let hole_px = filled.minus(&mask);
+                let sizes: Vec<String> = holes.iter().map(|h| format!("{} px", h.area)).collect();
+                Some(finding(
+                    n as f64,
+                    format!("≤ {max}"),
+                    format!(
+                        "{s} has {n} hole{} ({}); rule '{id}' allows {max}{}",
+                        if n == 1 { "" } else { "s" },
+                        sizes.join(", "),
+                        if *min_area > 0.0 {
+                            format!(" larger than {min_area:.0} px")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    hole_px,
+                ))
+            })
+            .collect(),
+        Kind::Area {
+            subjects,
+            min,
+            max,
+            relative_to,
+        } => subjects
+            .iter()
+            .filter_map(|s| {
+                let mask = m.region(s, source);
+                let area = mask.area() as f64;
+                if area == 0.0 {
+                    return None;
+                }
+                let (denom, of) = match relative_to {
+                    Some(r) => (m.region(r, regions).area() as f64, format!("of {r}")),
+                    None => (img_area, "of the image".to_string()),
+                };
+                if denom == 0.0 {
+                    return None;
+                }
+                let frac = area / denom;
+                if frac >= *min && frac <= *max {
+                    return None;
+                }
+                Some(finding(
+                    frac,
+                    bounds_text(*min, *max, pct),
+                    format!(
+                        "{s} covers {} {of}; rule '{id}' needs {}",
+                        pct(frac),
+                        bounds_text(*min, *max, pct)
+                    ),
+                    Some(mask),
+                ))
+            })
+            .collect(),
+        Kind::RelativePosition { a, b, relation, margin } => {
+            let (ma, mb) = (m.region(a, source), m.region(b, regions));
+            let (Some(ca), Some(cb)) = (ma.centroid(), mb.centroid()) else {
+                return vec![];
+            };
+            let radiological = m.rules.orientation == Orientation::Radiological;
+            // the distance in the required direction (positive when satisfied)
+            let (d, words) = match relation {
+                Relation::LeftOf => (cb.0 - ca.0, "left of"),
+                Relation::RightOf => (ca.0 - cb.0, "right of"),
+                Relation::Above => (cb.1 - ca.1, "above"),
+                Relation::Below => (ca.1 - cb.1, "below"),
+                Relation::PatientLeftOf => (
+                    if radiological { ca.0 - cb.0 } else { cb.0 - ca.0 },
+                    "on the patient's left of",
+                ),
+                Relation::PatientRightOf => (
+                    if radiological { cb.0 - ca.0 } else { ca.0 - cb.0 },
+                    "on the patient's right of",
+                ),
+            };
+            if d >= *margin {
+                return vec![];
+            }
+            let actual = if d < 0.0 {
+                format!("{:.0} px on the other side", -d)
+            } else {
+                format!("only {d:.0} px")
+            };
+            vec![finding(
+                d,
+                format!("≥ {margin:.0} px"),
+                format!(
+                    "{a}'s centre should be {words} {b}'s centre by at least {margin:.0} px; it is {actual}; rule '{id}'"
+                ),
+                Some(ma),
+            )]
+        }
+        Kind::Enclosure { a, b, tolerance } => {
+            let (ma, mb) = (m.region(a, source), m.region(b, regions));
+            if ma.area() == 0 {
+                return vec![];
+            }
+            let ring = morphology::dilate(&ma, 1.5)
+                .minus(&ma)
+                .unwrap_or_else(|| BinaryMask::new(m.width, m.height));
+            let n = ring.area();
+            if n == 0 {
+                return vec![];
+            }
+            let touching = ring.intersection(&mb).map(|x| x.area()).unwrap_or(0);
+            let frac = touching as f64 / n as f64;
+            if frac >= 1.0 - tolerance {
+                return vec![];
+            }
+            let gap = ring.minus(&mb);
+            vec![finding(
+                frac,
+                format!("≥ {}", pct(1.0 - tolerance)),
+                format!(
+                    "{b} surrounds only {} of {a}'s border; rule '{id}' needs {}",
+                    pct(frac),
+                    pct(1.0 - tolerance)
+                ),
+                gap,
+            )]
+        }
+        Kind::Adjacency {
+            a,
+            b,
+            touch,
+            min_contact,
+            max_contact,
+        } => {
+            let (ma, mb) = (m.region(a, source), m.region(b, regions));
+            if ma.area() == 0 || mb.area() == 0 {
+                return vec![];
+            }
+            let contact = morphology::dilate(&ma, 1.5)
+                .intersection(&mb)
+                .unwrap_or_else(|| BinaryMask::new(m.width, m.height));
+            let c = contact.area() as f64;
+            if c >= *min_contact && c <= *max_contact {
+                return vec![];
+            }
+            let msg = if !touch || c > *max_contact {
+                format!(
+                    "{a} touches {b} along {c:.0} px; rule '{id}' allows {}",
+                    if *max_contact == 0.0 {
+                        "no contact".to_string()
+                    } else {
+                        format!("at most {max_contact:.0} px")
+                    }
+                )
+            } else {
+                format!("{a} touches {b} along {c:.0} px; rule '{id}' needs at least {min_contact:.0} px of contact")
+            };
+            vec![finding(
+                c,
+                bounds_text(*min_contact, *max_contact, |x| format!("{x:.0} px")),
+                msg,
+                Some(if c > 0.0 { contact } else { ma }),
+            )]
+        }
+        Kind::Symmetry { a, b, min, max } => {
+            let (ma, mb) = (m.region(a, source), m.region(b, regions));
+            let (aa, ab) = (ma.area() as f64, mb.area() as f64);
+            if aa == 0.0 || ab == 0.0 {
+                return vec![];
+            }
+            let ratio = aa / ab;
+            if ratio >= *min && ratio <= *max {
+                return vec![];
+            }
+            let smaller = if aa < ab { ma } else { mb };
+            vec![finding(
+                ratio,
+                format!("{min:.2}..{max:.2}"),
+                format!("{a} is {ratio:.2}× the area of {b}; rule '{id}' needs {min:.2} to {max:.2}"),
+                Some(smaller),
+            )]
+        }
+        Kind::Shape {
+            subjects,
+            min_solidity,
+            max_aspect,
+        } => subjects
+            .iter()
+            .filter_map(|s| {
+                let mask = m.region(s, source);
+                let area = mask.area();
+                if area == 0 {
+                    return None;
+                }
+                let hull = morphology::convex_hull(&mask);
+                let solidity = area as f64 / hull.area().max(1) as f64;
+                let bb = mask.bbox()?;
+                let aspect = bb.w.max(bb.h) / bb.w.min(bb.h).max(1.0);
+                if let Some(min) = min_solidity
+                    && solidity < *min
+                {
+                    return Some(finding(
+                        solidity,
+                        format!("≥ {min:.2}"),
+                        format!(
+                            "{s} fills only {} of its convex hull (solidity {solidity:.2}); rule '{id}' needs {min:.2}",
+                            pct(solidity)
+                        ),
+                        hull.minus(&mask),
+                    ));
+                }
+                if let Some(max) = max_aspect
+                    && aspect > *max
+                {
+                    return Some(finding(
+                        aspect,
+                        format!("≤ {max:.1}"),
+                        format!("{s} is {aspect:.1}× as long as it is wide; rule '{id}' allows {max:.1}"),
+                        Some(mask),
+                    ));
+                }
+                None
+            })
+            .collect(),
+        Kind::Count {
+            class,
+            min,
+            max,
+            min_score,
+        } => {
+            let Some(c) = m.pack.class_by_name(class) else {
+                return vec![];
+            };
+            let found: Vec<&crate::pack::Instance> = m
+                .instances(source)
+                .iter()
+                .filter(|i| i.class == c.id && i.score.is_none_or(|s| s >= *min_score))
+                .collect();
+            let n = found.len() as u32;
+            if n >= *min && n <= *max {
+                return vec![];
+            }
+            let mut boxes = BinaryMask::new(m.width, m.height);
+            for i in &found {
+                boxes = boxes.union(&m.instance_mask(i)).unwrap_or(boxes);
+            }
+            let scored = if *min_score > 0.0 {
+                format!(" scoring ≥ {min_score:.2}")
+            } else {
+                String::new()
+            };
+            vec![finding(
+                n as f64,
+                range_text(*min, *max),
+                format!(
+                    "{n} {class} detection{}{scored}; rule '{id}' allows {}",
+                    if n == 1 { "" } else { "s" },
+                    range_text(*min, *max)
+                ),
+                Some(boxes),
+            )]
+        }
+        Kind::Presence {
+            subjects,
+            present,
+            min_area,
+        } => subjects
+            .iter()
+            .filter_map(|s| {
+                let mask = m.region(s, source);
+                let area = mask.area() as f64;
+                let is_present = area >= *min_area;
+                match (present, is_present) {
+                    (true, false) => Some(finding(
+                        area,
+                        format!("≥ {min_area:.0} px"),
+                        format!("{s} is missing ({area:.0} px); rule '{id}' needs it present"),
+                        None,
+                    )),
+                    (false, true) => Some(finding(
+                        area,
+                        "absent".into(),
+                        format!("{s} is present ({area:.0} px); rule '{id}' needs it absent"),
+                        Some(mask),
+                    )),
+                    _ => None,
+                }
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,602 @@
+//! The rules file: `[settings]`, named `[regions]` and `[[rule]]` tables. Every mistake (unknown
+//! kind, unknown class, bound out of range, missing parameter, misspelled key) is an error with
+//! the file, line and column, and a hint. docs/rules.md documents every kind.
+
+use super::expr::{self, Expr};
+use crate::pack::Pack;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Minor,
+    Major,
+    Critical,
+}
+
+impl Severity {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Severity::Minor => "minor",
+            Severity::Major => "major",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// How "left" and "right" map to the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Orientation {
+    /// Radiological display (PA/AP chest films, axial CT/MR): the patient's right is on the image's left.
+    #[default]
+    Radiological,
+    /// The patient's right is on the image's right.
+    Anatomical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    LeftOf,
+    RightOf,
+    Above,
+    Below,
+    PatientLeftOf,
+    PatientRightOf,
+}
+
+/// Where region classes come from when a run is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionsFrom {
+    /// The same source as the subject (a run's own predicted regions).
+    Same,
+    /// The ground truth's regions.
+    GroundTruth,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Containment {
+        subjects: Vec<String>,
+        region: Expr,
+        min_fraction: f64,
+    },
+    Exclusion {
+        a: Expr,
+        b: Expr,
+        max_fraction: f64,
+    },
+    Components {
+        subjects: Vec<Expr>,
+        min: u32,
+        max: u32,
+        min_area: f64,
+    },
+    Holes {
+        subjects: Vec<Expr>,
+        max: u32,
+        min_area: f64,
+    },
+    Area {
+        subjects: Vec<Expr>,
+        min: f64,
+        max: f64,
+        relative_to: Option<Expr>,
+    },
+    RelativePosition {
+        a: Expr,
+        b: Expr,
+        relation: Relation,
+        margin: f64,
+    },
+    Enclosure {
+        a: Expr,
+        b: Expr,
+        tolerance: f64,
+    },
+    Adjacency {
+        a: Expr,
+        b: Expr,
+        touch: bool,
+        min_contact: f64,
+        max_contact: f64,
+    },
+    Symmetry {
+        a: Expr,
+        b: Expr,
+        min: f64,
+        max: f64,
+    },
+    Shape {
+        subjects: Vec<Expr>,
+        min_solidity: Option<f64>,
+        max_aspect: Option<f64>,
+    },
+    Count {
+        class: String,
+        min: u32,
+        max: u32,
+        min_score: f64,
+    },
+    Presence {
+        subjects: Vec<Expr>,
+        present: bool,
+        min_area: f64,
+    },
+}
+
+pub const KINDS: &[&str] = &[
+    "containment",
+    "exclusion",
+    "components",
+    "holes",
+    "area",
+    "relative_position",
+    "enclosure",
+    "adjacency",
+    "symmetry",
+    "shape",
+    "count",
+    "presence",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    pub severity: Severity,
+    pub kind: Kind,
+    pub regions_from: RegionsFrom,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleSet {
+    pub path: PathBuf,
+    pub orientation: Orientation,
+    /// Millimetres per pixel, when known (needed for `mm` lengths).
+    pub pixel_spacing_mm: Option<f64>,
+    pub regions: IndexMap<String, Expr>,
+    pub rules: Vec<Rule>,
+}
+
+/// A mistake in a rules file, with where it is.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}:{line}:{column}: {message}. {hint}", file.display())]
+pub struct RuleError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub hint: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    settings: Settings,
+    #[serde(default)]
+    regions: IndexMap<String, Spanned<String>>,
+    #[serde(default)]
+    rule: Vec<Spanned<RuleFile>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    orientation: Option<Orientation>,
+    pixel_spacing_mm: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    id: Spanned<String>,
+    description: Option<String>,
+    kind: Spanned<String>,
+    severity: Spanned<Severity>,
+    subject: Option<Spanned<OneOrMany>>,
+    a: Option<Spanned<String>>,
+    b: Option<Spanned<String>>,
+    region: Option<Spanned<String>>,
+    relative_to: Option<Spanned<String>>,
+    min_fraction: Option<Spanned<f64>>,
+    max_fraction: Option<Spanned<f64>>,
+    min: Option<Spanned<f64>>,
+    max: Option<Spanned<f64>>,
+    min_area: Option<Spanned<f64>>,
+    relation: Option<Spanned<String>>,
+    margin: Option<Spanned<f64>>,
+    tolerance: Option<Spanned<f64>>,
+    touch: Option<bool>,
+    min_contact: Option<Spanned<f64>>,
+    max_contact: Option<Spanned<f64>>,
+    min_solidity: Option<Spanned<f64>>,
+    max_aspect: Option<Spanned<f64>>,
+    min_score: Option<Spanned<f64>>,
+    present: Option<bool>,
+    regions_from: Option<Spanned<String>>,
+}
+
+struct Ctx<'a> {
+    file: &'a Path,
+    text: &'a str,
+    names: Vec<String>,
+    classes: Vec<String>,
+    spacing: Option<f64>,
+}
+
+impl Ctx<'_> {
+    fn err(&self, at: usize, message: impl Into<String>, hint: impl Into<String>) -> RuleError {
+        let at = at.min(self.text.len());
+        let before = &self.text[..at];
+        let line = before.matches('\n').count() + 1;
+        let column = at - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+        RuleError {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// Parse an expression written at `span`, checking every name.
+    fn expr(&self, s: &Spanned<String>, what: &str) -> Result<Expr, RuleError> {
+        // +1: the opening quote of the TOML string
+        let base = s.span().start + 1;
+        let e = expr::parse(s.get_ref()).map_err(|(i, m)| {
+            self.err(
+                base + i,
+                format!("{what}: {m}"),
+                "docs/rules.md lists the region functions",
+            )
+        })?;
+        if e.uses_mm() && self.spacing.is_none() {
+            return Err(self.err(
+                base,
+                format!("{what}: a length in mm needs the pixel spacing"),
+                "Set `pixel_spacing_mm = 0.14` under [settings], or give the length in px",
+            ));
+        }
+        let mut names = vec![];
+        e.names(&mut names);
+        for n in names {
+            if !self.names.contains(&n) {
+                let offset = s.get_ref().find(&n).unwrap_or(0);
+                return Err(self.err(
+                    base + offset,
+                    format!(
+                        "{what}: {n:?} is not a class or region (classes: {})",
+                        self.classes.join(", ")
+                    ),
+                    "Check the spelling against lightbox.toml [classes] and [regions] above",
+                ));
+            }
+        }
+        Ok(e)
+    }
+}
+
+impl RuleSet {
+    /// Read a rules file and check it against the pack's classes.
+    pub fn load(path: &Path, pack: &Pack) -> Result<RuleSet, RuleError> {
+        let text = std::fs::read_to_string(path).map_err(|e| RuleError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read: {e}"),
+            hint: "Check `rules` in lightbox.toml or --rules".into(),
+        })?;
+        RuleSet::parse(&text, path, pack)
+    }
+
+    pub fn parse(text: &str, path: &Path, pack: &Pack) -> Result<RuleSet, RuleError> {
+        let classes: Vec<String> = pack.classes.iter().map(|c| c.name.clone()).collect();
+        let mut ctx = Ctx {
+            file: path,
+            text,
+            names: classes.clone(),
+            classes,
+            spacing: None,
+        };
+        let f: File = toml::from_str(text).map_err(|e| {
+            let at = e.span().map(|s| s.start).unwrap_or(0);
+            let msg = e.message().trim().to_string();
+            let hint = if msg.contains("unknown field") {
+                "Check the key against docs/rules.md"
+            } else {
+                "See docs/rules.md for the file's shape"
+            };
+            ctx.err(at, msg, hint)
+        })?;
+        ctx.spacing = f.settings.pixel_spacing_mm;
+        let mut regions = IndexMap::new();
+        for (name, def) in &f.regions {
+            if ctx.names.contains(name) {
+                return Err(ctx.err(
+                    def.span().start,
+                    format!("region {name:?} has the name of a class"),
+                    "Give the region its own name",
+                ));
+            }
+            let e = ctx.expr(def, &format!("region {name}"))?;
+            regions.insert(name.clone(), e);
+            ctx.names.push(name.clone());
+        }
+        let mut rules = Vec::new();
+        let mut ids: Vec<String> = Vec::new();
+        for r in &f.rule {
+            let at = r.span().start;
+            let r = r.get_ref();
+            let id = r.id.get_ref().clone();
+            if ids.contains(&id) {
+                return Err(ctx.err(
+                    r.id.span().start,
+                    format!("rule id {id:?} is used twice"),
+                    "Give each rule its own id",
+                ));
+            }
+            ids.push(id.clone());
+            let rule = convert(&ctx, r, at).map_err(|mut e| {
+                e.message = format!("rule {id:?}: {}", e.message);
+                e
+            })?;
+            rules.push(rule);
+        }
+        Ok(RuleSet {
+            path: path.to_path_buf(),
+            orientation: f.settings.orientation.unwrap_or_default(),
+            pixel_spacing_mm: f.settings.pixel_spacing_mm,
+            regions,
+            rules,
+        })
+    }
+}
+
+fn convert(ctx: &Ctx, r: &RuleFile, at: usize) -> Result<Rule, RuleError> {
+    let kind_name = r.kind.get_ref().as_str();
+    let need = |v: &Option<Spanned<String>>, key: &str| -> Result<Expr, RuleError> {
+        match v {
+            Some(s) => ctx.expr(s, key),
+            None => Err(ctx.err(
+                r.kind.span().start,
+                format!("kind {kind_name:?} needs `{key}`"),
+                format!("Add `{key} = \"...\"` (docs/rules.md)"),
+            )),
+        }
+    };
+    let num = |v: &Option<Spanned<f64>>, key: &str, default: Option<f64>, lo: f64, hi: f64| -> Result<f64, RuleError> {
+        match v {
+            Some(s) => {
+                let x = *s.get_ref();
+                if !(lo..=hi).contains(&x) || !x.is_finite() {
+                    return Err(ctx.err(
+                        s.span().start,
+                        format!("`{key}` = {x} is out of range ({lo}..={hi})"),
+                        "Fix the bound",
+                    ));
+                }
+                Ok(x)
+            }
+            None => default.ok_or_else(|| {
+                ctx.err(
+                    r.kind.span().start,
+                    format!("kind {kind_name:?} needs `{key}`"),
+                    format!("Add `{key} = ...` (docs/rules.md)"),
+                )
+            }),
+        }
+    };
+    let subjects = || -> Result<Vec<Spanned<String>>, RuleError> {
+        let s = r.subject.as_ref().ok_or_else(|| {
+            ctx.err(
+                r.kind.span().start,
+                format!("kind {kind_name:?} needs `subject`"),
+                "Add `subject = \"class\"` or a list of classes",
+            )
+        })?;
+        let span = s.span();
+        Ok(match s.get_ref() {
+            OneOrMany::One(x) => vec![Spanned::new(span.clone(), x.clone())],
+            OneOrMany::Many(v) => v.iter().map(|x| Spanned::new(span.clone(), x.clone())).collect(),
+        })
+    };
+    let exprs = || -> Result<Vec<Expr>, RuleError> { subjects()?.iter().map(|s| ctx.expr(s, "subject")).collect() };
+    let count = |x: f64| x.round().max(0.0) as u32;
+    let inf = f64::MAX;
+    let kind = match kind_name {
+        "containment" => {
+            let subjects: Vec<String> = subjects()?
+                .iter()
+                .map(|s| {
+                    if ctx.classes.contains(s.get_ref()) {
+                        Ok(s.get_ref().clone())
+                    } else {
+                        Err(ctx.err(
+                            s.span().start,
+                            format!(
+                                "containment subject {:?} is not a class (classes: {})",
+                                s.get_ref(),
+                                ctx.classes.join(", ")
+                            ),
+                            "The subject of a containment rule is a class; its instances are checked one by one",
+                        ))
+                    }
+                })
+                .collect::<Result<_, _>>()?;
+            Kind::Containment {
+                subjects,
+                region: need(&r.region, "region")?,
+                min_fraction: num(&r.min_fraction, "min_fraction", None, 0.0, 1.0)?,
+            }
+        }
+        "exclusion" => Kind::Exclusion {
+            a: need(&r.a, "a")?,
+            b: need(&r.b, "b")?,
+            max_fraction: num(&r.max_fraction, "max_fraction", Some(0.0), 0.0, 1.0)?,
+        },
+        "components" => Kind::Components {
+            subjects: exprs()?,
+            min: count(num(&r.min, "min", Some(1.0), 0.0, 1e6)?),
+            max: count(num(&r.max, "max", Some(1.0), 0.0, 1e6)?),
+            min_area: num(&r.min_area, "min_area", Some(0.0), 0.0, inf)?,
+        },
+        "holes" => Kind::Holes {
+            subjects: exprs()?,
+            max: count(num(&r.max, "max", Some(0.0), 0.0, 1e6)?),
+            min_area: num(&r.min_area, "min_area", Some(0.0), 0.0, inf)?,
+        },
+        "area" => Kind::Area {
+            subjects: exprs()?,
+            min: num(&r.min, "min", Some(0.0), 0.0, inf)?,
+            max: num(&r.max, "max", Some(inf), 0.0, inf)?,
+            relative_to: r.relative_to.as_ref().map(|s| ctx.expr(s, "relative_to")).transpose()?,
+        },
+        "relative_position" => {
+            let rel = r.relation.as_ref().ok_or_else(|| {
+                ctx.err(
+                    r.kind.span().start,
+                    "kind \"relative_position\" needs `relation`",
+                    "left_of, right_of, above, below, patient_left_of, patient_right_of",
+                )
+            })?;
+            let relation = match rel.get_ref().as_str() {
+                "left_of" => Relation::LeftOf,
+                "right_of" => Relation::RightOf,
+                "above" => Relation::Above,
+                "below" => Relation::Below,
+                "patient_left_of" => Relation::PatientLeftOf,
+                "patient_right_of" => Relation::PatientRightOf,
+                other => {
+                    return Err(ctx.err(
+                        rel.span().start,
+                        format!("unknown relation {other:?}"),
+                        "left_of, right_of, above, below, patient_left_of, patient_right_of",
+                    ));
+                }
+            };
+            Kind::RelativePosition {
+                a: need(&r.a, "a")?,
+                b: need(&r.b, "b")?,
+                relation,
+                margin: num(&r.margin, "margin", Some(0.0), -1e6, 1e6)?,
+            }
+        }
+        "enclosure" => Kind::Enclosure {
+            a: need(&r.a, "a")?,
+            b: need(&r.b, "b")?,
+            tolerance: num(&r.tolerance, "tolerance", Some(0.0), 0.0, 1.0)?,
+        },
+        "adjacency" => {
+            let touch = r.touch.unwrap_or(true);
+            Kind::Adjacency {
+                a: need(&r.a, "a")?,
+                b: need(&r.b, "b")?,
+                touch,
+                min_contact: num(
+                    &r.min_contact,
+                    "min_contact",
+                    Some(if touch { 1.0 } else { 0.0 }),
+                    0.0,
+                    inf,
+                )?,
+                max_contact: num(
+                    &r.max_contact,
+                    "max_contact",
+                    Some(if touch { inf } else { 0.0 }),
+                    0.0,
+                    inf,
+                )?,
+            }
+        }
+        "symmetry" => Kind::Symmetry {
+            a: need(&r.a, "a")?,
+            b: need(&r.b, "b")?,
+            min: num(&r.min, "min", None, 0.0, inf)?,
+            max: num(&r.max, "max", None, 0.0, inf)?,
+        },
+        "shape" => {
+            let min_solidity = r
+                .min_solidity
+                .as_ref()
+                .map(|_| num(&r.min_solidity, "min_solidity", None, 0.0, 1.0))
+                .transpose()?;
+            let max_aspect = r
+                .max_aspect
+                .as_ref()
+                .map(|_| num(&r.max_aspect, "max_aspect", None, 1.0, inf))
+                .transpose()?;
+            if min_solidity.is_none() && max_aspect.is_none() {
+                return Err(ctx.err(
+                    r.kind.span().start,
+                    "kind \"shape\" needs `min_solidity` or `max_aspect`",
+                    "e.g. min_solidity = 0.8",
+                ));
+            }
+            Kind::Shape {
+                subjects: exprs()?,
+                min_solidity,
+                max_aspect,
+            }
+        }
+        "count" => {
+            let s = subjects()?;
+            let class = s[0].get_ref().clone();
+            if !ctx.classes.contains(&class) {
+                return Err(ctx.err(
+                    s[0].span().start,
+                    format!("{class:?} is not a class (classes: {})", ctx.classes.join(", ")),
+                    "A count rule counts a class's detections",
+                ));
+            }
+            Kind::Count {
+                class,
+                min: count(num(&r.min, "min", Some(0.0), 0.0, 1e6)?),
+                max: count(num(&r.max, "max", Some(1e6), 0.0, 1e6)?),
+                min_score: num(&r.min_score, "min_score", Some(0.0), 0.0, 1.0)?,
+            }
+        }
+        "presence" => Kind::Presence {
+            subjects: exprs()?,
+            present: r.present.unwrap_or(true),
+            min_area: num(&r.min_area, "min_area", Some(1.0), 0.0, inf)?,
+        },
+        other => {
+            return Err(ctx.err(
+                r.kind.span().start,
+                format!("unknown kind {other:?}"),
+                format!("Kinds: {}", KINDS.join(", ")),
+            ));
+        }
+    };
+    let regions_from = match r.regions_from.as_ref().map(|s| (s.span().start, s.get_ref().as_str())) {
+        None | Some((_, "same")) => RegionsFrom::Same,
+        Some((_, "ground_truth")) => RegionsFrom::GroundTruth,
+        Some((at, other)) => {
+            return Err(ctx.err(
+                at,
+                format!("regions_from {other:?}"),
+                "Use \"same\" (the checked source's own regions) or \"ground_truth\"",
+            ));
+        }
+    };
+    let _ = at;
+    Ok(Rule {
+        id: r.id.get_ref().clone(),
+        description: r.description.clone().unwrap_or_default(),
+        severity: *r.severity.get_ref(),
+        kind,
+        regions_from,
+    })
+}
