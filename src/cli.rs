@@ -1,5 +1,6 @@
 //! Command-line interface: one file per subcommand, each a thin layer over the library.
 
+mod check;
 mod info;
 mod init;
 mod open;
@@ -27,6 +28,8 @@ enum Command {
     Open(open::Args),
     /// Summarise and validate a pack: cases, image sizes and depths, classes, runs, problems.
     Info(info::Args),
+    /// Check the ground truth and runs against the pack's anatomy rules, and flag out-of-distribution inputs.
+    Check(check::Args),
     /// Write the lightbox.toml that --images/--gt/--run imply.
     Init(init::Args),
     /// Render a case as the dashboard's image pane shows it, to a PNG.
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
         None => open::run(cli.open),
         Some(Command::Open(a)) => open::run(a),
         Some(Command::Info(a)) => info::run(a),
+        Some(Command::Check(a)) => check::run(a),
         Some(Command::Init(a)) => init::run(a),
         Some(Command::Render(a)) => render::run(a),
         Some(Command::Sample(a)) => sample::run(a),

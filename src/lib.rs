@@ -3,10 +3,12 @@
 //! The library holds the domain core (packs, formats, geometry, ...) and knows nothing about
 //! the terminal; the `lightbox` binary is a thin command-line layer over it.
 
+pub mod check;
 pub mod color;
 pub mod formats;
 pub mod fsutil;
 pub mod geometry;
+pub mod ood;
 pub mod pack;
 pub mod query;
 pub mod render;

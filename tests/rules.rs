@@ -35,7 +35,9 @@ fn base() -> Canvas {
 }
 
 /// (case name, label mask, lesion boxes, the rules that must fire)
-fn scenarios() -> Vec<(&'static str, Canvas, Vec<[f64; 4]>, Vec<&'static str>)> {
+type Scenario = (&'static str, Canvas, Vec<[f64; 4]>, Vec<&'static str>);
+
+fn scenarios() -> Vec<Scenario> {
     let lesion = vec![[14.0, 20.0, 10.0, 10.0]];
     let mut v = vec![("ok", base(), lesion.clone(), vec![])];
     v.push(("outside", base(), vec![[86.0, 86.0, 8.0, 8.0]], vec!["containment"]));

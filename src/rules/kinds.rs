@@ -279,17 +279,28 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
             if d >= *margin {
                 return vec![];
             }
-            let actual = if d < 0.0 {
-                format!("{:.0} px on the other side", -d)
+            let opposite = match relation {
+                Relation::LeftOf => "right of",
+                Relation::RightOf => "left of",
+                Relation::Above => "below",
+                Relation::Below => "above",
+                Relation::PatientLeftOf => "on the patient's right of",
+                Relation::PatientRightOf => "on the patient's left of",
+            };
+            let now = if d < 0.0 {
+                format!("lies {:.0} px {opposite}", -d)
             } else {
-                format!("only {d:.0} px")
+                format!("is only {d:.0} px {words}")
+            };
+            let need = if *margin > 0.0 {
+                format!("{words} it by at least {margin:.0} px")
+            } else {
+                words.to_string()
             };
             vec![finding(
                 d,
                 format!("≥ {margin:.0} px"),
-                format!(
-                    "{a}'s centre should be {words} {b}'s centre by at least {margin:.0} px; it is {actual}; rule '{id}'"
-                ),
+                format!("{a}'s centre {now} {b}'s centre; rule '{id}' needs it {need}"),
                 Some(ma),
             )]
         }

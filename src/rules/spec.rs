@@ -160,6 +160,22 @@ pub struct RuleSet {
     pub pixel_spacing_mm: Option<f64>,
     pub regions: IndexMap<String, Expr>,
     pub rules: Vec<Rule>,
+    /// Out-of-distribution check: `None` when switched off; else (max robust z, severity).
+    pub ood: Option<(f64, Severity)>,
+}
+
+impl RuleSet {
+    /// No anatomy rules, out-of-distribution check on (what `check` does without a rules file).
+    pub fn empty() -> RuleSet {
+        RuleSet {
+            path: PathBuf::new(),
+            orientation: Orientation::Radiological,
+            pixel_spacing_mm: None,
+            regions: IndexMap::new(),
+            rules: vec![],
+            ood: Some((6.0, Severity::Major)),
+        }
+    }
 }
 
 /// A mistake in a rules file, with where it is.
@@ -189,6 +205,11 @@ struct File {
 struct Settings {
     orientation: Option<Orientation>,
     pixel_spacing_mm: Option<f64>,
+    /// Out-of-distribution inputs: off with `ood = false`.
+    ood: Option<bool>,
+    /// Robust z-score beyond which an input is out of distribution (default 6).
+    ood_max_z: Option<f64>,
+    ood_severity: Option<Severity>,
 }
 
 #[derive(Deserialize)]
@@ -354,12 +375,19 @@ impl RuleSet {
             })?;
             rules.push(rule);
         }
+        let ood = (f.settings.ood != Some(false)).then(|| {
+            (
+                f.settings.ood_max_z.unwrap_or(6.0),
+                f.settings.ood_severity.unwrap_or(Severity::Major),
+            )
+        });
         Ok(RuleSet {
             path: path.to_path_buf(),
             orientation: f.settings.orientation.unwrap_or_default(),
             pixel_spacing_mm: f.settings.pixel_spacing_mm,
             regions,
             rules,
+            ood,
         })
     }
 }

@@ -1,0 +1,110 @@
+//! Checking a pack: anatomy rules on the ground truth and every run, and out-of-distribution
+//! inputs, as one list of flags. `lightbox check` prints it; the dashboard shows it on cases.
+
+use crate::ood;
+use crate::pack::{MANIFEST_FILE, Pack, Source};
+use crate::rules::{Flag, RuleSet, Severity, evaluate};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// The id of out-of-distribution flags.
+pub const OOD_RULE: &str = "input-out-of-distribution";
+
+/// The lock file beside a pack that keeps its out-of-distribution reference.
+pub const OOD_LOCK: &str = "ood.lock.json";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub rules_file: Option<PathBuf>,
+    pub sources: Vec<String>,
+    pub flags: Vec<Flag>,
+    pub ood_reference: Option<ood::Reference>,
+}
+
+impl Report {
+    /// The report as JSON, with cases and sources by name.
+    pub fn to_json(&self, pack: &Pack) -> serde_json::Value {
+        let flags: Vec<serde_json::Value> = self
+            .flags
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "rule": f.rule,
+                    "severity": f.severity,
+                    "case": pack.cases[f.case].id.0,
+                    "source": f.source.map(|s| pack.source_name(s)).unwrap_or_else(|| "input".into()),
+                    "instance": f.instance.map(|i| i + 1),
+                    "value": f.value,
+                    "bound": f.bound,
+                    "message": f.message,
+                    "highlight_px": f.highlight.as_ref().map(|r| r.area()),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "rules_file": self.rules_file,
+            "sources": self.sources,
+            "flags": flags,
+            "critical": self.critical().count(),
+            "ood_reference": self.ood_reference,
+        })
+    }
+
+    pub fn critical(&self) -> impl Iterator<Item = &Flag> {
+        self.flags.iter().filter(|f| f.severity == Severity::Critical)
+    }
+}
+
+/// The rules file a pack names (or `override_path`), loaded and checked against the pack.
+pub fn load_rules(pack: &Pack, override_path: Option<&Path>) -> Result<Option<RuleSet>, String> {
+    let path = match (override_path, &pack.manifest.rules) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(p)) => match &pack.root {
+            Some(root) => {
+                crate::pack::paths::join_inside(root, p).map_err(|e| format!("{MANIFEST_FILE}: rules: {e}"))?
+            }
+            None => p.clone(),
+        },
+        (None, None) => return Ok(None),
+    };
+    RuleSet::load(&path, pack).map(Some).map_err(|e| e.to_string())
+}
+
+/// Run the rules (for `sources`) and the out-of-distribution check.
+pub fn check(pack: &Pack, rules: &RuleSet, sources: &[Source], refresh_lock: bool) -> Result<Report, String> {
+    let mut flags = evaluate(pack, rules, sources);
+    let mut ood_reference = None;
+    if let Some((max_z, severity)) = rules.ood
+        && pack.cases.len() >= 5
+    {
+        let stats = ood::pack_stats(pack);
+        let lock = pack.root.as_ref().map(|r| r.join(OOD_LOCK));
+        let reference = ood::pack_reference(pack, &stats, max_z, lock.as_deref(), refresh_lock)?;
+        for f in ood::find(&stats, &reference) {
+            flags.push(Flag {
+                rule: OOD_RULE.into(),
+                severity,
+                case: f.case,
+                source: None,
+                instance: None,
+                value: f.max_z,
+                bound: format!("|z| ≤ {:.0}", reference.max_z),
+                message: format!("the image is {}", f.sentence(&reference)),
+                highlight: None,
+            });
+        }
+        ood_reference = Some(reference);
+    }
+    flags.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.case.cmp(&b.case))
+            .then(a.rule.cmp(&b.rule))
+    });
+    Ok(Report {
+        rules_file: (!rules.path.as_os_str().is_empty()).then(|| rules.path.clone()),
+        sources: sources.iter().map(|s| pack.source_name(*s)).collect(),
+        flags,
+        ood_reference,
+    })
+}

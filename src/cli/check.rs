@@ -1,0 +1,169 @@
+//! `lightbox check`: anatomy rules and out-of-distribution inputs; a summary per rule and
+//! source, then every flag. Exit status 1 when a run has a critical flag (a release gate), 2 on
+//! bad input.
+
+use super::source::PackArgs;
+use super::{EXIT_INPUT, EXIT_OK};
+use lightbox::check::{self, OOD_RULE};
+use lightbox::pack::Source;
+use lightbox::rules::{RuleSet, Severity};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+pub const EXIT_GATE: u8 = 1;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub source: PackArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// List every flag (default: the first 60).
+    #[arg(long)]
+    pub all: bool,
+    /// Recompute the out-of-distribution reference instead of reading ood.lock.json.
+    #[arg(long)]
+    pub refresh_lock: bool,
+}
+
+pub fn run(a: Args) -> anyhow::Result<u8> {
+    let pack = a.source.open()?;
+    let rules = match check::load_rules(&pack, a.source.rules.as_deref()) {
+        Ok(Some(r)) => r,
+        Ok(None) => RuleSet::empty(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(EXIT_INPUT);
+        }
+    };
+    // the ground truth is always checked (a broken ground truth means a labelling error); runs:
+    // the ones named with --run, else all
+    let selected = a.source.selected_runs();
+    let mut sources = vec![Source::GroundTruth];
+    for (i, r) in pack.runs.iter().enumerate() {
+        if selected.is_empty() || selected.contains(&r.name.0.as_str()) {
+            sources.push(Source::Run(i));
+        }
+    }
+    if !selected.is_empty() && sources.len() == 1 {
+        anyhow::bail!("no run {:?} in the pack", selected);
+    }
+    let report = check::check(&pack, &rules, &sources, a.refresh_lock).map_err(anyhow::Error::msg)?;
+    let gate = report
+        .flags
+        .iter()
+        .any(|f| f.severity == Severity::Critical && matches!(f.source, Some(Source::Run(_))));
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json(&pack))?);
+    } else {
+        print!("{}", table(&pack, &rules, &sources, &report, a.all));
+    }
+    let bad_files = pack.errors().count();
+    if bad_files > 0 && !a.json {
+        eprintln!("note: {bad_files} problem(s) in the pack's files; `lightbox info` lists them");
+    }
+    Ok(if gate { EXIT_GATE } else { EXIT_OK })
+}
+
+fn table(pack: &lightbox::pack::Pack, rules: &RuleSet, sources: &[Source], r: &check::Report, all: bool) -> String {
+    let mut o = String::new();
+    let names: Vec<String> = sources.iter().map(|s| pack.source_name(*s)).collect();
+    let _ = writeln!(
+        o,
+        "{} · {} cases · rules: {} · checked: {}",
+        pack.manifest.name,
+        pack.cases.len(),
+        r.rules_file
+            .as_ref()
+            .map(|p| pack.display_path(p).display().to_string())
+            .unwrap_or_else(|| "none (only out-of-distribution inputs)".into()),
+        names.join(", ")
+    );
+    o.push('\n');
+    // per rule and source
+    let mut counts: BTreeMap<(String, Option<Source>), usize> = BTreeMap::new();
+    for f in &r.flags {
+        *counts.entry((f.rule.clone(), f.source)).or_default() += 1;
+    }
+    let mut rows: Vec<Vec<String>> = vec![
+        std::iter::once("rule".to_string())
+            .chain(std::iter::once("severity".into()))
+            .chain(names.iter().cloned())
+            .collect(),
+    ];
+    for rule in &rules.rules {
+        let mut row = vec![rule.id.clone(), rule.severity.name().into()];
+        for s in sources {
+            row.push(
+                counts
+                    .get(&(rule.id.clone(), Some(*s)))
+                    .copied()
+                    .unwrap_or(0)
+                    .to_string(),
+            );
+        }
+        rows.push(row);
+    }
+    if let Some((_, sev)) = rules.ood {
+        let n = counts.get(&(OOD_RULE.to_string(), None)).copied().unwrap_or(0);
+        let text = if r.ood_reference.is_none() {
+            "skipped: needs 5 cases".to_string()
+        } else {
+            format!("{n} input{}", if n == 1 { "" } else { "s" })
+        };
+        let mut row = vec![OOD_RULE.to_string(), sev.name().into(), text];
+        row.extend(std::iter::repeat_n(String::new(), sources.len() - 1));
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.get(i).map(|c| c.chars().count()).unwrap_or(0))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i < 2 {
+                    format!("{c:<w$}", w = widths[i])
+                } else {
+                    format!("{c:>w$}", w = widths[i])
+                }
+            })
+            .collect();
+        let _ = writeln!(o, "  {}", line.join("  ").trim_end());
+    }
+    let crit = r.critical().count();
+    let _ = writeln!(
+        o,
+        "\n{} flag{} ({crit} critical)",
+        r.flags.len(),
+        if r.flags.len() == 1 { "" } else { "s" }
+    );
+    let limit = if all { usize::MAX } else { 60 };
+    for f in r.flags.iter().take(limit) {
+        let who = match f.source {
+            Some(Source::GroundTruth) => "ground truth (labelling?)".to_string(),
+            Some(s) => pack.source_name(s),
+            None => "input".into(),
+        };
+        let _ = writeln!(
+            o,
+            "  {:<8} {:<13} {:<10} {}: {}",
+            f.severity.name(),
+            pack.cases[f.case].id,
+            who,
+            f.rule,
+            f.message
+        );
+    }
+    if r.flags.len() > limit {
+        let _ = writeln!(o, "  ... {} more (--all lists every flag)", r.flags.len() - limit);
+    }
+    o
+}

@@ -1,0 +1,209 @@
+//! Out-of-distribution inputs: cheap per-image statistics compared with a reference, by default
+//! the pack itself (robust z-scores: median and MAD), so a calibration bottle or a knee in a chest
+//! stream stands out. The statistics are scale-invariant (values are divided by the image's own
+//! 99.5th percentile), so 12-bit data stored in 16-bit files is not "unusual" for its depth alone.
+//! The reference is written to a lock file beside the pack: the same images give the same flags
+//! tomorrow.
+
+use crate::formats::image::{self, PixelImage};
+use crate::pack::Pack;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The statistics, in a fixed order.
+pub const FEATURES: [&str; 9] = [
+    "aspect ratio",
+    "mean",
+    "contrast (std)",
+    "median",
+    "5th percentile",
+    "dark fraction",
+    "bright fraction",
+    "edge density",
+    "histogram entropy",
+];
+
+/// Per-image statistics (values relative to the image's 99.5th percentile).
+pub fn stats(img: &PixelImage) -> [f64; 9] {
+    let (w, h) = (img.width as usize, img.height as usize);
+    // subsample big images: statistics of a 256-wide grid are enough and cost little
+    let step = (w.max(h) / 256).max(1);
+    let mut v: Vec<f64> = Vec::with_capacity((w / step + 1) * (h / step + 1));
+    for y in (0..h).step_by(step) {
+        for x in (0..w).step_by(step) {
+            v.push(img.value(x as u32, y as u32) as f64);
+        }
+    }
+    let gw = w.div_ceil(step);
+    let mut sorted = v.clone();
+    sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let q = |p: f64| sorted[((sorted.len() - 1) as f64 * p) as usize];
+    let top = q(0.995).max(1.0);
+    let n = v.len() as f64;
+    let norm: Vec<f64> = v.iter().map(|x| (x / top).min(1.0)).collect();
+    let mean = norm.iter().sum::<f64>() / n;
+    let std = (norm.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let dark = norm.iter().filter(|&&x| x < 0.1).count() as f64 / n;
+    let bright = norm.iter().filter(|&&x| x > 0.9).count() as f64 / n;
+    let mut edges = 0usize;
+    let mut pairs = 0usize;
+    for i in 0..norm.len() {
+        if (i + 1) % gw != 0 && i + 1 < norm.len() {
+            pairs += 1;
+            if (norm[i + 1] - norm[i]).abs() > 0.08 {
+                edges += 1;
+            }
+        }
+    }
+    let mut hist = [0usize; 32];
+    for &x in &norm {
+        hist[((x * 31.999) as usize).min(31)] += 1;
+    }
+    let entropy = -hist
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| c as f64 / n)
+        .map(|p| p * p.log2())
+        .sum::<f64>();
+    [
+        w as f64 / h as f64,
+        mean,
+        std,
+        q(0.5) / top,
+        q(0.05) / top,
+        dark,
+        bright,
+        edges as f64 / pairs.max(1) as f64,
+        entropy,
+    ]
+}
+
+/// Reference distribution: per feature, the median and the scaled MAD.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Reference {
+    pub features: Vec<String>,
+    pub median: Vec<f64>,
+    pub mad: Vec<f64>,
+    /// Robust z beyond which an input is flagged.
+    pub max_z: f64,
+    /// How many images the reference was computed from.
+    pub images: usize,
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
+}
+
+impl Reference {
+    pub fn from_stats(all: &[[f64; 9]], max_z: f64) -> Reference {
+        let mut med = Vec::new();
+        let mut mad = Vec::new();
+        for k in 0..9 {
+            let mut col: Vec<f64> = all.iter().map(|s| s[k]).collect();
+            let m = median(&mut col);
+            let mut dev: Vec<f64> = col.iter().map(|x| (x - m).abs()).collect();
+            // 1.4826·MAD estimates σ for normal data; a floor keeps near-constant features sane
+            let d = (1.4826 * median(&mut dev)).max(0.01 * m.abs()).max(1e-3);
+            med.push(m);
+            mad.push(d);
+        }
+        Reference {
+            features: FEATURES.iter().map(|s| s.to_string()).collect(),
+            median: med,
+            mad,
+            max_z,
+            images: all.len(),
+        }
+    }
+
+    /// Robust z-score of each feature.
+    pub fn z(&self, s: &[f64; 9]) -> [f64; 9] {
+        std::array::from_fn(|k| (s[k] - self.median[k]) / self.mad[k])
+    }
+}
+
+/// One input out of distribution.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OodFinding {
+    pub case: usize,
+    /// (feature, value, robust z), the furthest first.
+    pub outliers: Vec<(String, f64, f64)>,
+    pub max_z: f64,
+}
+
+impl OodFinding {
+    pub fn sentence(&self, reference: &Reference) -> String {
+        let parts: Vec<String> = self
+            .outliers
+            .iter()
+            .take(3)
+            .map(|(f, v, z)| {
+                format!(
+                    "{f} {v:.2} ({}{:.1} robust SD from the pack)",
+                    if *z > 0.0 { "+" } else { "" },
+                    z
+                )
+            })
+            .collect();
+        format!(
+            "unlike the rest of the pack: {}; flagged beyond {:.0} SD",
+            parts.join(", "),
+            reference.max_z
+        )
+    }
+}
+
+/// Statistics of every case's image (decoded in parallel); `None` where it cannot be read.
+pub fn pack_stats(pack: &Pack) -> Vec<Option<[f64; 9]>> {
+    pack.cases
+        .par_iter()
+        .map(|c| image::decode(&c.image).ok().map(|i| stats(&i)))
+        .collect()
+}
+
+/// Compare every case with `reference`.
+pub fn find(stats: &[Option<[f64; 9]>], reference: &Reference) -> Vec<OodFinding> {
+    let mut out = Vec::new();
+    for (case, s) in stats.iter().enumerate() {
+        let Some(s) = s else { continue };
+        let z = reference.z(s);
+        let mut outliers: Vec<(String, f64, f64)> = (0..9)
+            .filter(|&k| z[k].abs() > reference.max_z)
+            .map(|k| (FEATURES[k].to_string(), s[k], z[k]))
+            .collect();
+        if outliers.is_empty() {
+            continue;
+        }
+        outliers.sort_by(|a, b| b.2.abs().partial_cmp(&a.2.abs()).unwrap_or(std::cmp::Ordering::Equal));
+        let max_z = outliers[0].2.abs();
+        out.push(OodFinding { case, outliers, max_z });
+    }
+    out
+}
+
+/// The pack's reference: read from the lock file when present, else computed and written there.
+pub fn pack_reference(
+    pack: &Pack,
+    stats: &[Option<[f64; 9]>],
+    max_z: f64,
+    lock: Option<&Path>,
+    refresh: bool,
+) -> Result<Reference, String> {
+    if let Some(p) = lock
+        && !refresh
+        && let Ok(text) = std::fs::read_to_string(p)
+    {
+        return serde_json::from_str(&text)
+            .map_err(|e| format!("{}: {e}. Delete it or pass --refresh-lock to recompute", p.display()));
+    }
+    let all: Vec<[f64; 9]> = stats.iter().flatten().copied().collect();
+    let reference = Reference::from_stats(&all, max_z);
+    if let Some(p) = lock {
+        let text = serde_json::to_string_pretty(&reference).map_err(|e| e.to_string())? + "\n";
+        crate::fsutil::write_atomic(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let _ = pack;
+    Ok(reference)
+}

@@ -1,0 +1,148 @@
+//! `lightbox check` on the sample pack finds every planted impossible prediction and
+//! out-of-distribution input recorded by the generator, and raises no other critical flag;
+//! on real chest X-rays with true lung masks it raises no critical flag.
+
+use assert_cmd::Command;
+use lightbox::sample::chest::PlantedFile;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chest-phantom")
+}
+
+fn check(args: &[&str]) -> (i32, Value) {
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("check")
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let v =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), v)
+}
+
+#[test]
+fn check_finds_every_planted_error_and_nothing_else_critical() {
+    let (code, v) = check(&[sample().to_str().unwrap()]);
+    assert_eq!(code, 1, "a critical flag in a run fails the gate");
+    let planted: PlantedFile =
+        toml::from_str(&std::fs::read_to_string(sample().join("planted.toml")).unwrap()).unwrap();
+    let flags = v["flags"].as_array().unwrap();
+    for p in &planted.planted {
+        let rule = match p.kind.as_str() {
+            "finding_outside_region" => "opacity-in-lungs",
+            "fragmented_region" => "lung-one-piece",
+            "wrong_side" => "heart-on-patient-left",
+            "hole_in_region" => "lung-no-holes",
+            "out_of_distribution" => "input-out-of-distribution",
+            other => panic!("unknown planted kind {other}"),
+        };
+        let found = flags
+            .iter()
+            .any(|f| f["case"] == p.case && f["rule"] == rule && f["source"] == p.run.as_str());
+        assert!(
+            found,
+            "planted {} on {} ({}) was not flagged by {rule}",
+            p.kind, p.case, p.run
+        );
+    }
+    for f in flags.iter().filter(|f| f["severity"] == "critical") {
+        let is_planted = planted
+            .planted
+            .iter()
+            .any(|p| f["case"] == p.case && f["source"] == p.run.as_str());
+        assert!(is_planted, "critical flag on an unplanted case: {f}");
+    }
+    let ood: Vec<&Value> = flags
+        .iter()
+        .filter(|f| f["rule"] == "input-out-of-distribution")
+        .collect();
+    assert_eq!(
+        ood.len(),
+        2,
+        "only the bottle and the knee are out of distribution: {ood:?}"
+    );
+    let outside = flags.iter().find(|f| f["rule"] == "opacity-in-lungs").unwrap();
+    assert!(
+        outside["message"]
+            .as_str()
+            .unwrap()
+            .contains("100% of its area lies outside lung_fields"),
+        "{outside}"
+    );
+    assert!(outside["highlight_px"].as_u64().unwrap() > 1000);
+}
+
+#[test]
+fn checking_one_run_prints_a_table_and_gates_on_that_run() {
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(["check", sample().to_str().unwrap(), "--run", "baseline"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("checked: ground truth, baseline")
+            && text.contains("lung-one-piece")
+            && text.contains("case-024.jpg"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(1), "baseline has the planted fragmented lung");
+}
+
+#[test]
+fn a_broken_rules_file_is_bad_input() {
+    let t = tempfile::tempdir().unwrap();
+    let rules = t.path().join("r.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nid = \"x\"\nkind = \"holes\"\nseverity = \"critical\"\nsubject = \"lungs\"\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(["check", sample().to_str().unwrap(), "--rules"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("r.toml:5:") && err.contains("\"lungs\" is not a class"),
+        "{err}"
+    );
+}
+
+#[test]
+fn real_lung_masks_raise_no_critical_flag() {
+    let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cxr_lung_masks_imlab");
+    if !s.is_dir() {
+        eprintln!("../shared/data is absent: skipping the real-data check");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let rules = t.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nid = \"two-lungs\"\nkind = \"components\"\nseverity = \"critical\"\nsubject = \"lung\"\nmin = 2\nmax = 2\nmin_area = 200\n\n\
+         [[rule]]\nid = \"no-holes\"\nkind = \"holes\"\nseverity = \"critical\"\nsubject = \"lung\"\nmax = 0\nmin_area = 30\n\n\
+         [[rule]]\nid = \"present\"\nkind = \"presence\"\nseverity = \"critical\"\nsubject = \"lung\"\nmin_area = 5000\n",
+    )
+    .unwrap();
+    let pattern = format!("masks:{}/{{stem}}-mask.png", s.display());
+    let (code, v) = check(&[
+        "--images",
+        s.to_str().unwrap(),
+        "--gt",
+        &pattern,
+        "--class",
+        "255=lung:region",
+        "--rules",
+        rules.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["critical"], 0);
+}
