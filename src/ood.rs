@@ -201,8 +201,9 @@ pub fn pack_reference(
     let all: Vec<[f64; 9]> = stats.iter().flatten().copied().collect();
     let reference = Reference::from_stats(&all, max_z);
     if let Some(p) = lock {
+        // a read-only pack still gets its flags; only the lock is not kept
         let text = serde_json::to_string_pretty(&reference).map_err(|e| e.to_string())? + "\n";
-        crate::fsutil::write_atomic(p, text.as_bytes()).map_err(|e| format!("{}: {e}", p.display()))?;
+        let _ = crate::fsutil::write_atomic(p, text.as_bytes());
     }
     let _ = pack;
     Ok(reference)

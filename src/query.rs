@@ -52,6 +52,10 @@ pub enum Term {
     Gt(Cmp, f64),
     Problem(Option<Severity>),
     Id(String),
+    /// A flag (of the input, the ground truth or the run), optionally of one rule.
+    Flag(Option<String>),
+    /// A flag of at least this severity.
+    FlagSeverity(crate::rules::Severity),
 }
 
 /// What an expression is evaluated against.
@@ -60,6 +64,19 @@ pub struct Ctx<'a> {
     pub run: Option<usize>,
     /// Problems to match `problem`/`error`/`warning` against (the pack's, plus validation's).
     pub problems: &'a [crate::pack::Problem],
+    /// Flags to match `flag`, `flag:RULE`, `critical`, `major`, `minor` against.
+    pub flags: &'a [crate::rules::Flag],
+}
+
+impl Ctx<'_> {
+    /// Flags that concern a case under the current run: the input's, the ground truth's, the run's.
+    pub fn case_flags(&self, case: usize) -> impl Iterator<Item = &crate::rules::Flag> {
+        let run = self.run;
+        self.flags.iter().filter(move |f| {
+            f.case == case && matches!(f.source, None | Some(crate::pack::Source::GroundTruth))
+                || f.case == case && f.source == run.map(crate::pack::Source::Run)
+        })
+    }
 }
 
 impl Expr {
@@ -95,6 +112,8 @@ impl Term {
                 .iter()
                 .any(|p| p.case == Some(case) && sev.is_none_or(|s| p.severity == s)),
             Term::Id(text) => pack.cases[case].id.0.to_lowercase().contains(&text.to_lowercase()),
+            Term::Flag(rule) => ctx.case_flags(case).any(|f| rule.as_ref().is_none_or(|r| &f.rule == r)),
+            Term::FlagSeverity(s) => ctx.case_flags(case).any(|f| f.severity >= *s),
         }
     }
 }
@@ -213,6 +232,16 @@ fn term(t: &str, pack: &Pack) -> Result<Term, String> {
         }
         return Ok(Term::Class(name.to_string()));
     }
+    if let Some(rule) = t.strip_prefix("flag:") {
+        return Ok(Term::Flag(Some(rule.to_string())));
+    }
+    match t {
+        "flag" | "flags" | "flagged" => return Ok(Term::Flag(None)),
+        "critical" => return Ok(Term::FlagSeverity(crate::rules::Severity::Critical)),
+        "major" => return Ok(Term::FlagSeverity(crate::rules::Severity::Major)),
+        "minor" => return Ok(Term::FlagSeverity(crate::rules::Severity::Minor)),
+        _ => {}
+    }
     if let Some(text) = t.strip_prefix("id:") {
         return Ok(Term::Id(text.to_string()));
     }
@@ -247,7 +276,7 @@ fn term(t: &str, pack: &Pack) -> Result<Term, String> {
     }
     if t.contains(':') || t.contains('>') || t.contains('<') || t.contains('=') {
         return Err(format!(
-            "unknown term {t:?} (class:NAME, score>X, preds>N, gt>N, problem, error, warning, id:TEXT)"
+            "unknown term {t:?} (class:NAME, score>X, preds>N, gt>N, problem, error, warning, flag, flag:RULE, critical, major, minor, id:TEXT)"
         ));
     }
     Ok(Term::Id(t.to_string()))
@@ -268,6 +297,7 @@ mod tests {
             pack: &pack,
             run: Some(1),
             problems: &pack.problems,
+            flags: &[],
         };
         let count = |s: &str| {
             (0..pack.cases.len())

@@ -24,6 +24,8 @@ pub enum Event {
     Worker(WorkerMsg),
     /// Background validation finished with these problems.
     Validated(Vec<crate::pack::Problem>),
+    /// The rules and out-of-distribution check finished.
+    Checked(Result<Vec<crate::rules::Flag>, String>),
 }
 
 /// How images reach the terminal.
@@ -140,6 +142,7 @@ pub fn run(
     config: config::Config,
     graphics: Graphics,
     run: Option<usize>,
+    rules: Option<std::path::PathBuf>,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::try_init()?;
     // ratatui's hook restores the screen; ours also stops mouse capture first. A panic on a
@@ -177,6 +180,13 @@ pub fn run(
             .spawn(move || {
                 let v = crate::pack::validate::validate(&vpack);
                 let _ = vtx.send(Event::Validated(v.problems));
+                // then the anatomy rules and the out-of-distribution check, for every source
+                let checked = crate::check::load_rules(&vpack, rules.as_deref()).and_then(|r| {
+                    let r = r.unwrap_or_else(crate::rules::RuleSet::empty);
+                    let sources = crate::rules::eval::all_sources(&vpack);
+                    crate::check::check(&vpack, &r, &sources, false).map(|rep| rep.flags)
+                });
+                let _ = vtx.send(Event::Checked(checked));
             })?;
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -266,6 +276,23 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
                     app.pack.cases[case].id
                 ));
             }
+        }
+        Event::Checked(Ok(flags)) => {
+            let critical = flags
+                .iter()
+                .filter(|f| f.severity == crate::rules::Severity::Critical)
+                .count();
+            app.set_flags(flags);
+            if critical > 0 && app.notice.is_none() {
+                app.warn(format!(
+                    "{critical} critical flag{} across runs: s 6 sorts flagged cases first",
+                    if critical == 1 { "" } else { "s" }
+                ));
+            }
+        }
+        Event::Checked(Err(e)) => {
+            app.checked = Some(Err(e.clone()));
+            app.warn(format!("rules: {e}"));
         }
         Event::Validated(problems) => {
             app.validated = true;

@@ -60,6 +60,8 @@ pub struct Style {
     pub selected: Option<(Source, usize)>,
     /// A crosshair at this image pixel.
     pub cursor: Option<(u32, u32)>,
+    /// Flagged geometry to mark (the part outside, the extra fragments, the hole), with colour.
+    pub highlights: Vec<(crate::geometry::Rle, [u8; 3])>,
     pub palette: Palette,
 }
 
@@ -78,6 +80,7 @@ impl Style {
             preset: WindowPreset::Auto,
             selected: None,
             cursor: None,
+            highlights: Vec::new(),
             palette,
         }
     }
@@ -212,6 +215,9 @@ pub fn compose(
                 );
             }
         }
+    }
+    for (rle, color) in &style.highlights {
+        draw_highlight(&mut out, &map, rle, *color);
     }
     if let Some(c) = style.cursor {
         draw_cursor(&mut out, &map, c);
@@ -616,6 +622,33 @@ fn draw_boxes(
                 [255, 255, 255]
             };
             font::draw(text, tx, ty, text_scale, |x, y| put(out, x, y, ink));
+        }
+    }
+}
+
+/// Flagged pixels: a strong diagonal hatch with an outline, so they read as "look here" over any
+/// fill colour.
+fn draw_highlight(out: &mut RgbImage, map: &Mapping, rle: &crate::geometry::Rle, color: [u8; 3]) {
+    if (rle.w, rle.h) != (map.image_w, map.image_h) {
+        return;
+    }
+    let m = rle.decode();
+    let (w, h) = out.dimensions();
+    let at = |x: u32, y: u32| -> bool {
+        let sx = ((x as f64 + 0.5 - map.off_x) / map.scale).floor();
+        let sy = ((y as f64 + 0.5 - map.off_y) / map.scale).floor();
+        sx >= 0.0 && sy >= 0.0 && m.get(sx as u32, sy as u32)
+    };
+    for y in 0..h {
+        for x in 0..w {
+            if !at(x, y) {
+                continue;
+            }
+            let edge = x == 0 || y == 0 || !at(x - 1, y) || !at(x + 1, y) || !at(x, y - 1) || !at(x, y + 1);
+            let px = out.get_pixel_mut(x, y);
+            if edge || (x + y) % 4 < 2 {
+                px.0 = color;
+            }
         }
     }
 }

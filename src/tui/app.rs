@@ -48,6 +48,8 @@ pub enum SortKey {
     Predictions,
     /// Cases with problems first (errors before warnings).
     Problems,
+    /// Flagged cases first, by severity.
+    Flags,
 }
 
 impl SortKey {
@@ -66,6 +68,7 @@ impl SortKey {
             SortKey::Uncertain => "uncertain",
             SortKey::Predictions => "predictions",
             SortKey::Problems => "problems",
+            SortKey::Flags => "flags",
         }
     }
 }
@@ -140,6 +143,10 @@ pub struct App {
     /// the background: headers of every image, every label mask).
     pub problems: Vec<crate::pack::Problem>,
     pub validated: bool,
+    /// Flags from the rules and the out-of-distribution check (computed in the background).
+    pub flags: Vec<crate::rules::Flag>,
+    /// Whether the check has finished (and why not, if it failed).
+    pub checked: Option<Result<usize, String>>,
     /// Which protocol draws images (for the status bar and help).
     pub graphics: String,
 }
@@ -176,6 +183,8 @@ impl App {
             problem_counts,
             problems: Vec::new(),
             validated: false,
+            flags: Vec::new(),
+            checked: None,
             graphics,
         };
         let loaded = app.pack.problems.clone();
@@ -197,6 +206,23 @@ impl App {
             }
         }
         self.problems.extend(ps);
+    }
+
+    /// Flags that concern a case under the current run: the input's, the ground truth's, the run's.
+    pub fn case_flags(&self, case: usize) -> impl Iterator<Item = &crate::rules::Flag> {
+        let run = self.run.map(crate::pack::Source::Run);
+        self.flags.iter().filter(move |f| {
+            f.case == case && (matches!(f.source, None | Some(crate::pack::Source::GroundTruth)) || f.source == run)
+        })
+    }
+
+    /// Take the check's flags (from the background thread).
+    pub fn set_flags(&mut self, flags: Vec<crate::rules::Flag>) {
+        self.checked = Some(Ok(flags.len()));
+        self.flags = flags;
+        if self.sort == SortKey::Flags || self.filter.is_some() {
+            self.refresh_order();
+        }
     }
 
     /// Problems attached to one case.
@@ -267,6 +293,30 @@ impl App {
             _ => None,
         };
         s.cursor = self.pixel_cursor;
+        if let Some(case) = self.case() {
+            let colour = |sev: crate::rules::Severity| -> [u8; 3] {
+                let c = match sev {
+                    crate::rules::Severity::Critical => self.config.theme.flag.critical,
+                    crate::rules::Severity::Major => self.config.theme.flag.major,
+                    crate::rules::Severity::Minor => self.config.theme.flag.minor,
+                };
+                match c {
+                    ratatui::style::Color::Rgb(r, g, b) => [r, g, b],
+                    _ => [255, 80, 40],
+                }
+            };
+            // the run's own flags (or the ground truth's when no run is shown)
+            let want = self
+                .run
+                .map(crate::pack::Source::Run)
+                .unwrap_or(crate::pack::Source::GroundTruth);
+            s.highlights = self
+                .flags
+                .iter()
+                .filter(|f| f.case == case && f.source == Some(want))
+                .filter_map(|f| f.highlight.clone().map(|h| (h, colour(f.severity))))
+                .collect();
+        }
         s
     }
 
@@ -300,6 +350,7 @@ impl App {
             pack: &self.pack,
             run: self.run,
             problems: &self.problems,
+            flags: &self.flags,
         };
         let mut order: Vec<usize> = (0..self.pack.cases.len())
             .filter(|&c| self.filter.as_ref().is_none_or(|(_, e)| e.matches(&ctx, c)))
@@ -343,6 +394,15 @@ impl App {
                 let (e, w) = self.problem_counts[c];
                 Some(e as f64 * 1000.0 + w as f64)
             }
+            SortKey::Flags => Some(
+                self.case_flags(c)
+                    .map(|f| match f.severity {
+                        crate::rules::Severity::Critical => 10000.0,
+                        crate::rules::Severity::Major => 100.0,
+                        crate::rules::Severity::Minor => 1.0,
+                    })
+                    .sum(),
+            ),
         }
     }
 

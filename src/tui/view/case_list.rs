@@ -66,6 +66,13 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let mut lines = Vec::with_capacity(h);
     for (row, &c) in app.order.iter().enumerate().skip(top).take(h) {
         let selected = row == app.pos;
+        let worst = app.case_flags(c).map(|f| f.severity).max();
+        let flag = match worst {
+            Some(crate::rules::Severity::Critical) => Span::styled("●", Style::default().fg(t.flag.critical)),
+            Some(crate::rules::Severity::Major) => Span::styled("▲", Style::default().fg(t.flag.major)),
+            Some(crate::rules::Severity::Minor) => Span::styled("·", Style::default().fg(t.flag.minor)),
+            None => Span::raw(" "),
+        };
         let (errors, warnings) = app.problem_counts[c];
         let glyph = if errors > 0 {
             Span::styled("✖", Style::default().fg(t.status.error))
@@ -87,7 +94,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             (_, None) => "-".into(),
         };
         let id = &app.pack.cases[c].id.0;
-        let avail = w.saturating_sub(4 + value.chars().count() + 1);
+        let avail = w.saturating_sub(6 + value.chars().count() + 1);
         let id_shown: String = if id.chars().count() > avail {
             format!(
                 "…{}",
@@ -102,7 +109,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         } else {
             id.clone()
         };
-        let pad = w.saturating_sub(2 + id_shown.chars().count() + 2 + value.chars().count());
+        let pad = w.saturating_sub(2 + id_shown.chars().count() + 4 + value.chars().count());
         let marker = if selected { "▌" } else { " " };
         let mut style = Style::default().fg(t.ui.text);
         if selected {
@@ -114,6 +121,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 Span::raw(" "),
                 Span::raw(id_shown),
                 Span::raw(" ".repeat(pad)),
+                flag,
+                Span::raw(" "),
                 glyph,
                 Span::raw(" "),
                 Span::styled(value, Style::default().fg(t.ui.dim)),

@@ -63,6 +63,36 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         lines.push(kv("cursor", r));
     }
 
+    // flags first: they are why a reviewer is looking at this case
+    let flags: Vec<&crate::rules::Flag> = app.case_flags(case).collect();
+    if !flags.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(head("Flags"));
+        for fl in flags {
+            let (glyph, color) = match fl.severity {
+                crate::rules::Severity::Critical => ("● ", t.flag.critical),
+                crate::rules::Severity::Major => ("▲ ", t.flag.major),
+                crate::rules::Severity::Minor => ("· ", t.flag.minor),
+            };
+            let who = match fl.source {
+                None => "input".to_string(),
+                Some(crate::pack::Source::GroundTruth) => "ground truth".to_string(),
+                Some(s) => pack.source_name(s),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(glyph, Style::default().fg(color)),
+                Span::styled(
+                    format!("{} · {who}: ", fl.rule),
+                    Style::default().fg(color).add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(fl.message.clone()),
+            ]));
+        }
+    } else if app.checked.is_none() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("checking rules…", dim));
+    }
+
     lines.push(Line::raw(""));
     lines.push(head("Ground truth"));
     let gt = &pack.ground_truth[case];

@@ -113,6 +113,9 @@ pub fn render_sort(app: &App, f: &mut Frame, area: Rect) {
             ])
         })
         .collect();
-    lines.push(Line::styled(" 1–5 choose · esc cancel", Style::default().fg(t.ui.dim)));
+    lines.push(Line::styled(
+        format!(" 1–{} choose · esc cancel", SortKey::ALL.len()),
+        Style::default().fg(t.ui.dim),
+    ));
     f.render_widget(Paragraph::new(lines), inner);
 }
