@@ -282,3 +282,32 @@ fn docs_keys_lists_every_action_and_its_default_keys() {
         }
     }
 }
+
+#[test]
+fn flags_show_on_cases_in_details_and_in_the_image() {
+    let pack = sample();
+    let rules = lightbox::check::load_rules(&pack, None).unwrap().unwrap();
+    let sources = lightbox::rules::eval::all_sources(&pack);
+    let report = lightbox::check::check(&pack, &rules, &sources, false).unwrap();
+    let mut a = app(Arc::clone(&pack), 140);
+    a.update(Action::CycleRun); // candidate
+    a.set_flags(report.flags);
+    a.command("goto case-007");
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(s.contains("Flags") && s.contains("opacity-in-lungs · candidate"), "{s}");
+    assert!(s.contains("case-007.jpg") && s.contains('●'), "critical glyph in the list");
+    // the flagged part is drawn into the frame
+    let key = a.frame_key().unwrap();
+    assert_eq!(key.style.highlights.len(), 1);
+    assert!(key.style.highlights[0].0.area() > 1000);
+    // filter and sort by flags
+    a.set_filter("critical");
+    let ids: Vec<&str> = a.order.iter().map(|&c| pack.cases[c].id.0.as_str()).collect();
+    assert_eq!(ids, ["case-007.jpg", "case-013.jpg", "case-021.jpg", "case-029.jpg"]);
+    a.update(Action::ClearFilter);
+    a.set_sort(SortKey::Flags);
+    let first: Vec<&str> = a.order.iter().take(4).map(|&c| pack.cases[c].id.0.as_str()).collect();
+    assert!(first.iter().all(|id| ids.contains(id)), "critical cases sort first: {first:?}");
+    a.set_filter("flag:input-out-of-distribution");
+    assert_eq!(a.order.len(), 2);
+}
