@@ -304,3 +304,79 @@ fn rule_file_mistakes_name_the_line_column_and_fix() {
     let e = error_of("[regions]\nthorax = \"dilate(heart, 5mm)\"\n");
     assert!(e.contains("pixel_spacing_mm"), "{e}");
 }
+
+#[test]
+fn the_cardiac_example_in_the_docs_passes_a_plausible_heart_and_flags_a_broken_ring() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md")).unwrap();
+    let start = doc.find("## Example: cardiac MRI").unwrap();
+    let block = &doc[start..];
+    let toml_text = &block[block.find("```toml\n").unwrap() + 8..];
+    let toml_text = &toml_text[..toml_text.find("```").unwrap()];
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::create_dir_all(d.join("images")).unwrap();
+    std::fs::create_dir_all(d.join("gt")).unwrap();
+    // a ring of myocardium around the cavity, the right ventricle against the ring
+    let mut c = vec![0u8; (W * W) as usize];
+    for y in 0..W {
+        for x in 0..W {
+            let r = ((x as f64 - 50.0).powi(2) + (y as f64 - 48.0).powi(2)).sqrt();
+            if r < 14.0 {
+                c[(y * W + x) as usize] = 1;
+            } else if r < 22.0 {
+                c[(y * W + x) as usize] = 2;
+            } else if (10..40).contains(&x) && (30..66).contains(&y) {
+                c[(y * W + x) as usize] = 3;
+            }
+        }
+    }
+    image::GrayImage::from_pixel(W, W, image::Luma([90]))
+        .save(d.join("images/slice.png"))
+        .unwrap();
+    image::GrayImage::from_raw(W, W, c.clone())
+        .unwrap()
+        .save(d.join("gt/slice.png"))
+        .unwrap();
+    // an implausible slice: the myocardial ring is broken on the right, the cavity leaks out
+    let mut broken = c;
+    for y in 44..52u32 {
+        for x in 62..75u32 {
+            if broken[(y * W + x) as usize] == 2 {
+                broken[(y * W + x) as usize] = 0;
+            }
+        }
+    }
+    image::GrayImage::from_pixel(W, W, image::Luma([90]))
+        .save(d.join("images/broken.png"))
+        .unwrap();
+    image::GrayImage::from_raw(W, W, broken)
+        .unwrap()
+        .save(d.join("gt/broken.png"))
+        .unwrap();
+    std::fs::write(
+        d.join("lightbox.toml"),
+        "name = \"acdc\"\n[[classes]]\nid = 1\nname = \"lv\"\nkind = \"region\"\n[[classes]]\nid = 2\nname = \"myo\"\nkind = \"region\"\n[[classes]]\nid = 3\nname = \"rv\"\nkind = \"region\"\n[ground_truth]\nmasks = \"gt\"\n",
+    )
+    .unwrap();
+    let pack = Pack::open(d).unwrap();
+    let rules = RuleSet::parse(toml_text, Path::new("docs/rules.md"), &pack).unwrap();
+    assert_eq!(rules.rules.len(), 6);
+    let flags = evaluate(&pack, &rules, &[Source::GroundTruth]);
+    let on = |id: &str| -> BTreeSet<&str> {
+        flags
+            .iter()
+            .filter(|f| pack.cases[f.case].id.0 == id)
+            .map(|f| f.rule.as_str())
+            .collect()
+    };
+    assert!(
+        on("slice.png").is_empty(),
+        "{:#?}",
+        flags.iter().map(|f| &f.message).collect::<Vec<_>>()
+    );
+    assert!(
+        on("broken.png").contains("lv-cavity-enclosed-by-myocardium"),
+        "{:#?}",
+        flags.iter().map(|f| &f.message).collect::<Vec<_>>()
+    );
+}

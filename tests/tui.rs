@@ -295,7 +295,10 @@ fn flags_show_on_cases_in_details_and_in_the_image() {
     a.command("goto case-007");
     let s = text(&draw(&mut a, 140, 40));
     assert!(s.contains("Flags") && s.contains("opacity-in-lungs · candidate"), "{s}");
-    assert!(s.contains("case-007.jpg") && s.contains('●'), "critical glyph in the list");
+    assert!(
+        s.contains("case-007.jpg") && s.contains('●'),
+        "critical glyph in the list"
+    );
     // the flagged part is drawn into the frame
     let key = a.frame_key().unwrap();
     assert_eq!(key.style.highlights.len(), 1);
@@ -307,7 +310,10 @@ fn flags_show_on_cases_in_details_and_in_the_image() {
     a.update(Action::ClearFilter);
     a.set_sort(SortKey::Flags);
     let first: Vec<&str> = a.order.iter().take(4).map(|&c| pack.cases[c].id.0.as_str()).collect();
-    assert!(first.iter().all(|id| ids.contains(id)), "critical cases sort first: {first:?}");
+    assert!(
+        first.iter().all(|id| ids.contains(id)),
+        "critical cases sort first: {first:?}"
+    );
     a.set_filter("flag:input-out-of-distribution");
     assert_eq!(a.order.len(), 2);
 }
