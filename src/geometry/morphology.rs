@@ -77,15 +77,58 @@ pub fn squared_distance_to(mask: &BinaryMask) -> Vec<f64> {
     grid
 }
 
-/// Pixels within distance `r` of the mask (a disc-shaped dilation).
+/// The window `[x0, x1) × [y0, y1)` of the mask's box grown by `margin`, clipped to the image.
+fn window(mask: &BinaryMask, margin: f64) -> Option<(u32, u32, u32, u32)> {
+    let b = mask.bbox()?;
+    let m = margin.ceil() + 1.0;
+    let x0 = (b.x - m).max(0.0) as u32;
+    let y0 = (b.y - m).max(0.0) as u32;
+    let x1 = ((b.x2() + m) as u32).min(mask.width());
+    let y1 = ((b.y2() + m) as u32).min(mask.height());
+    Some((x0, y0, x1, y1))
+}
+
+fn crop(mask: &BinaryMask, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> BinaryMask {
+    let w = mask.width() as usize;
+    let data = (y0..y1)
+        .flat_map(|y| {
+            mask.as_slice()[y as usize * w + x0 as usize..y as usize * w + x1 as usize]
+                .iter()
+                .copied()
+        })
+        .collect();
+    BinaryMask::from_row_major(x1 - x0, y1 - y0, data).expect("window size")
+}
+
+fn paste(into: &mut BinaryMask, part: &BinaryMask, x0: u32, y0: u32) {
+    let (w, pw) = (into.width() as usize, part.width() as usize);
+    for y in 0..part.height() as usize {
+        let dst = (y0 as usize + y) * w + x0 as usize;
+        into.as_mut_slice()[dst..dst + pw].copy_from_slice(&part.as_slice()[y * pw..(y + 1) * pw]);
+    }
+}
+
+/// Pixels within distance `r` of the mask (a disc-shaped dilation). The distance transform runs
+/// only in the mask's box grown by `r`: nothing farther can be within `r`.
 pub fn dilate(mask: &BinaryMask, r: f64) -> BinaryMask {
     if r <= 0.0 {
         return mask.clone();
     }
-    let d = squared_distance_to(mask);
+    let Some(win) = window(mask, r) else {
+        return mask.clone();
+    };
+    let part = crop(mask, win);
+    let d = squared_distance_to(&part);
     let r2 = r * r;
-    let data = d.iter().map(|&v| (v <= r2) as u8).collect();
-    BinaryMask::from_row_major(mask.width(), mask.height(), data).expect("same size")
+    let grown = BinaryMask::from_row_major(
+        part.width(),
+        part.height(),
+        d.iter().map(|&v| (v <= r2) as u8).collect(),
+    )
+    .expect("same size");
+    let mut out = BinaryMask::new(mask.width(), mask.height());
+    paste(&mut out, &grown, win.0, win.1);
+    out
 }
 
 /// Pixels farther than `r` from the background (a disc-shaped erosion).
@@ -201,6 +244,16 @@ mod tests {
         let e = erode(&d, 10.0);
         assert_eq!(e.area(), 1);
         assert!(e.get(20, 20));
+    }
+
+    #[test]
+    fn windowed_dilation_equals_the_full_one() {
+        let m = disc(80, 20.0, 60.0, 5.0).union(&disc(80, 70.0, 10.0, 3.0)).unwrap();
+        for r in [1.0, 1.5, 4.0, 12.0, 30.0] {
+            let d = squared_distance_to(&m);
+            let full = BinaryMask::from_row_major(80, 80, d.iter().map(|&v| (v <= r * r) as u8).collect()).unwrap();
+            assert_eq!(dilate(&m, r), full, "r = {r}");
+        }
     }
 
     #[test]
