@@ -71,11 +71,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// Flags that concern a case under the current run: the input's, the ground truth's, the run's.
     pub fn case_flags(&self, case: usize) -> impl Iterator<Item = &crate::rules::Flag> {
-        let run = self.run;
-        self.flags.iter().filter(move |f| {
-            f.case == case && matches!(f.source, None | Some(crate::pack::Source::GroundTruth))
-                || f.case == case && f.source == run.map(crate::pack::Source::Run)
-        })
+        crate::rules::eval::case_flags(self.flags, case, self.run)
     }
 }
 

@@ -162,6 +162,14 @@ impl<'a> CaseMasks<'a> {
     }
 }
 
+/// The flags that concern `case` when `run` is shown: the input's, the ground truth's, the run's.
+pub fn case_flags(flags: &[Flag], case: usize, run: Option<usize>) -> impl Iterator<Item = &Flag> {
+    let run = run.map(Source::Run);
+    flags
+        .iter()
+        .filter(move |f| f.case == case && (matches!(f.source, None | Some(Source::GroundTruth)) || f.source == run))
+}
+
 /// Every source a pack can be checked for: the ground truth, then each run.
 pub fn all_sources(pack: &Pack) -> Vec<Source> {
     std::iter::once(Source::GroundTruth)

@@ -210,10 +210,7 @@ impl App {
 
     /// Flags that concern a case under the current run: the input's, the ground truth's, the run's.
     pub fn case_flags(&self, case: usize) -> impl Iterator<Item = &crate::rules::Flag> {
-        let run = self.run.map(crate::pack::Source::Run);
-        self.flags.iter().filter(move |f| {
-            f.case == case && (matches!(f.source, None | Some(crate::pack::Source::GroundTruth)) || f.source == run)
-        })
+        crate::rules::eval::case_flags(&self.flags, case, self.run)
     }
 
     /// Take the check's flags (from the background thread).
