@@ -1,7 +1,7 @@
 //! Checking a pack: anatomy rules on the ground truth and every run, and out-of-distribution
 //! inputs, as one list of flags. `lightbox check` prints it; the dashboard shows it on cases.
 
-use crate::ood;
+use crate::ood::{self, Reference};
 use crate::pack::{MANIFEST_FILE, Pack, Source};
 use crate::rules::{Flag, RuleSet, Severity, evaluate};
 use serde::Serialize;
@@ -72,14 +72,31 @@ pub fn load_rules(pack: &Pack, override_path: Option<&Path>) -> Result<Option<Ru
 
 /// Run the rules (for `sources`) and the out-of-distribution check.
 pub fn check(pack: &Pack, rules: &RuleSet, sources: &[Source], refresh_lock: bool) -> Result<Report, String> {
+    check_with(pack, rules, sources, refresh_lock, None)
+}
+
+/// As [`check`], comparing inputs with `reference` (e.g. from training data, `lightbox stats`)
+/// instead of the pack itself.
+pub fn check_with(
+    pack: &Pack,
+    rules: &RuleSet,
+    sources: &[Source],
+    refresh_lock: bool,
+    reference: Option<&ood::Reference>,
+) -> Result<Report, String> {
     let mut flags = evaluate(pack, rules, sources);
     let mut ood_reference = None;
     if let Some((max_z, severity)) = rules.ood
-        && pack.cases.len() >= 5
+        && (pack.cases.len() >= 5 || reference.is_some())
     {
         let stats = ood::pack_stats(pack);
-        let lock = pack.root.as_ref().map(|r| r.join(OOD_LOCK));
-        let reference = ood::pack_reference(pack, &stats, max_z, lock.as_deref(), refresh_lock)?;
+        let reference = match reference {
+            Some(r) => Reference { max_z, ..r.clone() },
+            None => {
+                let lock = pack.root.as_ref().map(|r| r.join(OOD_LOCK));
+                ood::pack_reference(pack, &stats, max_z, lock.as_deref(), refresh_lock)?
+            }
+        };
         for f in ood::find(&stats, &reference) {
             flags.push(Flag {
                 rule: OOD_RULE.into(),

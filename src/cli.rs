@@ -7,6 +7,7 @@ mod open;
 mod render;
 mod sample;
 mod source;
+mod stats;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ enum Command {
     Init(init::Args),
     /// Render a case as the dashboard's image pane shows it, to a PNG.
     Render(render::Args),
+    /// Compute an out-of-distribution reference from a folder of (training) images.
+    Stats(stats::Args),
     /// Generate the synthetic chest-phantom sample pack (or a large pack for benchmarks).
     Sample(sample::Args),
 }
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
         Some(Command::Init(a)) => init::run(a),
         Some(Command::Render(a)) => render::run(a),
         Some(Command::Sample(a)) => sample::run(a),
+        Some(Command::Stats(a)) => stats::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -89,6 +89,9 @@ pub struct Reference {
     pub max_z: f64,
     /// How many images the reference was computed from.
     pub images: usize,
+    /// Where the images came from (a folder given to `lightbox stats`); absent: the pack itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -115,6 +118,7 @@ impl Reference {
             mad,
             max_z,
             images: all.len(),
+            origin: None,
         }
     }
 
@@ -139,20 +143,54 @@ impl OodFinding {
             .outliers
             .iter()
             .take(3)
-            .map(|(f, v, z)| {
-                format!(
-                    "{f} {v:.2} ({}{:.1} robust SD from the pack)",
-                    if *z > 0.0 { "+" } else { "" },
-                    z
-                )
-            })
+            .map(|(f, v, z)| format!("{f} {v:.2} ({}{z:.1} robust SD)", if *z > 0.0 { "+" } else { "" }))
             .collect();
+        let against = match &reference.origin {
+            Some(o) => format!("the reference images ({o}, {})", reference.images),
+            None => "the rest of the pack".to_string(),
+        };
         format!(
-            "unlike the rest of the pack: {}; flagged beyond {:.0} SD",
+            "unlike {against}: {}; flagged beyond {:.0} SD",
             parts.join(", "),
             reference.max_z
         )
     }
+}
+
+/// Statistics of every image under `dir` (a reference from training data).
+pub fn folder_stats(dir: &Path) -> Result<Vec<[f64; 9]>, String> {
+    let files: Vec<std::path::PathBuf> = crate::pack::paths::walk_files(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .into_iter()
+        .filter(|p| image::is_image_path(p))
+        .collect();
+    if files.len() < 5 {
+        return Err(format!(
+            "{}: {} images; a reference needs at least 5",
+            dir.display(),
+            files.len()
+        ));
+    }
+    Ok(files
+        .par_iter()
+        .filter_map(|p| image::decode(p).ok().map(|i| stats(&i)))
+        .collect())
+}
+
+/// Read a reference written by `lightbox stats`.
+pub fn read_reference(path: &Path) -> Result<Reference, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let r: Reference = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: {e}. Write it with `lightbox stats DIR -o FILE`", path.display()))?;
+    if r.median.len() != FEATURES.len() || r.mad.len() != FEATURES.len() {
+        return Err(format!(
+            "{}: {} statistics where lightbox computes {}; recompute it with `lightbox stats`",
+            path.display(),
+            r.median.len(),
+            FEATURES.len()
+        ));
+    }
+    Ok(r)
 }
 
 /// Statistics of every case's image (decoded in parallel); `None` where it cannot be read.

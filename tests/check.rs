@@ -146,3 +146,57 @@ fn real_lung_masks_raise_no_critical_flag() {
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["critical"], 0);
 }
+
+#[test]
+fn a_reference_from_training_images_replaces_the_pack() {
+    let t = tempfile::tempdir().unwrap();
+    let train = t.path().join("train");
+    std::fs::create_dir(&train).unwrap();
+    // normal chest phantoms only: not the bottle (17) or the knee (33)
+    for i in [1, 2, 3, 4, 6, 7, 8, 9, 11, 12] {
+        let f = format!("case-{i:03}.jpg");
+        std::fs::copy(sample().join("images").join(&f), train.join(&f)).unwrap();
+    }
+    let reference = t.path().join("ref.json");
+    Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(["stats"])
+        .arg(&train)
+        .arg("-o")
+        .arg(&reference)
+        .assert()
+        .success();
+    let (_, v) = check(&[
+        sample().to_str().unwrap(),
+        "--ood-reference",
+        reference.to_str().unwrap(),
+    ]);
+    let ood: Vec<&str> = v["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "input-out-of-distribution")
+        .map(|f| f["case"].as_str().unwrap())
+        .collect();
+    assert_eq!(ood, ["case-017.jpg", "case-033.jpg"]);
+    let msg = v["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "input-out-of-distribution")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("reference images"), "{msg}");
+    // a reference that is not one is bad input
+    std::fs::write(&reference, "{}").unwrap();
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(["check", sample().to_str().unwrap(), "--ood-reference"])
+        .arg(&reference)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lightbox stats"));
+}

@@ -25,6 +25,9 @@ pub struct Args {
     /// Recompute the out-of-distribution reference instead of reading ood.lock.json.
     #[arg(long)]
     pub refresh_lock: bool,
+    /// Compare inputs with this reference (from `lightbox stats`) instead of the pack itself.
+    #[arg(long, value_name = "FILE")]
+    pub ood_reference: Option<std::path::PathBuf>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
@@ -49,7 +52,18 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     if !selected.is_empty() && sources.len() == 1 {
         anyhow::bail!("no run {:?} in the pack", selected);
     }
-    let report = check::check(&pack, &rules, &sources, a.refresh_lock).map_err(anyhow::Error::msg)?;
+    let reference = match &a.ood_reference {
+        Some(p) => match lightbox::ood::read_reference(p) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(EXIT_INPUT);
+            }
+        },
+        None => None,
+    };
+    let report =
+        check::check_with(&pack, &rules, &sources, a.refresh_lock, reference.as_ref()).map_err(anyhow::Error::msg)?;
     let gate = report
         .flags
         .iter()
