@@ -35,6 +35,22 @@ pub struct Phantom {
     pub opacities: Vec<Opacity>,
 }
 
+impl Phantom {
+    /// An input with no chest anatomy (out-of-distribution phantoms): empty masks, no opacities.
+    fn without_anatomy(width: u32, height: u32, image: Vec<f32>) -> Phantom {
+        let empty = || BinaryMask::new(width, height);
+        Phantom {
+            width,
+            height,
+            image,
+            right_lung: empty(),
+            left_lung: empty(),
+            heart: empty(),
+            opacities: vec![],
+        }
+    }
+}
+
 /// Catmull–Rom spline through closed control points, `per` samples per segment.
 fn spline(ctrl: &[(f64, f64)], per: usize) -> Vec<f64> {
     let n = ctrl.len();
@@ -428,15 +444,7 @@ pub fn bottle(rng: &mut Rng, w: u32, h: u32) -> Phantom {
     }
     blur(&mut d, wu, hu, 2, 2);
     let image = expose(&d, rng, wu, hu, 1.2, 0.015);
-    Phantom {
-        width: w,
-        height: h,
-        image,
-        right_lung: BinaryMask::new(w, h),
-        left_lung: BinaryMask::new(w, h),
-        heart: BinaryMask::new(w, h),
-        opacities: vec![],
-    }
+    Phantom::without_anatomy(w, h, image)
 }
 
 /// A knee radiograph (another body part in a chest stream).
@@ -477,13 +485,5 @@ pub fn knee(rng: &mut Rng, w: u32, h: u32) -> Phantom {
     }
     blur(&mut d, wu, hu, 2, 2);
     let image = expose(&d, rng, wu, hu, 1.5, 0.018);
-    Phantom {
-        width: w,
-        height: h,
-        image,
-        right_lung: BinaryMask::new(w, h),
-        left_lung: BinaryMask::new(w, h),
-        heart: BinaryMask::new(w, h),
-        opacities: vec![],
-    }
+    Phantom::without_anatomy(w, h, image)
 }
