@@ -21,11 +21,19 @@ use std::time::{Duration, Instant};
 /// Gap between side-by-side panels, in pixels.
 pub const GAP: u32 = 6;
 
+/// A horizontal band of the encoded image, drawn at `row` (cells from the top of the pane).
+pub struct Band {
+    pub row: u16,
+    pub rows: u16,
+    pub protocol: Protocol,
+}
+
 /// A finished image pane.
 pub struct Frame {
     pub key: FrameKey,
-    /// The encoded image (`None` when the image could not be loaded: see `data.image`).
-    pub protocol: Option<Protocol>,
+    /// The encoded image in bands, top to bottom (empty when the image could not be loaded:
+    /// see `data.image`). Sixel, kitty and iTerm2 frames are encoded as two bands in parallel.
+    pub bands: Vec<Band>,
     pub data: Arc<CaseData>,
     /// Image-to-pixel mapping of the first panel, and each panel's width in pixels.
     pub mapping: Mapping,
@@ -54,23 +62,70 @@ pub fn make_frame(pack: &Pack, data: Arc<CaseData>, key: &FrameKey, picker: &Pic
         Ok(img) => Mapping::new(img.width, img.height, &key.viewport, panel_width, h),
         Err(_) => Mapping::new(1, 1, &key.viewport, panel_width, h),
     };
-    let protocol =
-        compose_side_by_side(pack, &data, &key.views, &key.style, &key.viewport, w, h, GAP).and_then(|img| {
-            let size = Size::new(key.cells.0, key.cells.1);
-            let dynimg = image::DynamicImage::ImageRgb8(img);
-            match picker.protocol_type() {
-                ProtocolType::Halfblocks => Halfblocks::new(dynimg, size).ok().map(Protocol::Halfblocks),
-                _ => picker.new_protocol(dynimg, size, ratatui_image::Resize::Fit(None)).ok(),
-            }
-        });
+    let bands = compose_side_by_side(pack, &data, &key.views, &key.style, &key.viewport, w, h, GAP)
+        .map(|img| encode_bands(img, key.cells, picker))
+        .unwrap_or_default();
     Frame {
         key: key.clone(),
-        protocol,
+        bands,
         data,
         mapping,
         panel_width,
         elapsed: t.elapsed(),
         cached_data: false,
+    }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// Encode the composed pane for the terminal. Graphics protocols encode two horizontal bands in
+/// parallel (sixel encoding is single-threaded and the slowest step of a cold frame); each band
+/// is a whole number of cells whose pixel height is a multiple of 6, so sixel bands join without
+/// a seam.
+fn encode_bands(img: image::RgbImage, (cols, rows): (u16, u16), picker: &Picker) -> Vec<Band> {
+    let whole = |img: image::RgbImage, rows_here: u16| -> Option<Protocol> {
+        let size = Size::new(cols, rows_here);
+        let dynimg = image::DynamicImage::ImageRgb8(img);
+        match picker.protocol_type() {
+            ProtocolType::Halfblocks => Halfblocks::new(dynimg, size).ok().map(Protocol::Halfblocks),
+            _ => picker.new_protocol(dynimg, size, ratatui_image::Resize::Fit(None)).ok(),
+        }
+    };
+    let fh = img.height() / rows.max(1) as u32;
+    let unit = (6 / gcd(fh.max(1), 6)) as u16;
+    let split = (rows / 2) / unit * unit;
+    if picker.protocol_type() == ProtocolType::Halfblocks || split == 0 || split >= rows {
+        return whole(img, rows)
+            .map(|p| {
+                vec![Band {
+                    row: 0,
+                    rows,
+                    protocol: p,
+                }]
+            })
+            .unwrap_or_default();
+    }
+    let cut = split as u32 * fh;
+    let (w, h) = img.dimensions();
+    let top = image::imageops::crop_imm(&img, 0, 0, w, cut).to_image();
+    let bottom = image::imageops::crop_imm(&img, 0, cut, w, h - cut).to_image();
+    let (a, b) = rayon::join(|| whole(top, split), || whole(bottom, rows - split));
+    match (a, b) {
+        (Some(a), Some(b)) => vec![
+            Band {
+                row: 0,
+                rows: split,
+                protocol: a,
+            },
+            Band {
+                row: split,
+                rows: rows - split,
+                protocol: b,
+            },
+        ],
+        _ => Vec::new(),
     }
 }
 

@@ -50,7 +50,7 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
 
     let frame = app.frame.as_ref().filter(|fr| fr.key.case == case);
     match frame {
-        Some(fr) => match (&fr.protocol, &fr.data.image) {
+        Some(fr) => match (fr.bands.first(), &fr.data.image) {
             (_, Err(msg)) => {
                 let text = vec![
                     Line::styled(
@@ -72,8 +72,16 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
                     centered(a.image_inner, 6),
                 );
             }
-            (Some(p), Ok(_)) if show_image => {
-                f.render_widget(Image::new(p), a.image_inner);
+            (Some(_), Ok(_)) if show_image => {
+                for band in &fr.bands {
+                    let r = a.image_inner;
+                    let area = Rect {
+                        y: r.y + band.row,
+                        height: band.rows.min(r.height.saturating_sub(band.row)),
+                        ..r
+                    };
+                    f.render_widget(Image::new(&band.protocol), area);
+                }
             }
             (None, Ok(_)) => {
                 f.render_widget(
