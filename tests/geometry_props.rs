@@ -102,3 +102,48 @@ proptest! {
         prop_assert!(holes.iter().all(|h| !h.touches_border));
     }
 }
+
+/// Hole pixels by the definition: background (4-connected) not reachable from the border.
+fn reference_hole_pixels(m: &BinaryMask) -> Vec<bool> {
+    let (w, h) = (m.width() as usize, m.height() as usize);
+    let bg = |i: usize| m.as_slice()[i] == 0;
+    let mut seen = vec![false; w * h];
+    let mut stack: Vec<usize> = (0..w * h)
+        .filter(|&i| bg(i) && (i % w == 0 || i % w == w - 1 || i / w == 0 || i / w == h - 1))
+        .collect();
+    for &i in &stack {
+        seen[i] = true;
+    }
+    while let Some(i) = stack.pop() {
+        let (x, y) = (i % w, i / w);
+        let mut go = |j: usize| {
+            if bg(j) && !seen[j] {
+                seen[j] = true;
+                stack.push(j);
+            }
+        };
+        if x > 0 {
+            go(i - 1);
+        }
+        if x + 1 < w {
+            go(i + 1);
+        }
+        if y > 0 {
+            go(i - w);
+        }
+        if y + 1 < h {
+            go(i + w);
+        }
+    }
+    (0..w * h).map(|i| bg(i) && !seen[i]).collect()
+}
+
+proptest! {
+    #[test]
+    fn windowed_hole_finding_matches_the_definition(m in mask_strategy()) {
+        let (_, pixels) = components::holes_with_pixels(&m, Connectivity::Eight, 0.0);
+        let want = reference_hole_pixels(&m);
+        let got: Vec<bool> = pixels.as_slice().iter().map(|&v| v != 0).collect();
+        prop_assert_eq!(got, want);
+    }
+}

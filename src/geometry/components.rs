@@ -38,14 +38,20 @@ pub struct Component {
 
 /// Labels every pixel equal to `fg` (1 = foreground, 0 = background) by component; returns the
 /// label image (0 = not part of any, labels from 1) and the components in scan order.
-pub fn label(mask: &BinaryMask, fg: bool, conn: Connectivity) -> (Vec<u32>, Vec<Component>) {
+fn label_in(
+    mask: &BinaryMask,
+    fg: bool,
+    conn: Connectivity,
+    win: (usize, usize, usize, usize),
+    labels: &mut [u32],
+    comps: &mut Vec<Component>,
+) {
     let (w, h) = (mask.width() as usize, mask.height() as usize);
+    let (wx0, wy0, wx1, wy1) = win;
     let data = mask.as_slice();
-    let mut labels = vec![0u32; w * h];
-    let mut comps = Vec::new();
     let mut stack: Vec<usize> = Vec::new();
     let want = fg as u8;
-    for start in 0..w * h {
+    for start in (wy0..wy1).flat_map(|y| (wx0..wx1).map(move |x| y * w + x)) {
         if data[start] != want || labels[start] != 0 {
             continue;
         }
@@ -70,7 +76,7 @@ pub fn label(mask: &BinaryMask, fg: bool, conn: Connectivity) -> (Vec<u32>, Vec<
                     stack.push(j);
                 }
             };
-            let (l, r, u, d) = (x > 0, x + 1 < w, y > 0, y + 1 < h);
+            let (l, r, u, d) = (x > wx0, x + 1 < wx1, y > wy0, y + 1 < wy1);
             if l {
                 visit(x - 1, y);
             }
@@ -102,8 +108,69 @@ pub fn label(mask: &BinaryMask, fg: bool, conn: Connectivity) -> (Vec<u32>, Vec<
             area,
             bbox: BBox::from_corners(x0 as f64, y0 as f64, x1 as f64 + 1.0, y1 as f64 + 1.0),
             centroid: (sx / area as f64, sy / area as f64),
-            touches_border: x0 == 0 || y0 == 0 || x1 + 1 == w || y1 + 1 == h,
+            touches_border: x0 == wx0
+                || y0 == wy0
+                || x1 + 1 == wx1
+                || y1 + 1 == wy1
+                || x0 == 0
+                || y0 == 0
+                || x1 + 1 == w
+                || y1 + 1 == h,
         });
+    }
+}
+
+/// Labels every pixel equal to `fg` (1 = foreground, 0 = background) by component; returns the
+/// label image (0 = not part of any, labels from 1) and the components in scan order.
+///
+/// Background is flooded only inside the foreground's box grown by one pixel: everything
+/// outside it is one region that touches the border (it is labelled as the last component), so
+/// holes come out the same at a fraction of the cost.
+pub fn label(mask: &BinaryMask, fg: bool, conn: Connectivity) -> (Vec<u32>, Vec<Component>) {
+    let (w, h) = (mask.width() as usize, mask.height() as usize);
+    let mut labels = vec![0u32; w * h];
+    let mut comps = Vec::new();
+    let full = (0, 0, w, h);
+    let win = if fg {
+        full
+    } else {
+        match mask.bbox() {
+            Some(b) => {
+                let x0 = (b.x as usize).saturating_sub(1);
+                let y0 = (b.y as usize).saturating_sub(1);
+                (
+                    (x0),
+                    (y0),
+                    ((b.x2() as usize) + 1).min(w),
+                    ((b.y2() as usize) + 1).min(h),
+                )
+            }
+            None => full,
+        }
+    };
+    label_in(mask, fg, conn, win, &mut labels, &mut comps);
+    if win != full {
+        // the background outside the window: one region, touching the border
+        let id = comps.len() as u32 + 1;
+        let (mut area, mut sx, mut sy) = (0u64, 0f64, 0f64);
+        for y in 0..h {
+            for x in 0..w {
+                if x < win.0 || x >= win.2 || y < win.1 || y >= win.3 {
+                    labels[y * w + x] = id;
+                    area += 1;
+                    sx += x as f64 + 0.5;
+                    sy += y as f64 + 0.5;
+                }
+            }
+        }
+        if area > 0 {
+            comps.push(Component {
+                area,
+                bbox: BBox::from_corners(0.0, 0.0, w as f64, h as f64),
+                centroid: (sx / area as f64, sy / area as f64),
+                touches_border: true,
+            });
+        }
     }
     (labels, comps)
 }
@@ -120,6 +187,26 @@ pub fn holes(mask: &BinaryMask, conn: Connectivity) -> Vec<Component> {
         .into_iter()
         .filter(|c| !c.touches_border)
         .collect()
+}
+
+/// The holes of at least `min_area` pixels, and their pixels, from one labelling.
+pub fn holes_with_pixels(mask: &BinaryMask, conn: Connectivity, min_area: f64) -> (Vec<Component>, BinaryMask) {
+    let (labels, comps) = label(mask, false, conn.dual());
+    let keep: Vec<bool> = comps
+        .iter()
+        .map(|c| !c.touches_border && c.area as f64 >= min_area)
+        .collect();
+    let data = labels.iter().map(|&l| (l > 0 && keep[l as usize - 1]) as u8).collect();
+    let pixels = BinaryMask::from_row_major(mask.width(), mask.height(), data).expect("same size");
+    (
+        comps
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(c, _)| c)
+            .collect(),
+        pixels,
+    )
 }
 
 #[cfg(test)]

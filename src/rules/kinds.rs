@@ -191,16 +191,12 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                 if mask.area() == 0 {
                     return None;
                 }
-                let holes: Vec<_> = components::holes(&mask, Connectivity::Eight)
-                    .into_iter()
-                    .filter(|h| h.area as f64 >= *min_area)
-                    .collect();
+                let (holes, hole_px) = components::holes_with_pixels(&mask, Connectivity::Eight, *min_area);
                 let n = holes.len() as u32;
                 if n <= *max {
                     return None;
                 }
-                let filled = morphology::fill_holes(&mask);
-                let hole_px = filled.minus(&mask);
+                let hole_px = Some(hole_px);
                 let sizes: Vec<String> = holes.iter().map(|h| format!("{} px", h.area)).collect();
                 Some(finding(
                     n as f64,
