@@ -70,6 +70,51 @@ pub fn load_rules(pack: &Pack, override_path: Option<&Path>) -> Result<Option<Ru
     RuleSet::load(&path, pack).map(Some).map_err(|e| e.to_string())
 }
 
+/// Flag images whose pixel format (depth and channels) fewer than 5% of the pack share.
+fn rare_formats(pack: &Pack, severity: Severity) -> Vec<Flag> {
+    use rayon::prelude::*;
+    let formats: Vec<Option<String>> = pack
+        .cases
+        .par_iter()
+        .map(|c| {
+            crate::formats::image::read_header(&c.image)
+                .ok()
+                .map(|h| h.format.to_string())
+        })
+        .collect();
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for f in formats.iter().flatten() {
+        *counts.entry(f.as_str()).or_default() += 1;
+    }
+    let total: usize = counts.values().sum();
+    let Some((common, n_common)) = counts.iter().max_by_key(|(_, n)| **n).map(|(k, n)| (*k, *n)) else {
+        return vec![];
+    };
+    formats
+        .iter()
+        .enumerate()
+        .filter_map(|(case, f)| {
+            let f = f.as_ref()?;
+            let share = counts[f.as_str()] as f64 / total as f64;
+            (share < 0.05).then(|| Flag {
+                rule: OOD_RULE.into(),
+                severity,
+                case,
+                source: None,
+                instance: None,
+                value: share,
+                bound: "≥ 5% of the pack".into(),
+                message: format!(
+                    "the image is {f}, a format {:.0}% of the pack shares; {:.0}% is {common}",
+                    share * 100.0,
+                    n_common as f64 * 100.0 / total as f64
+                ),
+                highlight: None,
+            })
+        })
+        .collect()
+}
+
 /// Run the rules (for `sources`) and the out-of-distribution check.
 pub fn check(pack: &Pack, rules: &RuleSet, sources: &[Source], refresh_lock: bool) -> Result<Report, String> {
     check_with(pack, rules, sources, refresh_lock, None)
@@ -111,6 +156,8 @@ pub fn check_with(
             });
         }
         ood_reference = Some(reference);
+        // pixel formats: a colour image in a grayscale stream, an 8-bit image among 16-bit ones
+        flags.extend(rare_formats(pack, severity));
     }
     flags.sort_by(|a, b| {
         b.severity

@@ -11,8 +11,14 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+/// How many statistics describe an image.
+pub const N: usize = 10;
+
+/// One image's statistics, in the order of [`FEATURES`].
+pub type Stats = [f64; N];
+
 /// The statistics, in a fixed order.
-pub const FEATURES: [&str; 9] = [
+pub const FEATURES: [&str; N] = [
     "aspect ratio",
     "mean",
     "contrast (std)",
@@ -22,10 +28,11 @@ pub const FEATURES: [&str; 9] = [
     "bright fraction",
     "edge density",
     "histogram entropy",
+    "size (log2 pixels)",
 ];
 
 /// Per-image statistics (values relative to the image's 99.5th percentile).
-pub fn stats(img: &PixelImage) -> [f64; 9] {
+pub fn stats(img: &PixelImage) -> Stats {
     let (w, h) = (img.width as usize, img.height as usize);
     // subsample big images: statistics of a 256-wide grid are enough and cost little
     let step = (w.max(h) / 256).max(1);
@@ -76,6 +83,7 @@ pub fn stats(img: &PixelImage) -> [f64; 9] {
         bright,
         edges as f64 / pairs.max(1) as f64,
         entropy,
+        ((w * h) as f64).log2(),
     ]
 }
 
@@ -100,10 +108,10 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 impl Reference {
-    pub fn from_stats(all: &[[f64; 9]], max_z: f64) -> Reference {
+    pub fn from_stats(all: &[Stats], max_z: f64) -> Reference {
         let mut med = Vec::new();
         let mut mad = Vec::new();
-        for k in 0..9 {
+        for k in 0..N {
             let mut col: Vec<f64> = all.iter().map(|s| s[k]).collect();
             let m = median(&mut col);
             let mut dev: Vec<f64> = col.iter().map(|x| (x - m).abs()).collect();
@@ -123,7 +131,7 @@ impl Reference {
     }
 
     /// Robust z-score of each feature.
-    pub fn z(&self, s: &[f64; 9]) -> [f64; 9] {
+    pub fn z(&self, s: &Stats) -> Stats {
         std::array::from_fn(|k| (s[k] - self.median[k]) / self.mad[k])
     }
 }
@@ -158,7 +166,7 @@ impl OodFinding {
 }
 
 /// Statistics of every image under `dir` (a reference from training data).
-pub fn folder_stats(dir: &Path) -> Result<Vec<[f64; 9]>, String> {
+pub fn folder_stats(dir: &Path) -> Result<Vec<Stats>, String> {
     let files: Vec<std::path::PathBuf> = crate::pack::paths::walk_files(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .into_iter()
@@ -194,7 +202,7 @@ pub fn read_reference(path: &Path) -> Result<Reference, String> {
 }
 
 /// Statistics of every case's image (decoded in parallel); `None` where it cannot be read.
-pub fn pack_stats(pack: &Pack) -> Vec<Option<[f64; 9]>> {
+pub fn pack_stats(pack: &Pack) -> Vec<Option<Stats>> {
     pack.cases
         .par_iter()
         .map(|c| image::decode(&c.image).ok().map(|i| stats(&i)))
@@ -202,12 +210,12 @@ pub fn pack_stats(pack: &Pack) -> Vec<Option<[f64; 9]>> {
 }
 
 /// Compare every case with `reference`.
-pub fn find(stats: &[Option<[f64; 9]>], reference: &Reference) -> Vec<OodFinding> {
+pub fn find(stats: &[Option<Stats>], reference: &Reference) -> Vec<OodFinding> {
     let mut out = Vec::new();
     for (case, s) in stats.iter().enumerate() {
         let Some(s) = s else { continue };
         let z = reference.z(s);
-        let mut outliers: Vec<(String, f64, f64)> = (0..9)
+        let mut outliers: Vec<(String, f64, f64)> = (0..N)
             .filter(|&k| z[k].abs() > reference.max_z)
             .map(|k| (FEATURES[k].to_string(), s[k], z[k]))
             .collect();
@@ -224,7 +232,7 @@ pub fn find(stats: &[Option<[f64; 9]>], reference: &Reference) -> Vec<OodFinding
 /// The pack's reference: read from the lock file when present, else computed and written there.
 pub fn pack_reference(
     pack: &Pack,
-    stats: &[Option<[f64; 9]>],
+    stats: &[Option<Stats>],
     max_z: f64,
     lock: Option<&Path>,
     refresh: bool,
@@ -236,7 +244,7 @@ pub fn pack_reference(
         return serde_json::from_str(&text)
             .map_err(|e| format!("{}: {e}. Delete it or pass --refresh-lock to recompute", p.display()));
     }
-    let all: Vec<[f64; 9]> = stats.iter().flatten().copied().collect();
+    let all: Vec<Stats> = stats.iter().flatten().copied().collect();
     let reference = Reference::from_stats(&all, max_z);
     if let Some(p) = lock {
         // a read-only pack still gets its flags; only the lock is not kept

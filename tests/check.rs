@@ -200,3 +200,52 @@ fn a_reference_from_training_images_replaces_the_pack() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("lightbox stats"));
 }
+
+#[test]
+fn a_colour_image_and_an_image_of_another_size_are_out_of_distribution() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::create_dir(d.join("images")).unwrap();
+    for i in [1, 2, 3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 16, 18, 19, 21, 22, 23, 24, 26] {
+        let f = format!("case-{i:03}.jpg");
+        std::fs::copy(sample().join("images").join(&f), d.join("images").join(&f)).unwrap();
+    }
+    // the same chest, but colour: only its format is unusual
+    let chest = image::open(sample().join("images/case-027.jpg")).unwrap();
+    chest.to_rgb8().save(d.join("images/colour.png")).unwrap();
+    // the same kind of chest at 256×256: only its size is unusual
+    image::open(sample().join("images/case-028.jpg"))
+        .unwrap()
+        .resize_exact(256, 256, image::imageops::FilterType::Triangle)
+        .to_luma8()
+        .save(d.join("images/small.png"))
+        .unwrap();
+    std::fs::write(d.join("lightbox.toml"), "name = \"mixed\"\n").unwrap();
+    let (code, v) = check(&[d.to_str().unwrap()]);
+    assert_eq!(
+        code, 0,
+        "out-of-distribution inputs are major, not a failed gate: {v:#}"
+    );
+    let ood: Vec<(String, String)> = v["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["case"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(ood.len(), 2, "{ood:#?}");
+    assert!(
+        ood.iter()
+            .any(|(c, m)| c == "colour.png" && m.contains("RGB 8-bit") && m.contains("gray 8-bit")),
+        "{ood:#?}"
+    );
+    assert!(
+        ood.iter()
+            .any(|(c, m)| c == "small.png" && m.contains("size (log2 pixels)")),
+        "{ood:#?}"
+    );
+}
