@@ -340,7 +340,22 @@ pub fn handle_key(app: &mut App, k: crossterm::event::KeyEvent) {
                 app.set_sort(*key);
             }
         }
-        Overlay::Help => app.overlay = Overlay::None,
+        // the help scrolls (small terminals); any other key closes it
+        Overlay::Help => match k.code {
+            KeyCode::Char('j') | KeyCode::Down | KeyCode::Char(' ') | KeyCode::PageDown => {
+                app.help_scroll += if k.code == KeyCode::Char('j') || k.code == KeyCode::Down {
+                    1
+                } else {
+                    10
+                }
+            }
+            KeyCode::Char('k') | KeyCode::Up | KeyCode::PageUp => {
+                app.help_scroll = app
+                    .help_scroll
+                    .saturating_sub(if k.code == KeyCode::PageUp { 10 } else { 1 })
+            }
+            _ => app.overlay = Overlay::None,
+        },
         Overlay::None => {
             if let Some(a) = app.config.keymap.action(&k) {
                 app.update(a);

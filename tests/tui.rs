@@ -317,3 +317,23 @@ fn flags_show_on_cases_in_details_and_in_the_image() {
     a.set_filter("flag:input-out-of-distribution");
     assert_eq!(a.order.len(), 2);
 }
+
+#[test]
+fn help_scrolls_in_a_small_terminal() {
+    let mut a = app(sample(), 80);
+    lightbox::tui::handle_key(&mut a, key('?'));
+    let first = text(&draw(&mut a, 80, 24));
+    insta::assert_snapshot!("help_80x24", first);
+    assert!(first.contains("j/k scroll") && first.contains("next case"), "{first}");
+    for _ in 0..40 {
+        lightbox::tui::handle_key(&mut a, key('j'));
+    }
+    let later = text(&draw(&mut a, 80, 24));
+    assert!(
+        later.contains("quit") && !later.contains("next case (in the image"),
+        "{later}"
+    );
+    assert_eq!(a.overlay, Overlay::Help, "scrolling keeps the help open");
+    lightbox::tui::handle_key(&mut a, key('x'));
+    assert_eq!(a.overlay, Overlay::None);
+}

@@ -131,6 +131,8 @@ pub struct App {
     pub filter: Option<(String, Expr)>,
     pub sort: SortKey,
     pub overlay: Overlay,
+    /// First line of the help overlay shown (it scrolls when the terminal is small).
+    pub help_scroll: usize,
     pub notice: Option<Notice>,
     pub frame: Option<Arc<Frame>>,
     /// The image area in cells and the pixels per cell, set by the event loop from the terminal.
@@ -175,6 +177,7 @@ impl App {
             filter: None,
             sort: SortKey::Case,
             overlay: Overlay::None,
+            help_scroll: 0,
             notice: None,
             frame: None,
             image_cells: (0, 0),
@@ -643,7 +646,10 @@ impl App {
                 self.refresh_order();
                 self.say("filter cleared");
             }
-            Help => self.overlay = Overlay::Help,
+            Help => {
+                self.overlay = Overlay::Help;
+                self.help_scroll = 0;
+            }
             Cancel => {
                 self.notice = None;
                 self.selected = None;

@@ -101,6 +101,15 @@ pub fn view(app: &App, f: &mut Frame) {
     }
     status_bar::render(app, f, a.status);
     match &app.overlay {
+        // small terminals: the whole screen above the status bar
+        Overlay::Help if f.area().width < WIDE => help::render_help(
+            app,
+            f,
+            Rect {
+                height: f.area().height.saturating_sub(1),
+                ..f.area()
+            },
+        ),
         Overlay::Help => help::render_help(app, f, a.image.union(a.details.unwrap_or(a.image))),
         Overlay::Sort => help::render_sort(app, f, a.image),
         _ => {}

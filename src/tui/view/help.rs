@@ -52,8 +52,23 @@ pub fn render_help(app: &App, f: &mut Frame, area: Rect) {
         ),
         Style::default().fg(t.ui.dim),
     ));
-    // two columns when the list is taller than the area
+    // two columns when the list is taller than the area; else it scrolls (j/k)
     let h = inner.height as usize;
+    if lines.len() > h && inner.width < 100 {
+        let max_scroll = lines.len().saturating_sub(h.saturating_sub(1));
+        let top = app.help_scroll.min(max_scroll);
+        let mut shown: Vec<Line> = lines.into_iter().skip(top).take(h.saturating_sub(1)).collect();
+        shown.push(Line::styled(
+            format!(
+                "j/k scroll · line {} of {} · any other key closes",
+                top + 1,
+                max_scroll + h.saturating_sub(1)
+            ),
+            Style::default().fg(t.ui.accent),
+        ));
+        f.render_widget(Paragraph::new(shown), inner);
+        return;
+    }
     if lines.len() > h && inner.width >= 100 {
         let half = inner.width / 2;
         let split = lines.len().div_ceil(2).max(h.min(lines.len()));
