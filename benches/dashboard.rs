@@ -238,7 +238,6 @@ fn memory_walk(root: &Path, big_pack: bool) {
     }
     let t = Instant::now();
     let pack = Arc::new(Pack::open(&big).unwrap());
-    let _ = &root;
     let opened = t.elapsed();
     let (p, cells) = picker(ProtocolType::Sixel);
     let (tx, rx) = channel();

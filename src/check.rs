@@ -139,7 +139,7 @@ pub fn check_with(
             Some(r) => Reference { max_z, ..r.clone() },
             None => {
                 let lock = pack.root.as_ref().map(|r| r.join(OOD_LOCK));
-                ood::pack_reference(pack, &stats, max_z, lock.as_deref(), refresh_lock)?
+                ood::pack_reference(&stats, max_z, lock.as_deref(), refresh_lock)?
             }
         };
         for f in ood::find(&stats, &reference) {

@@ -229,9 +229,9 @@ pub fn find(stats: &[Option<Stats>], reference: &Reference) -> Vec<OodFinding> {
     out
 }
 
-/// The pack's reference: read from the lock file when present, else computed and written there.
+/// A pack's reference: read from its lock file when present, else computed from the pack's
+/// statistics and written there.
 pub fn pack_reference(
-    pack: &Pack,
     stats: &[Option<Stats>],
     max_z: f64,
     lock: Option<&Path>,
@@ -251,6 +251,5 @@ pub fn pack_reference(
         let text = serde_json::to_string_pretty(&reference).map_err(|e| e.to_string())? + "\n";
         let _ = crate::fsutil::write_atomic(p, text.as_bytes());
     }
-    let _ = pack;
     Ok(reference)
 }

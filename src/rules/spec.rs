@@ -358,7 +358,6 @@ impl RuleSet {
         let mut rules = Vec::new();
         let mut ids: Vec<String> = Vec::new();
         for r in &f.rule {
-            let at = r.span().start;
             let r = r.get_ref();
             let id = r.id.get_ref().clone();
             if ids.contains(&id) {
@@ -369,7 +368,7 @@ impl RuleSet {
                 ));
             }
             ids.push(id.clone());
-            let rule = convert(&ctx, r, at).map_err(|mut e| {
+            let rule = convert(&ctx, r).map_err(|mut e| {
                 e.message = format!("rule {id:?}: {}", e.message);
                 e
             })?;
@@ -392,7 +391,7 @@ impl RuleSet {
     }
 }
 
-fn convert(ctx: &Ctx, r: &RuleFile, at: usize) -> Result<Rule, RuleError> {
+fn convert(ctx: &Ctx, r: &RuleFile) -> Result<Rule, RuleError> {
     let kind_name = r.kind.get_ref().as_str();
     let need = |v: &Option<Spanned<String>>, key: &str| -> Result<Expr, RuleError> {
         match v {
@@ -619,7 +618,6 @@ fn convert(ctx: &Ctx, r: &RuleFile, at: usize) -> Result<Rule, RuleError> {
             ));
         }
     };
-    let _ = at;
     Ok(Rule {
         id: r.id.get_ref().clone(),
         description: r.description.clone().unwrap_or_default(),
