@@ -180,7 +180,7 @@ impl RuleSet {
 
 /// A mistake in a rules file, with where it is.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}:{line}:{column}: {message}. {hint}", file.display())]
+#[error("{}{}: {message}. {hint}", file.display(), if *line > 0 { format!(":{line}:{column}") } else { String::new() })]
 pub struct RuleError {
     pub file: PathBuf,
     pub line: usize,
