@@ -187,6 +187,21 @@ impl Pack {
         self.classes.iter().find(|c| c.name == name)
     }
 
+    /// A run's index by name; the error lists the pack's runs.
+    pub fn run_index(&self, name: &str) -> Result<usize, String> {
+        self.runs.iter().position(|r| r.name.0 == name).ok_or_else(|| {
+            let names: Vec<&str> = self.runs.iter().map(|r| r.name.0.as_str()).collect();
+            format!(
+                "no run {name:?} in the pack (runs: {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )
+        })
+    }
+
     pub fn run(&self, name: &str) -> Option<&Run> {
         self.runs.iter().find(|r| r.name.0 == name)
     }

@@ -42,15 +42,17 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     };
     // the ground truth is always checked (a broken ground truth means a labelling error); runs:
     // the ones named with --run, else all
-    let selected = a.source.selected_runs();
     let mut sources = vec![Source::GroundTruth];
-    for (i, r) in pack.runs.iter().enumerate() {
-        if selected.is_empty() || selected.contains(&r.name.0.as_str()) {
-            sources.push(Source::Run(i));
+    let selected = a.source.selected_runs();
+    if selected.is_empty() {
+        sources.extend((0..pack.runs.len()).map(Source::Run));
+    } else {
+        for name in selected {
+            let r = pack.run_index(name).map_err(anyhow::Error::msg)?;
+            if !sources.contains(&Source::Run(r)) {
+                sources.push(Source::Run(r));
+            }
         }
-    }
-    if !selected.is_empty() && sources.len() == 1 {
-        anyhow::bail!("no run {:?} in the pack", selected);
     }
     let reference = match &a.ood_reference {
         Some(p) => match lightbox::ood::read_reference(p) {

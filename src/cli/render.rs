@@ -46,24 +46,12 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<u8> {
     let pack = a.source.open()?;
     let case = lightbox::pack::find_case(&pack, &a.case).map_err(anyhow::Error::msg)?;
-    let run_index = |name: &str| -> anyhow::Result<usize> {
-        pack.runs.iter().position(|r| r.name.0 == name).with_context(|| {
-            format!(
-                "no run {name:?} in the pack (runs: {})",
-                pack.runs
-                    .iter()
-                    .map(|r| r.name.0.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-    };
     let run = a.source.selected_run(&pack)?;
     let views = match a.view.as_str() {
         "side-by-side" | "sbs" => match &a.compare {
             Some(b) => vec![
                 View::Prediction(run.context("side-by-side needs runs")?),
-                View::Prediction(run_index(b)?),
+                View::Prediction(pack.run_index(b).map_err(anyhow::Error::msg)?),
             ],
             None => vec![
                 View::GroundTruth,

@@ -50,21 +50,7 @@ impl PackArgs {
     /// The index of the selected run (the first `--run NAME`), or the first run of the pack.
     pub fn selected_run(&self, pack: &lightbox::pack::Pack) -> anyhow::Result<Option<usize>> {
         match self.selected_runs().first() {
-            Some(name) => pack
-                .runs
-                .iter()
-                .position(|r| r.name.0 == *name)
-                .map(Some)
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "no run {name:?} in the pack (runs: {})",
-                        pack.runs
-                            .iter()
-                            .map(|r| r.name.0.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                }),
+            Some(name) => pack.run_index(name).map(Some).map_err(anyhow::Error::msg),
             None => Ok((!pack.runs.is_empty()).then_some(0)),
         }
     }

@@ -714,20 +714,20 @@ impl App {
             "" => {}
             "q" | "quit" => self.should_quit = true,
             "goto" | "g" => self.goto(&arg),
-            "run" => match self.pack.runs.iter().position(|r| r.name.0 == arg) {
-                Some(r) => {
+            "run" => match self.pack.run_index(&arg) {
+                Ok(r) => {
                     self.run = Some(r);
                     self.refresh_order();
                     self.say(format!("run: {arg}"));
                 }
-                None => self.warn(format!("no run {arg:?} (runs: {})", self.pack.runs.iter().map(|r| r.name.0.as_str()).collect::<Vec<_>>().join(", "))),
+                Err(e) => self.warn(e),
             },
-            "compare" => match self.pack.runs.iter().position(|r| r.name.0 == arg) {
-                Some(r) => {
+            "compare" => match self.pack.run_index(&arg) {
+                Ok(r) => {
                     self.compare = Some(r);
                     self.layout = Layout::RunRun;
                 }
-                None => self.warn(format!("no run {arg:?}")),
+                Err(e) => self.warn(e),
             },
             "theme" => match super::config::load_theme(&arg) {
                 Ok(t) => {
