@@ -2,8 +2,9 @@
 # The whole test suite, exactly as CI runs it (.ci/run calls this script).
 #
 # 1. Installs pycocotools from PyPI into a local virtual environment (.venv).
-# 2. Regenerates the pycocotools equality vectors with it (scripts/pycocotools_vectors.py), so
-#    lightbox's RLE, polygon, IoU and merge results are checked against a live pycocotools.
+# 2. Regenerates the pycocotools equality vectors with it (scripts/pycocotools_vectors.py and
+#    scripts/cocoeval_vectors.py), so lightbox's RLE, polygon, IoU and merge results and its COCO
+#    evaluation are checked against a live pycocotools.
 # 3. Runs every Rust test (unit, integration, property, CLI and bad-input tests).
 #
 # Extra arguments go to `cargo test` (e.g. scripts/test.sh --test bad_input).
@@ -21,6 +22,12 @@ mkdir -p target/vectors
 export LIGHTBOX_PYCOCOTOOLS_VECTORS="$PWD/target/vectors/pycocotools.json"
 if ! cmp -s target/vectors/pycocotools.json tests/vectors/pycocotools.json; then
     echo "note: pycocotools produced vectors that differ from the committed copy; testing against the fresh ones" >&2
+fi
+
+.venv/bin/python scripts/cocoeval_vectors.py target/vectors/cocoeval.json
+export LIGHTBOX_COCOEVAL_VECTORS="$PWD/target/vectors/cocoeval.json"
+if ! cmp -s target/vectors/cocoeval.json tests/vectors/cocoeval.json; then
+    echo "note: pycocotools' COCOeval produced vectors that differ from the committed copy; testing against the fresh ones" >&2
 fi
 
 cargo test "$@"

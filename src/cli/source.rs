@@ -8,7 +8,7 @@ use std::path::PathBuf;
 pub struct PackArgs {
     /// The pack folder (holding lightbox.toml). Omit it to use --images/--gt/--run.
     pub pack: Option<PathBuf>,
-    /// Image folder (flag form, no manifest needed).
+    /// Image folder (flag form, no manifest needed; defaults to the COCO ground truth's folder).
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
     /// Ground truth: COCO JSON, a folder of PNG masks or YOLO labels, or scores; `KIND:PATH` to say which.

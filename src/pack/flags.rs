@@ -26,14 +26,20 @@ impl FlagSources {
     }
 
     pub fn to_manifest(&self) -> Result<Manifest, String> {
-        let images = self
-            .images
-            .clone()
-            .ok_or("--images DIR is required when no pack folder is given")?;
         let mut ground_truth = Sources::default();
         for g in &self.ground_truth {
             add_source(&mut ground_truth, g, "--gt")?;
         }
+        // a COCO file names its images relative to a folder: by default, the file's own
+        // (enough for metrics, which never read an image)
+        let images = match (&self.images, &ground_truth.coco) {
+            (Some(i), _) => i.clone(),
+            (None, Some(c)) => match c.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+            (None, None) => return Err("--images DIR is required unless --gt names a COCO file".into()),
+        };
         let mut runs: IndexMap<String, Sources> = IndexMap::new();
         for r in &self.runs {
             let (name, path) = r
