@@ -17,6 +17,7 @@ use super::pairwise;
 use crate::geometry::{BBox, Rle, polygon};
 use crate::pack::{ClassId, Instance, Pack, Segmentation};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use serde::Serialize;
 
 /// Which geometry is compared.
@@ -462,14 +463,14 @@ fn by_score_desc(a: f64, b: f64) -> std::cmp::Ordering {
 
 /// A mask for segm evaluation, as pycocotools' `annToRLE` makes it: polygons rasterised on the
 /// image grid; a box-only detection becomes the box's polygon (`loadRes` adds it).
-fn instance_rle(inst: &Instance, h: u32, w: u32) -> Rle {
+fn instance_rle(inst: &Instance, h: u32, w: u32) -> Cow<'_, Rle> {
     match &inst.segmentation {
-        Some(Segmentation::Rle(r)) => r.clone(),
-        Some(Segmentation::Polygons(p)) => polygon::rasterize_parts(p, h, w),
+        Some(Segmentation::Rle(r)) => Cow::Borrowed(r),
+        Some(Segmentation::Polygons(p)) => Cow::Owned(polygon::rasterize_parts(p, h, w)),
         None => {
             let b = inst.bbox;
             let (x1, y1, x2, y2) = (b.x, b.y, b.x + b.w, b.y + b.h);
-            polygon::rasterize_parts(&[vec![x1, y1, x1, y2, x2, y2, x2, y1]], h, w)
+            Cow::Owned(polygon::rasterize_parts(&[vec![x1, y1, x1, y2, x2, y2, x2, y1]], h, w))
         }
     }
 }
@@ -537,7 +538,7 @@ fn evaluate_image_category(im: &EvalImage, k: u32, gts: Vec<u32>, mut dts: Vec<u
             }
             IouType::Segm => {
                 let (h, w) = (im.height, im.width);
-                let gm: Vec<(Rle, BBox)> = gts
+                let gm: Vec<(Cow<Rle>, BBox)> = gts
                     .iter()
                     .map(|&g| {
                         let r = instance_rle(&im.gt[g as usize], h, w);
@@ -684,62 +685,76 @@ fn accumulate_category(evals: &[ImageEval], entries: &[(u32, u32)], p: &Params) 
     all.sort_by(|a, b| by_score_desc(a.0, b.0));
     let eps = f64::EPSILON; // np.spacing(1)
     let mut tp_sum: Vec<f64> = Vec::new();
-    let mut fp_sum: Vec<f64> = Vec::new();
-    let mut sorted_scores: Vec<f64> = Vec::new();
+    let mut rc: Vec<f64> = Vec::new();
     let mut pr: Vec<f64> = Vec::new();
+    // per area: (matched, ignored) bit sets of every detection, in sorted order
+    let mut flags: Vec<(u64, u64)> = Vec::with_capacity(all.len());
+    let mut sel_flags: Vec<(u64, u64)> = Vec::with_capacity(all.len());
+    let mut sel_scores: Vec<f64> = Vec::with_capacity(all.len());
     for a in 0..na {
         let npig: u64 = entries.iter().map(|e| ic(e).areas[a].npig as u64).sum();
+        if npig == 0 {
+            continue;
+        }
+        flags.clear();
+        flags.extend(all.iter().map(|x| {
+            let am = &ic(&entries[x.1 as usize]).areas[a];
+            (am.dt_matched[x.2 as usize], am.dt_ignore[x.2 as usize])
+        }));
         for (m, &max_det) in p.max_dets.iter().enumerate() {
-            if npig == 0 {
-                continue;
+            sel_flags.clear();
+            sel_scores.clear();
+            for (x, f) in all.iter().zip(&flags) {
+                if (x.2 as usize) < max_det {
+                    sel_flags.push(*f);
+                    sel_scores.push(x.0);
+                }
             }
-            let sel: Vec<&(f64, u32, u32)> = all.iter().filter(|x| (x.2 as usize) < max_det).collect();
-            let nd = sel.len();
-            sorted_scores.clear();
-            sorted_scores.extend(sel.iter().map(|x| x.0));
+            let nd = sel_flags.len();
             let mut cell = Cell {
                 precision: vec![0.0; nt * nr],
                 scores: vec![0.0; nt * nr],
                 recall: vec![0.0; nt],
             };
+            if nd == 0 {
+                cells[a * nm + m] = Some(cell);
+                continue;
+            }
             for t in 0..nt {
                 let bit = 1u64 << t;
                 tp_sum.clear();
-                fp_sum.clear();
+                pr.clear();
                 let (mut tp, mut fp) = (0u64, 0u64);
-                for x in &sel {
-                    let am = &ic(&entries[x.1 as usize]).areas[a];
-                    let d = x.2 as usize;
-                    if am.dt_ignore[d] & bit == 0 {
-                        if am.dt_matched[d] & bit != 0 {
+                for &(matched, ignored) in &sel_flags {
+                    if ignored & bit == 0 {
+                        if matched & bit != 0 {
                             tp += 1;
                         } else {
                             fp += 1;
                         }
                     }
-                    tp_sum.push(tp as f64);
-                    fp_sum.push(fp as f64);
+                    let (tpf, fpf) = (tp as f64, fp as f64);
+                    tp_sum.push(tpf);
+                    pr.push(tpf / ((fpf + tpf) + eps));
                 }
-                if nd == 0 {
-                    cell.recall[t] = 0.0;
-                    continue;
-                }
-                let rc: Vec<f64> = tp_sum.iter().map(|&tp| tp / npig as f64).collect();
-                pr.clear();
-                pr.extend(tp_sum.iter().zip(&fp_sum).map(|(&tp, &fp)| tp / ((fp + tp) + eps)));
+                rc.clear();
+                rc.extend(tp_sum.iter().map(|&tp| tp / npig as f64));
                 cell.recall[t] = rc[nd - 1];
                 for i in (1..nd).rev() {
                     if pr[i] > pr[i - 1] {
                         pr[i - 1] = pr[i];
                     }
                 }
+                // searchsorted(rc, recThrs, 'left'); recall thresholds ascend, so the search
+                // can start where the last one ended
+                let mut pi = 0;
                 for (r, &thr) in p.rec_thrs.iter().enumerate() {
-                    let pi = rc.partition_point(|&v| v < thr);
+                    pi += rc[pi..].partition_point(|&v| v < thr);
                     if pi >= nd {
                         break;
                     }
                     cell.precision[t * nr + r] = pr[pi];
-                    cell.scores[t * nr + r] = sorted_scores[pi];
+                    cell.scores[t * nr + r] = sel_scores[pi];
                 }
             }
             cells[a * nm + m] = Some(cell);
