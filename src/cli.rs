@@ -3,6 +3,7 @@
 mod check;
 mod info;
 mod init;
+mod metrics;
 mod open;
 mod render;
 mod sample;
@@ -31,6 +32,8 @@ enum Command {
     Info(info::Args),
     /// Check the ground truth and runs against the pack's anatomy rules, and flag out-of-distribution inputs.
     Check(check::Args),
+    /// Metrics for a run: exact COCO evaluation, segmentation, classification; `--reference` makes it a release test.
+    Metrics(metrics::Args),
     /// Write the lightbox.toml that --images/--gt/--run imply.
     Init(init::Args),
     /// Render a case as the dashboard's image pane shows it, to a PNG.
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
         Some(Command::Info(a)) => info::run(a),
         Some(Command::Check(a)) => check::run(a),
         Some(Command::Init(a)) => init::run(a),
+        Some(Command::Metrics(a)) => metrics::run(a),
         Some(Command::Render(a)) => render::run(a),
         Some(Command::Sample(a)) => sample::run(a),
         Some(Command::Stats(a)) => stats::run(a),

@@ -1,0 +1,353 @@
+//! `lightbox metrics`: every metric the pack supports for one run, as a table or JSON; with
+//! `--reference`, the pre-release metric test (exit 1 on a regression beyond tolerance).
+
+use super::source::PackArgs;
+use super::{EXIT_INPUT, EXIT_OK};
+use lightbox::metrics::classification::{Bootstrap, Estimate};
+use lightbox::metrics::reference::{self, Reference, Tolerance, Verdict};
+use lightbox::metrics::{Options, Report};
+use std::fmt::Write;
+use std::path::PathBuf;
+
+pub const EXIT_REGRESSION: u8 = 1;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub source: PackArgs,
+    /// Print JSON (every figure, per-class and per-case).
+    #[arg(long)]
+    pub json: bool,
+    /// Operating score threshold: detections and class scores at or above it are positive calls.
+    #[arg(long, default_value_t = 0.5, value_name = "SCORE")]
+    pub threshold: f64,
+    /// IoU at which a detection is a true positive (precision/recall/F1, confusion, per case).
+    #[arg(long, default_value_t = 0.5)]
+    pub iou: f64,
+    /// COCO IoU thresholds, comma-separated (default .50:.05:.95); e.g. `--iou-thrs 0.5` for AP50 only.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub iou_thrs: Option<Vec<f64>>,
+    /// COCO maxDets, comma-separated (default 1,10,100).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub max_dets: Option<Vec<usize>>,
+    /// Skip boundary distances (HD95).
+    #[arg(long)]
+    pub no_boundary: bool,
+    /// Bootstrap resamples for confidence intervals (0: none).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub bootstrap: usize,
+    /// Compare with a reference file; exit 1 when a figure regressed beyond tolerance.
+    #[arg(long, value_name = "FILE")]
+    pub reference: Option<PathBuf>,
+    /// Largest allowed drop of a ratio (AP, Dice, AUC, ...) against the reference.
+    #[arg(long, default_value_t = 0.005)]
+    pub tolerance: f64,
+    /// Largest allowed growth of a distance (HD95, pixels) against the reference.
+    #[arg(long, default_value_t = 1.0, value_name = "PX")]
+    pub distance_tolerance: f64,
+    /// Write this run's figures as a reference file.
+    #[arg(long, value_name = "FILE")]
+    pub save_reference: Option<PathBuf>,
+    /// Include the full COCO precision/recall/scores arrays in the JSON.
+    #[arg(long)]
+    pub arrays: bool,
+}
+
+pub fn run(a: Args) -> anyhow::Result<u8> {
+    let pack = a.source.open()?;
+    let Some(run) = a.source.selected_run(&pack)? else {
+        eprintln!("error: the pack has no runs to evaluate. Add one under [runs.NAME] in lightbox.toml or with --run NAME=FILE");
+        return Ok(EXIT_INPUT);
+    };
+    if !(0.0..=1.0).contains(&a.iou) {
+        eprintln!("error: --iou {} is outside [0, 1]", a.iou);
+        return Ok(EXIT_INPUT);
+    }
+    let options = Options {
+        threshold: a.threshold,
+        iou: a.iou,
+        iou_thrs: a.iou_thrs.clone(),
+        max_dets: a.max_dets.clone(),
+        boundary: !a.no_boundary,
+        bootstrap: Bootstrap {
+            resamples: a.bootstrap,
+            ..Bootstrap::default()
+        },
+    };
+    let reference = match &a.reference {
+        Some(p) => match Reference::read(p) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(EXIT_INPUT);
+            }
+        },
+        None => None,
+    };
+    let report = match lightbox::metrics::compute(&pack, run, &options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(EXIT_INPUT);
+        }
+    };
+    let figures = report.figures();
+    if let Some(path) = &a.save_reference {
+        let r = Reference::from_figures(&report.pack, &report.run, &figures);
+        if let Err(e) = r.write(path) {
+            eprintln!("error: {e}");
+            return Ok(EXIT_INPUT);
+        }
+        eprintln!("wrote {} figures to {}", r.figures.len(), path.display());
+    }
+    let tol = Tolerance {
+        ratio: a.tolerance,
+        distance: a.distance_tolerance,
+    };
+    let comparisons = reference.as_ref().map(|r| reference::compare(r, &figures, tol));
+    let failed = comparisons
+        .as_ref()
+        .is_some_and(|c| c.iter().any(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Missing)));
+    if a.json {
+        let mut v = serde_json::to_value(&report)?;
+        v["figures"] = serde_json::to_value(&figures)?;
+        if let Some(c) = &comparisons {
+            v["reference"] = serde_json::json!({
+                "file": a.reference.as_ref().map(|p| p.display().to_string()),
+                "tolerance": tol,
+                "passed": !failed,
+                "figures": c,
+            });
+        }
+        if a.arrays {
+            for (i, s) in report.coco.iter().enumerate() {
+                v["coco"][i]["precision"] = serde_json::to_value(&s.eval.precision)?;
+                v["coco"][i]["recall"] = serde_json::to_value(&s.eval.recall)?;
+                v["coco"][i]["scores"] = serde_json::to_value(&s.eval.scores)?;
+                v["coco"][i]["shape"] = serde_json::json!([
+                    s.eval.params.iou_thrs.len(),
+                    s.eval.params.rec_thrs.len(),
+                    s.eval.categories.len(),
+                    s.eval.params.area_rngs.len(),
+                    s.eval.params.max_dets.len()
+                ]);
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        let text = table(&report, pack.cases.len());
+        for line in text.lines() {
+            println!("{}", line.trim_end());
+        }
+        if let Some(c) = &comparisons {
+            print!("{}", reference_table(a.reference.as_deref().unwrap_or(std::path::Path::new("")), c, tol));
+        }
+    }
+    let bad_files = pack.errors().count();
+    if bad_files > 0 && !a.json {
+        eprintln!("note: {bad_files} problem(s) in the pack's files; `lightbox info` lists them");
+    }
+    Ok(if failed { EXIT_REGRESSION } else { EXIT_OK })
+}
+
+fn f3(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into())
+}
+
+fn stat(v: f64) -> String {
+    if v > -1.0 { format!("{v:.3}") } else { "—".into() }
+}
+
+fn ci(e: &Estimate) -> String {
+    match (e.value, e.ci95) {
+        (Some(v), Some([lo, hi])) => format!("{v:.3} [{lo:.3}–{hi:.3}]"),
+        (Some(v), None) => format!("{v:.3}"),
+        (None, _) => "—".into(),
+    }
+}
+
+fn table(r: &Report, n_cases: usize) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} · run {} · {n_cases} cases", r.pack, r.run);
+    for s in &r.coco {
+        let ious = if s.iou_thrs.len() == 1 {
+            format!("IoU {:.2}", s.iou_thrs[0])
+        } else {
+            format!("IoU {:.2}–{:.2}", s.iou_thrs[0], s.iou_thrs[s.iou_thrs.len() - 1])
+        };
+        let _ = writeln!(
+            o,
+            "\nCOCO {} ({ious}, maxDets {}; identical to pycocotools)",
+            match s.iou_type {
+                lightbox::metrics::IouType::Bbox => "bbox",
+                lightbox::metrics::IouType::Segm => "segm",
+            },
+            s.max_dets.iter().map(|m| m.to_string()).collect::<Vec<_>>().join("/")
+        );
+        for row in s.stats.chunks(6) {
+            let line: Vec<String> = row.iter().map(|(n, v)| format!("{n:<5} {:>6}", stat(*v))).collect();
+            let _ = writeln!(o, "  {}", line.join("   "));
+        }
+        if !s.classes.is_empty() {
+            let w = s.classes.iter().map(|c| c.name.chars().count()).max().unwrap_or(5).max(5);
+            let _ = writeln!(o, "  {:<w$}  {:>6}  {:>6}  {:>6}", "class", "AP", "AP50", "AR100");
+            for c in &s.classes {
+                let _ = writeln!(o, "  {:<w$}  {:>6}  {:>6}  {:>6}", c.name, f3(c.ap), f3(c.ap50), f3(c.ar100));
+            }
+        }
+    }
+    if let Some(d) = &r.detection {
+        let _ = writeln!(o, "\nDetection at score ≥ {:.2}, IoU ≥ {:.2}", d.threshold, d.iou);
+        let w = d.classes.iter().map(|c| c.0.chars().count()).max().unwrap_or(5).max(5);
+        let _ = writeln!(
+            o,
+            "  {:<w$}  {:>5}  {:>5}  {:>5}  {:>9}  {:>6}  {:>6}",
+            "class", "TP", "FP", "FN", "precision", "recall", "F1"
+        );
+        for (n, p) in d.classes.iter().map(|(n, p)| (n.as_str(), p)).chain([("all", &d.overall)]) {
+            let _ = writeln!(
+                o,
+                "  {n:<w$}  {:>5}  {:>5}  {:>5}  {:>9}  {:>6}  {:>6}",
+                p.tp,
+                p.fp,
+                p.fn_,
+                f3(p.precision),
+                f3(p.recall),
+                f3(p.f1)
+            );
+        }
+    }
+    if let Some(c) = &r.confusion {
+        let n = c.classes.len();
+        // only the classes that appear
+        let used: Vec<usize> = (0..n)
+            .filter(|&k| (0..=n).any(|j| c.get(k, j) > 0 || c.get(j, k) > 0))
+            .collect();
+        if !used.is_empty() && used.len() <= 12 {
+            let label = |k: usize| -> String {
+                r.detection
+                    .as_ref()
+                    .and_then(|d| d.classes_names.get(k).cloned())
+                    .unwrap_or_else(|| format!("#{k}"))
+            };
+            let w = used.iter().map(|&k| label(k).chars().count()).max().unwrap_or(5).max(10);
+            let _ = writeln!(o, "\nConfusion at score ≥ {:.2}, IoU ≥ {:.2} (rows: ground truth; columns: prediction)", c.threshold, c.iou);
+            let mut head = format!("  {:<w$}", "");
+            for &k in &used {
+                let _ = write!(head, "  {:>w$}", label(k));
+            }
+            let _ = writeln!(o, "{head}  {:>w$}", "missed");
+            for &g in used.iter().chain([&n]) {
+                let mut line = format!("  {:<w$}", if g == n { "background".to_string() } else { label(g) });
+                for &k in &used {
+                    let _ = write!(line, "  {:>w$}", c.get(g, k));
+                }
+                let missed = if g == n { "—".to_string() } else { c.get(g, n).to_string() };
+                let _ = writeln!(o, "{line}  {missed:>w$}");
+            }
+        }
+    }
+    if let Some(s) = &r.segmentation {
+        let _ = writeln!(
+            o,
+            "\nSegmentation (label masks; Dice and IoU: mean per case; pooled: over all pixels; HD95: median px)"
+        );
+        let w = s.classes.iter().map(|c| c.name.chars().count()).max().unwrap_or(5).max(5);
+        let _ = writeln!(
+            o,
+            "  {:<w$}  {:>5}  {:>6}  {:>6}  {:>11}  {:>6}",
+            "class", "cases", "Dice", "IoU", "pooled Dice", "HD95"
+        );
+        for c in &s.classes {
+            let _ = writeln!(
+                o,
+                "  {:<w$}  {:>5}  {:>6}  {:>6}  {:>11}  {:>6}",
+                c.name,
+                c.cases,
+                f3(c.mean_dice),
+                f3(c.mean_iou),
+                f3(c.pooled_dice),
+                c.median_hd95.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
+            );
+        }
+    }
+    if !r.classification.is_empty() {
+        let b = &r.classification[0];
+        let _ = writeln!(
+            o,
+            "\nClassification (score ≥ {:.2} is positive; 95% bootstrap intervals)",
+            b.threshold
+        );
+        let w = r.classification.iter().map(|c| c.name.chars().count()).max().unwrap_or(5).max(5);
+        let _ = writeln!(
+            o,
+            "  {:<w$}  {:>5}  {:>4}  {:<21}  {:<21}  {:<21}  {:<21}",
+            "class", "cases", "pos", "ROC-AUC", "AP", "sensitivity", "specificity"
+        );
+        for c in &r.classification {
+            let _ = writeln!(
+                o,
+                "  {:<w$}  {:>5}  {:>4}  {:<21}  {:<21}  {:<21}  {:<21}",
+                c.name,
+                c.cases,
+                c.positives,
+                ci(&c.roc_auc),
+                ci(&c.average_precision),
+                ci(&c.sensitivity),
+                ci(&c.specificity)
+            );
+        }
+    }
+    let mut worst: Vec<_> = r.cases.iter().filter(|c| c.error > 0.0).collect();
+    worst.sort_by(|a, b| b.error.total_cmp(&a.error));
+    if !worst.is_empty() {
+        let _ = writeln!(o, "\nWorst cases (false positives + misses + Σ(1 − Dice))");
+        let w = worst.iter().take(8).map(|c| c.case.chars().count()).max().unwrap_or(4);
+        for c in worst.iter().take(8) {
+            let counts = match (c.tp, c.fp, c.fn_) {
+                (Some(tp), Some(fp), Some(fn_)) => format!("TP {tp:>2} FP {fp:>2} FN {fn_:>2}  "),
+                _ => String::new(),
+            };
+            let dice = c.dice.map(|d| format!("Dice {d:.2}  ")).unwrap_or_default();
+            let _ = writeln!(o, "  {:<w$}  {counts}{dice}{}", c.case, c.worst.as_deref().unwrap_or(""));
+        }
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(o, "\nWarnings");
+        for w in &r.warnings {
+            let _ = writeln!(o, "  ! {w}");
+        }
+    }
+    o
+}
+
+fn reference_table(path: &std::path::Path, c: &[reference::Comparison], tol: Tolerance) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "\nReference check against {} (tolerance {} for ratios, {} px for distances)",
+        path.display(),
+        tol.ratio,
+        tol.distance
+    );
+    let w = c.iter().map(|c| c.name.chars().count()).max().unwrap_or(6).max(6);
+    let _ = writeln!(o, "  {:<w$}  {:>9}  {:>9}  {:>9}  verdict", "figure", "value", "reference", "delta");
+    let num = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into());
+    for x in c {
+        let verdict = match x.verdict {
+            Verdict::Ok => "ok",
+            Verdict::Improved => "improved",
+            Verdict::Regressed => "REGRESSED",
+            Verdict::Missing => "MISSING",
+        };
+        let delta = x.delta.map(|d| format!("{d:+.4}")).unwrap_or_else(|| "—".into());
+        let _ = writeln!(o, "  {:<w$}  {:>9}  {:>9}  {:>9}  {verdict}", x.name, num(x.value), num(x.reference), delta);
+    }
+    let bad = c.iter().filter(|x| matches!(x.verdict, Verdict::Regressed | Verdict::Missing)).count();
+    if bad == 0 {
+        let _ = writeln!(o, "PASSED: {} figures within tolerance of the reference", c.len());
+    } else {
+        let _ = writeln!(o, "FAILED: {bad} of {} figures regressed or missing", c.len());
+    }
+    o
+}

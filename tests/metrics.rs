@@ -1,0 +1,174 @@
+//! `lightbox metrics` end to end: the sample pack's figures, the reference check that passes for
+//! `baseline` and fails for a degraded copy, bad reference files, and the COCO figures of the
+//! command line equal to pycocotools'.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chest-phantom")
+}
+
+fn metrics(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("lightbox").unwrap().arg("metrics").args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn sample_pack_metrics_cover_detection_segmentation_and_classification() {
+    let s = sample();
+    let (code, out, err) = metrics(&[s.to_str().unwrap(), "--run", "candidate", "--json", "--bootstrap", "200"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["run"], "candidate");
+    let coco = v["coco"].as_array().unwrap();
+    assert_eq!(coco.len(), 2, "bbox and segm");
+    let ap = coco[0]["stats"][0][1].as_f64().unwrap();
+    assert!(ap > 0.2 && ap < 1.0, "AP {ap}");
+    let seg = v["segmentation"]["classes"].as_array().unwrap();
+    let names: Vec<&str> = seg.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["right_lung", "left_lung", "heart"]);
+    for c in seg {
+        let d = c["mean_dice"].as_f64().unwrap();
+        assert!(d > 0.8 && d <= 1.0, "{d}");
+        assert!(c["median_hd95"].as_f64().unwrap() >= 0.0);
+    }
+    let cls = &v["classification"][0];
+    assert_eq!(cls["name"], "opacity");
+    let auc = cls["roc_auc"]["value"].as_f64().unwrap();
+    let [lo, hi] = [cls["roc_auc"]["ci95"][0].as_f64().unwrap(), cls["roc_auc"]["ci95"][1].as_f64().unwrap()];
+    assert!(lo <= auc && auc <= hi);
+    // per-case figures for every case, and the planted bottle (no lungs at all) among the worst
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 40);
+    let mut by_error: Vec<&Value> = cases.iter().collect();
+    by_error.sort_by(|a, b| b["error"].as_f64().unwrap().total_cmp(&a["error"].as_f64().unwrap()));
+    let top: Vec<&str> = by_error[..5].iter().map(|c| c["case"].as_str().unwrap()).collect();
+    assert!(top.contains(&"case-017.jpg"), "{top:?}");
+    // the confusion matrix agrees with the operating point
+    let det = &v["detection"]["overall"];
+    let m = v["confusion"]["matrix"].as_array().unwrap();
+    let n = v["confusion"]["classes"].as_array().unwrap().len();
+    let total_tp: u64 = (0..n).map(|k| m[k * (n + 1) + k].as_u64().unwrap()).sum();
+    assert_eq!(total_tp, det["tp"].as_u64().unwrap());
+}
+
+#[test]
+fn reference_check_passes_for_baseline_and_fails_for_a_degraded_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reference = tmp.path().join("baseline.json");
+    let s = sample();
+    let (code, _, err) = metrics(&[
+        s.to_str().unwrap(),
+        "--run",
+        "baseline",
+        "--save-reference",
+        reference.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&reference).unwrap()).unwrap();
+    assert!(saved["figures"].as_object().unwrap().len() > 20);
+
+    let (code, out, err) = metrics(&[s.to_str().unwrap(), "--run", "baseline", "--reference", reference.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("PASSED"), "{out}");
+
+    // the incident: a backend that rounds probabilities to 0 or 1
+    let copy = tmp.path().join("degraded");
+    copy_dir(&s, &copy);
+    let csv = copy.join("runs/baseline/scores.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rounded: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                return l.to_string();
+            }
+            let (name, v) = l.split_once(',').unwrap();
+            format!("{name},{}", v.parse::<f64>().unwrap().round())
+        })
+        .collect();
+    std::fs::write(&csv, rounded.join("\n") + "\n").unwrap();
+    let det = copy.join("runs/baseline/detections.json");
+    let mut d: Value = serde_json::from_str(&std::fs::read_to_string(&det).unwrap()).unwrap();
+    for x in d.as_array_mut().unwrap() {
+        let s = x["score"].as_f64().unwrap();
+        x["score"] = serde_json::json!(s.round());
+    }
+    std::fs::write(&det, serde_json::to_vec(&d).unwrap()).unwrap();
+
+    let (code, out, err) = metrics(&[copy.to_str().unwrap(), "--run", "baseline", "--reference", reference.to_str().unwrap()]);
+    assert_eq!(code, 1, "a regression fails the test: {out}{err}");
+    assert!(out.contains("FAILED"), "{out}");
+    let regressed: Vec<&str> = out.lines().filter(|l| l.ends_with("REGRESSED")).collect();
+    assert!(regressed.iter().any(|l| l.contains("classification/opacity/roc_auc")), "{out}");
+    assert!(regressed.iter().any(|l| l.contains("bbox/AP ")), "{out}");
+    // and the cause is pointed out
+    assert!(out.contains("binarised"), "{out}");
+    // segmentation did not change: not regressed
+    assert!(!regressed.iter().any(|l| l.contains("segmentation/")), "{out}");
+}
+
+#[test]
+fn a_broken_reference_file_is_bad_input_named_with_its_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path().join("ref.json");
+    std::fs::write(&r, r#"{"lightbox_reference": 1, "pack": "x", "run": "baseline", "figures": {"bbox/AP": "high"}}"#).unwrap();
+    let s = sample();
+    let (code, _, err) = metrics(&[s.to_str().unwrap(), "--reference", r.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("ref.json") && err.contains("figures"), "{err}");
+    std::fs::write(&r, "{\"lightbox_reference\": 1,").unwrap();
+    let (code, _, err) = metrics(&[s.to_str().unwrap(), "--reference", r.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("ref.json"), "{err}");
+    let (code, _, err) = metrics(&[s.to_str().unwrap(), "--run", "nosuch"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("baseline") && err.contains("candidate"), "lists the runs: {err}");
+}
+
+#[test]
+fn command_line_coco_figures_equal_pycocotools() {
+    let path = std::env::var("LIGHTBOX_COCOEVAL_VECTORS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/cocoeval.json").to_string());
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let ds = &v["datasets"][0];
+    let tmp = tempfile::tempdir().unwrap();
+    let gt = tmp.path().join("gt.json");
+    let res = tmp.path().join("results.json");
+    std::fs::write(&gt, serde_json::to_vec(&ds["gt"]).unwrap()).unwrap();
+    std::fs::write(&res, serde_json::to_vec(&ds["results"]).unwrap()).unwrap();
+    let (code, out, err) = metrics(&[
+        "--gt",
+        gt.to_str().unwrap(),
+        "--run",
+        &format!("dt={}", res.display()),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let got: Value = serde_json::from_str(&out).unwrap();
+    let expect = &ds["evals"][0];
+    assert_eq!(expect["iou_type"], "bbox");
+    for (i, e) in expect["stats"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(got["coco"][0]["stats"][i][1].as_f64(), e.as_f64(), "stat {i}");
+    }
+}
