@@ -185,7 +185,9 @@ impl Pack {
 
     /// A class's name, or its id when the pack does not know it.
     pub fn class_name(&self, id: ClassId) -> String {
-        self.class(id).map(|c| c.name.clone()).unwrap_or_else(|| format!("class {}", id.0))
+        self.class(id)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| format!("class {}", id.0))
     }
 
     pub fn class_by_name(&self, name: &str) -> Option<&Class> {

@@ -26,6 +26,10 @@ pub enum Event {
     Validated(Vec<crate::pack::Problem>),
     /// The rules and out-of-distribution check finished.
     Checked(Result<Vec<crate::rules::Flag>, String>),
+    /// One run's metrics are computed.
+    Metrics(usize, Result<Arc<crate::metrics::Report>, String>),
+    /// Per-case figures and the confusion matrix at a run and threshold.
+    Operating(Arc<app::OperatingAt>),
 }
 
 /// How images reach the terminal.
@@ -150,9 +154,9 @@ pub fn run(
     // terminal under a dashboard that keeps running.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let worker = std::thread::current()
-            .name()
-            .is_some_and(|n| n.starts_with("lightbox-render") || n == "lightbox-validate");
+        let worker = std::thread::current().name().is_some_and(|n| {
+            n.starts_with("lightbox-render") || n == "lightbox-validate" || n.starts_with("lightbox-metrics")
+        });
         if worker {
             return;
         }
@@ -188,6 +192,26 @@ pub fn run(
                 });
                 let _ = vtx.send(Event::Checked(checked));
             })?;
+        // metrics for every run (exact COCO evaluation, Dice, classification), in the background
+        let (mpack, mtx) = (Arc::clone(&pack), tx.clone());
+        std::thread::Builder::new()
+            .name("lightbox-metrics".into())
+            .spawn(move || {
+                let options = crate::metrics::Options {
+                    bootstrap: crate::metrics::classification::Bootstrap {
+                        resamples: 200,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                };
+                for r in 0..mpack.runs.len() {
+                    let m = crate::metrics::compute(&mpack, r, &options).map(Arc::new);
+                    if mtx.send(Event::Metrics(r, m)).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        let requests_tx = tx.clone();
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
@@ -210,7 +234,7 @@ pub fn run(
         }
         let size = terminal.size()?;
         app.show_details = size.width >= view::WIDE;
-        event_loop(&mut terminal, &mut app, &mut workers, &rx)
+        event_loop(&mut terminal, &mut app, &mut workers, &rx, &requests_tx)
     })();
     restore();
     result
@@ -221,6 +245,7 @@ fn event_loop(
     app: &mut App,
     workers: &mut Workers,
     rx: &Receiver<Event>,
+    tx: &std::sync::mpsc::Sender<Event>,
 ) -> anyhow::Result<()> {
     loop {
         let size = terminal.size()?;
@@ -234,8 +259,28 @@ fn event_loop(
         while let Ok(ev) = rx.try_recv() {
             handle(app, workers, ev, &areas);
         }
+        for r in std::mem::take(&mut app.requests) {
+            start(app, r, tx.clone());
+        }
         if app.should_quit {
             return Ok(());
+        }
+    }
+}
+
+/// Start a background job the app asked for; its result arrives as an event.
+fn start(app: &App, r: app::Request, tx: std::sync::mpsc::Sender<Event>) {
+    match r {
+        app::Request::OperatingPoint { run, threshold } => {
+            let (Some(report), pack) = (app.metrics.get(run).cloned().flatten(), Arc::clone(&app.pack)) else {
+                return;
+            };
+            let _ = std::thread::Builder::new()
+                .name("lightbox-metrics-op".into())
+                .spawn(move || {
+                    let o = app::OperatingAt::compute(&pack, &report, run, threshold);
+                    let _ = tx.send(Event::Operating(Arc::new(o)));
+                });
         }
     }
 }
@@ -294,6 +339,12 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
             app.checked = Some(Err(e.clone()));
             app.warn(format!("rules: {e}"));
         }
+        Event::Metrics(r, Ok(m)) => app.set_metrics(r, m),
+        Event::Metrics(r, Err(e)) => {
+            let name = app.pack.source_name(crate::pack::Source::Run(r));
+            app.metrics_error = Some(format!("{name}: {e}"));
+        }
+        Event::Operating(o) => app.set_operating(o),
         Event::Validated(problems) => {
             app.validated = true;
             app.add_problems(problems);

@@ -11,7 +11,12 @@ fn sample() -> PathBuf {
 }
 
 fn metrics(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("lightbox").unwrap().arg("metrics").args(args).output().unwrap();
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("metrics")
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -35,7 +40,14 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn sample_pack_metrics_cover_detection_segmentation_and_classification() {
     let s = sample();
-    let (code, out, err) = metrics(&[s.to_str().unwrap(), "--run", "candidate", "--json", "--bootstrap", "200"]);
+    let (code, out, err) = metrics(&[
+        s.to_str().unwrap(),
+        "--run",
+        "candidate",
+        "--json",
+        "--bootstrap",
+        "200",
+    ]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["run"], "candidate");
@@ -54,7 +66,10 @@ fn sample_pack_metrics_cover_detection_segmentation_and_classification() {
     let cls = &v["classification"][0];
     assert_eq!(cls["name"], "opacity");
     let auc = cls["roc_auc"]["value"].as_f64().unwrap();
-    let [lo, hi] = [cls["roc_auc"]["ci95"][0].as_f64().unwrap(), cls["roc_auc"]["ci95"][1].as_f64().unwrap()];
+    let [lo, hi] = [
+        cls["roc_auc"]["ci95"][0].as_f64().unwrap(),
+        cls["roc_auc"]["ci95"][1].as_f64().unwrap(),
+    ];
     assert!(lo <= auc && auc <= hi);
     // per-case figures for every case, and the planted bottle (no lungs at all) among the worst
     let cases = v["cases"].as_array().unwrap();
@@ -87,7 +102,13 @@ fn reference_check_passes_for_baseline_and_fails_for_a_degraded_copy() {
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&reference).unwrap()).unwrap();
     assert!(saved["figures"].as_object().unwrap().len() > 20);
 
-    let (code, out, err) = metrics(&[s.to_str().unwrap(), "--run", "baseline", "--reference", reference.to_str().unwrap()]);
+    let (code, out, err) = metrics(&[
+        s.to_str().unwrap(),
+        "--run",
+        "baseline",
+        "--reference",
+        reference.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("PASSED"), "{out}");
 
@@ -116,11 +137,20 @@ fn reference_check_passes_for_baseline_and_fails_for_a_degraded_copy() {
     }
     std::fs::write(&det, serde_json::to_vec(&d).unwrap()).unwrap();
 
-    let (code, out, err) = metrics(&[copy.to_str().unwrap(), "--run", "baseline", "--reference", reference.to_str().unwrap()]);
+    let (code, out, err) = metrics(&[
+        copy.to_str().unwrap(),
+        "--run",
+        "baseline",
+        "--reference",
+        reference.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1, "a regression fails the test: {out}{err}");
     assert!(out.contains("FAILED"), "{out}");
     let regressed: Vec<&str> = out.lines().filter(|l| l.ends_with("REGRESSED")).collect();
-    assert!(regressed.iter().any(|l| l.contains("classification/opacity/roc_auc")), "{out}");
+    assert!(
+        regressed.iter().any(|l| l.contains("classification/opacity/roc_auc")),
+        "{out}"
+    );
     assert!(regressed.iter().any(|l| l.contains("bbox/AP ")), "{out}");
     // and the cause is pointed out
     assert!(out.contains("binarised"), "{out}");
@@ -132,7 +162,11 @@ fn reference_check_passes_for_baseline_and_fails_for_a_degraded_copy() {
 fn a_broken_reference_file_is_bad_input_named_with_its_field() {
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path().join("ref.json");
-    std::fs::write(&r, r#"{"lightbox_reference": 1, "pack": "x", "run": "baseline", "figures": {"bbox/AP": "high"}}"#).unwrap();
+    std::fs::write(
+        &r,
+        r#"{"lightbox_reference": 1, "pack": "x", "run": "baseline", "figures": {"bbox/AP": "high"}}"#,
+    )
+    .unwrap();
     let s = sample();
     let (code, _, err) = metrics(&[s.to_str().unwrap(), "--reference", r.to_str().unwrap()]);
     assert_eq!(code, 2);
@@ -143,7 +177,10 @@ fn a_broken_reference_file_is_bad_input_named_with_its_field() {
     assert!(err.contains("ref.json"), "{err}");
     let (code, _, err) = metrics(&[s.to_str().unwrap(), "--run", "nosuch"]);
     assert_eq!(code, 2);
-    assert!(err.contains("baseline") && err.contains("candidate"), "lists the runs: {err}");
+    assert!(
+        err.contains("baseline") && err.contains("candidate"),
+        "lists the runs: {err}"
+    );
 }
 
 #[test]

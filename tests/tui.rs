@@ -337,3 +337,74 @@ fn help_scrolls_in_a_small_terminal() {
     lightbox::tui::handle_key(&mut a, key('x'));
     assert_eq!(a.overlay, Overlay::None);
 }
+
+/// Metrics as the background thread would compute them, for the current run.
+fn with_metrics(a: &mut App) {
+    let run = a.run.unwrap();
+    let m = lightbox::metrics::compute(&a.pack, run, &lightbox::metrics::Options::default()).unwrap();
+    a.set_metrics(run, Arc::new(m));
+}
+
+#[test]
+fn metrics_view_recomputes_at_the_threshold_without_blocking() {
+    let mut a = app(sample(), 140);
+    a.update(Action::ToggleMetrics);
+    let s = text(&draw(&mut a, 140, 44));
+    assert!(s.contains("computing metrics for baseline"), "{s}");
+    with_metrics(&mut a);
+    // the per-case figures and confusion at this threshold are asked of a background job
+    assert_eq!(
+        a.requests,
+        vec![lightbox::tui::app::Request::OperatingPoint { run: 0, threshold: 0.0 }]
+    );
+    a.requests.clear();
+    for _ in 0..10 {
+        a.update(Action::ThresholdUp);
+    }
+    assert_eq!(a.style.score_threshold, 0.5);
+    // precision/recall/F1 are already at 0.5 (no waiting); the confusion matrix is computing
+    let s = text(&draw(&mut a, 140, 44));
+    assert!(
+        s.contains("score ≥ 0.50") && s.contains("confusion matrix: computing"),
+        "{s}"
+    );
+    let op = a.requests.pop().expect("a new operating point was asked for");
+    let lightbox::tui::app::Request::OperatingPoint { run, threshold } = op;
+    assert_eq!((run, threshold), (0, 0.5));
+    // a stale answer (another threshold) is ignored, the right one is taken
+    let stale = lightbox::tui::app::OperatingAt::compute(&a.pack, a.run_metrics().unwrap(), 0, 0.3);
+    a.set_operating(Arc::new(stale));
+    assert!(a.operating_now().is_none());
+    let fresh = lightbox::tui::app::OperatingAt::compute(&a.pack, a.run_metrics().unwrap(), 0, 0.5);
+    a.set_operating(Arc::new(fresh));
+    let t = draw(&mut a, 140, 44);
+    let s = text(&t);
+    insta::assert_snapshot!("metrics_view", s);
+    assert!(s.contains("Confusion at IoU 0.50") && s.contains("background") && s.contains("precision"));
+    // the same counts as `lightbox metrics --threshold 0.5`
+    let d = a.run_metrics().unwrap().detection.as_ref().unwrap();
+    let p = d.curves.overall(0.5);
+    assert!(s.contains(&format!("{:.3}", p.precision.unwrap())), "{s}");
+}
+
+#[test]
+fn sorting_by_error_puts_the_worst_cases_first_and_details_name_the_error() {
+    let mut a = app(sample(), 140);
+    a.run = a.pack.run_index("candidate").ok();
+    with_metrics(&mut a);
+    a.set_sort(SortKey::Error);
+    let first: Vec<&str> = a.order[..4].iter().map(|&c| a.pack.cases[c].id.0.as_str()).collect();
+    // the bottle and the knee have no lungs at all: Dice 0 for every class
+    assert!(
+        first.contains(&"case-017.jpg") && first.contains(&"case-033.jpg"),
+        "{first:?}"
+    );
+    let values: Vec<f64> = a.order.iter().map(|&c| a.case_error(c).unwrap()).collect();
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "sorted descending");
+    a.update(Action::FirstCase);
+    let s = text(&draw(&mut a, 140, 44));
+    assert!(
+        s.contains("Metrics") && s.contains("Dice") && s.contains("worst"),
+        "{s}"
+    );
+}

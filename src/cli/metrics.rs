@@ -56,7 +56,9 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<u8> {
     let pack = a.source.open()?;
     let Some(run) = a.source.selected_run(&pack)? else {
-        eprintln!("error: the pack has no runs to evaluate. Add one under [runs.NAME] in lightbox.toml or with --run NAME=FILE");
+        eprintln!(
+            "error: the pack has no runs to evaluate. Add one under [runs.NAME] in lightbox.toml or with --run NAME=FILE"
+        );
         return Ok(EXIT_INPUT);
     };
     if !(0.0..=1.0).contains(&a.iou) {
@@ -105,9 +107,10 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         distance: a.distance_tolerance,
     };
     let comparisons = reference.as_ref().map(|r| reference::compare(r, &figures, tol));
-    let failed = comparisons
-        .as_ref()
-        .is_some_and(|c| c.iter().any(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Missing)));
+    let failed = comparisons.as_ref().is_some_and(|c| {
+        c.iter()
+            .any(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Missing))
+    });
     if a.json {
         let mut v = serde_json::to_value(&report)?;
         v["figures"] = serde_json::to_value(&figures)?;
@@ -140,7 +143,10 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             println!("{}", line.trim_end());
         }
         if let Some(c) = &comparisons {
-            print!("{}", reference_table(a.reference.as_deref().unwrap_or(std::path::Path::new("")), c, tol));
+            print!(
+                "{}",
+                reference_table(a.reference.as_deref().unwrap_or(std::path::Path::new("")), c, tol)
+            );
         }
     }
     let bad_files = pack.errors().count();
@@ -189,10 +195,23 @@ fn table(r: &Report, n_cases: usize) -> String {
             let _ = writeln!(o, "  {}", line.join("   "));
         }
         if !s.classes.is_empty() {
-            let w = s.classes.iter().map(|c| c.name.chars().count()).max().unwrap_or(5).max(5);
+            let w = s
+                .classes
+                .iter()
+                .map(|c| c.name.chars().count())
+                .max()
+                .unwrap_or(5)
+                .max(5);
             let _ = writeln!(o, "  {:<w$}  {:>6}  {:>6}  {:>6}", "class", "AP", "AP50", "AR100");
             for c in &s.classes {
-                let _ = writeln!(o, "  {:<w$}  {:>6}  {:>6}  {:>6}", c.name, f3(c.ap), f3(c.ap50), f3(c.ar100));
+                let _ = writeln!(
+                    o,
+                    "  {:<w$}  {:>6}  {:>6}  {:>6}",
+                    c.name,
+                    f3(c.ap),
+                    f3(c.ap50),
+                    f3(c.ar100)
+                );
             }
         }
     }
@@ -204,7 +223,12 @@ fn table(r: &Report, n_cases: usize) -> String {
             "  {:<w$}  {:>5}  {:>5}  {:>5}  {:>9}  {:>6}  {:>6}",
             "class", "TP", "FP", "FN", "precision", "recall", "F1"
         );
-        for (n, p) in d.classes.iter().map(|(n, p)| (n.as_str(), p)).chain([("all", &d.overall)]) {
+        for (n, p) in d
+            .classes
+            .iter()
+            .map(|(n, p)| (n.as_str(), p))
+            .chain([("all", &d.overall)])
+        {
             let _ = writeln!(
                 o,
                 "  {n:<w$}  {:>5}  {:>5}  {:>5}  {:>9}  {:>6}  {:>6}",
@@ -230,8 +254,17 @@ fn table(r: &Report, n_cases: usize) -> String {
                     .and_then(|d| d.classes_names.get(k).cloned())
                     .unwrap_or_else(|| format!("#{k}"))
             };
-            let w = used.iter().map(|&k| label(k).chars().count()).max().unwrap_or(5).max(10);
-            let _ = writeln!(o, "\nConfusion at score ≥ {:.2}, IoU ≥ {:.2} (rows: ground truth; columns: prediction)", c.threshold, c.iou);
+            let w = used
+                .iter()
+                .map(|&k| label(k).chars().count())
+                .max()
+                .unwrap_or(5)
+                .max(10);
+            let _ = writeln!(
+                o,
+                "\nConfusion at score ≥ {:.2}, IoU ≥ {:.2} (rows: ground truth; columns: prediction)",
+                c.threshold, c.iou
+            );
             let mut head = format!("  {:<w$}", "");
             for &k in &used {
                 let _ = write!(head, "  {:>w$}", label(k));
@@ -242,7 +275,11 @@ fn table(r: &Report, n_cases: usize) -> String {
                 for &k in &used {
                     let _ = write!(line, "  {:>w$}", c.get(g, k));
                 }
-                let missed = if g == n { "—".to_string() } else { c.get(g, n).to_string() };
+                let missed = if g == n {
+                    "—".to_string()
+                } else {
+                    c.get(g, n).to_string()
+                };
                 let _ = writeln!(o, "{line}  {missed:>w$}");
             }
         }
@@ -252,7 +289,13 @@ fn table(r: &Report, n_cases: usize) -> String {
             o,
             "\nSegmentation (label masks; Dice and IoU: mean per case; pooled: over all pixels; HD95: median px)"
         );
-        let w = s.classes.iter().map(|c| c.name.chars().count()).max().unwrap_or(5).max(5);
+        let w = s
+            .classes
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(5)
+            .max(5);
         let _ = writeln!(
             o,
             "  {:<w$}  {:>5}  {:>6}  {:>6}  {:>11}  {:>6}",
@@ -278,7 +321,13 @@ fn table(r: &Report, n_cases: usize) -> String {
             "\nClassification (score ≥ {:.2} is positive; 95% bootstrap intervals)",
             b.threshold
         );
-        let w = r.classification.iter().map(|c| c.name.chars().count()).max().unwrap_or(5).max(5);
+        let w = r
+            .classification
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(5)
+            .max(5);
         let _ = writeln!(
             o,
             "  {:<w$}  {:>5}  {:>4}  {:<21}  {:<21}  {:<21}  {:<21}",
@@ -309,7 +358,12 @@ fn table(r: &Report, n_cases: usize) -> String {
                 _ => String::new(),
             };
             let dice = c.dice.map(|d| format!("Dice {d:.2}  ")).unwrap_or_default();
-            let _ = writeln!(o, "  {:<w$}  {counts}{dice}{}", c.case, c.worst.as_deref().unwrap_or(""));
+            let _ = writeln!(
+                o,
+                "  {:<w$}  {counts}{dice}{}",
+                c.case,
+                c.worst.as_deref().unwrap_or("")
+            );
         }
     }
     if !r.warnings.is_empty() {
@@ -331,7 +385,11 @@ fn reference_table(path: &std::path::Path, c: &[reference::Comparison], tol: Tol
         tol.distance
     );
     let w = c.iter().map(|c| c.name.chars().count()).max().unwrap_or(6).max(6);
-    let _ = writeln!(o, "  {:<w$}  {:>9}  {:>9}  {:>9}  verdict", "figure", "value", "reference", "delta");
+    let _ = writeln!(
+        o,
+        "  {:<w$}  {:>9}  {:>9}  {:>9}  verdict",
+        "figure", "value", "reference", "delta"
+    );
     let num = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into());
     for x in c {
         let verdict = match x.verdict {
@@ -341,9 +399,19 @@ fn reference_table(path: &std::path::Path, c: &[reference::Comparison], tol: Tol
             Verdict::Missing => "MISSING",
         };
         let delta = x.delta.map(|d| format!("{d:+.4}")).unwrap_or_else(|| "—".into());
-        let _ = writeln!(o, "  {:<w$}  {:>9}  {:>9}  {:>9}  {verdict}", x.name, num(x.value), num(x.reference), delta);
+        let _ = writeln!(
+            o,
+            "  {:<w$}  {:>9}  {:>9}  {:>9}  {verdict}",
+            x.name,
+            num(x.value),
+            num(x.reference),
+            delta
+        );
     }
-    let bad = c.iter().filter(|x| matches!(x.verdict, Verdict::Regressed | Verdict::Missing)).count();
+    let bad = c
+        .iter()
+        .filter(|x| matches!(x.verdict, Verdict::Regressed | Verdict::Missing))
+        .count();
     if bad == 0 {
         let _ = writeln!(o, "PASSED: {} figures within tolerance of the reference", c.len());
     } else {

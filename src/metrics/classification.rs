@@ -235,7 +235,15 @@ mod tests {
     fn rounding_scores_to_zero_and_one_costs_auc() {
         // the client incident: the same ranking, rounded by a backend
         let l: Vec<bool> = (0..100).map(|i| i % 2 == 0).collect();
-        let s: Vec<f64> = (0..100).map(|i| if i % 2 == 0 { 0.45 + i as f64 / 1000.0 } else { 0.05 + i as f64 / 250.0 }).collect();
+        let s: Vec<f64> = (0..100)
+            .map(|i| {
+                if i % 2 == 0 {
+                    0.45 + i as f64 / 1000.0
+                } else {
+                    0.05 + i as f64 / 250.0
+                }
+            })
+            .collect();
         let rounded: Vec<f64> = s.iter().map(|v| v.round()).collect();
         assert!(roc_auc(&l, &s).unwrap() > 0.8);
         assert!(roc_auc(&l, &rounded).unwrap() < roc_auc(&l, &s).unwrap());
@@ -250,7 +258,9 @@ mod tests {
     #[test]
     fn bootstrap_interval_contains_the_estimate_and_is_reproducible() {
         let l: Vec<bool> = (0..200).map(|i| i % 3 == 0).collect();
-        let s: Vec<f64> = (0..200).map(|i| ((i * 37) % 100) as f64 / 100.0 + if i % 3 == 0 { 0.3 } else { 0.0 }).collect();
+        let s: Vec<f64> = (0..200)
+            .map(|i| ((i * 37) % 100) as f64 / 100.0 + if i % 3 == 0 { 0.3 } else { 0.0 })
+            .collect();
         let a = class_figures(&l, &s, 0.5, Bootstrap::default());
         let b = class_figures(&l, &s, 0.5, Bootstrap::default());
         assert_eq!(a, b);

@@ -17,8 +17,8 @@ use super::pairwise;
 use crate::geometry::{BBox, Rle, polygon};
 use crate::pack::{ClassId, Instance, Pack, Segmentation};
 use rayon::prelude::*;
-use std::borrow::Cow;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Which geometry is compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -158,8 +158,14 @@ pub fn confusion(pack: &Pack, run: usize, iou_type: IouType, iou: f64, thr: f64)
         .into_par_iter()
         .map(|c| {
             let mut m = vec![0u64; (n + 1) * (n + 1)];
-            let gt = pack.annotations(Source::GroundTruth, c).map(|a| a.instances.as_slice()).unwrap_or(&[]);
-            let dt = pack.annotations(Source::Run(run), c).map(|a| a.instances.as_slice()).unwrap_or(&[]);
+            let gt = pack
+                .annotations(Source::GroundTruth, c)
+                .map(|a| a.instances.as_slice())
+                .unwrap_or(&[]);
+            let dt = pack
+                .annotations(Source::Run(run), c)
+                .map(|a| a.instances.as_slice())
+                .unwrap_or(&[]);
             let (w, h) = pack.cases[c].size().unwrap_or((0, 0));
             let mut dts: Vec<&Instance> = dt.iter().filter(|d| d.score.unwrap_or(1.0) >= thr).collect();
             dts.sort_by(|a, b| b.score.unwrap_or(1.0).total_cmp(&a.score.unwrap_or(1.0)));

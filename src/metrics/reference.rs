@@ -153,13 +153,27 @@ mod tests {
             fig("segmentation/lung/hd95", Some(6.5), false),
             fig("classification/x/roc_auc", Some(0.95), true),
         ];
-        let c = compare(&r, &now, Tolerance { ratio: 0.005, distance: 1.0 });
+        let c = compare(
+            &r,
+            &now,
+            Tolerance {
+                ratio: 0.005,
+                distance: 1.0,
+            },
+        );
         let v: BTreeMap<&str, Verdict> = c.iter().map(|c| (c.name.as_str(), c.verdict)).collect();
         assert_eq!(v["bbox/AP"], Verdict::Ok);
         assert_eq!(v["segmentation/lung/hd95"], Verdict::Regressed);
         assert_eq!(v["classification/x/roc_auc"], Verdict::Improved);
         assert_eq!(v["gone"], Verdict::Missing);
-        let c = compare(&r, &now, Tolerance { ratio: 0.001, distance: 5.0 });
+        let c = compare(
+            &r,
+            &now,
+            Tolerance {
+                ratio: 0.001,
+                distance: 5.0,
+            },
+        );
         let v: BTreeMap<&str, Verdict> = c.iter().map(|c| (c.name.as_str(), c.verdict)).collect();
         assert_eq!(v["bbox/AP"], Verdict::Regressed);
         assert_eq!(v["segmentation/lung/hd95"], Verdict::Ok);

@@ -100,6 +100,8 @@ pub struct CaseFigures {
     pub worst: Option<String>,
     /// A single number to sort by: false positives + misses + Σ(1 − Dice).
     pub error: f64,
+    /// The segmentation part of `error`: Σ(1 − Dice) over the classes defined on the case.
+    pub seg_error: f64,
 }
 
 /// Everything for one run.
@@ -126,11 +128,8 @@ pub struct Figure {
 
 fn instances_present(pack: &Pack, s: Source, segm: bool) -> bool {
     (0..pack.cases.len()).any(|c| {
-        pack.annotations(s, c).is_some_and(|a| {
-            a.instances
-                .iter()
-                .any(|i| !segm || i.segmentation.is_some())
-        })
+        pack.annotations(s, c)
+            .is_some_and(|a| a.instances.iter().any(|i| !segm || i.segmentation.is_some()))
     })
 }
 
@@ -168,7 +167,13 @@ pub fn compute(pack: &Pack, run: usize, o: &Options) -> Result<Report, String> {
             .categories
             .iter()
             .enumerate()
-            .filter(|(k, _)| eval.class_ap(*k).is_some() || eval.images.iter().any(|im| im.categories.iter().any(|c| c.category as usize == *k)))
+            .filter(|(k, _)| {
+                eval.class_ap(*k).is_some()
+                    || eval
+                        .images
+                        .iter()
+                        .any(|im| im.categories.iter().any(|c| c.category as usize == *k))
+            })
             .map(|(k, c)| CocoClass {
                 name: pack.class_name(*c),
                 ap: eval.class_ap(k),
@@ -180,7 +185,11 @@ pub fn compute(pack: &Pack, run: usize, o: &Options) -> Result<Report, String> {
             iou_type: t,
             iou_thrs: p.iou_thrs.clone(),
             max_dets: p.max_dets.clone(),
-            stats: STAT_NAMES.iter().map(|s| s.to_string()).zip(eval.stats.iter().copied()).collect(),
+            stats: STAT_NAMES
+                .iter()
+                .map(|s| s.to_string())
+                .zip(eval.stats.iter().copied())
+                .collect(),
             classes,
             eval,
         });
@@ -240,8 +249,15 @@ pub fn compute(pack: &Pack, run: usize, o: &Options) -> Result<Report, String> {
         .iter()
         .flat_map(|a| a.instances.iter().filter_map(|i| i.score))
         .collect();
-    warnings.extend(suspicious::score_warnings(&format!("{run_name} detection scores"), &det_scores));
-    let mut score_classes: Vec<_> = r.annotations.iter().flat_map(|a| a.scores.iter().map(|s| s.0)).collect();
+    warnings.extend(suspicious::score_warnings(
+        &format!("{run_name} detection scores"),
+        &det_scores,
+    ));
+    let mut score_classes: Vec<_> = r
+        .annotations
+        .iter()
+        .flat_map(|a| a.scores.iter().map(|s| s.0))
+        .collect();
     score_classes.sort();
     score_classes.dedup();
     for k in score_classes {
@@ -298,6 +314,7 @@ fn case_figures(
             dice: None,
             worst: None,
             error: 0.0,
+            seg_error: 0.0,
         })
         .collect();
     let mut worst: Vec<Vec<(f64, String)>> = vec![Vec::new(); out.len()];
@@ -309,7 +326,12 @@ fn case_figures(
             let inst = &pack.ground_truth[d.case].instances[g as usize];
             worst[d.case].push((
                 1.0 + area.sqrt() / 100.0,
-                format!("missed {} #{} ({} px²)", pack.class_name(inst.class), g + 1, area.round()),
+                format!(
+                    "missed {} #{} ({} px²)",
+                    pack.class_name(inst.class),
+                    g + 1,
+                    area.round()
+                ),
             ));
         }
         if let Some((k, s)) = d.worst_fp {
@@ -325,7 +347,8 @@ fn case_figures(
         for co in &seg.cases {
             let c = &mut out[co.case];
             c.dice = co.mean_dice();
-            c.error += co.classes.iter().filter_map(|k| k.dice()).map(|d| 1.0 - d).sum::<f64>();
+            c.seg_error = co.classes.iter().filter_map(|k| k.dice()).map(|d| 1.0 - d).sum::<f64>();
+            c.error += c.seg_error;
             if let Some((k, d)) = co.worst()
                 && d < 0.9
             {
@@ -379,9 +402,21 @@ impl Report {
         }
         for c in &self.classification {
             push(format!("classification/{}/roc_auc", c.name), c.roc_auc.value, true);
-            push(format!("classification/{}/average_precision", c.name), c.average_precision.value, true);
-            push(format!("classification/{}/sensitivity", c.name), c.sensitivity.value, true);
-            push(format!("classification/{}/specificity", c.name), c.specificity.value, true);
+            push(
+                format!("classification/{}/average_precision", c.name),
+                c.average_precision.value,
+                true,
+            );
+            push(
+                format!("classification/{}/sensitivity", c.name),
+                c.sensitivity.value,
+                true,
+            );
+            push(
+                format!("classification/{}/specificity", c.name),
+                c.specificity.value,
+                true,
+            );
         }
         f
     }

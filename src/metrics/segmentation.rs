@@ -46,7 +46,12 @@ impl ClassOverlap {
 
 /// Overlap of every class in `classes` (`(class, mask value)`) between two label masks of the
 /// same size; `None` when the sizes differ.
-pub fn overlaps(gt: &LabelMask, pred: &LabelMask, classes: &[(ClassId, u16)], boundary: bool) -> Option<Vec<ClassOverlap>> {
+pub fn overlaps(
+    gt: &LabelMask,
+    pred: &LabelMask,
+    classes: &[(ClassId, u16)],
+    boundary: bool,
+) -> Option<Vec<ClassOverlap>> {
     if (gt.width(), gt.height()) != (pred.width(), pred.height()) {
         return None;
     }
@@ -132,7 +137,10 @@ fn crop_pair(a: &BinaryMask, b: &BinaryMask) -> Option<(BinaryMask, BinaryMask)>
 pub fn hd95(a: &BinaryMask, b: &BinaryMask) -> Option<f64> {
     let (a, b) = crop_pair(a, b)?;
     let (ba, bb) = (boundary(&a), boundary(&b));
-    let (da, db) = (morphology::squared_distance_to(&ba), morphology::squared_distance_to(&bb));
+    let (da, db) = (
+        morphology::squared_distance_to(&ba),
+        morphology::squared_distance_to(&bb),
+    );
     let mut d: Vec<f64> = Vec::new();
     for (i, (&x, &y)) in ba.as_slice().iter().zip(bb.as_slice()).enumerate() {
         if x != 0 {
@@ -207,9 +215,7 @@ pub struct SegmentationEval {
 
 /// Evaluate a run's label masks against the ground truth's; `None` when either has none.
 pub fn evaluate_pack(pack: &Pack, run: usize, boundary: bool) -> Option<SegmentationEval> {
-    let has = |s: Source| {
-        (0..pack.cases.len()).any(|c| pack.annotations(s, c).is_some_and(|a| a.label_mask.is_some()))
-    };
+    let has = |s: Source| (0..pack.cases.len()).any(|c| pack.annotations(s, c).is_some_and(|a| a.label_mask.is_some()));
     if !has(Source::GroundTruth) || !has(Source::Run(run)) {
         return None;
     }
@@ -248,9 +254,9 @@ pub fn evaluate_pack(pack: &Pack, run: usize, boundary: bool) -> Option<Segmenta
                 let v: Vec<f64> = defined.iter().filter_map(|o| f(o)).collect();
                 (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
             };
-            let (i, g, p) = all
-                .iter()
-                .fold((0u64, 0u64, 0u64), |s, o| (s.0 + o.intersection, s.1 + o.gt, s.2 + o.pred));
+            let (i, g, p) = all.iter().fold((0u64, 0u64, 0u64), |s, o| {
+                (s.0 + o.intersection, s.1 + o.gt, s.2 + o.pred)
+            });
             let pooled = ClassOverlap {
                 class,
                 intersection: i,
@@ -337,6 +343,14 @@ mod tests {
 
     #[test]
     fn different_sizes_are_refused() {
-        assert!(overlaps(&label(4, 4, |_, _| 1), &label(5, 4, |_, _| 1), &[(ClassId(1), 1)], false).is_none());
+        assert!(
+            overlaps(
+                &label(4, 4, |_, _| 1),
+                &label(5, 4, |_, _| 1),
+                &[(ClassId(1), 1)],
+                false
+            )
+            .is_none()
+        );
     }
 }

@@ -11,7 +11,10 @@ pub fn score_warnings(what: &str, scores: &[f64]) -> Vec<String> {
     }
     let finite: Vec<f64> = scores.iter().copied().filter(|v| v.is_finite()).collect();
     if finite.len() < n {
-        out.push(format!("{what}: {} of {n} scores are not finite numbers (NaN or infinite)", n - finite.len()));
+        out.push(format!(
+            "{what}: {} of {n} scores are not finite numbers (NaN or infinite)",
+            n - finite.len()
+        ));
     }
     let (lo, hi) = finite
         .iter()

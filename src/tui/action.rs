@@ -57,6 +57,7 @@ actions! {
         ToggleClass8 = "toggle_class_8": "class 8 on/off",
         ToggleClass9 = "toggle_class_9": "class 9 on/off",
         ToggleDetails = "toggle_details": "details pane on/off",
+        ToggleMetrics = "toggle_metrics": "metrics: tables, confusion, PR curves",
     }
     "Image" {
         ZoomIn = "zoom_in": "zoom in",

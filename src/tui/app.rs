@@ -50,15 +50,19 @@ pub enum SortKey {
     Problems,
     /// Flagged cases first, by severity.
     Flags,
+    /// Worst errors first: false positives + misses at the score threshold, plus Σ(1 − Dice).
+    Error,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 5] = [
+    pub const ALL: [SortKey; 7] = [
         SortKey::Case,
         SortKey::MaxScore,
         SortKey::Uncertain,
         SortKey::Predictions,
         SortKey::Problems,
+        SortKey::Flags,
+        SortKey::Error,
     ];
 
     pub fn name(&self) -> &'static str {
@@ -69,6 +73,7 @@ impl SortKey {
             SortKey::Predictions => "predictions",
             SortKey::Problems => "problems",
             SortKey::Flags => "flags",
+            SortKey::Error => "error",
         }
     }
 }
@@ -151,6 +156,74 @@ pub struct App {
     pub checked: Option<Result<usize, String>>,
     /// Which protocol draws images (for the status bar and help).
     pub graphics: String,
+    /// Per run: its metrics, computed in the background once the pack is open.
+    pub metrics: Vec<Option<Arc<crate::metrics::Report>>>,
+    /// Whether the metrics computation failed (and why).
+    pub metrics_error: Option<String>,
+    /// The image pane shows the metrics view (per-class table, confusion, curves).
+    pub metrics_view: bool,
+    /// Per-case figures and the confusion matrix at the current run and score threshold
+    /// (recomputed in the background when either changes).
+    pub operating: Option<Arc<OperatingAt>>,
+    /// Work for the event loop to start in the background (the app itself never blocks).
+    pub requests: Vec<Request>,
+}
+
+/// Per-case detection figures and the confusion matrix at one run and score threshold.
+#[derive(Debug, Clone)]
+pub struct OperatingAt {
+    pub run: usize,
+    pub threshold: f64,
+    /// Indexed by case.
+    pub cases: Vec<crate::metrics::detection::CaseDetections>,
+    pub confusion: Option<crate::metrics::detection::Confusion>,
+}
+
+impl OperatingAt {
+    /// Compute from a run's metrics (matching is reused; only counting happens here).
+    pub fn compute(pack: &Pack, report: &crate::metrics::Report, run: usize, threshold: f64) -> OperatingAt {
+        use crate::metrics::detection;
+        let (mut cases, mut confusion) = (Vec::new(), None);
+        if let (Some(section), Some(d)) = (report.coco.first(), &report.detection) {
+            let eval = &section.eval;
+            if let Some(t) = eval.iou_index(d.iou) {
+                let mut per = vec![None; pack.cases.len()];
+                for c in detection::per_case(pack, eval, t, threshold) {
+                    let i = c.case;
+                    per[i] = Some(c);
+                }
+                cases = per
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        c.unwrap_or(detection::CaseDetections {
+                            case: i,
+                            tp: 0,
+                            fp: 0,
+                            fn_: 0,
+                            pairs: Vec::new(),
+                            worst_fp: None,
+                            worst_fn: None,
+                        })
+                    })
+                    .collect();
+            }
+            confusion = Some(detection::confusion(pack, run, section.iou_type, d.iou, threshold));
+        }
+        OperatingAt {
+            run,
+            threshold,
+            cases,
+            confusion,
+        }
+    }
+}
+
+/// Background work the app asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// Per-case figures and confusion of `run` at `threshold`.
+    OperatingPoint { run: usize, threshold: f64 },
 }
 
 impl App {
@@ -189,6 +262,11 @@ impl App {
             flags: Vec::new(),
             checked: None,
             graphics,
+            metrics: Vec::new(),
+            metrics_error: None,
+            metrics_view: false,
+            operating: None,
+            requests: Vec::new(),
         };
         let loaded = app.pack.problems.clone();
         app.add_problems(loaded);
@@ -223,6 +301,68 @@ impl App {
         if self.sort == SortKey::Flags || self.filter.is_some() {
             self.refresh_order();
         }
+    }
+
+    /// Take one run's metrics (from the background thread).
+    pub fn set_metrics(&mut self, run: usize, report: Arc<crate::metrics::Report>) {
+        if self.metrics.len() <= run {
+            self.metrics.resize(run + 1, None);
+        }
+        self.metrics[run] = Some(report);
+        if self.run == Some(run) {
+            self.want_operating();
+            if self.sort == SortKey::Error {
+                self.refresh_order();
+            }
+        }
+    }
+
+    /// The current run's metrics, once computed.
+    pub fn run_metrics(&self) -> Option<&Arc<crate::metrics::Report>> {
+        self.metrics.get(self.run?)?.as_ref()
+    }
+
+    /// The per-case figures at the current run and threshold, when they are up to date.
+    pub fn operating_now(&self) -> Option<&OperatingAt> {
+        let o = self.operating.as_deref()?;
+        (Some(o.run) == self.run && o.threshold == self.style.score_threshold).then_some(o)
+    }
+
+    /// Ask for the operating point of the current run and threshold unless it is known or asked.
+    pub fn want_operating(&mut self) {
+        let Some(run) = self.run else { return };
+        if self.run_metrics().is_none() || self.operating_now().is_some() {
+            return;
+        }
+        let r = Request::OperatingPoint {
+            run,
+            threshold: self.style.score_threshold,
+        };
+        if !self.requests.contains(&r) {
+            self.requests.push(r);
+        }
+    }
+
+    /// Take a computed operating point; stale ones (another run or threshold) are dropped.
+    pub fn set_operating(&mut self, o: Arc<OperatingAt>) {
+        if Some(o.run) == self.run && o.threshold == self.style.score_threshold {
+            self.operating = Some(o);
+            if self.sort == SortKey::Error {
+                self.refresh_order();
+            }
+        }
+    }
+
+    /// A case's error under the current run: false positives + misses at the current threshold
+    /// (or the metrics' own threshold until that is computed), plus Σ(1 − Dice).
+    pub fn case_error(&self, c: usize) -> Option<f64> {
+        let m = self.run_metrics()?;
+        let f = m.cases.get(c)?;
+        let det = match self.operating_now().and_then(|o| o.cases.get(c)) {
+            Some(d) => (d.fp + d.fn_) as f64,
+            None => (f.fp.unwrap_or(0) + f.fn_.unwrap_or(0)) as f64,
+        };
+        Some(det + f.seg_error)
     }
 
     /// Problems attached to one case.
@@ -394,6 +534,7 @@ impl App {
                 let (e, w) = self.problem_counts[c];
                 Some(e as f64 * 1000.0 + w as f64)
             }
+            SortKey::Error => self.case_error(c),
             SortKey::Flags => Some(
                 self.case_flags(c)
                     .map(|f| match f.severity {
@@ -484,6 +625,11 @@ impl App {
 
     /// Apply one action.
     pub fn update(&mut self, action: Action) {
+        self.apply(action);
+        self.want_operating();
+    }
+
+    fn apply(&mut self, action: Action) {
         use Action::*;
         if !matches!(self.overlay, Overlay::None) && action != Quit {
             // overlays take their own keys (handled by the event loop); anything else closes them
@@ -598,6 +744,15 @@ impl App {
                 self.style.score_threshold =
                     ((self.style.score_threshold + d) * 100.0).round().clamp(0.0, 100.0) / 100.0;
                 self.say(format!("score threshold {:.2}", self.style.score_threshold));
+                if self.sort == SortKey::Error || self.sort == SortKey::Uncertain {
+                    self.refresh_order();
+                }
+            }
+            ToggleMetrics => {
+                self.metrics_view = !self.metrics_view;
+                if self.metrics_view && self.run.is_none() {
+                    self.caution("metrics compare a run with the ground truth: choose a run with r");
+                }
             }
             ToggleDetails => {
                 self.show_details = !self.show_details;

@@ -5,6 +5,7 @@ pub mod case_list;
 pub mod details;
 pub mod help;
 pub mod image_pane;
+pub mod metrics;
 pub mod status_bar;
 
 use super::app::{App, Overlay, Pane};
@@ -95,7 +96,11 @@ pub fn view(app: &App, f: &mut Frame) {
     case_list::render(app, f, a.cases);
     // terminal graphics cannot be covered by text: while an overlay is open the image is hidden
     let show_image = matches!(app.overlay, Overlay::None | Overlay::Prompt { .. });
-    image_pane::render(app, f, &a, show_image);
+    if app.metrics_view {
+        metrics::render(app, f, a.image);
+    } else {
+        image_pane::render(app, f, &a, show_image);
+    }
     if let Some(d) = a.details {
         details::render(app, f, d);
     }

@@ -90,6 +90,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 .unwrap_or_default(),
             (SortKey::Uncertain, Some(v)) => format!("{:.2}", -v),
             (SortKey::MaxScore, Some(v)) => format!("{v:.2}"),
+            (SortKey::Error, Some(v)) => format!("{v:.1}"),
             (_, Some(v)) => format!("{v:.0}"),
             (_, None) => "-".into(),
         };

@@ -93,6 +93,54 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         lines.push(Line::styled("checking rules…", dim));
     }
 
+    // the case's figures under the current run
+    if let Some(m) = app.run_metrics() {
+        let fig = m.cases.get(case);
+        let mut parts: Vec<Span> = Vec::new();
+        let thr = app.style.score_threshold;
+        match (app.operating_now().and_then(|o| o.cases.get(case)), fig) {
+            (Some(d), _) => parts.push(Span::raw(format!(
+                "TP {} · FP {} · FN {}  (score ≥ {thr:.2})",
+                d.tp, d.fp, d.fn_
+            ))),
+            (None, Some(f)) if f.tp.is_some() => parts.push(Span::raw(format!(
+                "TP {} · FP {} · FN {}  (score ≥ 0.50)",
+                f.tp.unwrap_or(0),
+                f.fp.unwrap_or(0),
+                f.fn_.unwrap_or(0)
+            ))),
+            _ => {}
+        }
+        let seg = m
+            .segmentation
+            .as_ref()
+            .and_then(|s| s.cases.iter().find(|c| c.case == case));
+        let dice: Vec<String> = seg
+            .map(|s| {
+                s.classes
+                    .iter()
+                    .filter_map(|c| Some(format!("{} {:.2}", pack.class_name(c.class), c.dice()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !parts.is_empty() || !dice.is_empty() {
+            lines.push(Line::raw(""));
+            lines.push(head("Metrics"));
+            if !parts.is_empty() {
+                lines.push(Line::from(parts));
+            }
+            if !dice.is_empty() {
+                lines.push(kv("Dice", dice.join(" · ")));
+            }
+            if let Some(w) = fig.and_then(|f| f.worst.as_ref()) {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{:<8}", "worst"), dim),
+                    Span::styled(w.clone(), Style::default().fg(t.status.warning)),
+                ]));
+            }
+        }
+    }
+
     lines.push(Line::raw(""));
     lines.push(head("Ground truth"));
     let gt = &pack.ground_truth[case];
