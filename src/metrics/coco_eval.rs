@@ -651,7 +651,8 @@ fn evaluate_image_category(im: &EvalImage, k: u32, gts: Vec<u32>, mut dts: Vec<u
 }
 
 fn score(i: &Instance) -> f64 {
-    i.score.unwrap_or(0.0)
+    // a prediction without a score is always called (and ranks with every other unscored one)
+    i.score.unwrap_or(1.0)
 }
 
 /// One category's accumulated arrays, per (area, maxDet) cell; `None` where pycocotools skips.

@@ -102,6 +102,9 @@ pub struct CaseFigures {
     pub error: f64,
     /// The segmentation part of `error`: Σ(1 − Dice) over the classes defined on the case.
     pub seg_error: f64,
+    /// Matched pairs `[detection, ground truth]` (0-based indices into the case's run and
+    /// ground-truth instances) at the operating IoU and score threshold.
+    pub matches: Vec<(u32, u32)>,
 }
 
 /// Everything for one run.
@@ -149,6 +152,15 @@ pub fn compute(pack: &Pack, run: usize, o: &Options) -> Result<Report, String> {
     } else if gt_inst && !dt_inst {
         warnings.push(format!(
             "{run_name}: the ground truth has boxes or instances but the run has no detections on any case"
+        ));
+    }
+    if !types.is_empty()
+        && let Some(c) =
+            (0..pack.cases.len()).find(|&c| pack.ground_truth[c].instances.iter().any(|i| i.id == 0 && !i.iscrowd))
+    {
+        warnings.push(format!(
+            "the ground truth has an annotation with id 0 (on {}): COCO evaluation, exactly like pycocotools, counts a detection matched to it as a false positive. Number annotation ids from 1",
+            pack.cases[c].id
         ));
     }
     for t in types {
@@ -315,12 +327,14 @@ fn case_figures(
             worst: None,
             error: 0.0,
             seg_error: 0.0,
+            matches: Vec::new(),
         })
         .collect();
     let mut worst: Vec<Vec<(f64, String)>> = vec![Vec::new(); out.len()];
     for d in det {
         let c = &mut out[d.case];
         (c.tp, c.fp, c.fn_) = (Some(d.tp), Some(d.fp), Some(d.fn_));
+        c.matches = d.pairs.clone();
         c.error += (d.fp + d.fn_) as f64;
         if let Some((g, area)) = d.worst_fn {
             let inst = &pack.ground_truth[d.case].instances[g as usize];
