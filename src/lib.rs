@@ -13,6 +13,7 @@ pub mod ood;
 pub mod pack;
 pub mod query;
 pub mod render;
+pub mod review;
 pub mod rules;
 pub mod sample;
 pub mod tui;

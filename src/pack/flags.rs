@@ -64,6 +64,7 @@ impl FlagSources {
             classes,
             ground_truth,
             runs,
+            review: Default::default(),
         })
     }
 }

@@ -28,6 +28,72 @@ pub struct Manifest {
     pub ground_truth: Sources,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub runs: IndexMap<String, Sources>,
+    /// How a release is reviewed and signed off (`lightbox review`).
+    #[serde(default, skip_serializing_if = "ReviewPolicy::is_default")]
+    pub review: ReviewPolicy,
+}
+
+/// `[review]`: the sign-off policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewPolicy {
+    /// Reject reasons, on the number keys in review order.
+    #[serde(default = "default_reasons")]
+    pub reasons: Vec<String>,
+    /// Unflagged cases drawn at random into the plan.
+    #[serde(default = "default_sample")]
+    pub sample: usize,
+    /// Size the random sample so that no rejection in it bounds the reject rate of unflagged
+    /// cases by this (e.g. 0.05); overrides `sample`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_bound: Option<f64>,
+    /// Seed of the random sample (recorded in the plan).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Cases tagged hard: always in the plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hard: Vec<String>,
+    /// Verdicts given faster than this (seconds) are pointed out in the record.
+    #[serde(default = "default_min_seconds")]
+    pub min_seconds: f64,
+}
+
+fn default_reasons() -> Vec<String> {
+    ["missed finding", "outside anatomy", "artefact", "ground truth wrong", "other"]
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
+fn default_sample() -> usize {
+    20
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+fn default_min_seconds() -> f64 {
+    2.0
+}
+
+impl Default for ReviewPolicy {
+    fn default() -> Self {
+        ReviewPolicy {
+            reasons: default_reasons(),
+            sample: default_sample(),
+            target_bound: None,
+            seed: default_seed(),
+            hard: Vec::new(),
+            min_seconds: default_min_seconds(),
+        }
+    }
+}
+
+impl ReviewPolicy {
+    pub fn is_default(&self) -> bool {
+        *self == ReviewPolicy::default()
+    }
 }
 
 fn default_images() -> PathBuf {

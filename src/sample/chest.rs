@@ -549,6 +549,7 @@ pub fn manifest(n_cases: usize) -> Manifest {
                 "chest-seg 2.3.0-rc1 (synthetic)",
             ),
         ]),
+        review: Default::default(),
     }
 }
 

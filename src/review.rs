@@ -1,0 +1,306 @@
+//! Reviewer sign-off: a review plan, a hash-chained journal of every action, and a signed record
+//! tied by SHA-256 to the exact pack, run files, rules and journal the reviewer saw, which
+//! `lightbox verify` checks. Knows nothing about the terminal: the dashboard's review mode and
+//! `lightbox review --batch` both drive a [`Session`].
+
+pub mod hash;
+pub mod journal;
+pub mod plan;
+pub mod record;
+
+pub use journal::{Event, Journal, JournalError, Verdict};
+pub use plan::Plan;
+pub use record::Record;
+
+use indexmap::IndexMap;
+use std::collections::HashSet;
+
+/// A verdict as it stands after replaying the journal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Given {
+    pub seq: u64,
+    pub verdict: Verdict,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub seconds: f64,
+}
+
+/// The state the journal describes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct State {
+    /// Per (case, flag): the standing verdict (a flag of `None` is the whole case).
+    pub verdicts: IndexMap<(String, Option<String>), Given>,
+    /// Cases whose image was displayed.
+    pub shown: HashSet<String>,
+    pub notes: Vec<(String, String)>,
+    /// Sequence numbers of verdict entries still standing, in order (what `undo` takes back).
+    pub undoable: Vec<u64>,
+}
+
+impl State {
+    /// Replay journal entries (undo included).
+    pub fn replay(entries: &[journal::Entry]) -> State {
+        let mut s = State::default();
+        // every verdict ever given per key, to restore on undo
+        let mut history: IndexMap<(String, Option<String>), Vec<Given>> = IndexMap::new();
+        for e in entries {
+            match &e.event {
+                Event::Shown { case } => {
+                    s.shown.insert(case.clone());
+                }
+                Event::Verdict {
+                    case,
+                    verdict,
+                    flag,
+                    reason,
+                    note,
+                    seconds,
+                } => {
+                    let key = (case.clone(), flag.clone());
+                    let g = Given {
+                        seq: e.seq,
+                        verdict: *verdict,
+                        reason: reason.clone(),
+                        note: note.clone(),
+                        seconds: *seconds,
+                    };
+                    history.entry(key.clone()).or_default().push(g.clone());
+                    s.verdicts.insert(key, g);
+                    s.undoable.push(e.seq);
+                }
+                Event::Note { case, text } => s.notes.push((case.clone(), text.clone())),
+                Event::Undo { undoes } => {
+                    s.undoable.retain(|q| q != undoes);
+                    for (key, h) in history.iter_mut() {
+                        if let Some(i) = h.iter().position(|g| g.seq == *undoes) {
+                            h.remove(i);
+                            match h.last() {
+                                Some(g) => {
+                                    s.verdicts.insert(key.clone(), g.clone());
+                                }
+                                None => {
+                                    s.verdicts.shift_remove(key);
+                                }
+                            }
+                            break;
+                        }
+                    }
+                }
+                Event::Session { .. } | Event::Signed { .. } => {}
+            }
+        }
+        s
+    }
+
+    /// The whole-case verdict, if any.
+    pub fn case_verdict(&self, case: &str) -> Option<&Given> {
+        self.verdicts.get(&(case.to_string(), None))
+    }
+
+    /// A case counts as reviewed when its image was displayed and it has a whole-case verdict.
+    pub fn reviewed(&self, case: &str) -> bool {
+        self.shown.contains(case) && self.case_verdict(case).is_some()
+    }
+}
+
+/// Where a review stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Progress {
+    pub required: usize,
+    pub reviewed_required: usize,
+    pub accepted: usize,
+    pub rejected: usize,
+    pub unsure: usize,
+    /// Verdicts on cases outside the plan.
+    pub extra: usize,
+}
+
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of {} required reviewed · {} rejected · {} unsure",
+            self.reviewed_required, self.required, self.rejected, self.unsure
+        )
+    }
+}
+
+/// Who reviews, for what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    pub release: String,
+    pub reviewer: String,
+    pub role: Option<String>,
+}
+
+/// A review session: the plan, the journal, and the state it describes.
+pub struct Session {
+    pub identity: Identity,
+    pub run: usize,
+    pub run_name: String,
+    pub plan: Plan,
+    pub journal: Journal,
+    pub state: State,
+}
+
+impl Session {
+    /// Open the journal (resuming it when it exists) and record the session's start.
+    pub fn start(
+        pack: &crate::pack::Pack,
+        run: usize,
+        identity: Identity,
+        plan: Plan,
+        journal_path: &std::path::Path,
+    ) -> Result<Session, JournalError> {
+        let mut journal = Journal::open(journal_path)?;
+        let run_name = pack.source_name(crate::pack::Source::Run(run));
+        // a journal belongs to one release, reviewer and run
+        if let Some(Event::Session {
+            release, reviewer, run: r, ..
+        }) = journal.entries.iter().map(|e| &e.event).find(|e| matches!(e, Event::Session { .. }))
+            && (release != &identity.release || reviewer != &identity.reviewer || r != &run_name)
+        {
+            return Err(JournalError::Io {
+                path: journal.path.clone(),
+                message: format!(
+                    "this journal records release {release} by {reviewer} of run {r}, not release {} by {} of run {run_name}; give another --journal",
+                    identity.release, identity.reviewer
+                ),
+            });
+        }
+        journal.append(Event::Session {
+            release: identity.release.clone(),
+            reviewer: identity.reviewer.clone(),
+            role: identity.role.clone(),
+            run: run_name.clone(),
+            pack: pack.manifest.name.clone(),
+            lightbox: env!("CARGO_PKG_VERSION").into(),
+            plan: plan.digest(),
+        })?;
+        let state = State::replay(&journal.entries);
+        Ok(Session {
+            identity,
+            run,
+            run_name,
+            plan,
+            journal,
+            state,
+        })
+    }
+
+    /// Record an event (fsync'd) and update the state; returns the entry's hash.
+    pub fn record(&mut self, event: Event) -> Result<(u64, String), JournalError> {
+        if let Event::Undo { undoes } = &event
+            && !self.state.undoable.contains(undoes)
+        {
+            return Err(JournalError::Io {
+                path: self.journal.path.clone(),
+                message: format!("entry {undoes} is not a standing verdict; nothing to undo"),
+            });
+        }
+        let r = self.journal.append(event)?;
+        self.state = State::replay(&self.journal.entries);
+        Ok(r)
+    }
+
+    /// Take back the last standing verdict.
+    pub fn undo(&mut self) -> Result<Option<(u64, String)>, JournalError> {
+        match self.state.undoable.last().copied() {
+            Some(undoes) => self.record(Event::Undo { undoes }).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn progress(&self) -> Progress {
+        let required: HashSet<&str> = self.plan.required.iter().map(|r| r.case.as_str()).collect();
+        let mut p = Progress {
+            required: required.len(),
+            reviewed_required: required.iter().filter(|c| self.state.reviewed(c)).count(),
+            accepted: 0,
+            rejected: 0,
+            unsure: 0,
+            extra: 0,
+        };
+        for ((case, flag), g) in &self.state.verdicts {
+            if flag.is_some() {
+                continue;
+            }
+            match g.verdict {
+                Verdict::Accept => p.accepted += 1,
+                Verdict::Reject => p.rejected += 1,
+                Verdict::Unsure => p.unsure += 1,
+            }
+            if !required.contains(case.as_str()) {
+                p.extra += 1;
+            }
+        }
+        p
+    }
+
+    /// The first required case not yet reviewed, in plan order.
+    pub fn next_required(&self) -> Option<&str> {
+        self.plan
+            .required
+            .iter()
+            .map(|r| r.case.as_str())
+            .find(|c| !self.state.reviewed(c))
+    }
+
+    /// Required cases not reviewed yet.
+    pub fn unreviewed(&self) -> Vec<&str> {
+        self.plan
+            .required
+            .iter()
+            .map(|r| r.case.as_str())
+            .filter(|c| !self.state.reviewed(c))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::journal::Entry;
+    use super::*;
+
+    fn e(seq: u64, event: Event) -> Entry {
+        Entry {
+            seq,
+            time: String::new(),
+            prev: String::new(),
+            event,
+        }
+    }
+
+    fn v(case: &str, verdict: Verdict) -> Event {
+        Event::Verdict {
+            case: case.into(),
+            verdict,
+            flag: None,
+            reason: None,
+            note: None,
+            seconds: 3.0,
+        }
+    }
+
+    #[test]
+    fn undo_restores_the_previous_verdict() {
+        let entries = vec![
+            e(0, Event::Shown { case: "a".into() }),
+            e(1, v("a", Verdict::Accept)),
+            e(2, v("a", Verdict::Reject)),
+            e(3, Event::Undo { undoes: 2 }),
+        ];
+        let s = State::replay(&entries);
+        assert_eq!(s.case_verdict("a").unwrap().verdict, Verdict::Accept);
+        assert!(s.reviewed("a"));
+        let s = State::replay(&[entries.clone(), vec![e(4, Event::Undo { undoes: 1 })]].concat());
+        assert!(s.case_verdict("a").is_none());
+        assert!(!s.reviewed("a"));
+    }
+
+    #[test]
+    fn a_verdict_without_the_image_shown_does_not_count_as_reviewed() {
+        let s = State::replay(&[e(0, v("b", Verdict::Accept))]);
+        assert!(!s.reviewed("b"));
+    }
+}

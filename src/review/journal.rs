@@ -1,0 +1,432 @@
+//! The review journal: every reviewer action as one JSON line, each holding the SHA-256 of the
+//! line before it, appended and fsync'd before it counts as recorded.
+//!
+//! One file per release and reviewer (`reviews/<release>/<reviewer>.jsonl`), so two reviewers
+//! never write the same file; a lock file beside it stops a second session of the same reviewer.
+//! On opening, the chain is checked line by line. A last line that is truncated or corrupt (a
+//! power cut mid-write) is moved aside to `<journal>.corrupt-<seq>` and reported — never silently
+//! dropped — and everything before it loads. Damage anywhere else is tampering or a broken disk:
+//! the journal is refused, with the line named.
+
+use super::hash::sha256_hex;
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// `prev` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A reviewer's decision on a case (or on one of its flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Accept,
+    Reject,
+    Unsure,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Accept => "accept",
+            Verdict::Reject => "reject",
+            Verdict::Unsure => "unsure",
+        }
+    }
+}
+
+impl std::str::FromStr for Verdict {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "accept" | "a" => Ok(Verdict::Accept),
+            "reject" | "r" => Ok(Verdict::Reject),
+            "unsure" | "u" => Ok(Verdict::Unsure),
+            _ => Err(format!("unknown verdict {s:?}: accept, reject or unsure")),
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A session opened (the first one, or a resumption).
+    Session {
+        release: String,
+        reviewer: String,
+        role: Option<String>,
+        run: String,
+        pack: String,
+        lightbox: String,
+        /// SHA-256 of the review plan's canonical JSON.
+        plan: String,
+    },
+    /// A case's image was displayed to the reviewer (a case only counts as reviewed after this).
+    Shown { case: String },
+    /// A verdict on a case, or on one flag of it (`flag`: the rule id).
+    Verdict {
+        case: String,
+        verdict: Verdict,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        flag: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        /// Seconds the case was on screen before the verdict.
+        seconds: f64,
+    },
+    /// A note on a case, without a verdict.
+    Note { case: String, text: String },
+    /// Takes back the entry with this sequence number.
+    Undo { undoes: u64 },
+    /// The reviewer signed; the record's SHA-256.
+    Signed {
+        meaning: String,
+        record: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        override_reason: Option<String>,
+    },
+}
+
+/// One line of the journal (the hash chain, not field checks, guards its integrity).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub seq: u64,
+    /// UTC, RFC 3339.
+    pub time: String,
+    /// SHA-256 of the previous line's bytes (without its newline); [`GENESIS`] for the first.
+    pub prev: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// Why a journal cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error(
+        "{path}: line {line}: {message}. The journal has been altered or damaged before its last line; it is left untouched. Restore it from a backup, or start a new journal with --journal"
+    )]
+    Broken { path: PathBuf, line: usize, message: String },
+    #[error(
+        "{path}: another lightbox session (pid {pid}) is recording in this journal. Close it first; if it crashed, delete {lock}"
+    )]
+    Locked { path: PathBuf, pid: String, lock: PathBuf },
+}
+
+/// An open journal, ready to append.
+#[derive(Debug)]
+pub struct Journal {
+    pub path: PathBuf,
+    pub entries: Vec<Entry>,
+    /// SHA-256 of the last line ([`GENESIS`] when empty).
+    pub last_hash: String,
+    /// Set when a damaged last line was moved aside on opening: where to, and why.
+    pub set_aside: Option<(PathBuf, String)>,
+    file: Option<File>,
+    lock: Option<PathBuf>,
+}
+
+/// Read and check a journal without opening it for writing (verification, reports).
+pub fn read(path: &Path) -> Result<(Vec<Entry>, String, Option<(usize, String)>), JournalError> {
+    let bytes = std::fs::read(path).map_err(|e| JournalError::Io {
+        path: path.into(),
+        message: format!("cannot read: {e}"),
+    })?;
+    parse(path, &bytes).map(|(e, h, tail)| (e, h, tail.map(|(off, why)| (off, why))))
+}
+
+/// Parse journal bytes: the entries, the last hash, and a damaged tail (byte offset, why).
+fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<Entry>, String, Option<(usize, String)>), JournalError> {
+    let mut entries = Vec::new();
+    let mut prev = GENESIS.to_string();
+    let mut offset = 0;
+    let mut lines: Vec<(usize, &[u8], bool)> = Vec::new();
+    while offset < bytes.len() {
+        match bytes[offset..].iter().position(|&b| b == b'\n') {
+            Some(n) => {
+                lines.push((offset, &bytes[offset..offset + n], true));
+                offset += n + 1;
+            }
+            None => {
+                lines.push((offset, &bytes[offset..], false));
+                offset = bytes.len();
+            }
+        }
+    }
+    let n = lines.len();
+    for (i, (start, line, complete)) in lines.into_iter().enumerate() {
+        let last = i + 1 == n;
+        let problem = if !complete {
+            Some("the last line is incomplete (no newline: the write was cut off)".to_string())
+        } else {
+            match serde_json::from_slice::<Entry>(line) {
+                Err(e) => Some(format!("not a journal entry: {e}")),
+                Ok(e) if e.prev != prev => Some(format!(
+                    "its `prev` is {} but the line before hashes to {prev}",
+                    e.prev
+                )),
+                Ok(e) if e.seq != entries.len() as u64 => {
+                    Some(format!("`seq` is {} where {} was expected", e.seq, entries.len()))
+                }
+                Ok(e) => {
+                    prev = sha256_hex(line);
+                    entries.push(e);
+                    None
+                }
+            }
+        };
+        if let Some(message) = problem {
+            if last {
+                return Ok((entries, prev, Some((start, message))));
+            }
+            return Err(JournalError::Broken {
+                path: path.into(),
+                line: i + 1,
+                message,
+            });
+        }
+    }
+    Ok((entries, prev, None))
+}
+
+impl Journal {
+    /// Open (creating it if needed) for appending: check the chain, set a damaged last line
+    /// aside, take the lock.
+    pub fn open(path: &Path) -> Result<Journal, JournalError> {
+        let io = |message: String| JournalError::Io {
+            path: path.into(),
+            message,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| io(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let lock = lock_path(path);
+        take_lock(path, &lock)?;
+        let result = (|| {
+            let bytes = match std::fs::read(path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(io(format!("cannot read: {e}"))),
+            };
+            let (entries, last_hash, tail) = parse(path, &bytes)?;
+            let mut set_aside = None;
+            if let Some((start, why)) = tail {
+                let aside = path.with_extension(format!("jsonl.corrupt-{}", entries.len()));
+                std::fs::write(&aside, &bytes[start..])
+                    .and_then(|_| File::open(&aside)?.sync_all())
+                    .map_err(|e| io(format!("cannot keep the damaged last line aside in {}: {e}", aside.display())))?;
+                let f = OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| io(format!("cannot open for writing: {e}")))?;
+                f.set_len(start as u64)
+                    .and_then(|_| f.sync_all())
+                    .map_err(|e| io(format!("cannot cut the damaged last line: {e}")))?;
+                set_aside = Some((aside, why));
+            }
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| io(format!("cannot open for appending: {e}")))?;
+            Ok((entries, last_hash, set_aside, file))
+        })();
+        match result {
+            Ok((entries, last_hash, set_aside, file)) => Ok(Journal {
+                path: path.into(),
+                entries,
+                last_hash,
+                set_aside,
+                file: Some(file),
+                lock: Some(lock),
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&lock);
+                Err(e)
+            }
+        }
+    }
+
+    /// Append an event: written and fsync'd before this returns. Returns the new entry's
+    /// sequence number and the line's SHA-256.
+    pub fn append(&mut self, event: Event) -> Result<(u64, String), JournalError> {
+        let entry = Entry {
+            seq: self.entries.len() as u64,
+            time: super::hash::utc_now(),
+            prev: self.last_hash.clone(),
+            event,
+        };
+        let line = serde_json::to_string(&entry).expect("entries serialise");
+        let file = self.file.as_mut().expect("open journal");
+        let mut bytes = line.clone().into_bytes();
+        bytes.push(b'\n');
+        file.write_all(&bytes)
+            .and_then(|_| file.sync_data())
+            .map_err(|e| JournalError::Io {
+                path: self.path.clone(),
+                message: format!("cannot record (disk full or removed?): {e}. The last action was NOT recorded"),
+            })?;
+        self.last_hash = sha256_hex(line.as_bytes());
+        let seq = entry.seq;
+        self.entries.push(entry);
+        Ok((seq, self.last_hash.clone()))
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        if let Some(l) = self.lock.take() {
+            let _ = std::fs::remove_file(l);
+        }
+    }
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+/// Take the journal's lock file; a lock left by a process that no longer runs is taken over.
+fn take_lock(path: &Path, lock: &Path) -> Result<(), JournalError> {
+    for _ in 0..2 {
+        match OpenOptions::new().write(true).create_new(true).open(lock) {
+            Ok(mut f) => {
+                let _ = write!(f, "{}", std::process::id());
+                return Ok(());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let pid = std::fs::read_to_string(lock).unwrap_or_default().trim().to_string();
+                let alive = !pid.is_empty() && Path::new("/proc").join(&pid).exists() && pid != "0";
+                if alive && Path::new("/proc").exists() {
+                    return Err(JournalError::Locked {
+                        path: path.into(),
+                        pid,
+                        lock: lock.into(),
+                    });
+                }
+                // stale: its process is gone
+                let _ = std::fs::remove_file(lock);
+            }
+            Err(e) => {
+                return Err(JournalError::Io {
+                    path: path.into(),
+                    message: format!("cannot create the lock file {}: {e}", lock.display()),
+                });
+            }
+        }
+    }
+    Err(JournalError::Io {
+        path: path.into(),
+        message: format!("cannot take the lock {}", lock.display()),
+    })
+}
+
+/// The journal's path for a release and reviewer: `reviews/<release>/<reviewer>.jsonl` beside
+/// the pack's manifest (names made safe for a file system).
+pub fn default_path(pack_root: &Path, release: &str, reviewer: &str) -> PathBuf {
+    pack_root
+        .join("reviews")
+        .join(safe(release))
+        .join(format!("{}.jsonl", safe(reviewer)))
+}
+
+/// A name made safe as one path component.
+pub fn safe(s: &str) -> String {
+    let t: String = s
+        .chars()
+        .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .collect();
+    if t.is_empty() || t.starts_with('.') { format!("_{t}") } else { t }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(case: &str) -> Event {
+        Event::Verdict {
+            case: case.into(),
+            verdict: Verdict::Accept,
+            flag: None,
+            reason: None,
+            note: None,
+            seconds: 1.5,
+        }
+    }
+
+    #[test]
+    fn entries_chain_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r/alice.jsonl");
+        {
+            let mut j = Journal::open(&p).unwrap();
+            j.append(verdict("a")).unwrap();
+            j.append(verdict("b")).unwrap();
+        }
+        let j = Journal::open(&p).unwrap();
+        assert_eq!(j.entries.len(), 2);
+        assert_eq!(j.entries[0].prev, GENESIS);
+        assert_eq!(j.entries[1].prev, sha256_hex(std::fs::read_to_string(&p).unwrap().lines().next().unwrap().as_bytes()));
+    }
+
+    #[test]
+    fn a_truncated_last_line_is_set_aside_and_the_rest_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        {
+            let mut j = Journal::open(&p).unwrap();
+            j.append(verdict("a")).unwrap();
+            j.append(verdict("b")).unwrap();
+        }
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes.extend_from_slice(b"{\"seq\":2,\"time\":\"2026");
+        std::fs::write(&p, &bytes).unwrap();
+        let mut j = Journal::open(&p).unwrap();
+        assert_eq!(j.entries.len(), 2);
+        let (aside, why) = j.set_aside.clone().unwrap();
+        assert!(why.contains("incomplete"));
+        assert_eq!(std::fs::read(&aside).unwrap(), b"{\"seq\":2,\"time\":\"2026");
+        j.append(verdict("c")).unwrap();
+        drop(j);
+        assert_eq!(Journal::open(&p).unwrap().entries.len(), 3);
+    }
+
+    #[test]
+    fn a_changed_middle_line_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        {
+            let mut j = Journal::open(&p).unwrap();
+            for c in ["a", "b", "c"] {
+                j.append(verdict(c)).unwrap();
+            }
+        }
+        let text = std::fs::read_to_string(&p).unwrap().replacen("\"accept\"", "\"reject\"", 1);
+        std::fs::write(&p, &text).unwrap();
+        let e = Journal::open(&p).unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.contains("prev"), "{e}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), text, "untouched");
+    }
+
+    #[test]
+    fn one_session_per_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let _a = Journal::open(&p).unwrap();
+        let e = Journal::open(&p).unwrap_err().to_string();
+        assert!(e.contains("another lightbox session"), "{e}");
+    }
+
+    #[test]
+    fn names_are_safe() {
+        assert_eq!(safe("v2.3.0"), "v2.3.0");
+        assert_eq!(safe("../etc"), "_.._etc");
+        assert_eq!(safe("Dr. Ann Lee"), "Dr._Ann_Lee");
+    }
+}

@@ -1,0 +1,183 @@
+//! The review plan: which cases must be seen before signing, and why — every flagged case, every
+//! out-of-distribution input, every case tagged in the plan file, and a seeded random sample of the
+//! rest — with what the sample proves: an exact (Clopper–Pearson) upper bound on the share of
+//! unflagged cases a reviewer would reject.
+
+use crate::pack::{Pack, Source};
+use crate::rules::Flag;
+use crate::sample::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Why a case is in the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Required {
+    pub case: String,
+    pub reasons: Vec<String>,
+}
+
+/// The plan, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub run: String,
+    /// Required cases in review order: flagged and out-of-distribution first (by severity), then
+    /// the random sample.
+    pub required: Vec<Required>,
+    /// Cases neither flagged nor out of distribution: the population the sample is drawn from.
+    pub unflagged: usize,
+    pub sample: usize,
+    pub seed: u64,
+}
+
+/// `P(X ≤ k)` for `X ~ Binomial(n, p)`.
+fn binom_cdf(k: usize, n: usize, p: f64) -> f64 {
+    if p <= 0.0 {
+        return 1.0;
+    }
+    if p >= 1.0 {
+        return if k >= n { 1.0 } else { 0.0 };
+    }
+    // sum in log space for stability
+    let (lp, lq) = (p.ln(), (1.0 - p).ln());
+    let mut log_c = 0.0; // log C(n, 0)
+    let mut s = 0.0;
+    for i in 0..=k.min(n) {
+        if i > 0 {
+            log_c += ((n - i + 1) as f64).ln() - (i as f64).ln();
+        }
+        s += (log_c + i as f64 * lp + (n - i) as f64 * lq).exp();
+    }
+    s.min(1.0)
+}
+
+/// The exact one-sided upper confidence bound on a proportion after `k` events in `n` trials
+/// (Clopper–Pearson): the `p` with `P(X ≤ k; n, p) = 1 − confidence`.
+pub fn upper_bound(k: usize, n: usize, confidence: f64) -> f64 {
+    if n == 0 {
+        return 1.0;
+    }
+    if k >= n {
+        return 1.0;
+    }
+    let alpha = 1.0 - confidence;
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if binom_cdf(k, n, mid) > alpha {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
+}
+
+/// The smallest sample with no rejection that bounds the reject rate by `target`.
+pub fn sample_for_bound(target: f64, confidence: f64) -> usize {
+    ((1.0 - confidence).ln() / (1.0 - target).ln()).ceil() as usize
+}
+
+impl Plan {
+    /// Build the plan for `run`: `flags` from the check (input, ground truth and run flags all
+    /// count), `tagged` cases from the plan file, and a random sample of `sample` unflagged cases.
+    pub fn make(pack: &Pack, run: usize, flags: &[Flag], tagged: &[String], sample: usize, seed: u64) -> Plan {
+        let mut reasons: Vec<Vec<(u8, String)>> = vec![Vec::new(); pack.cases.len()];
+        for f in flags {
+            let relevant = match f.source {
+                None | Some(Source::GroundTruth) => true,
+                Some(Source::Run(r)) => r == run,
+            };
+            if !relevant || f.case >= pack.cases.len() {
+                continue;
+            }
+            let rank = match f.severity {
+                crate::rules::Severity::Critical => 0,
+                crate::rules::Severity::Major => 1,
+                crate::rules::Severity::Minor => 2,
+            };
+            let text = if f.rule == crate::check::OOD_RULE {
+                "out of distribution".to_string()
+            } else {
+                format!("flag {} ({})", f.rule, f.severity.name())
+            };
+            if !reasons[f.case].iter().any(|r| r.1 == text) {
+                reasons[f.case].push((rank, text));
+            }
+        }
+        for t in tagged {
+            if let Some(c) = pack.cases.iter().position(|c| &c.id.0 == t || c.id.stem() == t) {
+                reasons[c].push((3, "tagged hard".into()));
+            }
+        }
+        let mut flagged: Vec<usize> = (0..pack.cases.len()).filter(|&c| !reasons[c].is_empty()).collect();
+        flagged.sort_by_key(|&c| (reasons[c].iter().map(|r| r.0).min(), c));
+        let mut rest: Vec<usize> = (0..pack.cases.len()).filter(|&c| reasons[c].is_empty()).collect();
+        let unflagged = rest.len();
+        // a seeded partial Fisher–Yates shuffle: the same seed draws the same sample
+        let mut rng = Rng::new(seed);
+        let k = sample.min(rest.len());
+        for i in 0..k {
+            let j = i + rng.below(rest.len() - i);
+            rest.swap(i, j);
+        }
+        let mut sampled = rest[..k].to_vec();
+        sampled.sort();
+        let mut required: Vec<Required> = flagged
+            .into_iter()
+            .map(|c| Required {
+                case: pack.cases[c].id.0.clone(),
+                reasons: reasons[c].iter().map(|r| r.1.clone()).collect(),
+            })
+            .collect();
+        required.extend(sampled.into_iter().map(|c| Required {
+            case: pack.cases[c].id.0.clone(),
+            reasons: vec!["random sample".into()],
+        }));
+        Plan {
+            run: pack.source_name(Source::Run(run)),
+            required,
+            unflagged,
+            sample: k,
+            seed,
+        }
+    }
+
+    /// SHA-256 of the plan's JSON (recorded in the journal's session entries).
+    pub fn digest(&self) -> String {
+        super::hash::sha256_hex(serde_json::to_string(self).expect("plan serialises").as_bytes())
+    }
+
+    /// What the random sample proves, in words, given how many sampled cases were rejected.
+    pub fn sample_statement(&self, rejected: usize) -> String {
+        if self.sample == 0 {
+            return "no random sample was reviewed: nothing is claimed about unflagged cases".into();
+        }
+        let b = upper_bound(rejected, self.sample, 0.95);
+        format!(
+            "{rejected} rejected of {} sampled from {} unflagged cases: at most {:.1}% of unflagged cases would be rejected (95% confidence, exact binomial bound)",
+            self.sample,
+            self.unflagged,
+            b * 100.0
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_of_sixty_bounds_at_4_9_percent() {
+        let b = upper_bound(0, 60, 0.95);
+        assert!((b - (1.0 - 0.05f64.powf(1.0 / 60.0))).abs() < 1e-9);
+        assert!((b * 100.0 - 4.87).abs() < 0.01, "{b}");
+        assert_eq!(sample_for_bound(0.05, 0.95), 59);
+    }
+
+    #[test]
+    fn bounds_with_rejections_match_clopper_pearson() {
+        // scipy.stats.beta.ppf(0.95, 2, 49) == 0.091398 (k = 1 of n = 50)
+        let b = upper_bound(1, 50, 0.95);
+        assert!((b - 0.091398).abs() < 1e-5, "{b}");
+        assert_eq!(upper_bound(3, 3, 0.95), 1.0);
+    }
+}
