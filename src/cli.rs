@@ -6,6 +6,7 @@ mod init;
 mod metrics;
 mod open;
 mod render;
+mod review;
 mod sample;
 mod source;
 mod stats;
@@ -36,6 +37,10 @@ enum Command {
     Metrics(metrics::Args),
     /// Write the lightbox.toml that --images/--gt/--run imply.
     Init(init::Args),
+    /// Review a release: verdicts on the required cases, recorded in a journal, then signed.
+    Review(review::Args),
+    /// Check a signed review record against its journal and the pack as it is now.
+    Verify(review::VerifyArgs),
     /// Render a case as the dashboard's image pane shows it, to a PNG.
     Render(render::Args),
     /// Compute an out-of-distribution reference from a folder of (training) images.
@@ -64,6 +69,8 @@ pub fn main() -> ExitCode {
         Some(Command::Init(a)) => init::run(a),
         Some(Command::Metrics(a)) => metrics::run(a),
         Some(Command::Render(a)) => render::run(a),
+        Some(Command::Review(a)) => review::run(a),
+        Some(Command::Verify(a)) => review::verify(a),
         Some(Command::Sample(a)) => sample::run(a),
         Some(Command::Stats(a)) => stats::run(a),
     };

@@ -156,8 +156,15 @@ impl Session {
         let run_name = pack.source_name(crate::pack::Source::Run(run));
         // a journal belongs to one release, reviewer and run
         if let Some(Event::Session {
-            release, reviewer, run: r, ..
-        }) = journal.entries.iter().map(|e| &e.event).find(|e| matches!(e, Event::Session { .. }))
+            release,
+            reviewer,
+            run: r,
+            ..
+        }) = journal
+            .entries
+            .iter()
+            .map(|e| &e.event)
+            .find(|e| matches!(e, Event::Session { .. }))
             && (release != &identity.release || reviewer != &identity.reviewer || r != &run_name)
         {
             return Err(JournalError::Io {

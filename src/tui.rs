@@ -7,6 +7,7 @@ pub mod action;
 pub mod app;
 pub mod config;
 pub mod keymap;
+pub mod review;
 pub mod theme;
 pub mod view;
 pub mod worker;
@@ -30,6 +31,8 @@ pub enum Event {
     Metrics(usize, Result<Arc<crate::metrics::Report>, String>),
     /// Per-case figures and the confusion matrix at a run and threshold.
     Operating(Arc<app::OperatingAt>),
+    /// The journal thread recorded an action (or could not).
+    Reviewed(review::ReviewReply),
 }
 
 /// How images reach the terminal.
@@ -148,6 +151,126 @@ pub fn run(
     run: Option<usize>,
     rules: Option<std::path::PathBuf>,
 ) -> anyhow::Result<()> {
+    run_with(pack, config, graphics, run, rules, None)
+}
+
+/// The dashboard in review mode: `session` records every verdict on a journal thread.
+pub fn run_review(
+    pack: crate::pack::Pack,
+    config: config::Config,
+    graphics: Graphics,
+    run: usize,
+    rules: Option<std::path::PathBuf>,
+    session: crate::review::Session,
+    flags: Vec<crate::rules::Flag>,
+) -> anyhow::Result<()> {
+    run_with(pack, config, graphics, Some(run), rules, Some((session, flags)))
+}
+
+/// The journal thread: it owns the session, appends and fsyncs each action, and answers.
+fn journal_thread(
+    pack: Arc<crate::pack::Pack>,
+    mut session: crate::review::Session,
+    flags: Vec<crate::rules::Flag>,
+    rx: Receiver<review::ReviewCmd>,
+    tx: std::sync::mpsc::Sender<Event>,
+) {
+    use review::{ReviewCmd, ReviewReply};
+    let min_seconds = pack.manifest.review.min_seconds;
+    for cmd in rx {
+        let said = match cmd {
+            ReviewCmd::Record(ev) => {
+                let what = match &ev {
+                    crate::review::Event::Verdict {
+                        case, verdict, reason, ..
+                    } => match reason {
+                        Some(r) => format!("{case}: {} ({r})", verdict.name()),
+                        None => format!("{case}: {}", verdict.name()),
+                    },
+                    crate::review::Event::Note { case, .. } => format!("note on {case}"),
+                    crate::review::Event::Shown { .. } => String::new(),
+                    _ => "recorded".into(),
+                };
+                session.record(ev).map(|_| what).map_err(|e| e.to_string())
+            }
+            ReviewCmd::Undo => match session.undo() {
+                Ok(Some(_)) => Ok("undone".to_string()),
+                Ok(None) => Err("nothing to undo".to_string()),
+                Err(e) => Err(e.to_string()),
+            },
+            ReviewCmd::Sign {
+                approve,
+                override_reason,
+                threshold,
+            } => {
+                let (by, metrics) = signing_context(&pack, session.run, &flags);
+                crate::review::record::sign(
+                    &pack,
+                    &mut session,
+                    crate::review::record::Signing {
+                        approve,
+                        override_reason,
+                        threshold,
+                        min_seconds,
+                        flags: by,
+                        metrics,
+                    },
+                )
+                .map(|(p, r)| format!("signed \"{}\": record {}", r.meaning, p.display()))
+                .map_err(|e| e.to_string())
+            }
+        };
+        let reply = match said {
+            Ok(said) => ReviewReply::Recorded {
+                state: session.state.clone(),
+                progress: session.progress(),
+                said,
+            },
+            Err(e) => ReviewReply::Failed(e),
+        };
+        if tx.send(Event::Reviewed(reply)).is_err() {
+            break;
+        }
+    }
+}
+
+/// Flags by severity and metric figures at signing time, as the record keeps them.
+pub fn signing_context(
+    pack: &crate::pack::Pack,
+    run: usize,
+    flags: &[crate::rules::Flag],
+) -> (
+    std::collections::BTreeMap<String, usize>,
+    std::collections::BTreeMap<String, Option<f64>>,
+) {
+    let mut by = std::collections::BTreeMap::new();
+    for f in flags
+        .iter()
+        .filter(|f| f.source == Some(crate::pack::Source::Run(run)) || f.source.is_none())
+    {
+        *by.entry(f.severity.name().to_string()).or_insert(0) += 1;
+    }
+    let options = crate::metrics::Options {
+        bootstrap: crate::metrics::classification::Bootstrap {
+            resamples: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let metrics = crate::metrics::compute(pack, run, &options)
+        .map(|r| r.figures().into_iter().map(|f| (f.name, f.value)).collect())
+        .unwrap_or_default();
+    (by, metrics)
+}
+
+fn run_with(
+    pack: crate::pack::Pack,
+    config: config::Config,
+    graphics: Graphics,
+    run: Option<usize>,
+    rules: Option<std::path::PathBuf>,
+    review_setup: Option<(crate::review::Session, Vec<crate::rules::Flag>)>,
+) -> anyhow::Result<()> {
     let mut terminal = ratatui::try_init()?;
     // ratatui's hook restores the screen; ours also stops mouse capture first. A panic on a
     // worker thread is caught there and reported in the status bar: it must not restore the
@@ -234,7 +357,32 @@ pub fn run(
         }
         let size = terminal.size()?;
         app.show_details = size.width >= view::WIDE;
-        event_loop(&mut terminal, &mut app, &mut workers, &rx, &requests_tx)
+        let mut journal_tx = None;
+        if let Some((session, flags)) = review_setup {
+            let mode = review::ReviewMode::new(
+                session.identity.release.clone(),
+                session.identity.reviewer.clone(),
+                session.plan.clone(),
+                session.state.clone(),
+                session.progress(),
+                app.pack.manifest.review.reasons.clone(),
+            );
+            app.start_review(mode);
+            let (jtx, jrx) = mpsc::channel();
+            let (jpack, etx) = (Arc::clone(&app.pack), requests_tx.clone());
+            std::thread::Builder::new()
+                .name("lightbox-journal".into())
+                .spawn(move || journal_thread(jpack, session, flags, jrx, etx))?;
+            journal_tx = Some(jtx);
+        }
+        event_loop(
+            &mut terminal,
+            &mut app,
+            &mut workers,
+            &rx,
+            &requests_tx,
+            journal_tx.as_ref(),
+        )
     })();
     restore();
     result
@@ -246,6 +394,7 @@ fn event_loop(
     workers: &mut Workers,
     rx: &Receiver<Event>,
     tx: &std::sync::mpsc::Sender<Event>,
+    journal: Option<&std::sync::mpsc::Sender<review::ReviewCmd>>,
 ) -> anyhow::Result<()> {
     loop {
         let size = terminal.size()?;
@@ -253,6 +402,23 @@ fn event_loop(
         app.image_cells = (areas.image_inner.width, areas.image_inner.height);
         request_frames(app, workers);
         terminal.draw(|f| view::view(app, f))?;
+        // review mode: the case counts as seen once its image has been drawn
+        if app.review.is_some()
+            && matches!(app.overlay, app::Overlay::None | app::Overlay::Prompt { .. })
+            && !app.metrics_view
+            && let (Some(c), Some(fr)) = (app.case(), app.frame.as_ref())
+            && fr.key.case == c
+            && fr.data.image.is_ok()
+        {
+            app.review_displayed(c);
+        }
+        if let Some(j) = journal {
+            for cmd in std::mem::take(&mut app.review_out) {
+                if j.send(cmd).is_err() {
+                    app.warn("the journal has stopped: verdicts are NOT being recorded; quit and reopen the review");
+                }
+            }
+        }
         // wait for something, then drain everything pending before drawing again
         let first = rx.recv()?;
         handle(app, workers, first, &areas);
@@ -345,6 +511,7 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
             app.metrics_error = Some(format!("{name}: {e}"));
         }
         Event::Operating(o) => app.set_operating(o),
+        Event::Reviewed(r) => app.review_reply(r),
         Event::Validated(problems) => {
             app.validated = true;
             app.add_problems(problems);
@@ -374,6 +541,8 @@ pub fn handle_key(app: &mut App, k: crossterm::event::KeyEvent) {
                 match kind {
                     PromptKind::Filter => app.set_filter(&line),
                     PromptKind::Command => app.command(&line),
+                    PromptKind::Note => app.review_note(&line),
+                    PromptKind::Sign => app.review_sign(&line),
                 }
             }
             KeyCode::Backspace => {
@@ -408,6 +577,21 @@ pub fn handle_key(app: &mut App, k: crossterm::event::KeyEvent) {
             _ => app.overlay = Overlay::None,
         },
         Overlay::None => {
+            if app.review.is_some()
+                && !k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL)
+                && let KeyCode::Char(c) = k.code
+                && app.review_key(c)
+            {
+                return;
+            }
+            if k.code == KeyCode::Esc
+                && let Some(r) = app.review.as_mut()
+                && r.choosing_reason
+            {
+                r.choosing_reason = false;
+                app.say("reject cancelled");
+                return;
+            }
             if let Some(a) = app.config.keymap.action(&k) {
                 app.update(a);
             }

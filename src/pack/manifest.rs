@@ -59,10 +59,16 @@ pub struct ReviewPolicy {
 }
 
 fn default_reasons() -> Vec<String> {
-    ["missed finding", "outside anatomy", "artefact", "ground truth wrong", "other"]
-        .into_iter()
-        .map(String::from)
-        .collect()
+    [
+        "missed finding",
+        "outside anatomy",
+        "artefact",
+        "ground truth wrong",
+        "other",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
 }
 
 fn default_sample() -> usize {

@@ -111,7 +111,11 @@ pub enum JournalError {
     #[error(
         "{path}: line {line}: {message}. The journal has been altered or damaged before its last line; it is left untouched. Restore it from a backup, or start a new journal with --journal"
     )]
-    Broken { path: PathBuf, line: usize, message: String },
+    Broken {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error(
         "{path}: another lightbox session (pid {pid}) is recording in this journal. Close it first; if it crashed, delete {lock}"
     )]
@@ -166,10 +170,9 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<Entry>, String, Option<(usize
         } else {
             match serde_json::from_slice::<Entry>(line) {
                 Err(e) => Some(format!("not a journal entry: {e}")),
-                Ok(e) if e.prev != prev => Some(format!(
-                    "its `prev` is {} but the line before hashes to {prev}",
-                    e.prev
-                )),
+                Ok(e) if e.prev != prev => {
+                    Some(format!("its `prev` is {} but the line before hashes to {prev}", e.prev))
+                }
                 Ok(e) if e.seq != entries.len() as u64 => {
                     Some(format!("`seq` is {} where {} was expected", e.seq, entries.len()))
                 }
@@ -219,7 +222,12 @@ impl Journal {
                 let aside = path.with_extension(format!("jsonl.corrupt-{}", entries.len()));
                 std::fs::write(&aside, &bytes[start..])
                     .and_then(|_| File::open(&aside)?.sync_all())
-                    .map_err(|e| io(format!("cannot keep the damaged last line aside in {}: {e}", aside.display())))?;
+                    .map_err(|e| {
+                        io(format!(
+                            "cannot keep the damaged last line aside in {}: {e}",
+                            aside.display()
+                        ))
+                    })?;
                 let f = OpenOptions::new()
                     .write(true)
                     .open(path)
@@ -340,9 +348,19 @@ pub fn default_path(pack_root: &Path, release: &str, reviewer: &str) -> PathBuf 
 pub fn safe(s: &str) -> String {
     let t: String = s
         .chars()
-        .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    if t.is_empty() || t.starts_with('.') { format!("_{t}") } else { t }
+    if t.is_empty() || t.starts_with('.') {
+        format!("_{t}")
+    } else {
+        t
+    }
 }
 
 #[cfg(test)]
@@ -372,7 +390,10 @@ mod tests {
         let j = Journal::open(&p).unwrap();
         assert_eq!(j.entries.len(), 2);
         assert_eq!(j.entries[0].prev, GENESIS);
-        assert_eq!(j.entries[1].prev, sha256_hex(std::fs::read_to_string(&p).unwrap().lines().next().unwrap().as_bytes()));
+        assert_eq!(
+            j.entries[1].prev,
+            sha256_hex(std::fs::read_to_string(&p).unwrap().lines().next().unwrap().as_bytes())
+        );
     }
 
     #[test]
@@ -407,7 +428,9 @@ mod tests {
                 j.append(verdict(c)).unwrap();
             }
         }
-        let text = std::fs::read_to_string(&p).unwrap().replacen("\"accept\"", "\"reject\"", 1);
+        let text = std::fs::read_to_string(&p)
+            .unwrap()
+            .replacen("\"accept\"", "\"reject\"", 1);
         std::fs::write(&p, &text).unwrap();
         let e = Journal::open(&p).unwrap_err().to_string();
         assert!(e.contains("line 2") && e.contains("prev"), "{e}");

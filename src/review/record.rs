@@ -146,7 +146,12 @@ pub fn pack_files(pack: &Pack) -> Result<Vec<FileHash>, String> {
     }
     let image_root = resolve(pack, &pack.image_root);
     if image_root.is_dir() {
+        // the reviews themselves (journals, records) are not part of what was reviewed
+        let reviews = pack.root.as_ref().map(|r| r.join("reviews"));
         for f in crate::pack::paths::walk_files(&image_root).map_err(|e| format!("{}: {e}", image_root.display()))? {
+            if reviews.as_ref().is_some_and(|r| f.starts_with(r)) {
+                continue;
+            }
             add(f)?;
         }
     }
@@ -239,7 +244,11 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
         .collect();
     let sample_rejects = sampled
         .iter()
-        .filter(|c| state.case_verdict(c).is_some_and(|g| g.verdict == super::Verdict::Reject))
+        .filter(|c| {
+            state
+                .case_verdict(c)
+                .is_some_and(|g| g.verdict == super::Verdict::Reject)
+        })
         .count();
     let journal_file = session
         .journal
@@ -266,7 +275,11 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
         sample_statement: session.plan.sample_statement(sample_rejects),
         rejected,
         fast_verdicts,
-        unreviewed: if s.override_reason.is_some() { unreviewed } else { Vec::new() },
+        unreviewed: if s.override_reason.is_some() {
+            unreviewed
+        } else {
+            Vec::new()
+        },
         override_reason: s.override_reason.clone(),
         flags: s.flags,
         metrics: s.metrics,
@@ -310,7 +323,9 @@ pub fn verify(record_path: &Path, pack: &Pack) -> Result<(Record, Vec<String>), 
             if let Some((_, why)) = tail {
                 bad.push(format!("journal {}: its last line is damaged: {why}", jpath.display()));
             }
-            let signed = entries.iter().find(|e| matches!(&e.event, Event::Signed { record, .. } if *record == record_sha));
+            let signed = entries
+                .iter()
+                .find(|e| matches!(&e.event, Event::Signed { record, .. } if *record == record_sha));
             match signed {
                 None => bad.push(format!(
                     "journal {}: no `signed` entry holds this record's SHA-256 ({record_sha}): the record was changed after signing, or belongs to another journal",
@@ -376,7 +391,10 @@ pub fn verify(record_path: &Path, pack: &Pack) -> Result<(Record, Vec<String>), 
         Err(e) => bad.push(format!("runs: {e}")),
     }
     if pack.manifest.name != record.pack {
-        bad.push(format!("the pack is {:?}, the record is for {:?}", pack.manifest.name, record.pack));
+        bad.push(format!(
+            "the pack is {:?}, the record is for {:?}",
+            pack.manifest.name, record.pack
+        ));
     }
     Ok((record, bad))
 }

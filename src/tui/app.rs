@@ -83,6 +83,10 @@ impl SortKey {
 pub enum PromptKind {
     Filter,
     Command,
+    /// A note on the case (review mode).
+    Note,
+    /// Signing: `approve` or `reject`, then an override reason when required cases are open.
+    Sign,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +171,10 @@ pub struct App {
     pub operating: Option<Arc<OperatingAt>>,
     /// Work for the event loop to start in the background (the app itself never blocks).
     pub requests: Vec<Request>,
+    /// Review mode (`lightbox review`): verdicts, progress, signing.
+    pub review: Option<super::review::ReviewMode>,
+    /// Actions for the journal thread (drained by the event loop).
+    pub review_out: Vec<super::review::ReviewCmd>,
 }
 
 /// Per-case detection figures and the confusion matrix at one run and score threshold.
@@ -267,6 +275,8 @@ impl App {
             metrics_view: false,
             operating: None,
             requests: Vec::new(),
+            review: None,
+            review_out: Vec::new(),
         };
         let loaded = app.pack.problems.clone();
         app.add_problems(loaded);
@@ -300,6 +310,191 @@ impl App {
         self.flags = flags;
         if self.sort == SortKey::Flags || self.filter.is_some() {
             self.refresh_order();
+        }
+    }
+
+    /// Enter review mode: the plan's required cases first, in plan order, then the rest; the
+    /// first unreviewed required case on screen.
+    pub fn start_review(&mut self, mode: super::review::ReviewMode) {
+        let mut order: Vec<usize> = mode
+            .plan
+            .required
+            .iter()
+            .filter_map(|r| self.pack.cases.iter().position(|c| c.id.0 == r.case))
+            .collect();
+        let rest: Vec<usize> = (0..self.pack.cases.len()).filter(|c| !order.contains(c)).collect();
+        order.extend(rest);
+        self.order = order;
+        self.pos = self
+            .order
+            .iter()
+            .position(|&c| {
+                let id = &self.pack.cases[c].id.0;
+                mode.required(id) && !mode.state.reviewed(id)
+            })
+            .unwrap_or(0);
+        self.show_details = false;
+        let p = mode.progress;
+        self.review = Some(mode);
+        self.say(format!(
+            "review: {p} · a accept · r reject · u unsure · n note · z undo · S sign"
+        ));
+    }
+
+    /// Seconds the current case has been on screen.
+    fn seconds_on_screen(&self) -> f64 {
+        match (self.review.as_ref().and_then(|r| r.on_screen), self.case()) {
+            (Some((c, since)), Some(now)) if c == now => since.elapsed().as_secs_f64(),
+            _ => 0.0,
+        }
+    }
+
+    /// A verdict on the current case: sent to the journal, then on to the next required case.
+    pub fn give_verdict(&mut self, verdict: crate::review::Verdict, reason: Option<String>) {
+        let Some(c) = self.case() else { return };
+        let case = self.pack.cases[c].id.0.clone();
+        let seconds = (self.seconds_on_screen() * 10.0).round() / 10.0;
+        let Some(r) = self.review.as_mut() else { return };
+        r.choosing_reason = false;
+        r.pending += 1;
+        self.review_out
+            .push(super::review::ReviewCmd::Record(crate::review::Event::Verdict {
+                case: case.clone(),
+                verdict,
+                flag: None,
+                reason,
+                note: None,
+                seconds,
+            }));
+        // advance to the next required case without a verdict (this one counts as done)
+        let n = self.order.len();
+        let next = (1..n).map(|d| (self.pos + d) % n).find(|&p| {
+            let id = &self.pack.cases[self.order[p]].id.0;
+            id != &case && r.required(id) && r.state.case_verdict(id).is_none()
+        });
+        if let Some(p) = next {
+            self.pos = p;
+            self.selected = None;
+        }
+    }
+
+    /// Review-mode keys; `true` when the key was taken.
+    pub fn review_key(&mut self, c: char) -> bool {
+        use crate::review::Verdict;
+        let Some(r) = self.review.as_mut() else { return false };
+        if r.choosing_reason {
+            if let Some(d) = c.to_digit(10)
+                && let Some(reason) = r.reasons.get((d as usize).wrapping_sub(1)).cloned()
+            {
+                self.give_verdict(Verdict::Reject, Some(reason));
+            } else {
+                r.choosing_reason = false;
+                self.say("reject cancelled");
+            }
+            return true;
+        }
+        match c {
+            'a' => self.give_verdict(Verdict::Accept, None),
+            'u' => self.give_verdict(Verdict::Unsure, None),
+            'r' => {
+                r.choosing_reason = true;
+                let list: Vec<String> = r
+                    .reasons
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| format!("{} {x}", i + 1))
+                    .collect();
+                self.say(format!("reject because: {} (esc cancels)", list.join(" · ")));
+            }
+            'z' => {
+                r.pending += 1;
+                self.review_out.push(super::review::ReviewCmd::Undo);
+            }
+            'n' => {
+                self.overlay = Overlay::Prompt {
+                    kind: PromptKind::Note,
+                    input: String::new(),
+                }
+            }
+            'S' => {
+                self.overlay = Overlay::Prompt {
+                    kind: PromptKind::Sign,
+                    input: String::new(),
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// A note typed at the prompt.
+    pub fn review_note(&mut self, text: &str) {
+        let (Some(c), Some(r)) = (self.case(), self.review.as_mut()) else {
+            return;
+        };
+        if text.trim().is_empty() {
+            return;
+        }
+        r.pending += 1;
+        self.review_out
+            .push(super::review::ReviewCmd::Record(crate::review::Event::Note {
+                case: self.pack.cases[c].id.0.clone(),
+                text: text.trim().to_string(),
+            }));
+    }
+
+    /// The sign prompt: `approve` or `reject`, and an override reason if required cases are open.
+    pub fn review_sign(&mut self, line: &str) {
+        let Some(r) = self.review.as_mut() else { return };
+        let line = line.trim();
+        let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let approve = match word {
+            "approve" => true,
+            "reject" => false,
+            _ => {
+                self.warn("not signed: type approve or reject (then, if required cases are open, why)");
+                return;
+            }
+        };
+        r.pending += 1;
+        let threshold = self.style.score_threshold;
+        self.review_out.push(super::review::ReviewCmd::Sign {
+            approve,
+            override_reason: (!rest.trim().is_empty()).then(|| rest.trim().to_string()),
+            threshold,
+        });
+    }
+
+    /// The journal's answer.
+    pub fn review_reply(&mut self, reply: super::review::ReviewReply) {
+        let Some(r) = self.review.as_mut() else { return };
+        r.pending = r.pending.saturating_sub(1);
+        match reply {
+            super::review::ReviewReply::Recorded { state, progress, said } => {
+                r.state = state;
+                r.progress = progress;
+                if said.starts_with("signed") {
+                    r.signed = Some(said.clone());
+                }
+                self.say(format!("✓ {said} · {progress}"));
+            }
+            super::review::ReviewReply::Failed(e) => self.warn(format!("NOT recorded: {e}")),
+        }
+    }
+
+    /// The current case's image is on screen: note the time, and record the display once.
+    pub fn review_displayed(&mut self, case: usize) {
+        let id = self.pack.cases[case].id.0.clone();
+        let Some(r) = self.review.as_mut() else { return };
+        if r.on_screen.is_none_or(|(c, _)| c != case) {
+            r.on_screen = Some((case, std::time::Instant::now()));
+        }
+        if r.shown_sent.insert(id.clone()) {
+            r.pending += 1;
+            self.review_out
+                .push(super::review::ReviewCmd::Record(crate::review::Event::Shown {
+                    case: id,
+                }));
         }
     }
 

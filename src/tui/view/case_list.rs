@@ -81,7 +81,9 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         } else {
             Span::raw(" ")
         };
+        let mark = app.review.as_ref().and_then(|r| r.mark(&app.pack.cases[c].id.0));
         let value = match (app.sort, app.sort_value(c)) {
+            _ if mark.is_some() => mark.unwrap_or_default().to_string(),
             (SortKey::Case, _) => app
                 .run
                 .map(|r| app.pack.runs[r].annotations[c].instances.len())

@@ -17,6 +17,11 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         let (lead, hint) = match kind {
             PromptKind::Filter => ("/", "enter apply · esc cancel · e.g. class:opacity score>0.8"),
             PromptKind::Command => (":", "enter run · esc cancel · goto N, run NAME, theme NAME"),
+            PromptKind::Note => ("note:", "enter record · esc cancel"),
+            PromptKind::Sign => (
+                "sign:",
+                "type approve or reject, then enter · with required cases open, add why: approve <reason>",
+            ),
         };
         let line = Line::from(vec![
             Span::styled(
@@ -35,7 +40,16 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         Style::default().add_modifier(Modifier::BOLD),
     )];
     let sep = || Span::styled(" · ", dim);
-    if let Some(r) = app.run {
+    if let Some(rv) = &app.review {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!("review {} · {}", rv.release, rv.progress),
+            Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
+        ));
+        if rv.pending > 0 {
+            spans.push(Span::styled(" · recording…", Style::default().fg(t.status.warning)));
+        }
+    } else if let Some(r) = app.run {
         spans.push(sep());
         spans.push(Span::raw(format!("run {}", app.pack.runs[r].name.0)));
     }
@@ -63,7 +77,11 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         };
         spans.push(Span::styled(n.text.clone(), Style::default().fg(color)));
     }
-    let hint = " ? help · q quit ";
+    let hint = if app.review.is_some() {
+        " a accept · r reject · u unsure · n note · z undo · S sign · ? help "
+    } else {
+        " ? help · q quit "
+    };
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let pad = (area.width as usize).saturating_sub(used + hint.len());
     spans.push(Span::raw(" ".repeat(pad)));

@@ -1,0 +1,370 @@
+//! `lightbox review`: a sign-off session for a release — in the dashboard, or `--batch` from
+//! standard input (scripts, imports) — and `lightbox verify`, which checks a signed record.
+
+use super::source::PackArgs;
+use super::{EXIT_INPUT, EXIT_OK};
+use anyhow::Context;
+use lightbox::pack::{Pack, Source};
+use lightbox::review::record::{self, Signing};
+use lightbox::review::{Event, Identity, Plan, Session, Verdict, journal, plan};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub source: PackArgs,
+    /// The release under review (e.g. v2.3.0): names the journal and the record.
+    #[arg(long)]
+    pub release: String,
+    /// Who reviews (default: $LIGHTBOX_REVIEWER, then $USER).
+    #[arg(long)]
+    pub reviewer: Option<String>,
+    /// The reviewer's role (e.g. radiologist).
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Journal file (default: reviews/<release>/<reviewer>.jsonl beside the manifest).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Unflagged cases drawn at random into the plan (default: the manifest's [review] sample).
+    #[arg(long)]
+    pub sample: Option<usize>,
+    /// Seed of the random sample (default: the manifest's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print the review plan and exit.
+    #[arg(long)]
+    pub plan: bool,
+    /// Read actions from standard input, one per line, and acknowledge each once it is on disk
+    /// (see docs/signoff.md).
+    #[arg(long)]
+    pub batch: bool,
+    /// How to draw images (dashboard).
+    #[arg(long, value_enum)]
+    pub graphics: Option<lightbox::tui::Graphics>,
+}
+
+fn reviewer(a: &Args) -> anyhow::Result<String> {
+    a.reviewer
+        .clone()
+        .or_else(|| std::env::var("LIGHTBOX_REVIEWER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|s| !s.trim().is_empty())
+        .context("who is reviewing? Give --reviewer NAME (or set LIGHTBOX_REVIEWER)")
+}
+
+/// Everything a session needs, prepared from the command line.
+pub struct Prepared {
+    pub pack: Pack,
+    pub session: Session,
+    pub flags: Vec<lightbox::rules::Flag>,
+}
+
+pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity, Vec<lightbox::rules::Flag>)> {
+    let pack = a.source.open()?;
+    let Some(run) = a.source.selected_run(&pack)? else {
+        anyhow::bail!("the pack has no runs to review; add one under [runs.NAME] in lightbox.toml");
+    };
+    let who = reviewer(a)?;
+    let rules = lightbox::check::load_rules(&pack, a.source.rules.as_deref())
+        .map_err(anyhow::Error::msg)?
+        .unwrap_or_else(lightbox::rules::RuleSet::empty);
+    let report = lightbox::check::check(&pack, &rules, &[Source::GroundTruth, Source::Run(run)], false)
+        .map_err(anyhow::Error::msg)?;
+    let policy = &pack.manifest.review;
+    let sample = match (a.sample, policy.target_bound) {
+        (Some(n), _) => n,
+        (None, Some(b)) if b > 0.0 && b < 1.0 => plan::sample_for_bound(b, 0.95),
+        _ => policy.sample,
+    };
+    let plan = Plan::make(
+        &pack,
+        run,
+        &report.flags,
+        &policy.hard,
+        sample,
+        a.seed.unwrap_or(policy.seed),
+    );
+    let path = match (&a.journal, &pack.root) {
+        (Some(j), _) => j.clone(),
+        (None, Some(root)) => journal::default_path(root, &a.release, &who),
+        (None, None) => anyhow::bail!("give --journal FILE: a pack given by flags has no folder for reviews/"),
+    };
+    let identity = Identity {
+        release: a.release.clone(),
+        reviewer: who,
+        role: a.role.clone(),
+    };
+    Ok((pack, run, plan, path, identity, report.flags))
+}
+
+fn start(
+    (pack, run, plan, path, identity, flags): (Pack, usize, Plan, PathBuf, Identity, Vec<lightbox::rules::Flag>),
+) -> anyhow::Result<Prepared> {
+    let session = Session::start(&pack, run, identity, plan, &path).map_err(anyhow::Error::msg)?;
+    if let Some((aside, why)) = &session.journal.set_aside {
+        eprintln!(
+            "warning: {}: {why}; the damaged line is kept in {} and everything before it was loaded",
+            session.journal.path.display(),
+            aside.display()
+        );
+    }
+    Ok(Prepared { pack, session, flags })
+}
+
+pub fn run(a: Args) -> anyhow::Result<u8> {
+    let prepared = match prepare(&a) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(EXIT_INPUT);
+        }
+    };
+    if a.plan {
+        let plan = &prepared.2;
+        println!(
+            "review plan for {} · run {} · {} required ({} flagged or out of distribution, {} sampled at random from {} unflagged, seed {})",
+            a.release,
+            plan.run,
+            plan.required.len(),
+            plan.required.len() - plan.sample,
+            plan.sample,
+            plan.unflagged,
+            plan.seed
+        );
+        for r in &plan.required {
+            println!("  {:<20} {}", r.case, r.reasons.join("; "));
+        }
+        println!(
+            "{}",
+            plan.sample_statement(0)
+                .replace("0 rejected of", "if 0 are rejected of")
+        );
+        return Ok(EXIT_OK);
+    }
+    let mut p = match start(prepared) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(EXIT_INPUT);
+        }
+    };
+    if a.batch {
+        return batch(&mut p);
+    }
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        eprintln!("error: the review dashboard needs a terminal; for scripts use --batch (docs/signoff.md)");
+        return Ok(EXIT_INPUT);
+    }
+    let config = lightbox::tui::config::Config::load(None).map_err(anyhow::Error::msg)?;
+    let run = p.session.run;
+    let Prepared { pack, session, flags } = p;
+    lightbox::tui::run_review(
+        pack,
+        config,
+        a.graphics.unwrap_or(lightbox::tui::Graphics::Auto),
+        run,
+        a.source.rules.clone(),
+        session,
+        flags,
+    )
+    .context("the review stopped")?;
+    Ok(EXIT_OK)
+}
+
+/// `--batch`: one action per line; each is acknowledged (`ok SEQ SHA256`) only once it is on disk.
+fn batch(p: &mut Prepared) -> anyhow::Result<u8> {
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    let reasons = p.pack.manifest.review.reasons.clone();
+    let min_seconds = p.pack.manifest.review.min_seconds;
+    writeln!(out, "ready {}", p.session.progress())?;
+    out.flush()?;
+    for line in stdin.lock().lines() {
+        let line = line?;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(&cmd) = words.first() else { continue };
+        let case_arg = |i: usize| -> Result<String, String> {
+            let key = words.get(i).ok_or_else(|| format!("{cmd}: which case?"))?;
+            lightbox::pack::find_case(&p.pack, key).map(|c| p.pack.cases[c].id.0.clone())
+        };
+        let result: Result<Option<(u64, String)>, String> = match cmd {
+            "shown" => case_arg(1).and_then(|case| {
+                p.session
+                    .record(Event::Shown { case })
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            }),
+            "accept" | "reject" | "unsure" => case_arg(1).and_then(|case| {
+                let verdict: Verdict = cmd.parse()?;
+                // reject CASE [REASON-NUMBER|flag=RULE] [note...]
+                let mut flag = None;
+                let mut reason = None;
+                let mut rest = Vec::new();
+                for w in &words[2..] {
+                    if let Some(r) = w.strip_prefix("flag=") {
+                        flag = Some(r.to_string());
+                    } else if let Some(n) = w.strip_prefix("reason=") {
+                        let i: usize = n.parse().map_err(|_| format!("reason={n}: give the reason's number"))?;
+                        reason = Some(
+                            reasons
+                                .get(i.wrapping_sub(1))
+                                .cloned()
+                                .ok_or_else(|| format!("reason {i}: the reasons are 1–{}", reasons.len()))?,
+                        );
+                    } else {
+                        rest.push(*w);
+                    }
+                }
+                let seconds = rest
+                    .iter()
+                    .position(|w| w.starts_with("seconds="))
+                    .map(|i| rest.remove(i)[8..].parse::<f64>().unwrap_or(0.0))
+                    .unwrap_or(0.0);
+                let note = (!rest.is_empty()).then(|| rest.join(" "));
+                p.session
+                    .record(Event::Verdict {
+                        case,
+                        verdict,
+                        flag,
+                        reason,
+                        note,
+                        seconds,
+                    })
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            }),
+            "note" => case_arg(1).and_then(|case| {
+                p.session
+                    .record(Event::Note {
+                        case,
+                        text: words[2..].join(" "),
+                    })
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            }),
+            "undo" => p.session.undo().map_err(|e| e.to_string()),
+            "status" => {
+                writeln!(out, "status {}", p.session.progress())?;
+                Ok(None)
+            }
+            "sign" => {
+                let approve = match words.get(1) {
+                    Some(&"approve") => Ok(true),
+                    Some(&"reject") => Ok(false),
+                    _ => Err("sign approve|reject [override REASON...]".to_string()),
+                };
+                approve.and_then(|approve| {
+                    let override_reason = (words.get(2) == Some(&"override")).then(|| words[3..].join(" "));
+                    let (flags, metrics) = lightbox::tui::signing_context(&p.pack, p.session.run, &p.flags);
+                    record::sign(
+                        &p.pack,
+                        &mut p.session,
+                        Signing {
+                            approve,
+                            override_reason,
+                            threshold: 0.0,
+                            min_seconds,
+                            flags,
+                            metrics,
+                        },
+                    )
+                    .map(|(path, _)| {
+                        let _ = writeln!(out, "signed {}", path.display());
+                        Some((
+                            p.session.journal.entries.len() as u64 - 1,
+                            p.session.journal.last_hash.clone(),
+                        ))
+                    })
+                    .map_err(|e| e.to_string())
+                })
+            }
+            other => Err(format!(
+                "unknown action {other:?}: shown, accept, reject, unsure, note, undo, status, sign"
+            )),
+        };
+        match result {
+            Ok(Some((seq, hash))) => writeln!(out, "ok {seq} {hash}")?,
+            Ok(None) => {}
+            Err(e) => writeln!(out, "error: {e}")?,
+        }
+        out.flush()?;
+    }
+    writeln!(out, "done {}", p.session.progress())?;
+    Ok(EXIT_OK)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// The sign-off record (reviews/<release>/<reviewer>.record.json).
+    pub record: PathBuf,
+    /// The pack (default: the folder holding reviews/).
+    #[arg(long, value_name = "DIR")]
+    pub pack: Option<PathBuf>,
+}
+
+pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
+    let pack_dir = match &a.pack {
+        Some(p) => p.clone(),
+        None => a
+            .record
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.parent()?.parent()?.parent().map(|x| x.to_path_buf()))
+            .context("give --pack DIR")?,
+    };
+    let pack = match Pack::open(&pack_dir) {
+        Ok(p) => p,
+        Err(e) => {
+            // a manifest that no longer parses: say that it changed since signing, if it did
+            let manifest = pack_dir.join(lightbox::pack::MANIFEST_FILE);
+            let then = std::fs::read(&a.record)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<lightbox::review::Record>(&b).ok())
+                .and_then(|r| {
+                    r.pack_files
+                        .into_iter()
+                        .find(|f| f.path == lightbox::pack::MANIFEST_FILE)
+                });
+            let now = lightbox::review::hash::sha256_file(&manifest).ok();
+            if let (Some(then), Some(now)) = (then, now)
+                && then.sha256 != now
+            {
+                println!("NOT verified: 1 difference(s)");
+                println!(
+                    "  pack: {} changed (SHA-256 {} when signed, {now} now) and no longer opens: {e}",
+                    lightbox::pack::MANIFEST_FILE,
+                    then.sha256
+                );
+                return Ok(1);
+            }
+            return Err(e.into());
+        }
+    };
+    match record::verify(&a.record, &pack) {
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(EXIT_INPUT)
+        }
+        Ok((r, bad)) if bad.is_empty() => {
+            println!(
+                "verified: {} signed \"{}\" for release {} of run {} at {}; journal chain intact; {} pack files and {} run files unchanged",
+                r.reviewer,
+                r.meaning,
+                r.release,
+                r.run,
+                r.time,
+                r.pack_files.len(),
+                r.runs.iter().map(|x| x.files.len()).sum::<usize>()
+            );
+            Ok(EXIT_OK)
+        }
+        Ok((_, bad)) => {
+            println!("NOT verified: {} difference(s)", bad.len());
+            for b in &bad {
+                println!("  {b}");
+            }
+            Ok(1)
+        }
+    }
+}
