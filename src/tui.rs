@@ -175,62 +175,71 @@ fn journal_thread(
     rx: Receiver<review::ReviewCmd>,
     tx: std::sync::mpsc::Sender<Event>,
 ) {
-    use review::{ReviewCmd, ReviewReply};
-    let min_seconds = pack.manifest.review.min_seconds;
     for cmd in rx {
-        let said = match cmd {
-            ReviewCmd::Record(ev) => {
-                let what = match &ev {
-                    crate::review::Event::Verdict {
-                        case, verdict, reason, ..
-                    } => match reason {
-                        Some(r) => format!("{case}: {} ({r})", verdict.name()),
-                        None => format!("{case}: {}", verdict.name()),
-                    },
-                    crate::review::Event::Note { case, .. } => format!("note on {case}"),
-                    crate::review::Event::Shown { .. } => String::new(),
-                    _ => "recorded".into(),
-                };
-                session.record(ev).map(|_| what).map_err(|e| e.to_string())
-            }
-            ReviewCmd::Undo => match session.undo() {
-                Ok(Some(_)) => Ok("undone".to_string()),
-                Ok(None) => Err("nothing to undo".to_string()),
-                Err(e) => Err(e.to_string()),
-            },
-            ReviewCmd::Sign {
-                approve,
-                override_reason,
-                threshold,
-            } => {
-                let (by, metrics) = signing_context(&pack, session.run, &flags);
-                crate::review::record::sign(
-                    &pack,
-                    &mut session,
-                    crate::review::record::Signing {
-                        approve,
-                        override_reason,
-                        threshold,
-                        min_seconds,
-                        flags: by,
-                        metrics,
-                    },
-                )
-                .map(|(p, r)| format!("signed \"{}\": record {}", r.meaning, p.display()))
-                .map_err(|e| e.to_string())
-            }
-        };
-        let reply = match said {
-            Ok(said) => ReviewReply::Recorded {
-                state: session.state.clone(),
-                progress: session.progress(),
-                said,
-            },
-            Err(e) => ReviewReply::Failed(e),
-        };
+        let reply = apply_review(&pack, &mut session, &flags, cmd);
         if tx.send(Event::Reviewed(reply)).is_err() {
             break;
         }
+    }
+}
+
+/// Carry out one review action on the session (appended and fsync'd before this returns).
+pub fn apply_review(
+    pack: &crate::pack::Pack,
+    session: &mut crate::review::Session,
+    flags: &[crate::rules::Flag],
+    cmd: review::ReviewCmd,
+) -> review::ReviewReply {
+    use review::{ReviewCmd, ReviewReply};
+    let said = match cmd {
+        ReviewCmd::Record(ev) => {
+            let what = match &ev {
+                crate::review::Event::Verdict {
+                    case, verdict, reason, ..
+                } => match reason {
+                    Some(r) => format!("{case}: {} ({r})", verdict.name()),
+                    None => format!("{case}: {}", verdict.name()),
+                },
+                crate::review::Event::Note { case, .. } => format!("note on {case}"),
+                crate::review::Event::Shown { case } => format!("{case} shown"),
+                _ => "recorded".into(),
+            };
+            session.record(ev).map(|_| what).map_err(|e| e.to_string())
+        }
+        ReviewCmd::Undo => match session.undo() {
+            Ok(Some(_)) => Ok("undone".to_string()),
+            Ok(None) => Err("nothing to undo".to_string()),
+            Err(e) => Err(e.to_string()),
+        },
+        ReviewCmd::Sign {
+            approve,
+            override_reason,
+            threshold,
+        } => {
+            let (by, metrics) = signing_context(pack, session.run, flags);
+            crate::review::record::sign(
+                pack,
+                session,
+                crate::review::record::Signing {
+                    approve,
+                    override_reason,
+                    threshold,
+                    min_seconds: pack.manifest.review.min_seconds,
+                    flags: by,
+                    metrics,
+                },
+            )
+            .map(|(p, r)| format!("signed \"{}\": record {}", r.meaning, p.display()))
+            .map_err(|e| e.to_string())
+        }
+    };
+    match said {
+        Ok(said) => ReviewReply::Recorded {
+            state: Box::new(session.state.clone()),
+            progress: session.progress(),
+            said,
+        },
+        Err(e) => ReviewReply::Failed(e),
     }
 }
 

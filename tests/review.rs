@@ -86,8 +86,7 @@ fn required(pack: &Path) -> Vec<String> {
         .lines()
         .skip(1)
         .filter_map(|l| {
-            l.trim()
-                .split_whitespace()
+            l.split_whitespace()
                 .next()
                 .filter(|w| w.starts_with("case-"))
                 .map(String::from)

@@ -408,3 +408,107 @@ fn sorting_by_error_puts_the_worst_cases_first_and_details_name_the_error() {
         "{s}"
     );
 }
+
+#[test]
+fn review_mode_records_verdicts_advances_and_signs() {
+    use lightbox::review::{Identity, Plan, Session, Verdict};
+    use lightbox::tui::review::{ReviewCmd, ReviewMode};
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = sample();
+    let run = pack.run_index("candidate").unwrap();
+    let rules = lightbox::check::load_rules(&pack, None).unwrap().unwrap();
+    let flags = lightbox::check::check(
+        &pack,
+        &rules,
+        &[lightbox::pack::Source::GroundTruth, lightbox::pack::Source::Run(run)],
+        false,
+    )
+    .unwrap()
+    .flags;
+    let plan = Plan::make(&pack, run, &flags, &[], 3, 7);
+    let identity = Identity {
+        release: "v2.3.0".into(),
+        reviewer: "alice".into(),
+        role: Some("radiologist".into()),
+    };
+    let mut session = Session::start(&pack, run, identity, plan.clone(), &tmp.path().join("alice.jsonl")).unwrap();
+    let mut a = app(Arc::clone(&pack), 140);
+    a.run = Some(run);
+    a.start_review(ReviewMode::new(
+        "v2.3.0".into(),
+        "alice".into(),
+        plan.clone(),
+        session.state.clone(),
+        session.progress(),
+        pack.manifest.review.reasons.clone(),
+    ));
+    // the first required case is on screen: the most severe flag first
+    assert_eq!(pack.cases[a.case().unwrap()].id.0, plan.required[0].case);
+    // what the journal thread does with each action
+    let mut pump = |a: &mut App| {
+        for cmd in std::mem::take(&mut a.review_out) {
+            let reply = lightbox::tui::apply_review(&pack, &mut session, &flags, cmd);
+            a.review_reply(reply);
+        }
+    };
+    // a verdict before the image was displayed is recorded, but the case does not count
+    let c0 = a.case().unwrap();
+    a.review_displayed(c0);
+    assert!(matches!(
+        &a.review_out[0],
+        ReviewCmd::Record(lightbox::review::Event::Shown { .. })
+    ));
+    assert!(a.review_key('a'));
+    pump(&mut a);
+    assert_eq!(a.review.as_ref().unwrap().progress.reviewed_required, 1);
+    // it moved on to the next required case
+    let c1 = a.case().unwrap();
+    assert_ne!(c1, c0);
+    assert_eq!(pack.cases[c1].id.0, plan.required[1].case);
+    a.review_displayed(c1);
+    // r, then a reason number
+    assert!(a.review_key('r'));
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(s.contains("reject because:") && s.contains("2 outside anatomy"), "{s}");
+    assert!(a.review_key('2'));
+    pump(&mut a);
+    let rv = a.review.as_ref().unwrap();
+    let g = rv.state.case_verdict(&pack.cases[c1].id.0).unwrap();
+    assert_eq!(
+        (g.verdict, g.reason.as_deref()),
+        (Verdict::Reject, Some("outside anatomy"))
+    );
+    assert_eq!(rv.progress.rejected, 1);
+    // undo takes the reject back
+    assert!(a.review_key('z'));
+    pump(&mut a);
+    assert_eq!(a.review.as_ref().unwrap().progress.rejected, 0);
+    let t = draw(&mut a, 140, 40);
+    let s = text(&t);
+    insta::assert_snapshot!("review_mode", s);
+    assert!(
+        s.contains("review v2.3.0 · 1 of") && s.contains("a accept  r reject"),
+        "{s}"
+    );
+    // undo went back to the case it concerns
+    assert_eq!(a.case(), Some(c1));
+    assert!(s.contains("required: "), "the title says why the case is required: {s}");
+    // signing with required cases open is refused without a reason, then accepted with one
+    assert!(a.review_key('S'));
+    a.review_sign("approve");
+    pump(&mut a);
+    assert!(a.notice.as_ref().unwrap().text.contains("NOT recorded") && a.review.as_ref().unwrap().signed.is_none());
+    a.review_sign("approve reviewed the rest on the light box");
+    pump(&mut a);
+    assert!(
+        a.review
+            .as_ref()
+            .unwrap()
+            .signed
+            .as_ref()
+            .unwrap()
+            .contains("approved for release")
+    );
+    let (_, bad) = lightbox::review::record::verify(&tmp.path().join("alice.record.json"), &pack).unwrap();
+    assert!(bad.is_empty(), "{bad:?}");
+}

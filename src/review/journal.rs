@@ -135,17 +135,21 @@ pub struct Journal {
     lock: Option<PathBuf>,
 }
 
+/// A parsed journal: its entries, the last line's hash, and a damaged last line (byte offset,
+/// why) if any.
+pub type Parsed = (Vec<Entry>, String, Option<(usize, String)>);
+
 /// Read and check a journal without opening it for writing (verification, reports).
-pub fn read(path: &Path) -> Result<(Vec<Entry>, String, Option<(usize, String)>), JournalError> {
+pub fn read(path: &Path) -> Result<Parsed, JournalError> {
     let bytes = std::fs::read(path).map_err(|e| JournalError::Io {
         path: path.into(),
         message: format!("cannot read: {e}"),
     })?;
-    parse(path, &bytes).map(|(e, h, tail)| (e, h, tail.map(|(off, why)| (off, why))))
+    parse(path, &bytes)
 }
 
 /// Parse journal bytes: the entries, the last hash, and a damaged tail (byte offset, why).
-fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<Entry>, String, Option<(usize, String)>), JournalError> {
+fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, JournalError> {
     let mut entries = Vec::new();
     let mut prev = GENESIS.to_string();
     let mut offset = 0;

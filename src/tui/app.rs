@@ -407,8 +407,23 @@ impl App {
                 self.say(format!("reject because: {} (esc cancels)", list.join(" · ")));
             }
             'z' => {
+                // back to the case whose verdict is taken back
+                let last = r.state.undoable.last().copied();
+                let case = last.and_then(|seq| {
+                    r.state
+                        .verdicts
+                        .iter()
+                        .find(|(_, g)| g.seq == seq)
+                        .map(|((c, _), _)| c.clone())
+                });
                 r.pending += 1;
                 self.review_out.push(super::review::ReviewCmd::Undo);
+                if let Some(case) = case
+                    && let Some(p) = self.order.iter().position(|&k| self.pack.cases[k].id.0 == case)
+                {
+                    self.pos = p;
+                    self.selected = None;
+                }
             }
             'n' => {
                 self.overlay = Overlay::Prompt {
@@ -471,12 +486,15 @@ impl App {
         r.pending = r.pending.saturating_sub(1);
         match reply {
             super::review::ReviewReply::Recorded { state, progress, said } => {
-                r.state = state;
+                r.state = *state;
                 r.progress = progress;
                 if said.starts_with("signed") {
                     r.signed = Some(said.clone());
                 }
-                self.say(format!("✓ {said} · {progress}"));
+                // a display being recorded is not news
+                if !said.ends_with(" shown") {
+                    self.say(format!("✓ recorded {said}"));
+                }
             }
             super::review::ReviewReply::Failed(e) => self.warn(format!("NOT recorded: {e}")),
         }

@@ -23,7 +23,7 @@ pub enum ReviewCmd {
 pub enum ReviewReply {
     /// Recorded: the state after it, and what to tell the reviewer.
     Recorded {
-        state: State,
+        state: Box<State>,
         progress: Progress,
         said: String,
     },

@@ -30,6 +30,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         format!(" Cases {}/{} ", if shown == 0 { 0 } else { app.pos + 1 }, shown)
     };
     let column = match app.sort {
+        _ if app.review.is_some() => "verdict",
         SortKey::Case if app.run.is_some() => "preds",
         SortKey::Case => "",
         k => k.name(),

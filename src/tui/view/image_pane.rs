@@ -36,7 +36,7 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
     } else {
         String::new()
     };
-    let title = Line::from(vec![
+    let mut spans = vec![
         Span::styled(
             format!(" {} ", app.pack.cases[case].id),
             Style::default().add_modifier(Modifier::BOLD),
@@ -45,8 +45,49 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
             format!("· {}{zoom} ", titles.join("  │  ")),
             Style::default().fg(t.ui.dim),
         ),
-    ]);
-    f.render_widget(pane_block(app, Pane::Image, title), a.image);
+    ];
+    // review mode: why this case must be seen, and the verdict it has
+    if let Some(rv) = &app.review {
+        let id = &app.pack.cases[case].id.0;
+        if let Some(req) = rv.plan.required.iter().find(|r| &r.case == id) {
+            spans.push(Span::styled(
+                format!("· required: {} ", req.reasons.join("; ")),
+                Style::default().fg(t.status.warning),
+            ));
+        }
+        if let Some(g) = rv.state.case_verdict(id) {
+            let text = match &g.reason {
+                Some(r) => format!("· {} ({r}) ", g.verdict.name()),
+                None => format!("· {} ", g.verdict.name()),
+            };
+            spans.push(Span::styled(
+                text,
+                Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
+            ));
+        }
+    }
+    let title = Line::from(spans);
+    let mut block = pane_block(app, Pane::Image, title);
+    if app.review.is_some() {
+        block = block.title_bottom(
+            Line::from(vec![
+                Span::styled(" a ", Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD)),
+                Span::raw("accept  "),
+                Span::styled("r ", Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD)),
+                Span::raw("reject  "),
+                Span::styled("u ", Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD)),
+                Span::raw("unsure  "),
+                Span::styled("n ", Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD)),
+                Span::raw("note  "),
+                Span::styled("z ", Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD)),
+                Span::raw("undo  "),
+                Span::styled("S ", Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD)),
+                Span::raw("sign "),
+            ])
+            .right_aligned(),
+        );
+    }
+    f.render_widget(block, a.image);
 
     let frame = app.frame.as_ref().filter(|fr| fr.key.case == case);
     match frame {

@@ -35,6 +35,22 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         f.render_widget(Paragraph::new(line).style(base), area);
         return;
     }
+    if let Some(rv) = app.review.as_ref().filter(|r| r.choosing_reason) {
+        let mut spans = vec![Span::styled(
+            " reject because: ",
+            Style::default().fg(t.status.error).add_modifier(Modifier::BOLD),
+        )];
+        for (i, r) in rv.reasons.iter().enumerate() {
+            spans.push(Span::styled(
+                format!("{} ", i + 1),
+                Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::raw(format!("{r}   ")));
+        }
+        spans.push(Span::styled("esc cancels", dim));
+        f.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+        return;
+    }
     let mut spans = vec![Span::styled(
         format!(" {} ", app.pack.manifest.name),
         Style::default().add_modifier(Modifier::BOLD),
@@ -77,11 +93,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         };
         spans.push(Span::styled(n.text.clone(), Style::default().fg(color)));
     }
-    let hint = if app.review.is_some() {
-        " a accept · r reject · u unsure · n note · z undo · S sign · ? help "
-    } else {
-        " ? help · q quit "
-    };
+    let hint = " ? help · q quit ";
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let pad = (area.width as usize).saturating_sub(used + hint.len());
     spans.push(Span::raw(" ".repeat(pad)));
