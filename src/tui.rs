@@ -227,6 +227,13 @@ pub fn apply_review(
                     min_seconds: pack.manifest.review.min_seconds,
                     flags: by,
                     metrics,
+                    known: pack
+                        .manifest
+                        .review
+                        .known
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
                 },
             )
             .map(|(p, r)| format!("signed \"{}\": record {}", r.meaning, p.display()))

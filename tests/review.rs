@@ -383,3 +383,96 @@ fn a_second_session_of_the_same_reviewer_is_refused_while_the_first_runs() {
     let (code, _, _) = batch(&pack, "gina", "status\n");
     assert_eq!(code, 0, "free again once the first has closed");
 }
+
+/// Review as `reviewer` with `role`: every required case accepted, except known rejects.
+fn review_all(pack: &Path, reviewer: &str, role: &str, sign: &str) -> String {
+    let cases = required(pack);
+    let mut input = String::new();
+    for c in &cases {
+        let (verb, why) = if c == "case-007.jpg" {
+            ("reject", "reason=2")
+        } else {
+            ("accept", "")
+        };
+        input.push_str(&format!("shown {c}\n{verb} {c} {why} seconds=5\n"));
+    }
+    input.push_str(&format!("sign {sign}\n"));
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args([
+            "review",
+            pack.to_str().unwrap(),
+            "--release",
+            "v2.3.0",
+            "--run",
+            "candidate",
+        ])
+        .args(["--reviewer", reviewer, "--role", role, "--batch"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(s.contains("signed"), "{s}{}", String::from_utf8_lossy(&out.stderr));
+    s
+}
+
+fn verify_release(pack: &Path) -> (i32, String) {
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(["verify", "--release", "v2.3.0", "--pack", pack.to_str().unwrap()])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn the_sign_off_policy_needs_two_reviewers_a_radiologist_and_not_the_author_alone() {
+    let (_tmp, pack) = pack_copy();
+    let m = pack.join("lightbox.toml");
+    let text = std::fs::read_to_string(&m)
+        .unwrap()
+        .replace("[runs.candidate]\n", "[runs.candidate]\nauthor = \"alice\"\n");
+    std::fs::write(
+        &m,
+        text + "\n[review]\nsignatures = 2\nroles = [\"radiologist\"]\nbaseline = \"baseline\"\nsample = 5\n\n[review.known]\n\"case-007.jpg\" = \"reject\"\n\"case-013.jpg\" = \"reject\"\n",
+    )
+    .unwrap();
+    // the plan holds the regressions against the baseline and the known-answer cases
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args([
+            "review",
+            pack.to_str().unwrap(),
+            "--release",
+            "v2.3.0",
+            "--run",
+            "candidate",
+        ])
+        .args(["--reviewer", "alice", "--plan"])
+        .output()
+        .unwrap();
+    let plan = String::from_utf8_lossy(&out.stdout);
+    assert!(plan.contains("regression vs baseline"), "{plan}");
+    assert!(plan.contains("known answer"), "{plan}");
+
+    review_all(&pack, "alice", "radiologist", "approve");
+    let (code, out) = verify_release(&pack);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("needs 2") && out.contains("run's author"), "{out}");
+    // agreement with the known answers: case-007 rejected (agrees), case-013 accepted (does not)
+    assert!(out.contains("1 of 2 known-answer cases agreed"), "{out}");
+
+    review_all(&pack, "bob", "engineer", "approve");
+    let (code, out) = verify_release(&pack);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("policy satisfied"), "{out}");
+
+    // a rejection by anyone stops the release
+    review_all(&pack, "carol", "radiologist", "reject");
+    let (code, out) = verify_release(&pack);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("carol signed \"rejected\""), "{out}");
+}

@@ -32,6 +32,10 @@ pub struct Args {
     /// Seed of the random sample (default: the manifest's).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// A run to compare with: cases where the reviewed run does worse are required (default: the
+    /// manifest's [review] baseline).
+    #[arg(long, value_name = "RUN")]
+    pub baseline: Option<String>,
     /// Print the review plan and exit.
     #[arg(long)]
     pub plan: bool,
@@ -77,11 +81,46 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
         (None, Some(b)) if b > 0.0 && b < 1.0 => plan::sample_for_bound(b, 0.95),
         _ => policy.sample,
     };
-    let plan = Plan::make(
+    let mut extra: Vec<(usize, String)> = Vec::new();
+    // regressions against the baseline run: cases where the reviewed run's error is larger
+    if let Some(base) = a.baseline.as_ref().or(policy.baseline.as_ref()) {
+        let b = pack.run_index(base).map_err(|e| anyhow::anyhow!("baseline: {e}"))?;
+        if b != run {
+            let options = lightbox::metrics::Options {
+                boundary: false,
+                bootstrap: lightbox::metrics::classification::Bootstrap {
+                    resamples: 0,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            let now = lightbox::metrics::compute(&pack, run, &options).map_err(anyhow::Error::msg)?;
+            let then = lightbox::metrics::compute(&pack, b, &options).map_err(anyhow::Error::msg)?;
+            for (c, (x, y)) in now.cases.iter().zip(&then.cases).enumerate() {
+                if x.error > y.error + 1e-9 {
+                    extra.push((
+                        c,
+                        format!("regression vs {base} (error {:.2} vs {:.2})", x.error, y.error),
+                    ));
+                }
+            }
+        }
+    }
+    // known-answer cases
+    for (key, v) in &policy.known {
+        if v != "accept" && v != "reject" {
+            anyhow::bail!("lightbox.toml: review.known.{key:?} = {v:?}: give accept or reject");
+        }
+        let c = lightbox::pack::find_case(&pack, key)
+            .map_err(|e| anyhow::anyhow!("lightbox.toml: review.known.{key:?}: {e}"))?;
+        extra.push((c, "known answer".into()));
+    }
+    let plan = Plan::make_with(
         &pack,
         run,
         &report.flags,
         &policy.hard,
+        &extra,
         sample,
         a.seed.unwrap_or(policy.seed),
     );
@@ -123,7 +162,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     if a.plan {
         let plan = &prepared.2;
         println!(
-            "review plan for {} · run {} · {} required ({} flagged or out of distribution, {} sampled at random from {} unflagged, seed {})",
+            "review plan for {} · run {} · {} required ({} flagged, out of distribution, regressions, tagged or known answers; {} sampled at random from {} unflagged, seed {})",
             a.release,
             plan.run,
             plan.required.len(),
@@ -267,6 +306,14 @@ fn batch(p: &mut Prepared) -> anyhow::Result<u8> {
                             min_seconds,
                             flags,
                             metrics,
+                            known: p
+                                .pack
+                                .manifest
+                                .review
+                                .known
+                                .iter()
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect(),
                         },
                     )
                     .map(|(path, _)| {
@@ -296,75 +343,138 @@ fn batch(p: &mut Prepared) -> anyhow::Result<u8> {
 
 #[derive(clap::Args, Debug)]
 pub struct VerifyArgs {
-    /// The sign-off record (reviews/<release>/<reviewer>.record.json).
-    pub record: PathBuf,
-    /// The pack (default: the folder holding reviews/).
+    /// A sign-off record (reviews/<release>/<reviewer>.record.json); or give --release.
+    pub record: Option<PathBuf>,
+    /// Verify every record of this release and check the manifest's sign-off policy
+    /// (signatures, roles, not the run's author alone).
+    #[arg(long)]
+    pub release: Option<String>,
+    /// The pack (default: the folder holding reviews/, or the current folder with --release).
     #[arg(long, value_name = "DIR")]
     pub pack: Option<PathBuf>,
 }
 
-pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
-    let pack_dir = match &a.pack {
-        Some(p) => p.clone(),
-        None => a
-            .record
-            .canonicalize()
-            .ok()
-            .and_then(|p| p.parent()?.parent()?.parent().map(|x| x.to_path_buf()))
-            .context("give --pack DIR")?,
-    };
-    let pack = match Pack::open(&pack_dir) {
-        Ok(p) => p,
+/// Open the pack for verification; a manifest that no longer parses is reported as changed
+/// when the record says it was different.
+fn open_for_verify(pack_dir: &std::path::Path, records: &[PathBuf]) -> anyhow::Result<Result<Pack, String>> {
+    match Pack::open(pack_dir) {
+        Ok(p) => Ok(Ok(p)),
         Err(e) => {
-            // a manifest that no longer parses: say that it changed since signing, if it did
             let manifest = pack_dir.join(lightbox::pack::MANIFEST_FILE);
-            let then = std::fs::read(&a.record)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<lightbox::review::Record>(&b).ok())
-                .and_then(|r| {
-                    r.pack_files
-                        .into_iter()
-                        .find(|f| f.path == lightbox::pack::MANIFEST_FILE)
-                });
             let now = lightbox::review::hash::sha256_file(&manifest).ok();
-            if let (Some(then), Some(now)) = (then, now)
-                && then.sha256 != now
-            {
-                println!("NOT verified: 1 difference(s)");
-                println!(
-                    "  pack: {} changed (SHA-256 {} when signed, {now} now) and no longer opens: {e}",
-                    lightbox::pack::MANIFEST_FILE,
-                    then.sha256
-                );
-                return Ok(1);
+            for r in records {
+                let then = std::fs::read(r)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<lightbox::review::Record>(&b).ok())
+                    .and_then(|r| {
+                        r.pack_files
+                            .into_iter()
+                            .find(|f| f.path == lightbox::pack::MANIFEST_FILE)
+                    });
+                if let (Some(then), Some(now)) = (then, now.as_ref())
+                    && &then.sha256 != now
+                {
+                    return Ok(Err(format!(
+                        "pack: {} changed (SHA-256 {} when signed, {now} now) and no longer opens: {e}",
+                        lightbox::pack::MANIFEST_FILE,
+                        then.sha256
+                    )));
+                }
             }
-            return Err(e.into());
-        }
-    };
-    match record::verify(&a.record, &pack) {
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(EXIT_INPUT)
-        }
-        Ok((r, bad)) if bad.is_empty() => {
-            println!(
-                "verified: {} signed \"{}\" for release {} of run {} at {}; journal chain intact; {} pack files and {} run files unchanged",
-                r.reviewer,
-                r.meaning,
-                r.release,
-                r.run,
-                r.time,
-                r.pack_files.len(),
-                r.runs.iter().map(|x| x.files.len()).sum::<usize>()
-            );
-            Ok(EXIT_OK)
-        }
-        Ok((_, bad)) => {
-            println!("NOT verified: {} difference(s)", bad.len());
-            for b in &bad {
-                println!("  {b}");
-            }
-            Ok(1)
+            Err(e.into())
         }
     }
+}
+
+pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
+    let (records, pack_dir): (Vec<PathBuf>, PathBuf) = match (&a.record, &a.release) {
+        (Some(r), _) => {
+            let dir = match &a.pack {
+                Some(p) => p.clone(),
+                None => r
+                    .canonicalize()
+                    .ok()
+                    .and_then(|p| p.parent()?.parent()?.parent().map(|x| x.to_path_buf()))
+                    .context("give --pack DIR")?,
+            };
+            (vec![r.clone()], dir)
+        }
+        (None, Some(rel)) => {
+            let dir = a.pack.clone().unwrap_or_else(|| PathBuf::from("."));
+            let folder = dir.join("reviews").join(journal::safe(rel));
+            let mut v: Vec<PathBuf> = std::fs::read_dir(&folder)
+                .with_context(|| format!("{}: no reviews for release {rel}", folder.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.to_string_lossy().ends_with(".record.json"))
+                .collect();
+            v.sort();
+            (v, dir)
+        }
+        (None, None) => anyhow::bail!("give a record file, or --release NAME to verify a whole release"),
+    };
+    let pack = match open_for_verify(&pack_dir, &records)? {
+        Ok(p) => p,
+        Err(changed) => {
+            println!("NOT verified: 1 difference(s)");
+            println!("  {changed}");
+            return Ok(1);
+        }
+    };
+    let mut failed = false;
+    let mut verified = Vec::new();
+    for r in &records {
+        match record::verify(r, &pack) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(EXIT_INPUT);
+            }
+            Ok((rec, bad)) if bad.is_empty() => {
+                println!(
+                    "verified: {}{} signed \"{}\" for release {} of run {} at {}; journal chain intact; {} pack files and {} run files unchanged{}",
+                    rec.reviewer,
+                    rec.role.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(),
+                    rec.meaning,
+                    rec.release,
+                    rec.run,
+                    rec.time,
+                    rec.pack_files.len(),
+                    rec.runs.iter().map(|x| x.files.len()).sum::<usize>(),
+                    rec.known_agreement().map(|k| format!("; {k}")).unwrap_or_default()
+                );
+                verified.push(rec);
+            }
+            Ok((rec, bad)) => {
+                failed = true;
+                println!(
+                    "NOT verified: {} ({}): {} difference(s)",
+                    r.display(),
+                    rec.reviewer,
+                    bad.len()
+                );
+                for b in &bad {
+                    println!("  {b}");
+                }
+            }
+        }
+    }
+    if a.release.is_some() && a.record.is_none() {
+        let author = verified
+            .first()
+            .and_then(|r| pack.manifest.runs.get(&r.run))
+            .and_then(|s| s.author.clone());
+        let bad = record::check_policy(&verified, &pack.manifest.review, author.as_deref());
+        if bad.is_empty() && !failed {
+            println!(
+                "release {}: sign-off policy satisfied",
+                a.release.as_deref().unwrap_or("")
+            );
+        } else {
+            failed = true;
+            for b in &bad {
+                println!("policy: {b}");
+            }
+            println!("release {}: NOT signed off", a.release.as_deref().unwrap_or(""));
+        }
+    }
+    Ok(if failed { 1 } else { EXIT_OK })
 }

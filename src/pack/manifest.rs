@@ -56,6 +56,23 @@ pub struct ReviewPolicy {
     /// Verdicts given faster than this (seconds) are pointed out in the record.
     #[serde(default = "default_min_seconds")]
     pub min_seconds: f64,
+    /// A run to compare with: cases where the reviewed run does worse than it are required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+    /// Known-answer cases: case → the correct verdict (`accept` or `reject`). They are mixed
+    /// into the plan and the record reports the reviewer's agreement with them.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub known: IndexMap<String, String>,
+    /// Distinct reviewers who must sign "approved for release".
+    #[serde(default = "default_signatures")]
+    pub signatures: usize,
+    /// Roles that must be among the approving signers (e.g. ["radiologist"]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+}
+
+fn default_signatures() -> usize {
+    1
 }
 
 fn default_reasons() -> Vec<String> {
@@ -92,6 +109,10 @@ impl Default for ReviewPolicy {
             seed: default_seed(),
             hard: Vec::new(),
             min_seconds: default_min_seconds(),
+            baseline: None,
+            known: IndexMap::new(),
+            signatures: default_signatures(),
+            roles: Vec::new(),
         }
     }
 }
@@ -140,6 +161,9 @@ pub struct Sources {
     /// The model that produced a run (name, version or file), recorded in reviews.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// Who made the run: their signature alone cannot approve it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
     /// COCO instances JSON (ground truth) or COCO results JSON (runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coco: Option<PathBuf>,

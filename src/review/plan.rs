@@ -80,6 +80,19 @@ impl Plan {
     /// Build the plan for `run`: `flags` from the check (input, ground truth and run flags all
     /// count), `tagged` cases from the plan file, and a random sample of `sample` unflagged cases.
     pub fn make(pack: &Pack, run: usize, flags: &[Flag], tagged: &[String], sample: usize, seed: u64) -> Plan {
+        Self::make_with(pack, run, flags, tagged, &[], sample, seed)
+    }
+
+    /// As [`Plan::make`], with more required cases and why (regressions, known answers).
+    pub fn make_with(
+        pack: &Pack,
+        run: usize,
+        flags: &[Flag],
+        tagged: &[String],
+        extra: &[(usize, String)],
+        sample: usize,
+        seed: u64,
+    ) -> Plan {
         let mut reasons: Vec<Vec<(u8, String)>> = vec![Vec::new(); pack.cases.len()];
         for f in flags {
             let relevant = match f.source {
@@ -106,6 +119,11 @@ impl Plan {
         for t in tagged {
             if let Some(c) = pack.cases.iter().position(|c| &c.id.0 == t || c.id.stem() == t) {
                 reasons[c].push((3, "tagged hard".into()));
+            }
+        }
+        for (c, why) in extra {
+            if let Some(r) = reasons.get_mut(*c) {
+                r.push((3, why.clone()));
             }
         }
         let mut flagged: Vec<usize> = (0..pack.cases.len()).filter(|&c| !reasons[c].is_empty()).collect();

@@ -88,7 +88,18 @@ pub struct Record {
     pub flags: BTreeMap<String, usize>,
     /// Metric figures at signing time (`lightbox metrics` names).
     pub metrics: BTreeMap<String, Option<f64>>,
+    /// Known-answer cases: the correct verdict and the reviewer's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_answers: Vec<KnownAnswer>,
     pub journal: JournalRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownAnswer {
+    pub case: String,
+    pub expected: String,
+    pub given: Option<String>,
 }
 
 fn rel(pack: &Pack, p: &Path) -> String {
@@ -206,6 +217,8 @@ pub struct Signing {
     pub min_seconds: f64,
     pub flags: BTreeMap<String, usize>,
     pub metrics: BTreeMap<String, Option<f64>>,
+    /// Known-answer cases (case → expected verdict).
+    pub known: Vec<(String, String)>,
 }
 
 /// Sign: write the record (atomically) and append a `signed` entry holding its SHA-256.
@@ -283,6 +296,20 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
         override_reason: s.override_reason.clone(),
         flags: s.flags,
         metrics: s.metrics,
+        known_answers: s
+            .known
+            .iter()
+            .map(|(case, expected)| {
+                let id = crate::pack::find_case(pack, case)
+                    .map(|c| pack.cases[c].id.0.clone())
+                    .unwrap_or(case.clone());
+                KnownAnswer {
+                    case: id.clone(),
+                    expected: expected.clone(),
+                    given: state.case_verdict(&id).map(|g| g.verdict.name().to_string()),
+                }
+            })
+            .collect(),
         journal: JournalRef {
             file: journal_file,
             entries: session.journal.entries.len() as u64,
@@ -397,4 +424,63 @@ pub fn verify(record_path: &Path, pack: &Pack) -> Result<(Record, Vec<String>), 
         ));
     }
     Ok((record, bad))
+}
+
+impl Record {
+    /// Agreement with known-answer cases, in words.
+    pub fn known_agreement(&self) -> Option<String> {
+        if self.known_answers.is_empty() {
+            return None;
+        }
+        let agreed = self
+            .known_answers
+            .iter()
+            .filter(|k| k.given.as_deref() == Some(k.expected.as_str()))
+            .count();
+        Some(format!(
+            "{agreed} of {} known-answer cases agreed",
+            self.known_answers.len()
+        ))
+    }
+}
+
+/// Whether a release's signatures satisfy the policy: enough distinct approving reviewers, the
+/// required roles among them, not the run's author alone, and no rejection. Empty: satisfied.
+pub fn check_policy(
+    records: &[Record],
+    policy: &crate::pack::manifest::ReviewPolicy,
+    author: Option<&str>,
+) -> Vec<String> {
+    let mut bad = Vec::new();
+    let approving: Vec<&Record> = records.iter().filter(|r| r.meaning == "approved for release").collect();
+    for r in records.iter().filter(|r| r.meaning != "approved for release") {
+        bad.push(format!("{} signed \"{}\"", r.reviewer, r.meaning));
+    }
+    let mut who: Vec<&str> = approving.iter().map(|r| r.reviewer.as_str()).collect();
+    who.sort();
+    who.dedup();
+    if who.len() < policy.signatures {
+        bad.push(format!(
+            "{} approving reviewer(s) ({}); the policy needs {}",
+            who.len(),
+            if who.is_empty() {
+                "none".to_string()
+            } else {
+                who.join(", ")
+            },
+            policy.signatures
+        ));
+    }
+    for role in &policy.roles {
+        if !approving.iter().any(|r| r.role.as_deref() == Some(role.as_str())) {
+            bad.push(format!("no approving reviewer has the role {role:?}"));
+        }
+    }
+    if let Some(a) = author
+        && !who.is_empty()
+        && who.iter().all(|w| *w == a)
+    {
+        bad.push(format!("the only approval is by the run's author ({a})"));
+    }
+    bad
 }

@@ -50,8 +50,21 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
     if let Some(rv) = &app.review {
         let id = &app.pack.cases[case].id.0;
         if let Some(req) = rv.plan.required.iter().find(|r| &r.case == id) {
+            // known-answer cases must not give themselves away
+            let mut shown: Vec<&str> = req
+                .reasons
+                .iter()
+                .map(|r| {
+                    if r == "known answer" {
+                        "random sample"
+                    } else {
+                        r.as_str()
+                    }
+                })
+                .collect();
+            shown.dedup();
             spans.push(Span::styled(
-                format!("· required: {} ", req.reasons.join("; ")),
+                format!("· required: {} ", shown.join("; ")),
                 Style::default().fg(t.status.warning),
             ));
         }
