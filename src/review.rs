@@ -141,6 +141,8 @@ pub struct Session {
     pub plan: Plan,
     pub journal: Journal,
     pub state: State,
+    /// Sign records with this SSH key too.
+    pub ssh_key: Option<std::path::PathBuf>,
 }
 
 impl Session {
@@ -192,6 +194,7 @@ impl Session {
             plan,
             journal,
             state,
+            ssh_key: None,
         })
     }
 

@@ -217,6 +217,7 @@ pub fn apply_review(
             threshold,
         } => {
             let (by, metrics) = signing_context(pack, session.run, flags);
+            let ssh_key = session.ssh_key.clone();
             crate::review::record::sign(
                 pack,
                 session,
@@ -234,6 +235,7 @@ pub fn apply_review(
                         .iter()
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect(),
+                    ssh_key,
                 },
             )
             .map(|(p, r)| format!("signed \"{}\": record {}", r.meaning, p.display()))

@@ -476,3 +476,90 @@ fn the_sign_off_policy_needs_two_reviewers_a_radiologist_and_not_the_author_alon
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("carol signed \"rejected\""), "{out}");
 }
+
+/// A record signed with the reviewer's ed25519 key verifies with `lightbox verify
+/// --allowed-signers` and with `ssh-keygen -Y verify` itself; another key does not.
+#[test]
+fn records_signed_with_an_ssh_key_verify_with_ssh_keygen() {
+    if std::process::Command::new("ssh-keygen").arg("-?").output().is_err() {
+        eprintln!("skipped: no ssh-keygen");
+        return;
+    }
+    let (tmp, pack) = pack_copy();
+    let key = tmp.path().join("id_ed25519");
+    let keygen = |k: &Path| {
+        let ok = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f"])
+            .arg(k)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    };
+    keygen(&key);
+    let pubkey = std::fs::read_to_string(tmp.path().join("id_ed25519.pub")).unwrap();
+    let allowed = tmp.path().join("allowed_signers");
+    std::fs::write(&allowed, format!("alice {}", pubkey.trim())).unwrap();
+
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args([
+            "review",
+            pack.to_str().unwrap(),
+            "--release",
+            "v2.3.0",
+            "--run",
+            "candidate",
+        ])
+        .args(["--reviewer", "alice", "--batch", "--ssh-key", key.to_str().unwrap()])
+        .write_stdin("shown case-007\nreject case-007 reason=2\nsign reject override demo\n")
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("signed"), "{s}{}", String::from_utf8_lossy(&out.stderr));
+    let record = pack.join("reviews/v2.3.0/alice.record.json");
+    assert!(pack.join("reviews/v2.3.0/alice.record.json.sig").exists());
+
+    let verify = |allowed: &Path| {
+        let o = Command::cargo_bin("lightbox")
+            .unwrap()
+            .arg("verify")
+            .arg(&record)
+            .arg("--allowed-signers")
+            .arg(allowed)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (code, out) = verify(&allowed);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("SSH signature") && out.contains("good"), "{out}");
+    // the standard tool agrees
+    let st = std::process::Command::new("ssh-keygen")
+        .args(["-Y", "verify", "-n", "lightbox-signoff", "-I", "alice", "-f"])
+        .arg(&allowed)
+        .arg("-s")
+        .arg(pack.join("reviews/v2.3.0/alice.record.json.sig"))
+        .stdin(std::fs::File::open(&record).unwrap())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    // someone else's key in the allowed signers: refused
+    let other = tmp.path().join("other");
+    keygen(&other);
+    let other_allowed = tmp.path().join("other_allowed");
+    std::fs::write(
+        &other_allowed,
+        format!(
+            "alice {}",
+            std::fs::read_to_string(tmp.path().join("other.pub")).unwrap().trim()
+        ),
+    )
+    .unwrap();
+    let (code, out) = verify(&other_allowed);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("does not verify"), "{out}");
+}

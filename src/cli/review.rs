@@ -43,6 +43,10 @@ pub struct Args {
     /// (see docs/signoff.md).
     #[arg(long)]
     pub batch: bool,
+    /// Also sign the record with this SSH key (standard SSH signature, `<record>.sig`; check it
+    /// with `lightbox verify --allowed-signers` or `ssh-keygen -Y verify`).
+    #[arg(long, value_name = "KEY")]
+    pub ssh_key: Option<PathBuf>,
     /// How to draw images (dashboard).
     #[arg(long, value_enum)]
     pub graphics: Option<lightbox::tui::Graphics>,
@@ -188,6 +192,13 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             return Ok(EXIT_INPUT);
         }
     };
+    if let Some(k) = &a.ssh_key {
+        if !k.is_file() {
+            eprintln!("error: --ssh-key {}: no such key file", k.display());
+            return Ok(EXIT_INPUT);
+        }
+        p.session.ssh_key = Some(k.clone());
+    }
     if a.batch {
         return batch(&mut p);
     }
@@ -296,6 +307,7 @@ fn batch(p: &mut Prepared) -> anyhow::Result<u8> {
                 approve.and_then(|approve| {
                     let override_reason = (words.get(2) == Some(&"override")).then(|| words[3..].join(" "));
                     let (flags, metrics) = lightbox::tui::signing_context(&p.pack, p.session.run, &p.flags);
+                    let ssh_key = p.session.ssh_key.clone();
                     record::sign(
                         &p.pack,
                         &mut p.session,
@@ -314,6 +326,7 @@ fn batch(p: &mut Prepared) -> anyhow::Result<u8> {
                                 .iter()
                                 .map(|(k, v)| (k.clone(), v.clone()))
                                 .collect(),
+                            ssh_key,
                         },
                     )
                     .map(|(path, _)| {
@@ -352,6 +365,10 @@ pub struct VerifyArgs {
     /// The pack (default: the folder holding reviews/, or the current folder with --release).
     #[arg(long, value_name = "DIR")]
     pub pack: Option<PathBuf>,
+    /// Also check each record's SSH signature against this allowed-signers file (principal: the
+    /// reviewer's name; see `man ssh-keygen`, ALLOWED SIGNERS).
+    #[arg(long, value_name = "FILE")]
+    pub allowed_signers: Option<PathBuf>,
 }
 
 /// Open the pack for verification; a manifest that no longer parses is reported as changed
@@ -423,7 +440,14 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
     let mut failed = false;
     let mut verified = Vec::new();
     for r in &records {
-        match record::verify(r, &pack) {
+        let mut result = record::verify(r, &pack);
+        if let (Some(allowed), Ok((rec, bad))) = (&a.allowed_signers, &mut result) {
+            match record::ssh_verify(r, allowed, &rec.reviewer) {
+                Ok(_) => println!("SSH signature of {} by {} is good", r.display(), rec.reviewer),
+                Err(e) => bad.push(e),
+            }
+        }
+        match result {
             Err(e) => {
                 eprintln!("error: {e}");
                 return Ok(EXIT_INPUT);

@@ -219,6 +219,8 @@ pub struct Signing {
     pub metrics: BTreeMap<String, Option<f64>>,
     /// Known-answer cases (case → expected verdict).
     pub known: Vec<(String, String)>,
+    /// Sign the record with this SSH key as well.
+    pub ssh_key: Option<PathBuf>,
 }
 
 /// Sign: write the record (atomically) and append a `signed` entry holding its SHA-256.
@@ -325,6 +327,15 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
         record: sha256_hex(text.as_bytes()),
         override_reason: s.override_reason,
     })?;
+    if let Some(key) = &s.ssh_key {
+        ssh_sign(&path, key).map_err(|e| {
+            SignError::Files(format!(
+                "the record {} is written and journaled, but not SSH-signed: {e}. Sign it later with: ssh-keygen -Y sign -n {SSH_NAMESPACE} -f KEY {}",
+                path.display(),
+                path.display()
+            ))
+        })?;
+    }
     Ok((path, record))
 }
 
@@ -483,4 +494,65 @@ pub fn check_policy(
         bad.push(format!("the only approval is by the run's author ({a})"));
     }
     bad
+}
+
+/// The SSH signature namespace of sign-off records (`ssh-keygen -Y ... -n lightbox-signoff`).
+pub const SSH_NAMESPACE: &str = "lightbox-signoff";
+
+/// The signature file beside a record: `<record>.sig`.
+pub fn signature_path(record: &Path) -> PathBuf {
+    let mut p = record.as_os_str().to_owned();
+    p.push(".sig");
+    PathBuf::from(p)
+}
+
+/// Sign a record with an SSH key (ed25519 or any key ssh-keygen takes) in the standard SSH
+/// signature format, with `ssh-keygen -Y sign`; anyone can check it with `ssh-keygen -Y verify`.
+pub fn ssh_sign(record: &Path, key: &Path) -> Result<PathBuf, String> {
+    let sig = signature_path(record);
+    let _ = std::fs::remove_file(&sig);
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-Y", "sign", "-n", SSH_NAMESPACE, "-f"])
+        .arg(key)
+        .arg(record)
+        .output()
+        .map_err(|e| format!("cannot run ssh-keygen (OpenSSH 8.1 or later is needed to sign): {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "ssh-keygen could not sign with {}: {}",
+            key.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(sig)
+}
+
+/// Check a record's SSH signature against an allowed-signers file, for the reviewer's name as
+/// the principal (`ssh-keygen -Y verify`).
+pub fn ssh_verify(record: &Path, allowed_signers: &Path, principal: &str) -> Result<String, String> {
+    let sig = signature_path(record);
+    if !sig.exists() {
+        return Err(format!(
+            "{}: no SSH signature (the record was not signed with --ssh-key)",
+            sig.display()
+        ));
+    }
+    let input = std::fs::File::open(record).map_err(|e| format!("{}: {e}", record.display()))?;
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-Y", "verify", "-n", SSH_NAMESPACE, "-I", principal, "-f"])
+        .arg(allowed_signers)
+        .arg("-s")
+        .arg(&sig)
+        .stdin(input)
+        .output()
+        .map_err(|e| format!("cannot run ssh-keygen: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string() + String::from_utf8_lossy(&out.stderr).trim();
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!(
+            "SSH signature of {} does not verify for {principal:?}: {text}",
+            record.display()
+        ))
+    }
 }
