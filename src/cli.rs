@@ -41,6 +41,8 @@ enum Command {
     Review(review::Args),
     /// Check a signed review record against its journal and the pack as it is now.
     Verify(review::VerifyArgs),
+    /// Write a sign-off record's report: Markdown and standalone HTML with the overlays.
+    Report(review::ReportArgs),
     /// Render a case as the dashboard's image pane shows it, to a PNG.
     Render(render::Args),
     /// Compute an out-of-distribution reference from a folder of (training) images.
@@ -71,6 +73,7 @@ pub fn main() -> ExitCode {
         Some(Command::Render(a)) => render::run(a),
         Some(Command::Review(a)) => review::run(a),
         Some(Command::Verify(a)) => review::verify(a),
+        Some(Command::Report(a)) => review::report(a),
         Some(Command::Sample(a)) => sample::run(a),
         Some(Command::Stats(a)) => stats::run(a),
     };

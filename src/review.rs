@@ -7,6 +7,7 @@ pub mod hash;
 pub mod journal;
 pub mod plan;
 pub mod record;
+pub mod report;
 
 pub use journal::{Event, Journal, JournalError, Verdict};
 pub use plan::Plan;

@@ -563,3 +563,38 @@ fn records_signed_with_an_ssh_key_verify_with_ssh_keygen() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("does not verify"), "{out}");
 }
+
+#[test]
+fn the_report_has_the_overlays_verdicts_metrics_and_hashes() {
+    let (tmp, pack) = pack_copy();
+    batch(
+        &pack,
+        "alice",
+        "shown case-007\nreject case-007 reason=2 opacity below the diaphragm\nsign reject override demo\n",
+    );
+    let out = tmp.path().join("report");
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("report")
+        .arg(pack.join("reviews/v2.3.0/alice.record.json"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("# Sign-off: v2.3.0 — rejected"));
+    assert!(
+        md.contains("reject — outside anatomy — “opacity below the diaphragm”"),
+        "{md}"
+    );
+    assert!(md.contains("images/case-007.jpg.png") && out.join("images/case-007.jpg.png").exists());
+    assert!(md.contains("| bbox/AP |") && md.contains("ground_truth/instances.json"));
+    assert!(md.contains("verified now"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.matches("data:image/png;base64,").count() >= 5,
+        "every flagged case, embedded"
+    );
+    assert!(!html.contains("src=\"images/"), "standalone: no external images");
+}

@@ -502,3 +502,38 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
     }
     Ok(if failed { 1 } else { EXIT_OK })
 }
+
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// The sign-off record.
+    pub record: PathBuf,
+    /// Folder to write report.md, report.html (standalone) and images/ into.
+    #[arg(short, long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The pack (default: the folder holding reviews/).
+    #[arg(long, value_name = "DIR")]
+    pub pack: Option<PathBuf>,
+}
+
+pub fn report(a: ReportArgs) -> anyhow::Result<u8> {
+    let pack_dir = match &a.pack {
+        Some(p) => p.clone(),
+        None => a
+            .record
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.parent()?.parent()?.parent().map(|x| x.to_path_buf()))
+            .context("give --pack DIR")?,
+    };
+    let pack = Pack::open(&pack_dir)?;
+    match lightbox::review::report::write(&a.record, &pack, &a.out) {
+        Ok((md, html)) => {
+            println!("wrote {} and {}", md.display(), html.display());
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(EXIT_INPUT)
+        }
+    }
+}
