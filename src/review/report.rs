@@ -294,7 +294,7 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
             );
         }
     }
-    let _ = write!(h, "</ul></body></html>\n");
+    let _ = writeln!(h, "</ul></body></html>");
     let (mdp, hp) = (out.join("report.md"), out.join("report.html"));
     std::fs::write(&mdp, md).map_err(|e| format!("{}: {e}", mdp.display()))?;
     std::fs::write(&hp, h).map_err(|e| format!("{}: {e}", hp.display()))?;
