@@ -144,6 +144,8 @@ pub struct Session {
     pub state: State,
     /// Sign records with this SSH key too.
     pub ssh_key: Option<std::path::PathBuf>,
+    /// Blind review, with the seed of its order.
+    pub blind_seed: Option<u64>,
 }
 
 impl Session {
@@ -154,6 +156,19 @@ impl Session {
         identity: Identity,
         plan: Plan,
         journal_path: &std::path::Path,
+    ) -> Result<Session, JournalError> {
+        Self::start_blind(pack, run, identity, plan, journal_path, None)
+    }
+
+    /// As [`Session::start`]; with `blind_seed`, the session is recorded as blind (run name and
+    /// scores hidden, order shuffled with that seed).
+    pub fn start_blind(
+        pack: &crate::pack::Pack,
+        run: usize,
+        identity: Identity,
+        plan: Plan,
+        journal_path: &std::path::Path,
+        blind_seed: Option<u64>,
     ) -> Result<Session, JournalError> {
         let mut journal = Journal::open(journal_path)?;
         let run_name = pack.source_name(crate::pack::Source::Run(run));
@@ -186,6 +201,7 @@ impl Session {
             pack: pack.manifest.name.clone(),
             lightbox: env!("CARGO_PKG_VERSION").into(),
             plan: plan.digest(),
+            blind_seed,
         })?;
         let state = State::replay(&journal.entries);
         Ok(Session {
@@ -196,6 +212,7 @@ impl Session {
             journal,
             state,
             ssh_key: None,
+            blind_seed,
         })
     }
 

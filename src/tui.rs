@@ -377,7 +377,8 @@ fn run_with(
         app.show_details = size.width >= view::WIDE;
         let mut journal_tx = None;
         if let Some((session, flags)) = review_setup {
-            let mode = review::ReviewMode::new(
+            let blind_seed = session.blind_seed;
+            let mut mode = review::ReviewMode::new(
                 session.identity.release.clone(),
                 session.identity.reviewer.clone(),
                 session.plan.clone(),
@@ -385,6 +386,7 @@ fn run_with(
                 session.progress(),
                 app.pack.manifest.review.reasons.clone(),
             );
+            mode.blind_seed = blind_seed;
             app.start_review(mode);
             let (jtx, jrx) = mpsc::channel();
             let (jpack, etx) = (Arc::clone(&app.pack), requests_tx.clone());

@@ -36,6 +36,10 @@ pub struct Args {
     /// manifest's [review] baseline).
     #[arg(long, value_name = "RUN")]
     pub baseline: Option<String>,
+    /// Blind review: the run's name and scores are hidden and the required cases shuffled (the
+    /// seed is recorded).
+    #[arg(long)]
+    pub blind: bool,
     /// Print the review plan and exit.
     #[arg(long)]
     pub plan: bool,
@@ -143,8 +147,15 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
 
 fn start(
     (pack, run, plan, path, identity, flags): (Pack, usize, Plan, PathBuf, Identity, Vec<lightbox::rules::Flag>),
+    blind: bool,
 ) -> anyhow::Result<Prepared> {
-    let session = Session::start(&pack, run, identity, plan, &path).map_err(anyhow::Error::msg)?;
+    let blind_seed = blind.then(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+    });
+    let session = Session::start_blind(&pack, run, identity, plan, &path, blind_seed).map_err(anyhow::Error::msg)?;
     if let Some((aside, why)) = &session.journal.set_aside {
         eprintln!(
             "warning: {}: {why}; the damaged line is kept in {} and everything before it was loaded",
@@ -185,7 +196,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_OK);
     }
-    let mut p = match start(prepared) {
+    let mut p = match start(prepared, a.blind) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -62,6 +62,9 @@ pub enum Event {
         lightbox: String,
         /// SHA-256 of the review plan's canonical JSON.
         plan: String,
+        /// Blind review: the run's name and scores hidden, the order shuffled with `seed`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        blind_seed: Option<u64>,
     },
     /// A case's image was displayed to the reviewer (a case only counts as reviewed after this).
     Shown { case: String },

@@ -68,6 +68,9 @@ pub struct Record {
     pub run: String,
     /// The score threshold the reviewer looked at (predictions below it were hidden).
     pub reviewed_threshold: f64,
+    /// Blind review: the seed of the shuffled order (the run's name and scores were hidden).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blind_seed: Option<u64>,
     /// Every file of the pack: manifest, rules, images, ground truth, lock files.
     pub pack_files: Vec<FileHash>,
     /// Every run's files (the reviewed one and the others the pack holds).
@@ -282,6 +285,7 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
         pack: pack.manifest.name.clone(),
         run: session.run_name.clone(),
         reviewed_threshold: s.threshold,
+        blind_seed: session.blind_seed,
         pack_files: pack_files(pack).map_err(SignError::Files)?,
         runs: run_files(pack).map_err(SignError::Files)?,
         plan: session.plan.clone(),

@@ -322,6 +322,15 @@ impl App {
             .iter()
             .filter_map(|r| self.pack.cases.iter().position(|c| c.id.0 == r.case))
             .collect();
+        if let Some(seed) = mode.blind_seed {
+            // blind: the required cases in a seeded random order, the run's name and scores hidden
+            let mut rng = crate::sample::rng::Rng::new(seed);
+            for i in (1..order.len()).rev() {
+                let j = rng.below(i + 1);
+                order.swap(i, j);
+            }
+            self.style.scores = false;
+        }
         let rest: Vec<usize> = (0..self.pack.cases.len()).filter(|c| !order.contains(c)).collect();
         order.extend(rest);
         self.order = order;
@@ -960,6 +969,9 @@ impl App {
                 if self.sort == SortKey::Error || self.sort == SortKey::Uncertain {
                     self.refresh_order();
                 }
+            }
+            ToggleMetrics | ToggleDetails if self.review.as_ref().is_some_and(|r| r.blind_seed.is_some()) => {
+                self.caution("blind review: the run's details and metrics stay hidden until you sign");
             }
             ToggleMetrics => {
                 self.metrics_view = !self.metrics_view;

@@ -49,6 +49,8 @@ pub struct ReviewMode {
     /// Cases whose display has been recorded (or asked to be).
     pub shown_sent: std::collections::HashSet<String>,
     pub signed: Option<String>,
+    /// Blind review: the run's name and scores hidden, the order shuffled with this seed.
+    pub blind_seed: Option<u64>,
 }
 
 impl ReviewMode {
@@ -73,6 +75,7 @@ impl ReviewMode {
             on_screen: None,
             shown_sent,
             signed: None,
+            blind_seed: None,
         }
     }
 

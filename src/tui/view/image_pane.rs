@@ -30,7 +30,17 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
         return;
     };
     let views = app.views();
-    let titles: Vec<String> = views.iter().map(|v| v.title(&app.pack)).collect();
+    let blind = app.review.as_ref().is_some_and(|r| r.blind_seed.is_some());
+    let titles: Vec<String> = views
+        .iter()
+        .map(|v| {
+            let t = v.title(&app.pack);
+            match (blind, app.run) {
+                (true, Some(r)) => t.replace(&app.pack.runs[r].name.0, "prediction"),
+                _ => t,
+            }
+        })
+        .collect();
     let zoom = if app.viewport.zoom > 1.0 {
         format!(" · ×{:.1}", app.viewport.zoom)
     } else {
