@@ -164,6 +164,9 @@ pub struct Sources {
     /// Who made the run: their signature alone cannot approve it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    /// The score threshold that will ship with this run (recorded in sign-offs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
     /// COCO instances JSON (ground truth) or COCO results JSON (runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coco: Option<PathBuf>,

@@ -68,6 +68,12 @@ pub struct Record {
     pub run: String,
     /// The score threshold the reviewer looked at (predictions below it were hidden).
     pub reviewed_threshold: f64,
+    /// The score threshold that ships with the run (`[runs.NAME] threshold`), when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_threshold: Option<f64>,
+    /// Set when the reviewer looked at another threshold than the one that ships.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_note: Option<String>,
     /// Blind review: the seed of the shuffled order (the run's name and scores were hidden).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blind_seed: Option<u64>,
@@ -285,6 +291,19 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
         pack: pack.manifest.name.clone(),
         run: session.run_name.clone(),
         reviewed_threshold: s.threshold,
+        shipping_threshold: pack.manifest.runs.get(&session.run_name).and_then(|r| r.threshold),
+        threshold_note: pack
+            .manifest
+            .runs
+            .get(&session.run_name)
+            .and_then(|r| r.threshold)
+            .filter(|t| (t - s.threshold).abs() > 1e-9)
+            .map(|t| {
+                format!(
+                    "reviewed with predictions scoring below {:.2} hidden; the run ships with threshold {t:.2}",
+                    s.threshold
+                )
+            }),
         blind_seed: session.blind_seed,
         pack_files: pack_files(pack).map_err(SignError::Files)?,
         runs: run_files(pack).map_err(SignError::Files)?,

@@ -147,7 +147,17 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
                 .and_then(|s| s.model.clone())
                 .unwrap_or_else(|| "not declared".into()),
         ),
-        ("Reviewed at score threshold", format!("{:.2}", rec.reviewed_threshold)),
+        (
+            "Score threshold",
+            match (&rec.threshold_note, rec.shipping_threshold) {
+                (Some(n), _) => n.clone(),
+                (None, Some(t)) => format!("{t:.2} (reviewed at the threshold that ships)"),
+                (None, None) => format!(
+                    "reviewed at {:.2}; no shipping threshold declared",
+                    rec.reviewed_threshold
+                ),
+            },
+        ),
         ("Progress", rec.progress.to_string()),
         ("Random sample", rec.sample_statement.clone()),
         (
