@@ -606,10 +606,15 @@ pub fn handle_key(app: &mut App, k: crossterm::event::KeyEvent) {
             }
             if k.code == KeyCode::Esc
                 && let Some(r) = app.review.as_mut()
-                && r.choosing_reason
+                && (r.choosing_reason || r.flag.is_some())
             {
+                let was_flag = r.flag.take().is_some() && !r.choosing_reason;
                 r.choosing_reason = false;
-                app.say("reject cancelled");
+                app.say(if was_flag {
+                    "verdicts apply to the whole case"
+                } else {
+                    "reject cancelled"
+                });
                 return;
             }
             if let Some(a) = app.config.keymap.action(&k) {

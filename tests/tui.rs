@@ -512,3 +512,55 @@ fn review_mode_records_verdicts_advances_and_signs() {
     let (_, bad) = lightbox::review::record::verify(&tmp.path().join("alice.record.json"), &pack).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
 }
+
+#[test]
+fn review_mode_takes_verdicts_on_single_flags() {
+    use lightbox::review::{Identity, Plan, Session, Verdict};
+    use lightbox::tui::review::ReviewMode;
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = sample();
+    let run = pack.run_index("candidate").unwrap();
+    let rules = lightbox::check::load_rules(&pack, None).unwrap().unwrap();
+    let sources = [lightbox::pack::Source::GroundTruth, lightbox::pack::Source::Run(run)];
+    let flags = lightbox::check::check(&pack, &rules, &sources, false).unwrap().flags;
+    let plan = Plan::make(&pack, run, &flags, &[], 0, 1);
+    let identity = Identity {
+        release: "r".into(),
+        reviewer: "zoe".into(),
+        role: None,
+    };
+    let mut session = Session::start(&pack, run, identity, plan.clone(), &tmp.path().join("zoe.jsonl")).unwrap();
+    let mut a = app(Arc::clone(&pack), 140);
+    a.run = Some(run);
+    a.set_flags(flags.clone());
+    a.start_review(ReviewMode::new(
+        "r".into(),
+        "zoe".into(),
+        plan,
+        session.state.clone(),
+        session.progress(),
+        vec![],
+    ));
+    let c = a.case().unwrap();
+    let id = pack.cases[c].id.0.clone();
+    a.review_displayed(c);
+    assert!(a.review_key('f'));
+    let rule = a
+        .review
+        .as_ref()
+        .unwrap()
+        .flag
+        .clone()
+        .expect("the first required case is flagged");
+    assert!(a.notice.as_ref().unwrap().text.contains(&rule));
+    assert!(a.review_key('a'));
+    assert_eq!(a.case(), Some(c), "a verdict on a flag stays on the case");
+    for cmd in std::mem::take(&mut a.review_out) {
+        let reply = lightbox::tui::apply_review(&pack, &mut session, &flags, cmd);
+        a.review_reply(reply);
+    }
+    let rv = a.review.as_ref().unwrap();
+    let g = rv.state.verdicts.get(&(id.clone(), Some(rule))).unwrap();
+    assert_eq!(g.verdict, Verdict::Accept);
+    assert!(rv.state.case_verdict(&id).is_none() && rv.flag.is_none());
+}

@@ -366,15 +366,21 @@ impl App {
         let Some(r) = self.review.as_mut() else { return };
         r.choosing_reason = false;
         r.pending += 1;
+        let flag = r.flag.take();
+        let on_flag = flag.is_some();
         self.review_out
             .push(super::review::ReviewCmd::Record(crate::review::Event::Verdict {
                 case: case.clone(),
                 verdict,
-                flag: None,
+                flag,
                 reason,
                 note: None,
                 seconds,
             }));
+        // a verdict on one flag stays on the case: the case still needs its own verdict
+        if on_flag {
+            return;
+        }
         // advance to the next required case without a verdict (this one counts as done)
         let n = self.order.len();
         let next = (1..n).map(|d| (self.pos + d) % n).find(|&p| {
@@ -414,6 +420,42 @@ impl App {
                     .map(|(i, x)| format!("{} {x}", i + 1))
                     .collect();
                 self.say(format!("reject because: {} (esc cancels)", list.join(" · ")));
+            }
+            'f' => {
+                // the next flag of this case (input, ground truth or this run), then none
+                let rules: Vec<(String, String)> = self
+                    .case()
+                    .map(|c| {
+                        self.case_flags(c)
+                            .map(|f| (f.rule.clone(), f.message.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let Some(r) = self.review.as_mut() else { return true };
+                let next = match &r.flag {
+                    None => rules.first(),
+                    Some(cur) => rules
+                        .iter()
+                        .position(|(id, _)| id == cur)
+                        .and_then(|i| rules.get(i + 1)),
+                };
+                match next {
+                    Some((id, msg)) => {
+                        r.flag = Some(id.clone());
+                        let text = format!(
+                            "verdict on flag {id}: {msg} · a confirmed · r false alarm · f next · esc whole case"
+                        );
+                        self.say(text);
+                    }
+                    None => {
+                        r.flag = None;
+                        self.say(if rules.is_empty() {
+                            "this case has no flags"
+                        } else {
+                            "verdicts apply to the whole case"
+                        });
+                    }
+                }
             }
             'z' => {
                 // back to the case whose verdict is taken back

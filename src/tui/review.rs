@@ -51,6 +51,8 @@ pub struct ReviewMode {
     pub signed: Option<String>,
     /// Blind review: the run's name and scores hidden, the order shuffled with this seed.
     pub blind_seed: Option<u64>,
+    /// `f` chose one of the case's flags: the next verdict is on that flag (its rule id).
+    pub flag: Option<String>,
 }
 
 impl ReviewMode {
@@ -76,6 +78,7 @@ impl ReviewMode {
             shown_sent,
             signed: None,
             blind_seed: None,
+            flag: None,
         }
     }
 
