@@ -8,6 +8,7 @@ pub mod color;
 pub mod formats;
 pub mod fsutil;
 pub mod geometry;
+pub mod infer;
 pub mod metrics;
 pub mod ood;
 pub mod pack;

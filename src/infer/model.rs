@@ -1,0 +1,229 @@
+//! A model opened with ONNX Runtime, checked against its card, run on images: preprocessing
+//! (tensor.rs), the session, and postprocessing back onto the image grid.
+
+use super::spec::{Activation, Layout, ModelSpec, OutputKind};
+use super::tensor::{self, Prepared};
+use crate::formats::image::PixelImage;
+use ort::session::Session;
+use ort::value::{Tensor, TensorElementType, ValueType};
+use std::path::Path;
+
+/// What a model gives for one image.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Per class (in card order, background excluded): probabilities on the image grid; and the
+    /// label (index into the card's classes, or none) per pixel.
+    Segmentation {
+        width: u32,
+        height: u32,
+        probabilities: Vec<(String, Vec<f32>)>,
+        labels: Vec<Option<u16>>,
+    },
+    Classification(Vec<(String, f32)>),
+}
+
+pub struct Model {
+    session: Session,
+    pub spec: ModelSpec,
+    pub input: String,
+    pub output: String,
+}
+
+fn describe(v: &ValueType) -> String {
+    match v {
+        ValueType::Tensor { ty, shape, .. } => format!("{ty:?} {:?}", &**shape),
+        other => format!("{other:?}"),
+    }
+}
+
+impl Model {
+    /// Open `path` and check it against the card: names, element type, rank and fixed sizes.
+    pub fn open(path: &Path, spec: ModelSpec, threads: usize, configured: Option<&Path>) -> Result<Model, String> {
+        let (_, env) = super::runtime::init(configured)?;
+        if !path.is_file() {
+            return Err(format!("{}: no such model file", path.display()));
+        }
+        let builder = Session::builder(&env)
+            .map_err(|e| e.to_string())?
+            .with_intra_threads(threads.max(1))
+            .map_err(|e| e.to_string())?;
+        let mut builder = builder;
+        let session = builder
+            .commit_from_file(path)
+            .map_err(|e| format!("{}: not a model ONNX Runtime can load: {e}", path.display()))?;
+        let inputs: Vec<(String, ValueType)> =
+            session.inputs().iter().map(|o| (o.name().to_string(), o.dtype().clone())).collect();
+        let outputs: Vec<(String, ValueType)> =
+            session.outputs().iter().map(|o| (o.name().to_string(), o.dtype().clone())).collect();
+        let list = |v: &[(String, ValueType)]| {
+            v.iter().map(|(n, t)| format!("{n} ({})", describe(t))).collect::<Vec<_>>().join(", ")
+        };
+        let pick = |want: &Option<String>, have: &[(String, ValueType)], what: &str| -> Result<(String, ValueType), String> {
+            match want {
+                Some(n) => have.iter().find(|(h, _)| h == n).cloned().ok_or_else(|| {
+                    format!(
+                        "{}: the card's {what}.name {n:?} is not in the model; it has {}",
+                        path.display(),
+                        list(have)
+                    )
+                }),
+                None => have.first().cloned().ok_or_else(|| format!("{}: the model has no {what}s", path.display())),
+            }
+        };
+        let (input, itype) = pick(&spec.input.name, &inputs, "input")?;
+        let (output, _) = pick(&spec.output.name, &outputs, "output")?;
+        if let ValueType::Tensor { ty, shape, .. } = &itype {
+            if *ty != TensorElementType::Float32 {
+                return Err(format!(
+                    "{}: input {input} takes {ty:?}; lightbox feeds float32 tensors. The model has {}",
+                    path.display(),
+                    list(&inputs)
+                ));
+            }
+            if shape.len() != 4 {
+                return Err(format!(
+                    "{}: input {input} has rank {} ({}); an image input is 4-D (N, C, H, W or N, H, W, C)",
+                    path.display(),
+                    shape.len(),
+                    describe(&itype)
+                ));
+            }
+            let c = spec.channels() as i64;
+            let (ci, hi, wi) = match spec.input.layout {
+                Layout::Nchw => (1, 2, 3),
+                Layout::Nhwc => (3, 1, 2),
+            };
+            if shape[ci] > 0 && shape[ci] != c {
+                return Err(format!(
+                    "{}: input {input} is {} but the card gives {c} channel(s) in {:?} layout: check input.color and input.layout",
+                    path.display(),
+                    describe(&itype),
+                    spec.input.layout
+                ));
+            }
+            if let Some([h, w]) = spec.input.size
+                && ((shape[hi] > 0 && shape[hi] != h as i64) || (shape[wi] > 0 && shape[wi] != w as i64))
+            {
+                return Err(format!(
+                    "{}: input {input} is {} but the card's input.size is [{h}, {w}]",
+                    path.display(),
+                    describe(&itype)
+                ));
+            }
+        }
+        Ok(Model {
+            session,
+            spec,
+            input,
+            output,
+        })
+    }
+
+    /// Prepare an image as this model's card says (the network's-eye view shows this).
+    pub fn prepare(&self, img: &PixelImage) -> Prepared {
+        tensor::prepare(img, &self.spec.input)
+    }
+
+    /// Run on a prepared input.
+    pub fn run(&mut self, p: &Prepared) -> Result<Output, String> {
+        let t = Tensor::from_array((p.shape.clone(), p.data.clone())).map_err(|e| e.to_string())?;
+        let outputs = self
+            .session
+            .run(ort::inputs![self.input.as_str() => t])
+            .map_err(|e| format!("running the model: {e}"))?;
+        let (shape, data) = outputs[self.output.as_str()]
+            .try_extract_tensor::<f32>()
+            .map_err(|e| format!("output {}: {e}", self.output))?;
+        let shape: Vec<i64> = shape.iter().copied().collect();
+        post(&self.spec, &shape, data, p)
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Postprocessing: activation, threshold or argmax, back onto the image grid.
+pub fn post(spec: &ModelSpec, shape: &[i64], data: &[f32], p: &Prepared) -> Result<Output, String> {
+    let o = &spec.output;
+    match o.kind {
+        OutputKind::Classification => {
+            let k = data.len();
+            if k != o.classes.len() {
+                return Err(format!(
+                    "output {} has {k} values ({shape:?}) but the card names {} classes",
+                    o.name.as_deref().unwrap_or("0"),
+                    o.classes.len()
+                ));
+            }
+            let probs: Vec<f32> = match o.activation {
+                Activation::None => data.to_vec(),
+                Activation::Sigmoid => data.iter().map(|&x| sigmoid(x)).collect(),
+                Activation::Softmax => {
+                    let m = data.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+                    let e: Vec<f32> = data.iter().map(|x| (x - m).exp()).collect();
+                    let s: f32 = e.iter().sum();
+                    e.iter().map(|x| x / s).collect()
+                }
+            };
+            Ok(Output::Classification(o.classes.iter().cloned().zip(probs).collect()))
+        }
+        OutputKind::Segmentation => {
+            // [1, C, h, w] or [1, h, w]
+            let (c, h, w) = match shape {
+                [1, c, h, w] => (*c as usize, *h as u32, *w as u32),
+                [1, h, w] => (1, *h as u32, *w as u32),
+                _ => return Err(format!("segmentation output has shape {shape:?}; expected [1, C, H, W] or [1, H, W]")),
+            };
+            if c != o.classes.len() {
+                return Err(format!(
+                    "segmentation output has {c} channel(s) ({shape:?}) but the card names {} classes",
+                    o.classes.len()
+                ));
+            }
+            let n = (w * h) as usize;
+            let mut chans: Vec<Vec<f32>> = (0..c).map(|k| data[k * n..(k + 1) * n].to_vec()).collect();
+            match o.activation {
+                Activation::None => {}
+                Activation::Sigmoid => chans.iter_mut().for_each(|ch| ch.iter_mut().for_each(|x| *x = sigmoid(*x))),
+                Activation::Softmax => {
+                    for i in 0..n {
+                        let m = chans.iter().map(|ch| ch[i]).fold(f32::NEG_INFINITY, f32::max);
+                        let s: f32 = chans.iter().map(|ch| (ch[i] - m).exp()).sum();
+                        for ch in chans.iter_mut() {
+                            ch[i] = (ch[i] - m).exp() / s;
+                        }
+                    }
+                }
+            }
+            let grid: Vec<Vec<f32>> = chans.iter().map(|ch| tensor::to_image_grid(ch, w, h, p)).collect();
+            let m = (p.image_width * p.image_height) as usize;
+            let labels: Vec<Option<u16>> = (0..m)
+                .map(|i| {
+                    if c == 1 {
+                        (grid[0][i] >= o.threshold).then_some(0)
+                    } else {
+                        let (k, _) = grid
+                            .iter()
+                            .enumerate()
+                            .map(|(k, g)| (k, g[i]))
+                            .fold((0, f32::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
+                        (!o.classes[k].is_empty()).then_some(k as u16)
+                    }
+                })
+                .collect();
+            Ok(Output::Segmentation {
+                width: p.image_width,
+                height: p.image_height,
+                probabilities: o
+                    .classes
+                    .iter()
+                    .cloned()
+                    .zip(grid)
+                    .filter(|(name, _)| !name.is_empty())
+                    .collect(),
+                labels,
+            })
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Finding ONNX Runtime at run time (`ort` with `load-dynamic`): `ORT_DYLIB_PATH`, then the
+//! user config's `onnxruntime`, then an installed `onnxruntime` Python wheel (a `.venv` here, or
+//! the first `python3` on the PATH), with a message saying exactly how to get it otherwise.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// Where the library was found, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub path: PathBuf,
+    pub how: String,
+    /// From the file name (`libonnxruntime.so.1.32.0`), when it says.
+    pub version: Option<String>,
+}
+
+pub const HOW_TO_GET: &str = "ONNX Runtime was not found. Install it with `python3 -m pip install onnxruntime` (the library is onnxruntime/capi/libonnxruntime.so.* inside the wheel), or point ORT_DYLIB_PATH at libonnxruntime.so, or set `onnxruntime = \"/path/to/libonnxruntime.so\"` in ~/.config/lightbox/config.toml";
+
+fn lib_in(capi: &Path) -> Option<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(capi)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (n.starts_with("libonnxruntime.so") || n.starts_with("libonnxruntime.") && n.ends_with(".dylib") || n == "onnxruntime.dll")
+                && !n.contains("providers")
+        })
+        .collect();
+    v.sort();
+    v.pop()
+}
+
+fn version_of(p: &Path) -> Option<String> {
+    let n = p.file_name()?.to_string_lossy().into_owned();
+    let v = n.split(".so.").nth(1)?;
+    Some(v.to_string())
+}
+
+/// Look for the library; `configured` is the user config's path.
+pub fn find(configured: Option<&Path>) -> Result<Found, String> {
+    let found = |path: PathBuf, how: &str| Found {
+        version: version_of(&path),
+        path,
+        how: how.into(),
+    };
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            return Ok(found(p, "ORT_DYLIB_PATH"));
+        }
+        return Err(format!("ORT_DYLIB_PATH={} is not a file. {HOW_TO_GET}", p.display()));
+    }
+    if let Some(p) = configured {
+        if p.is_file() {
+            return Ok(found(p.to_path_buf(), "the user config"));
+        }
+        return Err(format!("the user config's onnxruntime = {} is not a file. {HOW_TO_GET}", p.display()));
+    }
+    // a virtual environment in or above the current folder, then the python on the PATH
+    let mut dir = std::env::current_dir().ok();
+    while let Some(d) = dir {
+        for venv in [".venv", "venv"] {
+            if let Ok(rd) = std::fs::read_dir(d.join(venv).join("lib")) {
+                for py in rd.filter_map(|e| e.ok()) {
+                    let capi = py.path().join("site-packages/onnxruntime/capi");
+                    if let Some(l) = lib_in(&capi) {
+                        return Ok(found(l, "the onnxruntime wheel in a virtual environment"));
+                    }
+                }
+            }
+        }
+        dir = d.parent().map(Path::to_path_buf);
+    }
+    for py in ["python3", "python"] {
+        let out = std::process::Command::new(py)
+            .args(["-c", "import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), 'capi'))"])
+            .output();
+        if let Ok(o) = out
+            && o.status.success()
+            && let Some(l) = lib_in(Path::new(String::from_utf8_lossy(&o.stdout).trim()))
+        {
+            return Ok(found(l, &format!("the onnxruntime wheel of {py}")));
+        }
+    }
+    Err(HOW_TO_GET.to_string())
+}
+
+static INIT: OnceLock<Result<(Found, ort::environment::Environment), String>> = OnceLock::new();
+
+/// Load ONNX Runtime once for the process: where it was found, and its environment.
+pub fn init(configured: Option<&Path>) -> Result<(Found, ort::environment::Environment), String> {
+    INIT.get_or_init(|| {
+        let f = find(configured)?;
+        let builder = ort::init_from(&f.path).map_err(|e| {
+            format!(
+                "{}: cannot load ONNX Runtime: {e}. Reinstall it (`python3 -m pip install --force-reinstall onnxruntime`) or point ORT_DYLIB_PATH at a working libonnxruntime.so (1.23 or later)",
+                f.path.display()
+            )
+        })?;
+        let env = builder
+            .with_name("lightbox")
+            .build()
+            .map_err(|e| format!("{}: ONNX Runtime loaded but would not start: {e}", f.path.display()))?;
+        Ok((f, env))
+    })
+    .clone()
+}

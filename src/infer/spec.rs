@@ -1,0 +1,180 @@
+//! The model card: how a model's input is prepared and its output read, declared in a TOML file
+//! beside the model (`model.onnx.toml`) or given with `--spec`. Every key has a default that fits
+//! the common case; a mistake is an error with its line.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    #[default]
+    Nchw,
+    Nhwc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Resize {
+    /// Scale to the size, ignoring the aspect ratio.
+    #[default]
+    Stretch,
+    /// Scale to fit, keeping the aspect ratio, and pad the rest (centred) with `pad`.
+    Letterbox,
+    /// Scale to cover, keeping the aspect ratio, and cut the centre.
+    Crop,
+    /// Keep the image size (padded on the right and bottom up to `multiple_of`).
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Color {
+    Gray,
+    #[default]
+    Rgb,
+    Bgr,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    /// The model input to feed (default: its first input).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub layout: Layout,
+    /// `[height, width]` of the tensor; omit to follow the image (see `multiple_of`).
+    #[serde(default)]
+    pub size: Option<[u32; 2]>,
+    /// Without `size`: the image size rounded to the nearest multiple of this.
+    #[serde(default)]
+    pub multiple_of: Option<u32>,
+    #[serde(default)]
+    pub resize: Resize,
+    /// Padding value, in pixel units (0–255) before scaling.
+    #[serde(default)]
+    pub pad: f32,
+    #[serde(default)]
+    pub color: Color,
+    /// Multiply pixel values (0–255) by this first (e.g. 1/255).
+    #[serde(default = "one")]
+    pub scale: f32,
+    /// Then subtract `mean` and divide by `std`, per channel.
+    #[serde(default)]
+    pub mean: Vec<f32>,
+    #[serde(default)]
+    pub std: Vec<f32>,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputKind {
+    Segmentation,
+    Classification,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    #[default]
+    None,
+    Sigmoid,
+    Softmax,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    pub kind: OutputKind,
+    /// The model output to read (default: its first output).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub activation: Activation,
+    /// Segmentation with one channel: the probability above which a pixel is the class.
+    /// With several channels the class is the argmax (channel 0 is background unless
+    /// `classes` says otherwise).
+    #[serde(default = "half")]
+    pub threshold: f32,
+    /// The pack's class name for each output channel (segmentation) or logit
+    /// (classification); `""` for background.
+    pub classes: Vec<String>,
+}
+
+fn half() -> f32 {
+    0.5
+}
+
+/// A model card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub input: InputSpec,
+    pub output: OutputSpec,
+}
+
+impl ModelSpec {
+    /// The card beside a model: `model.onnx.toml`.
+    pub fn beside(model: &Path) -> PathBuf {
+        let mut p = model.as_os_str().to_owned();
+        p.push(".toml");
+        PathBuf::from(p)
+    }
+
+    pub fn read(path: &Path) -> Result<ModelSpec, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "{}: cannot read the model card: {e}. Write one beside the model (docs/inference.md) or give --spec FILE",
+                path.display()
+            )
+        })?;
+        let spec: ModelSpec = toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start].matches('\n').count() + 1;
+                    format!(" (line {line})")
+                })
+                .unwrap_or_default();
+            format!("{}{at}: {}", path.display(), e.message())
+        })?;
+        spec.validate().map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(spec)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let ch = self.channels();
+        for (what, v) in [("mean", &self.input.mean), ("std", &self.input.std)] {
+            if !v.is_empty() && v.len() != ch {
+                return Err(format!("input.{what} has {} values; the input has {ch} channel(s)", v.len()));
+            }
+        }
+        if self.input.std.iter().any(|s| *s == 0.0) {
+            return Err("input.std has a 0: division by zero".into());
+        }
+        if let Some([h, w]) = self.input.size
+            && (h == 0 || w == 0 || h > 16384 || w > 16384)
+        {
+            return Err(format!("input.size [{h}, {w}] must be between 1 and 16384 per side"));
+        }
+        if self.input.size.is_none() && self.input.resize != Resize::None && self.input.multiple_of.is_none() {
+            return Err("input.size is missing: give [height, width], or multiple_of (to follow the image size), or resize = \"none\"".into());
+        }
+        if self.output.classes.is_empty() {
+            return Err("output.classes is empty: name the pack class of each output channel".into());
+        }
+        Ok(())
+    }
+
+    pub fn channels(&self) -> usize {
+        match self.input.color {
+            Color::Gray => 1,
+            _ => 3,
+        }
+    }
+}
