@@ -5,6 +5,8 @@
 # 2. Regenerates the pycocotools equality vectors with it (scripts/pycocotools_vectors.py and
 #    scripts/cocoeval_vectors.py), so lightbox's RLE, polygon, IoU and merge results and its COCO
 #    evaluation are checked against a live pycocotools.
+#    It also installs ONNX Runtime (the `onnxruntime` wheel): lightbox loads its library at run
+#    time from .venv for the inference tests.
 # 3. Runs every Rust test (unit, integration, property, CLI and bad-input tests).
 #
 # Extra arguments go to `cargo test` (e.g. scripts/test.sh --test bad_input).
@@ -15,7 +17,7 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check 'pycocotools==2.0.11' 'numpy>=1.24'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check 'pycocotools==2.0.11' 'numpy>=1.24' 'onnxruntime==1.32.0'
 
 mkdir -p target/vectors
 .venv/bin/python scripts/pycocotools_vectors.py target/vectors/pycocotools.json

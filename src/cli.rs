@@ -1,6 +1,7 @@
 //! Command-line interface: one file per subcommand, each a thin layer over the library.
 
 mod check;
+mod infer;
 mod info;
 mod init;
 mod metrics;
@@ -35,6 +36,10 @@ enum Command {
     Check(check::Args),
     /// Metrics for a run: exact COCO evaluation, segmentation, classification; `--reference` makes it a release test.
     Metrics(metrics::Args),
+    /// Run an ONNX model on every case (preprocessing from its model card) and write a run.
+    Infer(infer::Args),
+    /// What this machine and terminal offer: graphics, terminal size, ONNX Runtime, config files.
+    Doctor(infer::DoctorArgs),
     /// Write the lightbox.toml that --images/--gt/--run imply.
     Init(init::Args),
     /// Review a release: verdicts on the required cases, recorded in a journal, then signed.
@@ -69,6 +74,8 @@ pub fn main() -> ExitCode {
         Some(Command::Info(a)) => info::run(a),
         Some(Command::Check(a)) => check::run(a),
         Some(Command::Init(a)) => init::run(a),
+        Some(Command::Infer(a)) => infer::run(a),
+        Some(Command::Doctor(a)) => infer::doctor(a),
         Some(Command::Metrics(a)) => metrics::run(a),
         Some(Command::Render(a)) => render::run(a),
         Some(Command::Review(a)) => review::run(a),

@@ -17,7 +17,7 @@ pub struct Args {
     /// The release under review (e.g. v2.3.0): names the journal and the record.
     #[arg(long)]
     pub release: String,
-    /// Who reviews (default: $LIGHTBOX_REVIEWER, then $USER).
+    /// Who reviews (default: $LIGHTBOX_REVIEWER, the user config's `reviewer`, then $USER).
     #[arg(long)]
     pub reviewer: Option<String>,
     /// The reviewer's role (e.g. radiologist).
@@ -57,9 +57,12 @@ pub struct Args {
 }
 
 fn reviewer(a: &Args) -> anyhow::Result<String> {
+    let config =
+        lightbox::tui::config::Config::load(None).unwrap_or_else(|_| lightbox::tui::config::Config::defaults());
     a.reviewer
         .clone()
         .or_else(|| std::env::var("LIGHTBOX_REVIEWER").ok())
+        .or(config.reviewer)
         .or_else(|| std::env::var("USER").ok())
         .filter(|s| !s.trim().is_empty())
         .context("who is reviewing? Give --reviewer NAME (or set LIGHTBOX_REVIEWER)")

@@ -51,25 +51,38 @@ impl Model {
         let session = builder
             .commit_from_file(path)
             .map_err(|e| format!("{}: not a model ONNX Runtime can load: {e}", path.display()))?;
-        let inputs: Vec<(String, ValueType)> =
-            session.inputs().iter().map(|o| (o.name().to_string(), o.dtype().clone())).collect();
-        let outputs: Vec<(String, ValueType)> =
-            session.outputs().iter().map(|o| (o.name().to_string(), o.dtype().clone())).collect();
+        let inputs: Vec<(String, ValueType)> = session
+            .inputs()
+            .iter()
+            .map(|o| (o.name().to_string(), o.dtype().clone()))
+            .collect();
+        let outputs: Vec<(String, ValueType)> = session
+            .outputs()
+            .iter()
+            .map(|o| (o.name().to_string(), o.dtype().clone()))
+            .collect();
         let list = |v: &[(String, ValueType)]| {
-            v.iter().map(|(n, t)| format!("{n} ({})", describe(t))).collect::<Vec<_>>().join(", ")
+            v.iter()
+                .map(|(n, t)| format!("{n} ({})", describe(t)))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
-        let pick = |want: &Option<String>, have: &[(String, ValueType)], what: &str| -> Result<(String, ValueType), String> {
-            match want {
-                Some(n) => have.iter().find(|(h, _)| h == n).cloned().ok_or_else(|| {
-                    format!(
-                        "{}: the card's {what}.name {n:?} is not in the model; it has {}",
-                        path.display(),
-                        list(have)
-                    )
-                }),
-                None => have.first().cloned().ok_or_else(|| format!("{}: the model has no {what}s", path.display())),
-            }
-        };
+        let pick =
+            |want: &Option<String>, have: &[(String, ValueType)], what: &str| -> Result<(String, ValueType), String> {
+                match want {
+                    Some(n) => have.iter().find(|(h, _)| h == n).cloned().ok_or_else(|| {
+                        format!(
+                            "{}: the card's {what}.name {n:?} is not in the model; it has {}",
+                            path.display(),
+                            list(have)
+                        )
+                    }),
+                    None => have
+                        .first()
+                        .cloned()
+                        .ok_or_else(|| format!("{}: the model has no {what}s", path.display())),
+                }
+            };
         let (input, itype) = pick(&spec.input.name, &inputs, "input")?;
         let (output, _) = pick(&spec.output.name, &outputs, "output")?;
         if let ValueType::Tensor { ty, shape, .. } = &itype {
@@ -173,7 +186,11 @@ pub fn post(spec: &ModelSpec, shape: &[i64], data: &[f32], p: &Prepared) -> Resu
             let (c, h, w) = match shape {
                 [1, c, h, w] => (*c as usize, *h as u32, *w as u32),
                 [1, h, w] => (1, *h as u32, *w as u32),
-                _ => return Err(format!("segmentation output has shape {shape:?}; expected [1, C, H, W] or [1, H, W]")),
+                _ => {
+                    return Err(format!(
+                        "segmentation output has shape {shape:?}; expected [1, C, H, W] or [1, H, W]"
+                    ));
+                }
             };
             if c != o.classes.len() {
                 return Err(format!(
@@ -185,7 +202,9 @@ pub fn post(spec: &ModelSpec, shape: &[i64], data: &[f32], p: &Prepared) -> Resu
             let mut chans: Vec<Vec<f32>> = (0..c).map(|k| data[k * n..(k + 1) * n].to_vec()).collect();
             match o.activation {
                 Activation::None => {}
-                Activation::Sigmoid => chans.iter_mut().for_each(|ch| ch.iter_mut().for_each(|x| *x = sigmoid(*x))),
+                Activation::Sigmoid => chans
+                    .iter_mut()
+                    .for_each(|ch| ch.iter_mut().for_each(|x| *x = sigmoid(*x))),
                 Activation::Softmax => {
                     for i in 0..n {
                         let m = chans.iter().map(|ch| ch[i]).fold(f32::NEG_INFINITY, f32::max);

@@ -21,8 +21,13 @@ fn lib_in(capi: &Path) -> Option<PathBuf> {
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            (n.starts_with("libonnxruntime.so") || n.starts_with("libonnxruntime.") && n.ends_with(".dylib") || n == "onnxruntime.dll")
+            let n = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (n.starts_with("libonnxruntime.so")
+                || n.starts_with("libonnxruntime.") && n.ends_with(".dylib")
+                || n == "onnxruntime.dll")
                 && !n.contains("providers")
         })
         .collect();
@@ -54,7 +59,10 @@ pub fn find(configured: Option<&Path>) -> Result<Found, String> {
         if p.is_file() {
             return Ok(found(p.to_path_buf(), "the user config"));
         }
-        return Err(format!("the user config's onnxruntime = {} is not a file. {HOW_TO_GET}", p.display()));
+        return Err(format!(
+            "the user config's onnxruntime = {} is not a file. {HOW_TO_GET}",
+            p.display()
+        ));
     }
     // a virtual environment in or above the current folder, then the python on the PATH
     let mut dir = std::env::current_dir().ok();
@@ -73,7 +81,10 @@ pub fn find(configured: Option<&Path>) -> Result<Found, String> {
     }
     for py in ["python3", "python"] {
         let out = std::process::Command::new(py)
-            .args(["-c", "import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), 'capi'))"])
+            .args([
+                "-c",
+                "import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), 'capi'))",
+            ])
             .output();
         if let Ok(o) = out
             && o.status.success()

@@ -47,7 +47,8 @@ pub struct InputSpec {
     /// `[height, width]` of the tensor; omit to follow the image (see `multiple_of`).
     #[serde(default)]
     pub size: Option<[u32; 2]>,
-    /// Without `size`: the image size rounded to the nearest multiple of this.
+    /// Without `size`: the image size rounded down to a multiple of this (up, with `resize = "none"`,
+    /// which pads instead).
     #[serde(default)]
     pub multiple_of: Option<u32>,
     #[serde(default)]
@@ -151,7 +152,10 @@ impl ModelSpec {
         let ch = self.channels();
         for (what, v) in [("mean", &self.input.mean), ("std", &self.input.std)] {
             if !v.is_empty() && v.len() != ch {
-                return Err(format!("input.{what} has {} values; the input has {ch} channel(s)", v.len()));
+                return Err(format!(
+                    "input.{what} has {} values; the input has {ch} channel(s)",
+                    v.len()
+                ));
             }
         }
         if self.input.std.iter().any(|s| *s == 0.0) {

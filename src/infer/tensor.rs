@@ -51,7 +51,9 @@ fn planes(img: &PixelImage, color: Color) -> Vec<Vec<f32>> {
             None,
         ),
         Pixels::Rgb16(v) => (
-            Some(std::array::from_fn(|c| (0..n).map(|i| v[i * 3 + c] as f32 / 257.0).collect())),
+            Some(std::array::from_fn(|c| {
+                (0..n).map(|i| v[i * 3 + c] as f32 / 257.0).collect()
+            })),
             None,
         ),
     };
@@ -101,7 +103,8 @@ fn resample(src: &[f32], sw: u32, sh: u32, dw: u32, dh: u32, p: &Placement, pad:
 
 /// The tensor size and where the image goes in it.
 pub fn placement(spec: &InputSpec, w: u32, h: u32) -> (u32, u32, Placement) {
-    let round = |v: u32, m: u32| ((v as f64 / m as f64).round() as u32).max(1) * m;
+    // down to a multiple (PaddleOCR's DBNet preprocessing: 999×816 → 992×800)
+    let round = |v: u32, m: u32| (v / m).max(1) * m;
     let (th, tw) = match (spec.size, spec.multiple_of) {
         (Some([th, tw]), _) => (th, tw),
         (None, Some(m)) if spec.resize == Resize::None => (h.div_ceil(m) * m, w.div_ceil(m) * m),
@@ -201,7 +204,13 @@ pub fn channel_stats(p: &Prepared) -> Vec<(f32, f32, f64, f64)> {
     let shape_nhwc = p.shape.len() == 4 && p.shape[3] as usize == p.channels && p.shape[1] as usize != p.channels;
     (0..p.channels)
         .map(|c| {
-            let it = (0..n).map(|i| if shape_nhwc { p.data[i * p.channels + c] } else { p.data[c * n + i] });
+            let it = (0..n).map(|i| {
+                if shape_nhwc {
+                    p.data[i * p.channels + c]
+                } else {
+                    p.data[c * n + i]
+                }
+            });
             let (mut lo, mut hi, mut s, mut s2) = (f32::INFINITY, f32::NEG_INFINITY, 0f64, 0f64);
             for v in it {
                 lo = lo.min(v);

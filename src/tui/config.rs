@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 struct ConfigFile {
     theme: Option<String>,
     graphics: Option<String>,
+    onnxruntime: Option<PathBuf>,
+    reviewer: Option<String>,
+    role: Option<String>,
     #[serde(default)]
     keys: toml::Table,
 }
@@ -27,6 +30,11 @@ pub struct Config {
     pub theme: Theme,
     pub keymap: Keymap,
     pub graphics: Option<String>,
+    /// ONNX Runtime library (`onnxruntime = "/path/to/libonnxruntime.so"`).
+    pub onnxruntime: Option<PathBuf>,
+    /// Who reviews (`reviewer = "..."`, `role = "..."`), for `lightbox review`.
+    pub reviewer: Option<String>,
+    pub role: Option<String>,
     /// The file read, if any.
     pub path: Option<PathBuf>,
 }
@@ -56,6 +64,9 @@ impl Config {
             theme: Theme::builtin("dark").expect("dark ships"),
             keymap: Keymap::default_keys(),
             graphics: None,
+            onnxruntime: None,
+            reviewer: None,
+            role: None,
             path: None,
         }
     }
@@ -79,6 +90,9 @@ impl Config {
             .apply(&f.keys)
             .map_err(|e| format!("{}: [keys] {e}", path.display()))?;
         c.graphics = f.graphics;
+        c.onnxruntime = f.onnxruntime;
+        c.reviewer = f.reviewer;
+        c.role = f.role;
         c.path = Some(path);
         Ok(c)
     }
