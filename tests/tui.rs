@@ -564,3 +564,71 @@ fn review_mode_takes_verdicts_on_single_flags() {
     assert_eq!(g.verdict, Verdict::Accept);
     assert!(rv.state.case_verdict(&id).is_none() && rv.flag.is_none());
 }
+
+/// `v` shows the tensor the run's model receives: letterboxed with its padding, the run's masks
+/// carried into tensor coordinates, the tensor's facts beside the card's.
+#[test]
+fn network_eye_view_shows_the_tensor_with_its_padding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pack");
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    copy(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/chest-phantom")),
+        &dir,
+    );
+    let m = dir.join("lightbox.toml");
+    let manifest = std::fs::read_to_string(&m).unwrap().replace(
+        "[runs.candidate]\n",
+        "[runs.candidate]\nmodel_file = \"models/seg.onnx\"\n",
+    );
+    std::fs::write(&m, manifest).unwrap();
+    std::fs::create_dir_all(dir.join("models")).unwrap();
+    // a wide tensor for square images: letterboxed left and right with padding 255
+    std::fs::write(
+        dir.join("models/seg.onnx.toml"),
+        "[input]\nsize = [128, 256]\nresize = \"letterbox\"\npad = 255\ncolor = \"gray\"\nscale = 0.00392156862745098\nmean = [0.5]\nstd = [0.25]\n\n[output]\nkind = \"segmentation\"\nclasses = [\"left_lung\"]\n",
+    )
+    .unwrap();
+    let pack = Arc::new(Pack::open(&dir).unwrap());
+    let mut a = app(pack, 140);
+    a.run = a.pack.run_index("candidate").ok();
+    a.update(Action::ToggleNetwork);
+    assert!(a.network_view);
+    let t = draw(&mut a, 140, 40);
+    let s = text(&t);
+    assert!(s.contains("network input") && s.contains("Network input"), "{s}");
+    assert!(
+        s.contains("[1, 1, 128, 256] float32") && s.contains("card: mean 0.5, std 0.25"),
+        "{s}"
+    );
+    let fr = a.frame.as_ref().unwrap();
+    let img = fr.data.image.as_ref().unwrap();
+    assert_eq!((img.width, img.height), (256, 128));
+    let lightbox::formats::image::Pixels::Gray8(px) = &img.pixels else {
+        panic!("grey")
+    };
+    // the left and right bands are padding (255), the middle is the image
+    assert_eq!(px[0], 255);
+    assert_eq!(px[255], 255);
+    assert!(px[64 * 256 + 128] < 255);
+    // the run's mask is in tensor coordinates: nothing in the padding, lungs in the middle
+    let mask = fr.data.mask(lightbox::render::Source::Run(a.run.unwrap())).unwrap();
+    assert_eq!((mask.width(), mask.height()), (256, 128));
+    assert!((0..128).all(|y| mask.get(10, y) == 0 && mask.get(250, y) == 0));
+    assert!(mask.as_slice().iter().any(|&v| v == 2), "left lung");
+    // a run without a model: v says why nothing changes
+    a.network_view = false;
+    a.run = a.pack.run_index("baseline").ok();
+    a.update(Action::ToggleNetwork);
+    assert!(!a.network_view && a.notice.as_ref().unwrap().text.contains("model_file"));
+}

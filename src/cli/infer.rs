@@ -183,9 +183,11 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     {
         let rel =
             |p: PathBuf| lightbox::pack::paths::relative_slash(root, &p).unwrap_or_else(|| p.display().to_string());
+        let model_abs = a.model.canonicalize().unwrap_or(a.model.clone());
         let mut t = format!(
-            "\n[runs.{}]\ndescription = \"lightbox infer\"\nmodel = {:?}\n",
+            "\n[runs.{}]\ndescription = \"lightbox infer\"\nmodel_file = {:?}\nmodel = {:?}\n",
             a.name,
+            rel(model_abs),
             a.model
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())

@@ -158,7 +158,7 @@ impl ModelSpec {
                 ));
             }
         }
-        if self.input.std.iter().any(|s| *s == 0.0) {
+        if self.input.std.contains(&0.0) {
             return Err("input.std has a 0: division by zero".into());
         }
         if let Some([h, w]) = self.input.size

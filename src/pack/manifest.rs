@@ -164,6 +164,10 @@ pub struct Sources {
     /// Who made the run: their signature alone cannot approve it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    /// The ONNX model that made the run (its card beside it, `<model>.toml`): the dashboard's
+    /// network's-eye view (`v`) shows the tensor it receives, and sign-offs hash it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_file: Option<PathBuf>,
     /// The score threshold that will ship with this run (recorded in sign-offs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,

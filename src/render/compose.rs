@@ -49,6 +49,9 @@ pub struct Style {
     pub outline_opacity: f32,
     pub boxes: bool,
     pub scores: bool,
+    /// Draw instances (boxes, polygons, instance masks); off in the network's-eye view, whose
+    /// pixels are not the image's.
+    pub instances: bool,
     /// Classes switched off.
     pub hidden: Vec<ClassId>,
     /// Predictions scoring below this are not drawn.
@@ -74,6 +77,7 @@ impl Style {
             outline_opacity: 0.95,
             boxes: true,
             scores: true,
+            instances: true,
             hidden: Vec::new(),
             score_threshold: 0.0,
             window: None,
@@ -87,7 +91,7 @@ impl Style {
 
     /// Whether an instance is drawn (its class is on and its score clears the threshold).
     pub fn shows(&self, i: &Instance) -> bool {
-        !self.hidden.contains(&i.class) && i.score.is_none_or(|s| s >= self.score_threshold)
+        self.instances && !self.hidden.contains(&i.class) && i.score.is_none_or(|s| s >= self.score_threshold)
     }
 }
 

@@ -189,6 +189,18 @@ pub fn run_files(pack: &Pack) -> Result<Vec<RunFiles>, String> {
         .map(|(name, s)| {
             let mut files = Vec::new();
             source_files(pack, s, &mut files)?;
+            // the model itself and its card, when the run names them
+            if let Some(m) = &s.model_file {
+                let m = resolve(pack, m);
+                for f in [m.clone(), crate::infer::ModelSpec::beside(&m)] {
+                    if f.is_file() {
+                        files.push(FileHash {
+                            path: rel(pack, &f),
+                            sha256: sha256_file(&f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?,
+                        });
+                    }
+                }
+            }
             files.sort();
             Ok(RunFiles {
                 name: name.clone(),

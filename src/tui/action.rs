@@ -58,6 +58,7 @@ actions! {
         ToggleClass9 = "toggle_class_9": "class 9 on/off",
         ToggleDetails = "toggle_details": "details pane on/off",
         ToggleMetrics = "toggle_metrics": "metrics: tables, confusion, PR curves",
+        ToggleNetwork = "toggle_network": "network's-eye view: the model's input",
     }
     "Image" {
         ZoomIn = "zoom_in": "zoom in",

@@ -115,6 +115,8 @@ pub struct FrameKey {
     pub cells: (u16, u16),
     /// Pixels to compose, per panel row and column.
     pub pixels: (u32, u32),
+    /// The network's-eye view of this run: the tensor its model receives.
+    pub network: Option<usize>,
 }
 
 pub struct App {
@@ -171,6 +173,8 @@ pub struct App {
     pub operating: Option<Arc<OperatingAt>>,
     /// Work for the event loop to start in the background (the app itself never blocks).
     pub requests: Vec<Request>,
+    /// The image pane shows the tensor the run's model receives (`v`).
+    pub network_view: bool,
     /// Review mode (`lightbox review`): verdicts, progress, signing.
     pub review: Option<super::review::ReviewMode>,
     /// Actions for the journal thread (drained by the event loop).
@@ -277,6 +281,7 @@ impl App {
             requests: Vec::new(),
             review: None,
             review_out: Vec::new(),
+            network_view: false,
         };
         let loaded = app.pack.problems.clone();
         app.add_problems(loaded);
@@ -311,6 +316,12 @@ impl App {
         if self.sort == SortKey::Flags || self.filter.is_some() {
             self.refresh_order();
         }
+    }
+
+    /// The run whose model's input the image pane shows, when the network's-eye view is on.
+    pub fn network_run(&self) -> Option<usize> {
+        let r = self.run?;
+        (self.network_view && self.pack.runs[r].sources.model_file.is_some()).then_some(r)
     }
 
     /// Enter review mode: the plan's required cases first, in plan order, then the rest; the
@@ -737,13 +748,22 @@ impl App {
         if px.0 < 400 {
             style.scores = false;
         }
+        let mut views = self.views();
+        if let Some(r) = self.network_run() {
+            // tensor pixels: only label masks can be carried there
+            views = vec![View::Overlay(r)];
+            style.instances = false;
+            style.highlights.clear();
+            style.cursor = None;
+        }
         Some(FrameKey {
             case,
-            views: self.views(),
+            views,
             style,
             viewport: self.viewport,
             cells: (cols, rows),
             pixels: px,
+            network: self.network_run(),
         })
     }
 
@@ -1015,6 +1035,21 @@ impl App {
             ToggleMetrics | ToggleDetails if self.review.as_ref().is_some_and(|r| r.blind_seed.is_some()) => {
                 self.caution("blind review: the run's details and metrics stay hidden until you sign");
             }
+            ToggleNetwork => match self.run {
+                Some(r) if self.pack.runs[r].sources.model_file.is_some() => {
+                    self.network_view = !self.network_view;
+                    self.say(if self.network_view {
+                        "network's-eye view: the tensor the model receives (v: back to the image)"
+                    } else {
+                        "the image"
+                    });
+                }
+                Some(r) => self.caution(format!(
+                    "run {} has no model_file in lightbox.toml: runs made by `lightbox infer` have one",
+                    self.pack.runs[r].name.0
+                )),
+                None => self.caution("choose a run (r) made by a model to see what it receives"),
+            },
             ToggleMetrics => {
                 self.metrics_view = !self.metrics_view;
                 if self.metrics_view && self.run.is_none() {

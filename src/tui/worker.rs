@@ -41,6 +41,8 @@ pub struct Frame {
     /// Time to load (or hit the cache), compose and encode.
     pub elapsed: Duration,
     pub cached_data: bool,
+    /// The network's-eye view's tensor facts (or why it could not be made).
+    pub network: Option<Result<crate::infer::eye::TensorInfo, String>>,
 }
 
 impl std::fmt::Debug for Frame {
@@ -55,6 +57,29 @@ impl std::fmt::Debug for Frame {
 /// Compose and encode one frame (pure apart from its inputs; used by workers and tests).
 pub fn make_frame(pack: &Pack, data: Arc<CaseData>, key: &FrameKey, picker: &Picker) -> Frame {
     let t = Instant::now();
+    // the network's-eye view: the same frame, made from the tensor the run's model receives
+    let mut network = None;
+    let data = match key.network.and_then(|r| pack.runs.get(r)?.sources.model_file.clone()) {
+        Some(model) => {
+            let model = match &pack.root {
+                Some(root) if model.is_relative() => root.join(model),
+                _ => model,
+            };
+            let seen = crate::infer::ModelSpec::read(&crate::infer::ModelSpec::beside(&model))
+                .and_then(|spec| crate::infer::eye::network_view(&data, &spec));
+            match seen {
+                Ok((d, info)) => {
+                    network = Some(Ok(info));
+                    Arc::new(d)
+                }
+                Err(e) => {
+                    network = Some(Err(e));
+                    data
+                }
+            }
+        }
+        None => data,
+    };
     let (w, h) = key.pixels;
     let n = key.views.len().max(1) as u32;
     let panel_width = (w.saturating_sub(GAP * (n - 1)) / n).max(1);
@@ -73,6 +98,7 @@ pub fn make_frame(pack: &Pack, data: Arc<CaseData>, key: &FrameKey, picker: &Pic
         panel_width,
         elapsed: t.elapsed(),
         cached_data: false,
+        network,
     }
 }
 

@@ -63,6 +63,35 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         lines.push(kv("cursor", r));
     }
 
+    // the network's-eye view: what the model receives, next to what the card declares
+    if let Some(net) = frame.and_then(|fr| fr.network.as_ref()) {
+        lines.push(Line::raw(""));
+        lines.push(head("Network input"));
+        match net {
+            Ok(t) => {
+                lines.push(kv("shape", format!("{:?} {}", t.shape, t.dtype)));
+                lines.push(kv(
+                    "placed",
+                    format!(
+                        "{}×{} image ×{:.3} at ({:.0}, {:.0})",
+                        t.image_size.0, t.image_size.1, t.placement.scale_x, t.placement.offset_x, t.placement.offset_y
+                    ),
+                ));
+                for (c, (lo, hi, mean, std)) in t.channels.iter().enumerate() {
+                    let declared = match (t.declared_mean.get(c), t.declared_std.get(c)) {
+                        (Some(m), Some(s)) => format!(" (card: mean {m}, std {s})"),
+                        _ => String::new(),
+                    };
+                    lines.push(kv(
+                        &format!("ch {c}"),
+                        format!("{lo:.2}..{hi:.2} μ {mean:.3} σ {std:.3}{declared}"),
+                    ));
+                }
+            }
+            Err(e) => lines.push(Line::styled(e.clone(), Style::default().fg(t.status.error))),
+        }
+    }
+
     // flags first: they are why a reviewer is looking at this case
     let flags: Vec<&crate::rules::Flag> = app.case_flags(case).collect();
     if !flags.is_empty() {

@@ -46,16 +46,20 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
     } else {
         String::new()
     };
-    let mut spans = vec![
-        Span::styled(
-            format!(" {} ", app.pack.cases[case].id),
-            Style::default().add_modifier(Modifier::BOLD),
-        ),
-        Span::styled(
-            format!("· {}{zoom} ", titles.join("  │  ")),
-            Style::default().fg(t.ui.dim),
-        ),
-    ];
+    let mut spans = vec![Span::styled(
+        format!(" {} ", app.pack.cases[case].id),
+        Style::default().add_modifier(Modifier::BOLD),
+    )];
+    if app.network_run().is_some() {
+        spans.push(Span::styled(
+            "· network input (tensor pixels) ",
+            Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
+        ));
+    }
+    spans.extend([Span::styled(
+        format!("· {}{zoom} ", titles.join("  │  ")),
+        Style::default().fg(t.ui.dim),
+    )]);
     // review mode: why this case must be seen, and the verdict it has
     if let Some(rv) = &app.review {
         let id = &app.pack.cases[case].id.0;

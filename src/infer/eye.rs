@@ -1,0 +1,104 @@
+//! The network's-eye view: the tensor a model receives for a case, denormalised for display at
+//! its own resolution (padding and all), with the label masks carried into tensor coordinates,
+//! and the tensor's statistics next to what the card declares. Uses the same preprocessing as
+//! `infer`.
+
+use super::spec::{Color, ModelSpec};
+use super::tensor::{self, Placement};
+use crate::formats::image::{PixelImage, Pixels};
+use crate::geometry::LabelMask;
+use crate::render::CaseData;
+
+/// What the details pane shows about the tensor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorInfo {
+    pub shape: Vec<i64>,
+    pub dtype: &'static str,
+    /// Per channel: (min, max, mean, std) of the values fed to the model.
+    pub channels: Vec<(f32, f32, f64, f64)>,
+    pub declared_mean: Vec<f32>,
+    pub declared_std: Vec<f32>,
+    pub scale: f32,
+    pub placement: Placement,
+    pub image_size: (u32, u32),
+}
+
+/// A mask carried into tensor coordinates (nearest pixel; outside the image: background).
+fn mask_to_tensor(m: &LabelMask, tw: u32, th: u32, p: &Placement) -> LabelMask {
+    let mut out = vec![0u16; (tw * th) as usize];
+    for y in 0..th {
+        for x in 0..tw {
+            let (ix, iy) = p.to_image(x as f64 + 0.5, y as f64 + 0.5);
+            if ix >= 0.0 && iy >= 0.0 && (ix as u32) < m.width() && (iy as u32) < m.height() {
+                out[(y * tw + x) as usize] = m.get(ix as u32, iy as u32);
+            }
+        }
+    }
+    LabelMask::new(tw, th, out).expect("sizes agree")
+}
+
+/// The case as the network sees it: a new `CaseData` whose image is the denormalised tensor and
+/// whose masks are in tensor coordinates.
+pub fn network_view(data: &CaseData, spec: &ModelSpec) -> Result<(CaseData, TensorInfo), String> {
+    let img = data.image.as_ref().map_err(|e| e.clone())?;
+    let t = tensor::prepare(img, &spec.input);
+    let n = (t.width * t.height) as usize;
+    let c = t.channels;
+    let nhwc = matches!(spec.input.layout, super::spec::Layout::Nhwc);
+    let value = |ch: usize, i: usize| if nhwc { t.data[i * c + ch] } else { t.data[ch * n + i] };
+    // back to pixel units: (v * std + mean) / scale
+    let denorm = |ch: usize, v: f32| {
+        let m = spec.input.mean.get(ch).copied().unwrap_or(0.0);
+        let s = spec.input.std.get(ch).copied().unwrap_or(1.0);
+        ((v * s + m) / spec.input.scale).round().clamp(0.0, 255.0) as u8
+    };
+    let pixels = if c == 1 {
+        Pixels::Gray8((0..n).map(|i| denorm(0, value(0, i))).collect())
+    } else {
+        // shown as RGB whatever order the model takes
+        let order = match spec.input.color {
+            Color::Bgr => [2, 1, 0],
+            _ => [0, 1, 2],
+        };
+        let mut v = Vec::with_capacity(n * 3);
+        for i in 0..n {
+            for &ch in &order {
+                v.push(denorm(ch, value(ch, i)));
+            }
+        }
+        Pixels::Rgb8(v)
+    };
+    let image = PixelImage {
+        width: t.width,
+        height: t.height,
+        pixels,
+    };
+    let carry = |m: &Option<Result<LabelMask, String>>| {
+        m.as_ref().map(|r| {
+            r.as_ref()
+                .map(|m| mask_to_tensor(m, t.width, t.height, &t.placement))
+                .map_err(|e| e.clone())
+        })
+    };
+    let info = TensorInfo {
+        shape: t.shape.clone(),
+        dtype: "float32",
+        channels: tensor::channel_stats(&t),
+        declared_mean: spec.input.mean.clone(),
+        declared_std: spec.input.std.clone(),
+        scale: spec.input.scale,
+        placement: t.placement,
+        image_size: (img.width, img.height),
+    };
+    let stats = Some(crate::render::window::ValueStats::of(&image));
+    Ok((
+        CaseData {
+            case: data.case,
+            stats,
+            gt_mask: carry(&data.gt_mask),
+            run_masks: data.run_masks.iter().map(carry).collect(),
+            image: Ok(image),
+        },
+        info,
+    ))
+}
