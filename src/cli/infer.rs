@@ -85,6 +85,9 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         (None, None) => anyhow::bail!("give --out DIR: a pack given by flags has no folder for runs/"),
     };
     let seg = spec.output.kind == lightbox::infer::spec::OutputKind::Segmentation;
+    let det = spec.output.kind == lightbox::infer::spec::OutputKind::Detection;
+    let mut coco_images = Vec::new();
+    let mut coco_anns = Vec::new();
     if seg {
         std::fs::create_dir_all(out.join("masks")).with_context(|| format!("creating {}", out.display()))?;
         std::fs::create_dir_all(out.join("probabilities"))?;
@@ -92,7 +95,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         std::fs::create_dir_all(&out)?;
     }
     let mut scores_csv = String::new();
-    if !seg {
+    if !seg && !det {
         scores_csv.push_str("image");
         for (n, _, _) in &values {
             scores_csv.push(',');
@@ -146,6 +149,28 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
                         .with_context(|| format!("writing {}", path.display()))?;
                 }
             }
+            Ok(Output::Detection(found)) => {
+                let image_id = i as i64 + 1;
+                coco_images.push(serde_json::json!({
+                    "id": image_id,
+                    "file_name": case.id.0,
+                    "width": case.width.unwrap_or(0),
+                    "height": case.height.unwrap_or(0),
+                }));
+                for (name, score, b) in found {
+                    if let Some(v) = values.iter().find(|v| v.0 == name) {
+                        coco_anns.push(serde_json::json!({
+                            "id": coco_anns.len() + 1,
+                            "image_id": image_id,
+                            "category_id": v.2.0,
+                            "bbox": [b.x, b.y, b.w, b.h],
+                            "area": b.w * b.h,
+                            "iscrowd": 0,
+                            "score": score,
+                        }));
+                    }
+                }
+            }
             Ok(Output::Classification(v)) => {
                 scores_csv.push_str(&case.id.0);
                 for (name, _, _) in &values {
@@ -163,7 +188,14 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         let _ = stderr.flush();
     }
     let _ = writeln!(stderr);
-    if !seg {
+    if det {
+        let cats: Vec<serde_json::Value> = values
+            .iter()
+            .map(|(n, _, id)| serde_json::json!({"id": id.0, "name": n}))
+            .collect();
+        let doc = serde_json::json!({"images": coco_images, "annotations": coco_anns, "categories": cats});
+        std::fs::write(out.join("detections.json"), serde_json::to_vec(&doc)?)?;
+    } else if !seg {
         std::fs::write(out.join("scores.csv"), &scores_csv)?;
     }
     let secs = t0.elapsed().as_secs_f64();
@@ -199,6 +231,8 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
                 rel(out.join("masks")),
                 rel(out.join("probabilities"))
             );
+        } else if det {
+            t += &format!("coco = {:?}\n", rel(out.join("detections.json")));
         } else {
             t += &format!("scores = {:?}\n", rel(out.join("scores.csv")));
         }
@@ -210,8 +244,21 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         eprintln!(
             "open it with: --run {}={}{}",
             a.name,
-            if seg { "masks:" } else { "scores:" },
-            if seg { out.join("masks") } else { out.join("scores.csv") }.display()
+            if seg {
+                "masks:"
+            } else if det {
+                "coco:"
+            } else {
+                "scores:"
+            },
+            if seg {
+                out.join("masks")
+            } else if det {
+                out.join("detections.json")
+            } else {
+                out.join("scores.csv")
+            }
+            .display()
         );
     }
     Ok(if failed.is_empty() { EXIT_OK } else { EXIT_INPUT })

@@ -20,6 +20,8 @@ pub enum Output {
         labels: Vec<Option<u16>>,
     },
     Classification(Vec<(String, f32)>),
+    /// Boxes in image pixels: (class name, score, box).
+    Detection(Vec<(String, f32, crate::geometry::BBox)>),
 }
 
 pub struct Model {
@@ -144,12 +146,102 @@ impl Model {
             .session
             .run(ort::inputs![self.input.as_str() => t])
             .map_err(|e| format!("running the model: {e}"))?;
+        if self.spec.output.kind == OutputKind::Detection {
+            let get = |name: &str| -> Result<(Vec<i64>, Vec<f32>), String> {
+                let v = outputs
+                    .get(name)
+                    .ok_or_else(|| format!("the model has no output {name:?}"))?;
+                if let Ok((s, d)) = v.try_extract_tensor::<f32>() {
+                    return Ok((s.iter().copied().collect(), d.to_vec()));
+                }
+                let (s, d) = v
+                    .try_extract_tensor::<i64>()
+                    .map_err(|e| format!("output {name}: neither float32 nor int64: {e}"))?;
+                Ok((s.iter().copied().collect(), d.iter().map(|&x| x as f32).collect()))
+            };
+            let o = &self.spec.output;
+            let boxes = get(o.boxes.as_deref().unwrap_or(self.output.as_str()))?;
+            let scores = get(o.scores.as_deref().ok_or("output.scores: name the output holding scores")?)?;
+            let labels = match &o.labels {
+                Some(l) => Some(get(l)?),
+                None => None,
+            };
+            return detections(&self.spec, boxes, scores, labels, p);
+        }
         let (shape, data) = outputs[self.output.as_str()]
             .try_extract_tensor::<f32>()
             .map_err(|e| format!("output {}: {e}", self.output))?;
         let shape: Vec<i64> = shape.iter().copied().collect();
         post(&self.spec, &shape, data, p)
     }
+}
+
+/// Detection outputs to boxes on the image: decode, threshold, map back through the placement,
+/// non-maximum suppression per class.
+pub fn detections(
+    spec: &ModelSpec,
+    (bshape, b): (Vec<i64>, Vec<f32>),
+    (sshape, s): (Vec<i64>, Vec<f32>),
+    labels: Option<(Vec<i64>, Vec<f32>)>,
+    p: &Prepared,
+) -> Result<Output, String> {
+    use super::spec::BoxFormat;
+    let o = &spec.output;
+    if bshape.last() != Some(&4) {
+        return Err(format!("boxes output has shape {bshape:?}; expected [N, 4] or [1, N, 4]"));
+    }
+    let n = b.len() / 4;
+    // scores: one per box, or one per class per box
+    let per_class = s.len() == n * o.classes.len() && o.classes.len() > 1 && labels.is_none();
+    if !per_class && s.len() != n {
+        return Err(format!("scores output has shape {sshape:?} for {n} boxes"));
+    }
+    let act = |x: f32| match o.activation {
+        Activation::Sigmoid => sigmoid(x),
+        _ => x,
+    };
+    let (kx, ky) = if o.normalized { (p.width as f64, p.height as f64) } else { (1.0, 1.0) };
+    let mut found: Vec<(usize, f32, crate::geometry::BBox)> = Vec::new();
+    for i in 0..n {
+        let (k, score) = if per_class {
+            let row = &s[i * o.classes.len()..(i + 1) * o.classes.len()];
+            row.iter()
+                .enumerate()
+                .map(|(k, &v)| (k, act(v)))
+                .fold((0, f32::NEG_INFINITY), |a, c| if c.1 > a.1 { c } else { a })
+        } else {
+            let k = labels.as_ref().map(|(_, l)| l[i] as usize).unwrap_or(0);
+            (k, act(s[i]))
+        };
+        if score < o.score_threshold || o.classes.get(k).is_none_or(|c| c.is_empty()) {
+            continue;
+        }
+        let v: Vec<f64> = b[i * 4..i * 4 + 4].iter().map(|&x| x as f64).collect();
+        let (x1, y1, x2, y2) = match o.box_format {
+            BoxFormat::Xyxy => (v[0], v[1], v[2], v[3]),
+            BoxFormat::Xywh => (v[0], v[1], v[0] + v[2], v[1] + v[3]),
+            BoxFormat::Cxcywh => (v[0] - v[2] / 2.0, v[1] - v[3] / 2.0, v[0] + v[2] / 2.0, v[1] + v[3] / 2.0),
+        };
+        let (ax, ay) = p.placement.to_image(x1 * kx, y1 * ky);
+        let (bx, by) = p.placement.to_image(x2 * kx, y2 * ky);
+        let bbox = crate::geometry::BBox::from_corners(ax, ay, bx, by).clip(p.image_width, p.image_height);
+        if bbox.w > 0.0 && bbox.h > 0.0 {
+            found.push((k, score, bbox));
+        }
+    }
+    found.sort_by(|a, b| b.1.total_cmp(&a.1));
+    if let Some(t) = o.nms_iou {
+        let mut kept: Vec<(usize, f32, crate::geometry::BBox)> = Vec::new();
+        for d in found {
+            if !kept.iter().any(|k| k.0 == d.0 && k.2.iou(&d.2, false) > t) {
+                kept.push(d);
+            }
+        }
+        found = kept;
+    }
+    Ok(Output::Detection(
+        found.into_iter().map(|(k, s, b)| (o.classes[k].clone(), s, b)).collect(),
+    ))
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -160,6 +252,7 @@ fn sigmoid(x: f32) -> f32 {
 pub fn post(spec: &ModelSpec, shape: &[i64], data: &[f32], p: &Prepared) -> Result<Output, String> {
     let o = &spec.output;
     match o.kind {
+        OutputKind::Detection => Err("detection outputs are read by Model::run".into()),
         OutputKind::Classification => {
             let k = data.len();
             if k != o.classes.len() {

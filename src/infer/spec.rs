@@ -77,6 +77,20 @@ fn one() -> f32 {
 pub enum OutputKind {
     Segmentation,
     Classification,
+    Detection,
+}
+
+/// How a detection model writes a box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BoxFormat {
+    /// Corners `x1, y1, x2, y2`.
+    #[default]
+    Xyxy,
+    /// Corner and size `x, y, w, h`.
+    Xywh,
+    /// Centre and size `cx, cy, w, h`.
+    Cxcywh,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -103,8 +117,28 @@ pub struct OutputSpec {
     #[serde(default = "half")]
     pub threshold: f32,
     /// The pack's class name for each output channel (segmentation) or logit
-    /// (classification); `""` for background.
+    /// (classification), or each label (detection); `""` for background.
     pub classes: Vec<String>,
+    /// Detection: the output holding boxes (`[N, 4]` or `[1, N, 4]`).
+    #[serde(default)]
+    pub boxes: Option<String>,
+    /// Detection: the output holding scores (`[N]`, `[1, N]`, or `[1, N, K]` per class).
+    #[serde(default)]
+    pub scores: Option<String>,
+    /// Detection: the output holding class labels (`[N]` or `[1, N]`), if any.
+    #[serde(default)]
+    pub labels: Option<String>,
+    #[serde(default)]
+    pub box_format: BoxFormat,
+    /// Detection: boxes in 0–1 of the tensor's size rather than tensor pixels.
+    #[serde(default)]
+    pub normalized: bool,
+    /// Detection: drop detections scoring below this.
+    #[serde(default)]
+    pub score_threshold: f32,
+    /// Detection: non-maximum suppression per class at this IoU (none when absent).
+    #[serde(default)]
+    pub nms_iou: Option<f64>,
 }
 
 fn half() -> f32 {
