@@ -17,7 +17,7 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check 'pycocotools==2.0.11' 'numpy>=1.24' 'onnxruntime==1.32.0'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check 'pycocotools==2.0.11' 'numpy>=1.24' 'onnxruntime==1.32.0' 'onnx==1.20.0' 'pillow>=10'
 
 mkdir -p target/vectors
 .venv/bin/python scripts/pycocotools_vectors.py target/vectors/pycocotools.json
@@ -31,5 +31,9 @@ export LIGHTBOX_COCOEVAL_VECTORS="$PWD/target/vectors/cocoeval.json"
 if ! cmp -s target/vectors/cocoeval.json tests/vectors/cocoeval.json; then
     echo "note: pycocotools' COCOeval produced vectors that differ from the committed copy; testing against the fresh ones" >&2
 fi
+
+# tiny ONNX models and their reference outputs from Python onnxruntime (tests/infer.rs)
+.venv/bin/python scripts/onnx_models.py target/onnx-fixtures
+export LIGHTBOX_ONNX_FIXTURES="$PWD/target/onnx-fixtures"
 
 cargo test "$@"

@@ -228,3 +228,119 @@ fn a_missing_runtime_says_how_to_get_it() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success() && out.contains("onnxruntime   NOT FOUND"), "{out}");
 }
+
+/// The tiny models of scripts/onnx_models.py (scripts/test.sh makes them with the onnx package
+/// and points LIGHTBOX_ONNX_FIXTURES at them), with their reference outputs from Python
+/// onnxruntime.
+fn fixtures() -> Option<(PathBuf, serde_json::Value)> {
+    let dir = PathBuf::from(std::env::var_os("LIGHTBOX_ONNX_FIXTURES")?);
+    if !runtime_found() {
+        return None;
+    }
+    let expected = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).ok()?).ok()?;
+    Some((dir, expected))
+}
+
+fn tiny_pack(tmp: &Path, fixtures: &Path, prefix: &str, classes: &str) -> PathBuf {
+    let pack = tmp.join(prefix);
+    std::fs::create_dir_all(pack.join("images")).unwrap();
+    for e in std::fs::read_dir(fixtures.join("images")).unwrap() {
+        let e = e.unwrap();
+        if e.file_name().to_string_lossy().starts_with(prefix) {
+            std::fs::copy(e.path(), pack.join("images").join(e.file_name())).unwrap();
+        }
+    }
+    std::fs::write(pack.join("lightbox.toml"), format!("name = \"{prefix}\"\n{classes}")).unwrap();
+    pack
+}
+
+#[test]
+fn a_tiny_segmentation_model_equals_python_onnxruntime() {
+    let Some((fx, expected)) = fixtures() else {
+        eprintln!("skipped: LIGHTBOX_ONNX_FIXTURES not set (scripts/test.sh sets it)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = tiny_pack(tmp.path(), &fx, "seg", "\n[[classes]]\nid = 1\nname = \"blob\"\n");
+    let model = fx.join("seg.onnx");
+    let (code, out) = infer(&[
+        pack.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--name",
+        "tiny",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    for (name, want) in expected["seg"].as_object().unwrap() {
+        let stem = name.trim_end_matches(".png");
+        let ours =
+            lightbox::formats::probability::read_png(&pack.join(format!("runs/tiny/probabilities/{stem}.blob.png")))
+                .unwrap();
+        let want: Vec<f64> = want.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert_eq!(ours.data.len(), want.len(), "{name}");
+        // 16-bit PNG: within half a step of 1/65535
+        let worst = ours
+            .data
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (*a as f64 - b).abs())
+            .fold(0.0, f64::max);
+        assert!(worst <= 0.5 / 65535.0 + 1e-7, "{name}: worst difference {worst}");
+        // and the mask is the threshold of the same probabilities
+        let mask = lightbox::formats::label_png::read(&pack.join(format!("runs/tiny/masks/{stem}.png"))).unwrap();
+        for (m, p) in mask.as_slice().iter().zip(&want) {
+            if (p - 0.5).abs() > 1e-6 {
+                assert_eq!(*m == 1, *p >= 0.5, "{name}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_tiny_detection_model_puts_letterboxed_boxes_back_where_they_belong() {
+    let Some((fx, expected)) = fixtures() else {
+        eprintln!("skipped: LIGHTBOX_ONNX_FIXTURES not set (scripts/test.sh sets it)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = tiny_pack(
+        tmp.path(),
+        &fx,
+        "det",
+        "\n[[classes]]\nid = 1\nname = \"blob\"\n\n[[classes]]\nid = 2\nname = \"ring\"\n",
+    );
+    let model = fx.join("det.onnx");
+    let (code, out) = infer(&[
+        pack.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--name",
+        "tiny",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let p = lightbox::pack::Pack::open(&pack).unwrap();
+    assert!(p.errors().next().is_none(), "{:?}", p.problems);
+    let r = p.run_index("tiny").unwrap();
+    for (name, want) in expected["det"].as_object().unwrap() {
+        let c = lightbox::pack::find_case(&p, name).unwrap();
+        let mut inst = p.runs[r].annotations[c].instances.clone();
+        inst.sort_by_key(|i| i.class);
+        assert_eq!(inst.len(), 2, "{name}");
+        for (k, i) in inst.iter().enumerate() {
+            let b = want["boxes_xyxy"][k].as_array().unwrap();
+            let xyxy = [i.bbox.x, i.bbox.y, i.bbox.x2(), i.bbox.y2()];
+            for j in 0..4 {
+                assert!(
+                    (xyxy[j] - b[j].as_f64().unwrap()).abs() < 1e-6,
+                    "{name} box {k}: {xyxy:?} vs {b:?}"
+                );
+            }
+            let s = want["scores"][k].as_f64().unwrap();
+            assert!(
+                (i.score.unwrap() - s).abs() < 1e-5,
+                "{name} score {k}: {:?} vs {s}",
+                i.score
+            );
+        }
+    }
+}

@@ -161,7 +161,10 @@ impl Model {
             };
             let o = &self.spec.output;
             let boxes = get(o.boxes.as_deref().unwrap_or(self.output.as_str()))?;
-            let scores = get(o.scores.as_deref().ok_or("output.scores: name the output holding scores")?)?;
+            let scores = get(o
+                .scores
+                .as_deref()
+                .ok_or("output.scores: name the output holding scores")?)?;
             let labels = match &o.labels {
                 Some(l) => Some(get(l)?),
                 None => None,
@@ -188,7 +191,9 @@ pub fn detections(
     use super::spec::BoxFormat;
     let o = &spec.output;
     if bshape.last() != Some(&4) {
-        return Err(format!("boxes output has shape {bshape:?}; expected [N, 4] or [1, N, 4]"));
+        return Err(format!(
+            "boxes output has shape {bshape:?}; expected [N, 4] or [1, N, 4]"
+        ));
     }
     let n = b.len() / 4;
     // scores: one per box, or one per class per box
@@ -200,7 +205,11 @@ pub fn detections(
         Activation::Sigmoid => sigmoid(x),
         _ => x,
     };
-    let (kx, ky) = if o.normalized { (p.width as f64, p.height as f64) } else { (1.0, 1.0) };
+    let (kx, ky) = if o.normalized {
+        (p.width as f64, p.height as f64)
+    } else {
+        (1.0, 1.0)
+    };
     let mut found: Vec<(usize, f32, crate::geometry::BBox)> = Vec::new();
     for i in 0..n {
         let (k, score) = if per_class {
@@ -220,7 +229,12 @@ pub fn detections(
         let (x1, y1, x2, y2) = match o.box_format {
             BoxFormat::Xyxy => (v[0], v[1], v[2], v[3]),
             BoxFormat::Xywh => (v[0], v[1], v[0] + v[2], v[1] + v[3]),
-            BoxFormat::Cxcywh => (v[0] - v[2] / 2.0, v[1] - v[3] / 2.0, v[0] + v[2] / 2.0, v[1] + v[3] / 2.0),
+            BoxFormat::Cxcywh => (
+                v[0] - v[2] / 2.0,
+                v[1] - v[3] / 2.0,
+                v[0] + v[2] / 2.0,
+                v[1] + v[3] / 2.0,
+            ),
         };
         let (ax, ay) = p.placement.to_image(x1 * kx, y1 * ky);
         let (bx, by) = p.placement.to_image(x2 * kx, y2 * ky);
@@ -240,7 +254,10 @@ pub fn detections(
         found = kept;
     }
     Ok(Output::Detection(
-        found.into_iter().map(|(k, s, b)| (o.classes[k].clone(), s, b)).collect(),
+        found
+            .into_iter()
+            .map(|(k, s, b)| (o.classes[k].clone(), s, b))
+            .collect(),
     ))
 }
 
