@@ -419,6 +419,13 @@ fn open_for_verify(pack_dir: &std::path::Path, records: &[PathBuf]) -> anyhow::R
 
 pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
     let (records, pack_dir): (Vec<PathBuf>, PathBuf) = match (&a.record, &a.release) {
+        (Some(r), _) if !r.is_file() => {
+            eprintln!(
+                "error: {}: no such record. Records are written when a reviewer signs: reviews/<release>/<reviewer>.record.json",
+                r.display()
+            );
+            return Ok(EXIT_INPUT);
+        }
         (Some(r), _) => {
             let dir = match &a.pack {
                 Some(p) => p.clone(),
