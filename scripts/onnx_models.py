@@ -36,8 +36,8 @@ g = helper.make_graph(
         helper.make_node("Sigmoid", ["z"], ["prob"]),
     ],
     "seg",
-    [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, "h", "w"])],
-    [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [1, 1, "h", "w"])],
+    [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", 1, "h", "w"])],
+    [helper.make_tensor_value_info("prob", TensorProto.FLOAT, ["n", 1, "h", "w"])],
     [helper.make_tensor("w", TensorProto.FLOAT, [1, 1, 3, 3], k.ravel()), helper.make_tensor("b", TensorProto.FLOAT, [1], [0.25])],
 )
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])

@@ -344,3 +344,50 @@ fn a_tiny_detection_model_puts_letterboxed_boxes_back_where_they_belong() {
         }
     }
 }
+
+#[test]
+fn batched_runs_equal_one_by_one_runs() {
+    let Some((fx, _)) = fixtures() else {
+        eprintln!("skipped: LIGHTBOX_ONNX_FIXTURES not set (scripts/test.sh sets it)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    // the sample pack's 40 images at one tensor size: batches of 8
+    let pack = tmp.path().join("pack");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chest-phantom");
+    std::fs::create_dir_all(pack.join("images")).unwrap();
+    for e in std::fs::read_dir(src.join("images")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), pack.join("images").join(e.file_name())).unwrap();
+    }
+    std::fs::write(
+        pack.join("lightbox.toml"),
+        "name = \"b\"\n\n[[classes]]\nid = 1\nname = \"blob\"\n",
+    )
+    .unwrap();
+    std::fs::copy(fx.join("seg.onnx"), tmp.path().join("seg.onnx")).unwrap();
+    std::fs::write(
+        tmp.path().join("seg.onnx.toml"),
+        "[input]\nname = \"image\"\nsize = [96, 96]\nresize = \"letterbox\"\ncolor = \"gray\"\nscale = 0.00392156862745098\n\n[output]\nkind = \"segmentation\"\nname = \"prob\"\nclasses = [\"blob\"]\n",
+    )
+    .unwrap();
+    let model = tmp.path().join("seg.onnx");
+    for (name, batch) in [("one", "1"), ("eight", "8")] {
+        let (code, out) = infer(&[
+            pack.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--name",
+            name,
+            "--batch",
+            batch,
+        ]);
+        assert_eq!(code, 0, "{out}");
+    }
+    for e in std::fs::read_dir(pack.join("runs/one/probabilities")).unwrap() {
+        let f = e.unwrap().file_name();
+        let a = std::fs::read(pack.join("runs/one/probabilities").join(&f)).unwrap();
+        let b = std::fs::read(pack.join("runs/eight/probabilities").join(&f)).unwrap();
+        assert!(a == b, "{f:?} differs between batch 1 and batch 8");
+    }
+}

@@ -29,6 +29,10 @@ pub struct Args {
     /// Threads for ONNX Runtime.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Images per model run (same-size tensors are batched; images are decoded and prepared in
+    /// parallel meanwhile).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub batch: usize,
     /// Replace a run of that name.
     #[arg(long)]
     pub force: bool,
@@ -107,85 +111,106 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     let t0 = Instant::now();
     let mut failed = Vec::new();
     let mut stderr = std::io::stderr();
-    for (i, case) in pack.cases.iter().enumerate() {
-        let result = lightbox::formats::image::decode(&case.image)
-            .map_err(|e| e.to_string())
-            .and_then(|img| {
-                let p = model.prepare(&img);
-                model.run(&p)
-            });
-        match result {
-            Ok(Output::Segmentation {
-                width,
-                height,
-                probabilities,
-                labels,
-            }) => {
-                let stem = case.id.stem();
-                let mask: Vec<u16> = labels
-                    .iter()
-                    .map(|l| {
-                        l.and_then(|k| {
-                            let name = &spec.output.classes[k as usize];
-                            values.iter().find(|v| &v.0 == name).map(|v| v.1)
+    let batch = a.batch.max(1);
+    let input_spec = spec.input.clone();
+    for start in (0..n).step_by(batch) {
+        use rayon::prelude::*;
+        let idx: Vec<usize> = (start..(start + batch).min(n)).collect();
+        // decode and prepare in parallel, run as one batch
+        let prepared: Vec<Result<lightbox::infer::tensor::Prepared, String>> = idx
+            .par_iter()
+            .map(|&c| {
+                lightbox::formats::image::decode(&pack.cases[c].image)
+                    .map(|img| lightbox::infer::tensor::prepare(&img, &input_spec))
+                    .map_err(|e| e.to_string())
+            })
+            .collect();
+        let (good, bad): (Vec<_>, Vec<_>) = prepared.into_iter().enumerate().partition(|(_, p)| p.is_ok());
+        let (pos, inputs): (Vec<usize>, Vec<lightbox::infer::tensor::Prepared>) =
+            good.into_iter().map(|(k, p)| (k, p.expect("partitioned"))).unzip();
+        let mut results: Vec<Option<Result<Output, String>>> = (0..idx.len()).map(|_| None).collect();
+        for (k, r) in pos.into_iter().zip(model.run_batch(&inputs)) {
+            results[k] = Some(r);
+        }
+        for (k, p) in bad {
+            results[k] = Some(Err(p.err().unwrap_or_default()));
+        }
+        for (k, &i) in idx.iter().enumerate() {
+            let case = &pack.cases[i];
+            let result = results[k].take().unwrap_or_else(|| Err("not run".into()));
+            match result {
+                Ok(Output::Segmentation {
+                    width,
+                    height,
+                    probabilities,
+                    labels,
+                }) => {
+                    let stem = case.id.stem();
+                    let mask: Vec<u16> = labels
+                        .iter()
+                        .map(|l| {
+                            l.and_then(|k| {
+                                let name = &spec.output.classes[k as usize];
+                                values.iter().find(|v| &v.0 == name).map(|v| v.1)
+                            })
+                            .unwrap_or(0)
                         })
-                        .unwrap_or(0)
-                    })
-                    .collect();
-                let path = out.join("masks").join(format!("{stem}.png"));
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent)?;
-                }
-                let m = lightbox::geometry::LabelMask::new(width, height, mask).context("mask size")?;
-                lightbox::formats::label_png::write(&path, &m)
-                    .with_context(|| format!("writing {}", path.display()))?;
-                for (name, data) in probabilities {
-                    let path = out.join("probabilities").join(format!("{stem}.{name}.png"));
+                        .collect();
+                    let path = out.join("masks").join(format!("{stem}.png"));
                     if let Some(parent) = path.parent() {
                         std::fs::create_dir_all(parent)?;
                     }
-                    let map = lightbox::formats::probability::ProbabilityMap { width, height, data };
-                    lightbox::formats::probability::write_png(&path, &map)
+                    let m = lightbox::geometry::LabelMask::new(width, height, mask).context("mask size")?;
+                    lightbox::formats::label_png::write(&path, &m)
                         .with_context(|| format!("writing {}", path.display()))?;
-                }
-            }
-            Ok(Output::Detection(found)) => {
-                let image_id = i as i64 + 1;
-                coco_images.push(serde_json::json!({
-                    "id": image_id,
-                    "file_name": case.id.0,
-                    "width": case.width.unwrap_or(0),
-                    "height": case.height.unwrap_or(0),
-                }));
-                for (name, score, b) in found {
-                    if let Some(v) = values.iter().find(|v| v.0 == name) {
-                        coco_anns.push(serde_json::json!({
-                            "id": coco_anns.len() + 1,
-                            "image_id": image_id,
-                            "category_id": v.2.0,
-                            "bbox": [b.x, b.y, b.w, b.h],
-                            "area": b.w * b.h,
-                            "iscrowd": 0,
-                            "score": score,
-                        }));
+                    for (name, data) in probabilities {
+                        let path = out.join("probabilities").join(format!("{stem}.{name}.png"));
+                        if let Some(parent) = path.parent() {
+                            std::fs::create_dir_all(parent)?;
+                        }
+                        let map = lightbox::formats::probability::ProbabilityMap { width, height, data };
+                        lightbox::formats::probability::write_png(&path, &map)
+                            .with_context(|| format!("writing {}", path.display()))?;
                     }
                 }
-            }
-            Ok(Output::Classification(v)) => {
-                scores_csv.push_str(&case.id.0);
-                for (name, _, _) in &values {
-                    let s = v.iter().find(|x| &x.0 == name).map(|x| x.1).unwrap_or(f32::NAN);
-                    scores_csv.push_str(&format!(",{s}"));
+                Ok(Output::Detection(found)) => {
+                    let image_id = i as i64 + 1;
+                    coco_images.push(serde_json::json!({
+                        "id": image_id,
+                        "file_name": case.id.0,
+                        "width": case.width.unwrap_or(0),
+                        "height": case.height.unwrap_or(0),
+                    }));
+                    for (name, score, b) in found {
+                        if let Some(v) = values.iter().find(|v| v.0 == name) {
+                            coco_anns.push(serde_json::json!({
+                                "id": coco_anns.len() + 1,
+                                "image_id": image_id,
+                                "category_id": v.2.0,
+                                "bbox": [b.x, b.y, b.w, b.h],
+                                "area": b.w * b.h,
+                                "iscrowd": 0,
+                                "score": score,
+                            }));
+                        }
+                    }
                 }
-                scores_csv.push('\n');
+                Ok(Output::Classification(v)) => {
+                    scores_csv.push_str(&case.id.0);
+                    for (name, _, _) in &values {
+                        let s = v.iter().find(|x| &x.0 == name).map(|x| x.1).unwrap_or(f32::NAN);
+                        scores_csv.push_str(&format!(",{s}"));
+                    }
+                    scores_csv.push('\n');
+                }
+                Err(e) => failed.push(format!("{}: {e}", case.id)),
             }
-            Err(e) => failed.push(format!("{}: {e}", case.id)),
+            let done = i + 1;
+            let rate = done as f64 / t0.elapsed().as_secs_f64().max(1e-9);
+            let eta = (n - done) as f64 / rate;
+            let _ = write!(stderr, "\r  {done}/{n} cases · {rate:.1} cases/s · ETA {eta:.0} s   ");
+            let _ = stderr.flush();
         }
-        let done = i + 1;
-        let rate = done as f64 / t0.elapsed().as_secs_f64().max(1e-9);
-        let eta = (n - done) as f64 / rate;
-        let _ = write!(stderr, "\r  {done}/{n} cases · {rate:.1} cases/s · ETA {eta:.0} s   ");
-        let _ = stderr.flush();
     }
     let _ = writeln!(stderr);
     if det {

@@ -177,6 +177,44 @@ impl Model {
         let shape: Vec<i64> = shape.iter().copied().collect();
         post(&self.spec, &shape, data, p)
     }
+
+    /// Run several prepared inputs as one batch when the model and the outputs allow it
+    /// (segmentation and classification, equal tensor shapes, a free batch dimension); else one
+    /// by one. One result per input, in order.
+    pub fn run_batch(&mut self, ps: &[Prepared]) -> Vec<Result<Output, String>> {
+        let same = ps.windows(2).all(|w| w[0].shape == w[1].shape);
+        if ps.len() < 2 || !same || self.spec.output.kind == OutputKind::Detection {
+            return ps.iter().map(|p| self.run(p)).collect();
+        }
+        let n = ps.len();
+        let mut shape = ps[0].shape.clone();
+        shape[0] = n as i64;
+        let data: Vec<f32> = ps.iter().flat_map(|p| p.data.iter().copied()).collect();
+        let batched = (|| -> Result<(Vec<i64>, Vec<f32>), String> {
+            let t = Tensor::from_array((shape, data)).map_err(|e| e.to_string())?;
+            let outputs = self
+                .session
+                .run(ort::inputs![self.input.as_str() => t])
+                .map_err(|e| format!("running the model: {e}"))?;
+            let (s, d) = outputs[self.output.as_str()]
+                .try_extract_tensor::<f32>()
+                .map_err(|e| format!("output {}: {e}", self.output))?;
+            Ok((s.iter().copied().collect(), d.to_vec()))
+        })();
+        match batched {
+            Ok((s, d)) if s.first() == Some(&(n as i64)) && d.len() % n == 0 => {
+                let per = d.len() / n;
+                let mut one = s.clone();
+                one[0] = 1;
+                ps.iter()
+                    .enumerate()
+                    .map(|(i, p)| post(&self.spec, &one, &d[i * per..(i + 1) * per], p))
+                    .collect()
+            }
+            // a model with a fixed batch of 1 (or an odd output): one by one
+            _ => ps.iter().map(|p| self.run(p)).collect(),
+        }
+    }
 }
 
 /// Detection outputs to boxes on the image: decode, threshold, map back through the placement,
