@@ -417,6 +417,18 @@ fn open_for_verify(pack_dir: &std::path::Path, records: &[PathBuf]) -> anyhow::R
     }
 }
 
+/// The pack a record belongs to: `--pack`, else the folder holding `reviews/<release>/`.
+fn pack_of_record(record: &std::path::Path, pack: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    match pack {
+        Some(p) => Ok(p.clone()),
+        None => record
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.parent()?.parent()?.parent().map(|x| x.to_path_buf()))
+            .context("give --pack DIR"),
+    }
+}
+
 pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
     let (records, pack_dir): (Vec<PathBuf>, PathBuf) = match (&a.record, &a.release) {
         (Some(r), _) if !r.is_file() => {
@@ -426,17 +438,7 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
             );
             return Ok(EXIT_INPUT);
         }
-        (Some(r), _) => {
-            let dir = match &a.pack {
-                Some(p) => p.clone(),
-                None => r
-                    .canonicalize()
-                    .ok()
-                    .and_then(|p| p.parent()?.parent()?.parent().map(|x| x.to_path_buf()))
-                    .context("give --pack DIR")?,
-            };
-            (vec![r.clone()], dir)
-        }
+        (Some(r), _) => (vec![r.clone()], pack_of_record(r, a.pack.as_ref())?),
         (None, Some(rel)) => {
             let dir = a.pack.clone().unwrap_or_else(|| PathBuf::from("."));
             let folder = dir.join("reviews").join(journal::safe(rel));
@@ -537,16 +539,7 @@ pub struct ReportArgs {
 }
 
 pub fn report(a: ReportArgs) -> anyhow::Result<u8> {
-    let pack_dir = match &a.pack {
-        Some(p) => p.clone(),
-        None => a
-            .record
-            .canonicalize()
-            .ok()
-            .and_then(|p| p.parent()?.parent()?.parent().map(|x| x.to_path_buf()))
-            .context("give --pack DIR")?,
-    };
-    let pack = Pack::open(&pack_dir)?;
+    let pack = Pack::open(&pack_of_record(&a.record, a.pack.as_ref())?)?;
     match lightbox::review::report::write(&a.record, &pack, &a.out) {
         Ok((md, html)) => {
             println!("wrote {} and {}", md.display(), html.display());
