@@ -108,10 +108,9 @@ fn label_in(
             area,
             bbox: BBox::from_corners(x0 as f64, y0 as f64, x1 as f64 + 1.0, y1 as f64 + 1.0),
             centroid: (sx / area as f64, sy / area as f64),
-            touches_border: x0 == wx0
-                || y0 == wy0
-                || x1 + 1 == wx1
-                || y1 + 1 == wy1
+            // in a background window, the window's edge joins the region outside it, which
+            // touches the border; a foreground window is the mask's own box, whose edge does not
+            touches_border: (!fg && (x0 == wx0 || y0 == wy0 || x1 + 1 == wx1 || y1 + 1 == wy1))
                 || x0 == 0
                 || y0 == 0
                 || x1 + 1 == w
@@ -132,7 +131,11 @@ pub fn label(mask: &BinaryMask, fg: bool, conn: Connectivity) -> (Vec<u32>, Vec<
     let mut comps = Vec::new();
     let full = (0, 0, w, h);
     let win = if fg {
-        full
+        // every foreground pixel lies in the mask's box: scan only that
+        match mask.bbox() {
+            Some(b) => (b.x as usize, b.y as usize, b.x2() as usize, b.y2() as usize),
+            None => return (labels, comps),
+        }
     } else {
         match mask.bbox() {
             Some(b) => {
@@ -149,7 +152,7 @@ pub fn label(mask: &BinaryMask, fg: bool, conn: Connectivity) -> (Vec<u32>, Vec<
         }
     };
     label_in(mask, fg, conn, win, &mut labels, &mut comps);
-    if win != full {
+    if !fg && win != full {
         // the background outside the window: one region, touching the border
         let id = comps.len() as u32 + 1;
         let (mut area, mut sx, mut sy) = (0u64, 0f64, 0f64);
