@@ -35,14 +35,7 @@ fn pack_copy() -> (tempfile::TempDir, PathBuf) {
 fn batch(pack: &Path, reviewer: &str, input: &str) -> (i32, String, String) {
     let out = Command::cargo_bin("lightbox")
         .unwrap()
-        .args([
-            "review",
-            pack.to_str().unwrap(),
-            "--release",
-            "v2.3.0",
-            "--run",
-            "candidate",
-        ])
+        .args(review_args(&pack))
         .args(["--reviewer", reviewer, "--role", "radiologist", "--batch"])
         .write_stdin(input.to_string())
         .output()
@@ -67,18 +60,24 @@ fn verify(record: &Path) -> (i32, String) {
     )
 }
 
+/// `review PACK --release v2.3.0 --run candidate`: what every session here starts with.
+fn review_args(pack: &Path) -> [String; 6] {
+    [
+        "review",
+        &pack.display().to_string(),
+        "--release",
+        "v2.3.0",
+        "--run",
+        "candidate",
+    ]
+    .map(String::from)
+}
+
 /// The plan's required cases, from `--plan`.
 fn required(pack: &Path) -> Vec<String> {
     let out = Command::cargo_bin("lightbox")
         .unwrap()
-        .args([
-            "review",
-            pack.to_str().unwrap(),
-            "--release",
-            "v2.3.0",
-            "--run",
-            "candidate",
-        ])
+        .args(review_args(&pack))
         .args(["--reviewer", "alice", "--plan"])
         .output()
         .unwrap();
@@ -283,14 +282,7 @@ fn acknowledged_verdicts_survive_sigkill() {
     let mut acked: Vec<(u64, String)> = Vec::new();
     for round in 0..12 {
         let mut child = std::process::Command::new(&bin)
-            .args([
-                "review",
-                pack.to_str().unwrap(),
-                "--release",
-                "v2.3.0",
-                "--run",
-                "candidate",
-            ])
+            .args(review_args(&pack))
             .args(["--reviewer", "frank", "--batch"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -358,14 +350,7 @@ fn a_second_session_of_the_same_reviewer_is_refused_while_the_first_runs() {
     let (_tmp, pack) = pack_copy();
     let bin = assert_cmd::cargo::cargo_bin("lightbox");
     let mut first = std::process::Command::new(&bin)
-        .args([
-            "review",
-            pack.to_str().unwrap(),
-            "--release",
-            "v2.3.0",
-            "--run",
-            "candidate",
-        ])
+        .args(review_args(&pack))
         .args(["--reviewer", "gina", "--batch"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -399,14 +384,7 @@ fn review_all(pack: &Path, reviewer: &str, role: &str, sign: &str) -> String {
     input.push_str(&format!("sign {sign}\n"));
     let out = Command::cargo_bin("lightbox")
         .unwrap()
-        .args([
-            "review",
-            pack.to_str().unwrap(),
-            "--release",
-            "v2.3.0",
-            "--run",
-            "candidate",
-        ])
+        .args(review_args(&pack))
         .args(["--reviewer", reviewer, "--role", role, "--batch"])
         .write_stdin(input)
         .output()
@@ -443,14 +421,7 @@ fn the_sign_off_policy_needs_two_reviewers_a_radiologist_and_not_the_author_alon
     // the plan holds the regressions against the baseline and the known-answer cases
     let out = Command::cargo_bin("lightbox")
         .unwrap()
-        .args([
-            "review",
-            pack.to_str().unwrap(),
-            "--release",
-            "v2.3.0",
-            "--run",
-            "candidate",
-        ])
+        .args(review_args(&pack))
         .args(["--reviewer", "alice", "--plan"])
         .output()
         .unwrap();
@@ -503,14 +474,7 @@ fn records_signed_with_an_ssh_key_verify_with_ssh_keygen() {
 
     let out = Command::cargo_bin("lightbox")
         .unwrap()
-        .args([
-            "review",
-            pack.to_str().unwrap(),
-            "--release",
-            "v2.3.0",
-            "--run",
-            "candidate",
-        ])
+        .args(review_args(&pack))
         .args(["--reviewer", "alice", "--batch", "--ssh-key", key.to_str().unwrap()])
         .write_stdin("shown case-007\nreject case-007 reason=2\nsign reject override demo\n")
         .output()
