@@ -2,13 +2,12 @@
 //! `baseline` and fails for a degraded copy, bad reference files, and the COCO figures of the
 //! command line equal to pycocotools'.
 
+mod common;
+use common::{copy_dir, sample};
+
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chest-phantom")
-}
+use std::path::Path;
 
 fn metrics(args: &[&str]) -> (i32, String, String) {
     let out = Command::cargo_bin("lightbox")
@@ -22,19 +21,6 @@ fn metrics(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 #[test]

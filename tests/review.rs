@@ -2,27 +2,13 @@
 //! verdicts survive SIGKILL at random moments, every hashed input is tamper-evident, sessions
 //! resume, two reviewers never collide, a damaged last line is set aside.
 
+mod common;
+use common::{copy_dir, sample};
+
 use assert_cmd::Command;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chest-phantom")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
 
 fn pack_copy() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
@@ -35,7 +21,7 @@ fn pack_copy() -> (tempfile::TempDir, PathBuf) {
 fn batch(pack: &Path, reviewer: &str, input: &str) -> (i32, String, String) {
     let out = Command::cargo_bin("lightbox")
         .unwrap()
-        .args(review_args(&pack))
+        .args(review_args(pack))
         .args(["--reviewer", reviewer, "--role", "radiologist", "--batch"])
         .write_stdin(input.to_string())
         .output()
@@ -77,7 +63,7 @@ fn review_args(pack: &Path) -> [String; 6] {
 fn required(pack: &Path) -> Vec<String> {
     let out = Command::cargo_bin("lightbox")
         .unwrap()
-        .args(review_args(&pack))
+        .args(review_args(pack))
         .args(["--reviewer", "alice", "--plan"])
         .output()
         .unwrap();
@@ -384,7 +370,7 @@ fn review_all(pack: &Path, reviewer: &str, role: &str, sign: &str) -> String {
     input.push_str(&format!("sign {sign}\n"));
     let out = Command::cargo_bin("lightbox")
         .unwrap()
-        .args(review_args(&pack))
+        .args(review_args(pack))
         .args(["--reviewer", reviewer, "--role", role, "--batch"])
         .write_stdin(input)
         .output()

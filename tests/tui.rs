@@ -1,6 +1,8 @@
 //! The dashboard without a terminal: state + actions + pure view on ratatui's TestBackend with
 //! halfblock graphics. Frames are made synchronously by the same function the workers use.
 
+mod common;
+
 use lightbox::pack::Pack;
 use lightbox::render::CaseData;
 use lightbox::tui::action::Action;
