@@ -156,6 +156,11 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     Ok(if failed { EXIT_REGRESSION } else { EXIT_OK })
 }
 
+/// The width of a name column: the longest name, at least `min`.
+fn column_width<'a>(names: impl Iterator<Item = &'a str>, min: usize) -> usize {
+    names.map(|n| n.chars().count()).max().unwrap_or(min).max(min)
+}
+
 fn f3(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into())
 }
@@ -195,13 +200,7 @@ fn table(r: &Report, n_cases: usize) -> String {
             let _ = writeln!(o, "  {}", line.join("   "));
         }
         if !s.classes.is_empty() {
-            let w = s
-                .classes
-                .iter()
-                .map(|c| c.name.chars().count())
-                .max()
-                .unwrap_or(5)
-                .max(5);
+            let w = column_width(s.classes.iter().map(|c| c.name.as_str()), 5);
             let _ = writeln!(o, "  {:<w$}  {:>6}  {:>6}  {:>6}", "class", "AP", "AP50", "AR100");
             for c in &s.classes {
                 let _ = writeln!(
@@ -217,7 +216,7 @@ fn table(r: &Report, n_cases: usize) -> String {
     }
     if let Some(d) = &r.detection {
         let _ = writeln!(o, "\nDetection at score ≥ {:.2}, IoU ≥ {:.2}", d.threshold, d.iou);
-        let w = d.classes.iter().map(|c| c.0.chars().count()).max().unwrap_or(5).max(5);
+        let w = column_width(d.classes.iter().map(|c| c.0.as_str()), 5);
         let _ = writeln!(
             o,
             "  {:<w$}  {:>5}  {:>5}  {:>5}  {:>9}  {:>6}  {:>6}",
@@ -289,13 +288,7 @@ fn table(r: &Report, n_cases: usize) -> String {
             o,
             "\nSegmentation (label masks; Dice and IoU: mean per case; pooled: over all pixels; HD95: median px)"
         );
-        let w = s
-            .classes
-            .iter()
-            .map(|c| c.name.chars().count())
-            .max()
-            .unwrap_or(5)
-            .max(5);
+        let w = column_width(s.classes.iter().map(|c| c.name.as_str()), 5);
         let _ = writeln!(
             o,
             "  {:<w$}  {:>5}  {:>6}  {:>6}  {:>11}  {:>6}",
@@ -321,13 +314,7 @@ fn table(r: &Report, n_cases: usize) -> String {
             "\nClassification (score ≥ {:.2} is positive; 95% bootstrap intervals)",
             b.threshold
         );
-        let w = r
-            .classification
-            .iter()
-            .map(|c| c.name.chars().count())
-            .max()
-            .unwrap_or(5)
-            .max(5);
+        let w = column_width(r.classification.iter().map(|c| c.name.as_str()), 5);
         let _ = writeln!(
             o,
             "  {:<w$}  {:>5}  {:>4}  {:<21}  {:<21}  {:<21}  {:<21}",
@@ -384,7 +371,7 @@ fn reference_table(path: &std::path::Path, c: &[reference::Comparison], tol: Tol
         tol.ratio,
         tol.distance
     );
-    let w = c.iter().map(|c| c.name.chars().count()).max().unwrap_or(6).max(6);
+    let w = column_width(c.iter().map(|c| c.name.as_str()), 6);
     let _ = writeln!(
         o,
         "  {:<w$}  {:>9}  {:>9}  {:>9}  verdict",
