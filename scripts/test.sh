@@ -6,7 +6,8 @@
 #    scripts/cocoeval_vectors.py), so lightbox's RLE, polygon, IoU and merge results and its COCO
 #    evaluation are checked against a live pycocotools.
 #    It also installs ONNX Runtime (the `onnxruntime` wheel): lightbox loads its library at run
-#    time from .venv for the inference tests.
+#    time from .venv for the inference tests. SciPy and scikit-image compute the Painchaud
+#    cardiac-criteria vectors (scripts/painchaud_vectors.py).
 # 3. Runs every Rust test (unit, integration, property, CLI and bad-input tests).
 #
 # Extra arguments go to `cargo test` (e.g. scripts/test.sh --test bad_input).
@@ -17,7 +18,8 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check 'pycocotools==2.0.11' 'numpy>=1.24' 'onnxruntime==1.32.0' 'onnx==1.20.0' 'pillow>=10'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check 'pycocotools==2.0.11' 'numpy>=1.24' 'onnxruntime==1.32.0' 'onnx==1.20.0' 'pillow>=10' \
+    'scipy==1.17.1' 'scikit-image==0.26.0'
 
 mkdir -p target/vectors
 .venv/bin/python scripts/pycocotools_vectors.py target/vectors/pycocotools.json
@@ -30,6 +32,13 @@ fi
 export LIGHTBOX_COCOEVAL_VECTORS="$PWD/target/vectors/cocoeval.json"
 if ! cmp -s target/vectors/cocoeval.json tests/vectors/cocoeval.json; then
     echo "note: pycocotools' COCOeval produced vectors that differ from the committed copy; testing against the fresh ones" >&2
+fi
+
+# Painchaud et al.'s 16 cardiac criteria with vital's semantics on SciPy / scikit-image
+.venv/bin/python scripts/painchaud_vectors.py target/vectors/painchaud.json
+export LIGHTBOX_PAINCHAUD_VECTORS="$PWD/target/vectors/painchaud.json"
+if ! cmp -s target/vectors/painchaud.json tests/vectors/painchaud.json; then
+    echo "note: SciPy / scikit-image produced Painchaud vectors that differ from the committed copy; testing against the fresh ones" >&2
 fi
 
 # tiny ONNX models and their reference outputs from Python onnxruntime (tests/infer.rs)

@@ -8,6 +8,7 @@
 pub mod bbox;
 pub mod components;
 pub mod mask;
+pub mod measure;
 pub mod morphology;
 pub mod polygon;
 pub mod rle;

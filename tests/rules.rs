@@ -303,6 +303,18 @@ fn rule_file_mistakes_name_the_line_column_and_fix() {
     assert!(e.contains("\"lungs\" is not a class or region"), "{e}");
     let e = error_of("[regions]\nthorax = \"dilate(heart, 5mm)\"\n");
     assert!(e.contains("pixel_spacing_mm"), "{e}");
+    let e = error_of(
+        "[[rule]]\nid = \"x\"\nkind = \"concavity_depth\"\nseverity = \"major\"\nsubject = \"heart\"\nmax_mm = 4\n",
+    );
+    assert!(e.starts_with("rules.toml:6:") && e.contains("pixel_spacing_mm"), "{e}");
+    let e = error_of("[[rule]]\nid = \"x\"\nkind = \"circularity\"\nseverity = \"major\"\nsubject = \"heart\"\n");
+    assert!(e.contains("needs `min`"), "{e}");
+    let e =
+        error_of("[[rule]]\nid = \"x\"\nkind = \"frontier\"\nseverity = \"major\"\na = \"heart\"\nb = \"backgrund\"\n");
+    assert!(
+        e.contains("\"backgrund\" is not a class or region") && e.contains("rules.toml:6:"),
+        "{e}"
+    );
 }
 
 #[test]

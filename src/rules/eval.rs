@@ -4,7 +4,7 @@
 
 use super::expr::{Expr, Length};
 use super::kinds;
-use super::spec::{RegionsFrom, Rule, RuleSet, Severity};
+use super::spec::{BACKGROUND, RegionsFrom, Rule, RuleSet, Severity};
 use crate::formats::label_png;
 use crate::geometry::{BinaryMask, LabelMask, Rle, morphology};
 use crate::pack::{Instance, Pack, Source};
@@ -137,7 +137,18 @@ impl<'a> CaseMasks<'a> {
         let m = match e {
             Expr::Name(n) => match self.rules.regions.get(n) {
                 Some(def) => self.region(def, source),
-                None => self.class_mask(n, source).unwrap_or_else(empty),
+                None => match self.class_mask(n, source) {
+                    Some(c) => c,
+                    None if n == BACKGROUND => {
+                        let any = self.pack.classes.iter().fold(empty(), |acc, c| {
+                            self.class_mask(&c.name, source)
+                                .and_then(|m| acc.union(&m))
+                                .unwrap_or(acc)
+                        });
+                        morphology::complement(&any)
+                    }
+                    None => empty(),
+                },
             },
             Expr::Union(v) => v
                 .iter()

@@ -5,7 +5,7 @@ use super::eval::{CaseMasks, Finding};
 use super::expr::Expr;
 use super::spec::{Kind, Orientation, Relation, Rule};
 use crate::geometry::components::{self, Connectivity};
-use crate::geometry::{BinaryMask, morphology};
+use crate::geometry::{BinaryMask, measure, morphology};
 use crate::pack::Source;
 
 fn pct(x: f64) -> String {
@@ -489,6 +489,149 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                     )),
                     _ => None,
                 }
+            })
+            .collect(),
+        Kind::HoleArea {
+            subjects,
+            max,
+            allow_filled_by,
+        } => subjects
+            .iter()
+            .filter_map(|s| {
+                let mask = m.region(s, source);
+                if mask.area() == 0 {
+                    return None;
+                }
+                let (mut n, mut px) = measure::hole_pixels(&mask);
+                let mut expected = String::new();
+                if let (Some(allowed), true) = (allow_filled_by, n > 0) {
+                    // the allowed class's first piece is expected to fill a hole (vital's MYO rule)
+                    let inside = m.region(allowed, source);
+                    n = n.saturating_sub(measure::first_component_area(&inside));
+                    px = px.minus(&inside).unwrap_or(px);
+                    expected = format!(" besides {allowed}");
+                }
+                (n as f64 > *max).then(|| {
+                    finding(
+                        n as f64,
+                        format!("at most {max:.0} px"),
+                        format!(
+                            "{s} has {n} px of holes{expected}; rule '{id}' allows {}",
+                            if *max == 0.0 {
+                                "none".to_string()
+                            } else {
+                                format!("at most {max:.0} px")
+                            }
+                        ),
+                        Some(px),
+                    )
+                })
+            })
+            .collect(),
+        Kind::Disconnected { subjects, max } => subjects
+            .iter()
+            .filter_map(|s| {
+                let (n, px) = measure::disconnected_pixels(&m.region(s, source));
+                (n as f64 > *max).then(|| {
+                    finding(
+                        n as f64,
+                        format!("at most {max:.0} px"),
+                        format!(
+                            "{n} px of {s} lie outside its largest piece; rule '{id}' allows {}",
+                            if *max == 0.0 {
+                                "none".to_string()
+                            } else {
+                                format!("at most {max:.0} px")
+                            }
+                        ),
+                        Some(px),
+                    )
+                })
+            })
+            .collect(),
+        Kind::GapBetween { a, b, max } => {
+            let (n, px) = measure::gap_between(&m.region(a, source), &m.region(b, regions));
+            // pockets at or under H·W/2^14 pixels are the noise morphology leaves behind
+            let floor = img_area / 16384.0;
+            let n = n as f64;
+            if n <= floor || n <= *max {
+                return vec![];
+            }
+            vec![finding(
+                n,
+                format!("at most {:.0} px", max.max(floor)),
+                format!(
+                    "{n:.0} px of background are enclosed between {a} and {b}; rule '{id}' allows at most {:.0} px",
+                    max.max(floor)
+                ),
+                Some(px),
+            )]
+        }
+        Kind::GapDistance { a, b, max, mm } => {
+            let (ma, mb) = (m.region(a, source), m.region(b, regions));
+            let Some(d) = measure::gap_distance(&ma, &mb) else {
+                return vec![];
+            };
+            let (d, unit) = if *mm {
+                (d * m.rules.pixel_spacing_mm.unwrap_or(1.0), "mm")
+            } else {
+                (d, "px")
+            };
+            if d <= *max {
+                return vec![];
+            }
+            vec![finding(
+                d,
+                format!("at most {max} {unit}"),
+                format!("{a} is {d:.1} {unit} away from {b}; rule '{id}' needs at most {max} {unit}"),
+                Some(ma),
+            )]
+        }
+        Kind::Frontier { a, b, max } => {
+            let (n, px) = measure::frontier(&m.region(a, source), &m.region(b, regions));
+            if n as f64 <= *max {
+                return vec![];
+            }
+            vec![finding(
+                n as f64,
+                format!("at most {max:.0} px"),
+                format!("{n} px of {a} touch {b}; rule '{id}' allows at most {max:.0} px"),
+                Some(px),
+            )]
+        }
+        Kind::ConcavityDepth { subjects, max, mm } => subjects
+            .iter()
+            .filter_map(|s| {
+                let (d, dent) = measure::concavity_depth(&m.region(s, source))?;
+                let (d, unit) = if *mm {
+                    (d * m.rules.pixel_spacing_mm.unwrap_or(1.0), "mm")
+                } else {
+                    (d, "px")
+                };
+                (d > *max).then(|| {
+                    finding(
+                        d,
+                        format!("at most {max} {unit}"),
+                        format!("{s} has a dent {d:.1} {unit} deep; rule '{id}' allows at most {max} {unit}"),
+                        Some(dent),
+                    )
+                })
+            })
+            .collect(),
+        Kind::Circularity { subjects, min } => subjects
+            .iter()
+            .filter_map(|s| {
+                let mask = m.region(s, source);
+                let c = measure::circularity(&mask)?;
+                (c < *min).then(|| {
+                    let rim = mask.minus(&measure::erode_square(&mask)).unwrap_or(mask);
+                    finding(
+                        c,
+                        format!("at least {min}"),
+                        format!("{s} has circularity {c:.2} (a disc has 1); rule '{id}' needs at least {min}"),
+                        Some(rim),
+                    )
+                })
             })
             .collect(),
     }

@@ -126,6 +126,48 @@ pub enum Kind {
         present: bool,
         min_area: f64,
     },
+    /// Pixels in holes (8-connected, not reaching the border); `allow_filled_by`: the area of
+    /// that class's first piece is expected inside (the cavity inside the myocardium).
+    HoleArea {
+        subjects: Vec<Expr>,
+        max: f64,
+        allow_filled_by: Option<Expr>,
+    },
+    /// Pixels outside the largest 8-connected piece.
+    Disconnected {
+        subjects: Vec<Expr>,
+        max: f64,
+    },
+    /// Background enclosed jointly by `a` and `b`; counted above the H·W/2¹⁴ noise floor.
+    GapBetween {
+        a: Expr,
+        b: Expr,
+        max: f64,
+    },
+    /// Shortest distance from `a` (grown by one pixel) to `b`, in mm when `mm`.
+    GapDistance {
+        a: Expr,
+        b: Expr,
+        max: f64,
+        mm: bool,
+    },
+    /// Pixels of `a` within one pixel (3×3) of `b`.
+    Frontier {
+        a: Expr,
+        b: Expr,
+        max: f64,
+    },
+    /// Depth of the deepest dent of the hole-filled shape, in mm when `mm`.
+    ConcavityDepth {
+        subjects: Vec<Expr>,
+        max: f64,
+        mm: bool,
+    },
+    /// Isoperimetric ratio 4πA/P² of the hole-filled shape.
+    Circularity {
+        subjects: Vec<Expr>,
+        min: f64,
+    },
 }
 
 pub const KINDS: &[&str] = &[
@@ -141,7 +183,17 @@ pub const KINDS: &[&str] = &[
     "shape",
     "count",
     "presence",
+    "hole_area",
+    "disconnected",
+    "gap_between",
+    "gap_distance",
+    "frontier",
+    "concavity_depth",
+    "circularity",
 ];
+
+/// The builtin region of the pixels that belong to no class.
+pub const BACKGROUND: &str = "background";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
@@ -247,6 +299,8 @@ struct RuleFile {
     min_score: Option<Spanned<f64>>,
     present: Option<bool>,
     regions_from: Option<Spanned<String>>,
+    allow_filled_by: Option<Spanned<String>>,
+    max_mm: Option<Spanned<f64>>,
 }
 
 struct Ctx<'a> {
@@ -324,10 +378,15 @@ impl RuleSet {
 
     pub fn parse(text: &str, path: &Path, pack: &Pack) -> Result<RuleSet, RuleError> {
         let classes: Vec<String> = pack.classes.iter().map(|c| c.name.clone()).collect();
+        // `background`: the pixels of no class (a builtin region unless a class has the name)
+        let mut names = classes.clone();
+        if !names.iter().any(|n| n == BACKGROUND) {
+            names.push(BACKGROUND.to_string());
+        }
         let mut ctx = Ctx {
             file: path,
             text,
-            names: classes.clone(),
+            names,
             classes,
             spacing: None,
         };
@@ -598,6 +657,62 @@ fn convert(ctx: &Ctx, r: &RuleFile) -> Result<Rule, RuleError> {
             subjects: exprs()?,
             present: r.present.unwrap_or(true),
             min_area: num(&r.min_area, "min_area", Some(1.0), 0.0, inf)?,
+        },
+        "hole_area" => Kind::HoleArea {
+            subjects: exprs()?,
+            max: num(&r.max, "max", Some(0.0), 0.0, inf)?,
+            allow_filled_by: r
+                .allow_filled_by
+                .as_ref()
+                .map(|s| ctx.expr(s, "allow_filled_by"))
+                .transpose()?,
+        },
+        "disconnected" => Kind::Disconnected {
+            subjects: exprs()?,
+            max: num(&r.max, "max", Some(0.0), 0.0, inf)?,
+        },
+        "gap_between" => Kind::GapBetween {
+            a: need(&r.a, "a")?,
+            b: need(&r.b, "b")?,
+            max: num(&r.max, "max", Some(0.0), 0.0, inf)?,
+        },
+        "frontier" => Kind::Frontier {
+            a: need(&r.a, "a")?,
+            b: need(&r.b, "b")?,
+            max: num(&r.max, "max", Some(1.0), 0.0, inf)?,
+        },
+        "gap_distance" | "concavity_depth" => {
+            let (max, mm) = match (&r.max_mm, &r.max) {
+                (Some(s), _) => {
+                    if ctx.spacing.is_none() {
+                        return Err(ctx.err(
+                            s.span().start,
+                            "`max_mm` needs the pixel spacing",
+                            "Set `pixel_spacing_mm = 1.25` under [settings], or give `max` in px",
+                        ));
+                    }
+                    (num(&r.max_mm, "max_mm", None, 0.0, inf)?, true)
+                }
+                (None, _) => (num(&r.max, "max", Some(0.0), 0.0, inf)?, false),
+            };
+            if kind_name == "gap_distance" {
+                Kind::GapDistance {
+                    a: need(&r.a, "a")?,
+                    b: need(&r.b, "b")?,
+                    max,
+                    mm,
+                }
+            } else {
+                Kind::ConcavityDepth {
+                    subjects: exprs()?,
+                    max,
+                    mm,
+                }
+            }
+        }
+        "circularity" => Kind::Circularity {
+            subjects: exprs()?,
+            min: num(&r.min, "min", None, 0.0, 1.0)?,
         },
         other => {
             return Err(ctx.err(
