@@ -36,8 +36,11 @@ pub struct Component {
     pub touches_border: bool,
 }
 
-/// Labels every pixel equal to `fg` (1 = foreground, 0 = background) by component; returns the
-/// label image (0 = not part of any, labels from 1) and the components in scan order.
+/// Labels every pixel equal to `fg` (1 = foreground, 0 = background) inside the window by
+/// component, numbering components in the raster order of their first pixel.
+///
+/// Works on runs: each row's runs are joined with the overlapping runs of the row above
+/// (union–find), so the cost is one pass over the bytes plus one step per run.
 fn label_in(
     mask: &BinaryMask,
     fg: bool,
@@ -49,65 +52,102 @@ fn label_in(
     let (w, h) = (mask.width() as usize, mask.height() as usize);
     let (wx0, wy0, wx1, wy1) = win;
     let data = mask.as_slice();
-    let mut stack: Vec<usize> = Vec::new();
     let want = fg as u8;
-    for start in (wy0..wy1).flat_map(|y| (wx0..wx1).map(move |x| y * w + x)) {
-        if data[start] != want || labels[start] != 0 {
-            continue;
+    // runs: (row, start, end) with end exclusive, in raster order
+    let mut runs: Vec<(u32, u32, u32)> = Vec::new();
+    let mut row_start: Vec<usize> = Vec::with_capacity(wy1 - wy0 + 1);
+    for y in wy0..wy1 {
+        row_start.push(runs.len());
+        let row = &data[y * w + wx0..y * w + wx1];
+        let mut x = 0;
+        while x < row.len() {
+            if (row[x] != 0) as u8 != want {
+                x += 1;
+                continue;
+            }
+            let s = x;
+            while x < row.len() && (row[x] != 0) as u8 == want {
+                x += 1;
+            }
+            runs.push((y as u32, (wx0 + s) as u32, (wx0 + x) as u32));
         }
-        let id = comps.len() as u32 + 1;
-        labels[start] = id;
-        stack.push(start);
-        let (mut area, mut sx, mut sy) = (0u64, 0f64, 0f64);
-        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0usize, 0usize);
-        while let Some(i) = stack.pop() {
-            let (x, y) = (i % w, i / w);
-            area += 1;
-            sx += x as f64 + 0.5;
-            sy += y as f64 + 0.5;
-            x0 = x0.min(x);
-            x1 = x1.max(x);
-            y0 = y0.min(y);
-            y1 = y1.max(y);
-            let mut visit = |nx: usize, ny: usize| {
-                let j = ny * w + nx;
-                if data[j] == want && labels[j] == 0 {
-                    labels[j] = id;
-                    stack.push(j);
-                }
-            };
-            let (l, r, u, d) = (x > wx0, x + 1 < wx1, y > wy0, y + 1 < wy1);
-            if l {
-                visit(x - 1, y);
+    }
+    row_start.push(runs.len());
+    let mut parent: Vec<u32> = (0..runs.len() as u32).collect();
+    fn find(parent: &mut [u32], mut i: u32) -> u32 {
+        while parent[i as usize] != i {
+            let p = parent[parent[i as usize] as usize];
+            parent[i as usize] = p;
+            i = p;
+        }
+        i
+    }
+    let reach = (conn == Connectivity::Eight) as u32;
+    for r in 1..row_start.len() - 1 {
+        let (prev, cur) = (row_start[r - 1]..row_start[r], row_start[r]..row_start[r + 1]);
+        let mut j = prev.start;
+        for i in cur {
+            let (_, s, e) = runs[i];
+            // skip runs of the row above that end before this one can touch them
+            while j < prev.end && runs[j].2 + reach <= s {
+                j += 1;
             }
-            if r {
-                visit(x + 1, y);
-            }
-            if u {
-                visit(x, y - 1);
-            }
-            if d {
-                visit(x, y + 1);
-            }
-            if conn == Connectivity::Eight {
-                if l && u {
-                    visit(x - 1, y - 1);
+            let mut k = j;
+            while k < prev.end && runs[k].1 < e + reach {
+                let (a, b) = (find(&mut parent, i as u32), find(&mut parent, k as u32));
+                if a != b {
+                    // the smaller index (earlier in raster order) stays the root
+                    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+                    parent[hi as usize] = lo;
                 }
-                if r && u {
-                    visit(x + 1, y - 1);
-                }
-                if l && d {
-                    visit(x - 1, y + 1);
-                }
-                if r && d {
-                    visit(x + 1, y + 1);
-                }
+                k += 1;
             }
         }
+    }
+    struct Acc {
+        area: u64,
+        sx2: u64,
+        sy2: u64,
+        x0: u32,
+        y0: u32,
+        x1: u32,
+        y1: u32,
+    }
+    let mut id_of_root: Vec<u32> = vec![0; runs.len()];
+    let mut acc: Vec<Acc> = Vec::new();
+    for (i, &(y, s, e)) in runs.iter().enumerate() {
+        let root = find(&mut parent, i as u32) as usize;
+        if id_of_root[root] == 0 {
+            acc.push(Acc {
+                area: 0,
+                sx2: 0,
+                sy2: 0,
+                x0: u32::MAX,
+                y0: u32::MAX,
+                x1: 0,
+                y1: 0,
+            });
+            id_of_root[root] = (comps.len() + acc.len()) as u32;
+        }
+        let id = id_of_root[root];
+        labels[y as usize * w + s as usize..y as usize * w + e as usize].fill(id);
+        let a = &mut acc[id as usize - comps.len() - 1];
+        let n = (e - s) as u64;
+        a.area += n;
+        // sums of 2x + 1 and 2y + 1: centres at x + 0.5, exactly
+        a.sx2 += n * (s as u64 + e as u64);
+        a.sy2 += n * (2 * y as u64 + 1);
+        a.x0 = a.x0.min(s);
+        a.x1 = a.x1.max(e - 1);
+        a.y0 = a.y0.min(y);
+        a.y1 = a.y1.max(y);
+    }
+    for a in acc {
+        let (x0, y0, x1, y1) = (a.x0 as usize, a.y0 as usize, a.x1 as usize, a.y1 as usize);
         comps.push(Component {
-            area,
+            area: a.area,
             bbox: BBox::from_corners(x0 as f64, y0 as f64, x1 as f64 + 1.0, y1 as f64 + 1.0),
-            centroid: (sx / area as f64, sy / area as f64),
+            centroid: (a.sx2 as f64 / (2 * a.area) as f64, a.sy2 as f64 / (2 * a.area) as f64),
             // in a background window, the window's edge joins the region outside it, which
             // touches the border; a foreground window is the mask's own box, whose edge does not
             touches_border: (!fg && (x0 == wx0 || y0 == wy0 || x1 + 1 == wx1 || y1 + 1 == wy1))
@@ -155,22 +195,29 @@ pub fn label(mask: &BinaryMask, fg: bool, conn: Connectivity) -> (Vec<u32>, Vec<
     if !fg && win != full {
         // the background outside the window: one region, touching the border
         let id = comps.len() as u32 + 1;
-        let (mut area, mut sx, mut sy) = (0u64, 0f64, 0f64);
+        let (mut area, mut sx2, mut sy2) = (0u64, 0u64, 0u64);
+        let mut mark = |labels: &mut [u32], y: usize, a: usize, b: usize| {
+            if a < b {
+                labels[y * w + a..y * w + b].fill(id);
+                let n = (b - a) as u64;
+                area += n;
+                sx2 += n * (a + b) as u64;
+                sy2 += n * (2 * y + 1) as u64;
+            }
+        };
         for y in 0..h {
-            for x in 0..w {
-                if x < win.0 || x >= win.2 || y < win.1 || y >= win.3 {
-                    labels[y * w + x] = id;
-                    area += 1;
-                    sx += x as f64 + 0.5;
-                    sy += y as f64 + 0.5;
-                }
+            if y < win.1 || y >= win.3 {
+                mark(&mut labels, y, 0, w);
+            } else {
+                mark(&mut labels, y, 0, win.0);
+                mark(&mut labels, y, win.2, w);
             }
         }
         if area > 0 {
             comps.push(Component {
                 area,
                 bbox: BBox::from_corners(0.0, 0.0, w as f64, h as f64),
-                centroid: (sx / area as f64, sy / area as f64),
+                centroid: (sx2 as f64 / (2 * area) as f64, sy2 as f64 / (2 * area) as f64),
                 touches_border: true,
             });
         }
@@ -221,6 +268,86 @@ mod tests {
         let w = rows[0].len() as u32;
         let data = rows.iter().flat_map(|r| r.bytes().map(|b| (b == b'#') as u8)).collect();
         BinaryMask::from_row_major(w, h, data).unwrap()
+    }
+
+    /// Pixel-by-pixel flood fill over the whole image: the reference for the run labelling.
+    fn flood(mask: &BinaryMask, fg: bool, conn: Connectivity) -> Vec<u32> {
+        let (w, h) = (mask.width() as i64, mask.height() as i64);
+        let mut labels = vec![0u32; (w * h) as usize];
+        let mut next = 0;
+        for start in 0..(w * h) {
+            if mask.as_slice()[start as usize] != fg as u8 || labels[start as usize] != 0 {
+                continue;
+            }
+            next += 1;
+            labels[start as usize] = next;
+            let mut stack = vec![start];
+            while let Some(i) = stack.pop() {
+                let (x, y) = (i % w, i / w);
+                for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, -1), (-1, 1), (1, 1)] {
+                    if conn == Connectivity::Four && dx != 0 && dy != 0 {
+                        continue;
+                    }
+                    let (nx, ny) = (x + dx, y + dy);
+                    if nx < 0 || ny < 0 || nx >= w || ny >= h {
+                        continue;
+                    }
+                    let j = (ny * w + nx) as usize;
+                    if mask.as_slice()[j] == fg as u8 && labels[j] == 0 {
+                        labels[j] = next;
+                        stack.push(j as i64);
+                    }
+                }
+            }
+        }
+        labels
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn run_labelling_equals_a_flood_fill(w in 1u32..40, h in 1u32..40, seed in 0u64..u64::MAX, density in 0.1f64..0.9) {
+            let mut state = seed | 1;
+            let data: Vec<u8> = (0..w * h)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((state % 1000) as f64 / 1000.0 < density) as u8
+                })
+                .collect();
+            let m = BinaryMask::from_row_major(w, h, data).unwrap();
+            for conn in [Connectivity::Four, Connectivity::Eight] {
+                // foreground: the same labels, in the same order
+                let (labels, comps) = label(&m, true, conn);
+                proptest::prop_assert_eq!(&labels, &flood(&m, true, conn));
+                let areas: Vec<u64> = (1..=comps.len() as u32)
+                    .map(|l| labels.iter().filter(|&&x| x == l).count() as u64)
+                    .collect();
+                proptest::prop_assert_eq!(comps.iter().map(|c| c.area).collect::<Vec<_>>(), areas);
+                // background: the same holes, pixel for pixel (regions that reach the border
+                // may be merged: outside the foreground's box they are one region)
+                let (bl, _) = label(&m, false, conn);
+                let fl = flood(&m, false, conn);
+                let mut border = std::collections::BTreeSet::new();
+                for (i, &l) in fl.iter().enumerate() {
+                    let (x, y) = (i as u32 % w, i as u32 / w);
+                    if l > 0 && (x == 0 || y == 0 || x + 1 == w || y + 1 == h) {
+                        border.insert(l);
+                    }
+                }
+                let hole = |i: usize| fl[i] > 0 && !border.contains(&fl[i]);
+                for i in 0..bl.len() {
+                    for j in [i + 1, i + w as usize] {
+                        if j < bl.len() && (hole(i) || hole(j)) {
+                            proptest::prop_assert_eq!(bl[i] == bl[j], fl[i] == fl[j]);
+                        }
+                    }
+                }
+                let holes_ref = fl.iter().filter(|&&l| l > 0).collect::<std::collections::BTreeSet<_>>().len() - border.len();
+                let (_, bc) = label(&m, false, conn);
+                proptest::prop_assert_eq!(bc.iter().filter(|c| !c.touches_border).count(), holes_ref);
+            }
+        }
     }
 
     #[test]

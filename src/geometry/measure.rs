@@ -28,24 +28,65 @@ fn from_fn(w: u32, h: u32, f: impl Fn(usize, usize) -> bool) -> BinaryMask {
     BinaryMask::from_row_major(w, h, data).expect("same size")
 }
 
-/// Dilation by a 3×3 square.
-pub fn dilate_square(m: &BinaryMask) -> BinaryMask {
+/// The window `[x0, x1) × [y0, y1)`: the box of `m` grown by `margin`, clipped to the image.
+fn window(m: &BinaryMask, margin: u32) -> Option<(usize, usize, usize, usize)> {
+    let b = m.bbox()?;
+    let (x0, y0) = ((b.x as u32).saturating_sub(margin), (b.y as u32).saturating_sub(margin));
+    let x1 = (b.x2() as u32 + margin).min(m.width());
+    let y1 = (b.y2() as u32 + margin).min(m.height());
+    Some((x0 as usize, y0 as usize, x1 as usize, y1 as usize))
+}
+
+fn crop(m: &BinaryMask, (x0, y0, x1, y1): (usize, usize, usize, usize)) -> BinaryMask {
+    let w = m.width() as usize;
+    let data = (y0..y1)
+        .flat_map(|y| m.as_slice()[y * w + x0..y * w + x1].iter().copied())
+        .collect();
+    BinaryMask::from_row_major((x1 - x0) as u32, (y1 - y0) as u32, data).expect("window")
+}
+
+/// A 3×3 square filter, separably: `or` for dilation, `and` for erosion (pixels outside the
+/// image are ignored, which for erosion means they count as set).
+fn square(m: &BinaryMask, or: bool) -> BinaryMask {
     let (w, h) = (m.width() as usize, m.height() as usize);
     let d = m.as_slice();
-    from_fn(m.width(), m.height(), |x, y| {
-        (y.saturating_sub(1)..(y + 2).min(h))
-            .any(|yy| (x.saturating_sub(1)..(x + 2).min(w)).any(|xx| d[yy * w + xx] != 0))
-    })
+    let op = |a: u8, b: u8| if or { a | b } else { a & b };
+    let mut tmp = vec![0u8; w * h];
+    for y in 0..h {
+        let (src, dst) = (&d[y * w..(y + 1) * w], &mut tmp[y * w..(y + 1) * w]);
+        for x in 0..w {
+            let mut v = (src[x] != 0) as u8;
+            if x > 0 {
+                v = op(v, (src[x - 1] != 0) as u8);
+            }
+            if x + 1 < w {
+                v = op(v, (src[x + 1] != 0) as u8);
+            }
+            dst[x] = v;
+        }
+    }
+    let mut out = vec![0u8; w * h];
+    for y in 0..h {
+        out[y * w..(y + 1) * w].copy_from_slice(&tmp[y * w..(y + 1) * w]);
+        for yy in [y.wrapping_sub(1), y + 1] {
+            if yy < h {
+                for x in 0..w {
+                    out[y * w + x] = op(out[y * w + x], tmp[yy * w + x]);
+                }
+            }
+        }
+    }
+    BinaryMask::from_row_major(m.width(), m.height(), out).expect("same size")
+}
+
+/// Dilation by a 3×3 square.
+pub fn dilate_square(m: &BinaryMask) -> BinaryMask {
+    square(m, true)
 }
 
 /// Erosion by a 3×3 square; pixels outside the image count as set.
 pub fn erode_square(m: &BinaryMask) -> BinaryMask {
-    let (w, h) = (m.width() as usize, m.height() as usize);
-    let d = m.as_slice();
-    from_fn(m.width(), m.height(), |x, y| {
-        (y.saturating_sub(1)..(y + 2).min(h))
-            .all(|yy| (x.saturating_sub(1)..(x + 2).min(w)).all(|xx| d[yy * w + xx] != 0))
-    })
+    square(m, false)
 }
 
 /// Pixels of the complement (8-connected) that do not reach the border, and those pixels.
@@ -144,9 +185,12 @@ pub fn gap_distance(a: &BinaryMask, b: &BinaryMask) -> Option<f64> {
     if a.area() == 0 || b.area() == 0 {
         return None;
     }
-    let d2 = morphology::squared_distance_to(b);
+    // every distance from a pixel of the window to b is to a pixel of b inside it: exact there
     let grown = dilate_square(a);
-    let min = grown
+    let both = grown.union(b).expect("same size");
+    let win = window(&both, 0).expect("not empty");
+    let d2 = morphology::squared_distance_to(&crop(b, win));
+    let min = crop(&grown, win)
         .as_slice()
         .iter()
         .zip(&d2)
@@ -246,8 +290,11 @@ pub fn concavity_depth(m: &BinaryMask) -> Option<(f64, BinaryMask)> {
     if outside.area() == 0 {
         return Some((0.0, dent));
     }
-    let d2 = morphology::squared_distance_to(&outside);
-    let depth = dent
+    // the nearest pixel outside the hull is never beyond the ring around its box (clamping a
+    // farther one onto the ring brings it closer), so the distances are exact in that window
+    let win = window(&hull, 1).expect("not empty");
+    let d2 = morphology::squared_distance_to(&crop(&outside, win));
+    let depth = crop(&dent, win)
         .as_slice()
         .iter()
         .zip(&d2)
@@ -267,6 +314,9 @@ pub fn perimeter(m: &BinaryMask) -> f64 {
     // border pixels: set, with a 4-neighbour unset (outside the image counts as unset)
     let border: Vec<bool> = (0..h * w)
         .map(|i| {
+            if d[i] == 0 {
+                return false;
+            }
             let (x, y) = ((i % w) as isize, (i / w) as isize);
             at(x, y) && !(at(x - 1, y) && at(x + 1, y) && at(x, y - 1) && at(x, y + 1))
         })
@@ -276,8 +326,11 @@ pub fn perimeter(m: &BinaryMask) -> f64 {
     };
     let mut total = 0.0;
     let s2 = std::f64::consts::SQRT_2;
-    for y in 0..h as isize {
-        for x in 0..w as isize {
+    let Some((x0, y0, x1, y1)) = window(m, 1) else {
+        return 0.0;
+    };
+    for y in y0 as isize..y1 as isize {
+        for x in x0 as isize..x1 as isize {
             let code = b(x, y)
                 + 2 * (b(x - 1, y) + b(x + 1, y) + b(x, y - 1) + b(x, y + 1))
                 + 10 * (b(x - 1, y - 1) + b(x + 1, y - 1) + b(x - 1, y + 1) + b(x + 1, y + 1));

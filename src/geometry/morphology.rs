@@ -77,72 +77,103 @@ pub fn squared_distance_to(mask: &BinaryMask) -> Vec<f64> {
     grid
 }
 
-/// The window `[x0, x1) × [y0, y1)` of the mask's box grown by `margin`, clipped to the image.
-fn window(mask: &BinaryMask, margin: f64) -> Option<(u32, u32, u32, u32)> {
-    let b = mask.bbox()?;
-    let m = margin.ceil() + 1.0;
-    let x0 = (b.x - m).max(0.0) as u32;
-    let y0 = (b.y - m).max(0.0) as u32;
-    let x1 = ((b.x2() + m) as u32).min(mask.width());
-    let y1 = ((b.y2() + m) as u32).min(mask.height());
-    Some((x0, y0, x1, y1))
-}
-
-fn crop(mask: &BinaryMask, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> BinaryMask {
-    let w = mask.width() as usize;
-    let data = (y0..y1)
-        .flat_map(|y| {
-            mask.as_slice()[y as usize * w + x0 as usize..y as usize * w + x1 as usize]
-                .iter()
-                .copied()
+/// The pixels within Euclidean distance `r` of a pixel whose value is `want`, built from runs: a
+/// disc is a stack of rows, so each output row is the union of the source runs of the rows within
+/// `r`, each widened by that row's half-width of the disc.
+fn grow_runs(mask: &BinaryMask, want: u8, r: f64) -> BinaryMask {
+    let (w, h) = (mask.width() as usize, mask.height() as usize);
+    let r2 = r * r;
+    let ry = r.floor() as i64;
+    // largest dx with dx² + dy² <= r², for dy = 0..=ry
+    let half: Vec<i64> = (0..=ry)
+        .map(|dy| {
+            let mut dx = (r2 - (dy * dy) as f64).max(0.0).sqrt().floor() as i64;
+            while ((dx + 1) * (dx + 1) + dy * dy) as f64 <= r2 {
+                dx += 1;
+            }
+            while dx > 0 && (dx * dx + dy * dy) as f64 > r2 {
+                dx -= 1;
+            }
+            dx
         })
         .collect();
-    BinaryMask::from_row_major(x1 - x0, y1 - y0, data).expect("window size")
-}
-
-fn paste(into: &mut BinaryMask, part: &BinaryMask, x0: u32, y0: u32) {
-    let (w, pw) = (into.width() as usize, part.width() as usize);
-    for y in 0..part.height() as usize {
-        let dst = (y0 as usize + y) * w + x0 as usize;
-        into.as_mut_slice()[dst..dst + pw].copy_from_slice(&part.as_slice()[y * pw..(y + 1) * pw]);
-    }
-}
-
-/// Pixels within distance `r` of the mask (a disc-shaped dilation). The distance transform runs
-/// only in the mask's box grown by `r`: nothing farther can be within `r`.
-pub fn dilate(mask: &BinaryMask, r: f64) -> BinaryMask {
-    if r <= 0.0 {
-        return mask.clone();
-    }
-    let Some(win) = window(mask, r) else {
-        return mask.clone();
-    };
-    let part = crop(mask, win);
-    let d = squared_distance_to(&part);
-    let r2 = r * r;
-    let grown = BinaryMask::from_row_major(
-        part.width(),
-        part.height(),
-        d.iter().map(|&v| (v <= r2) as u8).collect(),
-    )
-    .expect("same size");
+    let runs: Vec<Vec<(i64, i64)>> = mask
+        .as_slice()
+        .chunks_exact(w.max(1))
+        .map(|row| {
+            let mut out = Vec::new();
+            let mut x = 0;
+            while x < row.len() {
+                if (row[x] != 0) as u8 != want {
+                    x += 1;
+                    continue;
+                }
+                let s = x;
+                while x < row.len() && (row[x] != 0) as u8 == want {
+                    x += 1;
+                }
+                out.push((s as i64, x as i64));
+            }
+            out
+        })
+        .collect();
     let mut out = BinaryMask::new(mask.width(), mask.height());
-    paste(&mut out, &grown, win.0, win.1);
+    let mut spans: Vec<(i64, i64)> = Vec::new();
+    let data = out.as_mut_slice();
+    for y in 0..h as i64 {
+        spans.clear();
+        for dy in -ry..=ry {
+            let sy = y + dy;
+            if sy < 0 || sy >= h as i64 {
+                continue;
+            }
+            let hw = half[dy.unsigned_abs() as usize];
+            spans.extend(
+                runs[sy as usize]
+                    .iter()
+                    .map(|&(s, e)| ((s - hw).max(0), (e + hw).min(w as i64))),
+            );
+        }
+        if spans.is_empty() {
+            continue;
+        }
+        spans.sort_unstable();
+        let row = &mut data[y as usize * w..(y as usize + 1) * w];
+        let (mut cs, mut ce) = spans[0];
+        for &(s, e) in &spans[1..] {
+            if s > ce {
+                row[cs as usize..ce as usize].fill(1);
+                (cs, ce) = (s, e);
+            } else {
+                ce = ce.max(e);
+            }
+        }
+        row[cs as usize..ce as usize].fill(1);
+    }
     out
 }
 
-/// Pixels farther than `r` from the background (a disc-shaped erosion).
+/// Pixels within distance `r` of the mask (a disc-shaped dilation; exact Euclidean distances
+/// between pixel centres).
+pub fn dilate(mask: &BinaryMask, r: f64) -> BinaryMask {
+    if r <= 0.0 || mask.area() == 0 {
+        return mask.clone();
+    }
+    grow_runs(mask, 1, r)
+}
+
+/// Pixels farther than `r` from the background (a disc-shaped erosion; pixels outside the image
+/// are not background).
 pub fn erode(mask: &BinaryMask, r: f64) -> BinaryMask {
     if r <= 0.0 {
         return mask.clone();
     }
-    let inv = complement(mask);
-    let d = squared_distance_to(&inv);
-    let r2 = r * r;
-    let data = d
+    let near_bg = grow_runs(mask, 0, r);
+    let data = near_bg
+        .as_slice()
         .iter()
         .zip(mask.as_slice())
-        .map(|(&v, &m)| (m != 0 && v > r2) as u8)
+        .map(|(&n, &m)| (m != 0 && n == 0) as u8)
         .collect();
     BinaryMask::from_row_major(mask.width(), mask.height(), data).expect("same size")
 }
@@ -234,6 +265,32 @@ mod tests {
             }
         }
         m
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn run_dilation_and_erosion_equal_the_distance_transform(
+            w in 1u32..30, h in 1u32..30, seed in 0u64..u64::MAX, r in 0.3f64..9.0, density in 0.02f64..0.7
+        ) {
+            let mut state = seed | 1;
+            let data: Vec<u8> = (0..w * h)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((state % 1000) as f64 / 1000.0 < density) as u8
+                })
+                .collect();
+            let m = BinaryMask::from_row_major(w, h, data).unwrap();
+            let d = squared_distance_to(&m);
+            let want: Vec<u8> = d.iter().map(|&v| (v <= r * r) as u8).collect();
+            let got = dilate(&m, r);
+            proptest::prop_assert_eq!(got.as_slice(), &want[..]);
+            let inv = squared_distance_to(&complement(&m));
+            let want: Vec<u8> = inv.iter().zip(m.as_slice()).map(|(&v, &x)| (x != 0 && v > r * r) as u8).collect();
+            let got = erode(&m, r);
+            proptest::prop_assert_eq!(got.as_slice(), &want[..]);
+        }
     }
 
     #[test]
