@@ -1,6 +1,7 @@
 //! Command-line interface: one file per subcommand, each a thin layer over the library.
 
 mod check;
+mod diff;
 mod infer;
 mod info;
 mod init;
@@ -36,6 +37,8 @@ enum Command {
     Check(check::Args),
     /// Metrics for a run: exact COCO evaluation, segmentation, classification; `--reference` makes it a release test.
     Metrics(metrics::Args),
+    /// Compare two runs: metric deltas, cases improved/unchanged/worse, new and fixed flags, worst cases first.
+    Diff(diff::Args),
     /// Run an ONNX model on every case (preprocessing from its model card) and write a run.
     Infer(infer::Args),
     /// What this machine and terminal offer: graphics, terminal size, ONNX Runtime, config files.
@@ -77,6 +80,7 @@ pub fn main() -> ExitCode {
         Some(Command::Infer(a)) => infer::run(a),
         Some(Command::Doctor(a)) => infer::doctor(a),
         Some(Command::Metrics(a)) => metrics::run(a),
+        Some(Command::Diff(a)) => diff::run(a),
         Some(Command::Render(a)) => render::run(a),
         Some(Command::Review(a)) => review::run(a),
         Some(Command::Verify(a)) => review::verify(a),

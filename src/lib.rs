@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod color;
+pub mod compare;
 pub mod formats;
 pub mod fsutil;
 pub mod geometry;
