@@ -19,3 +19,4 @@ pub mod review;
 pub mod rules;
 pub mod sample;
 pub mod tui;
+pub mod workspace;

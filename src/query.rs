@@ -10,7 +10,9 @@
 //!
 //! Terms: `class:NAME` (a box or instance of the class in the ground truth or the run),
 //! `score OP X` (some prediction of the run), `preds OP N` / `gt OP N` (counts), `problem`,
-//! `error`, `warning`, `id:TEXT` or a bare word (part of the case id). `OP` is one of
+//! `error`, `warning`, `flag`, `flag:RULE`, `critical`/`major`/`minor` (a flag of at least that
+//! severity), `tag:NAME` / `tagged` (the pack's workspace tags), `id:TEXT` or a bare word (part
+//! of the case id). `OP` is one of
 //! `> >= < <= =`.
 
 use crate::pack::{Pack, Severity};
@@ -56,6 +58,8 @@ pub enum Term {
     Flag(Option<String>),
     /// A flag of at least this severity.
     FlagSeverity(crate::rules::Severity),
+    /// A tag from the pack's workspace (`tag:hard`); `tagged`: any tag.
+    Tag(Option<String>),
 }
 
 /// What an expression is evaluated against.
@@ -66,6 +70,8 @@ pub struct Ctx<'a> {
     pub problems: &'a [crate::pack::Problem],
     /// Flags to match `flag`, `flag:RULE`, `critical`, `major`, `minor` against.
     pub flags: &'a [crate::rules::Flag],
+    /// Tags to match `tag:NAME` and `tagged` against.
+    pub workspace: Option<&'a crate::workspace::Workspace>,
 }
 
 impl Ctx<'_> {
@@ -110,6 +116,13 @@ impl Term {
             Term::Id(text) => pack.cases[case].id.0.to_lowercase().contains(&text.to_lowercase()),
             Term::Flag(rule) => ctx.case_flags(case).any(|f| rule.as_ref().is_none_or(|r| &f.rule == r)),
             Term::FlagSeverity(s) => ctx.case_flags(case).any(|f| f.severity >= *s),
+            Term::Tag(tag) => ctx.workspace.is_some_and(|w| {
+                let id = &pack.cases[case].id.0;
+                match tag {
+                    Some(t) => w.has(id, t),
+                    None => w.tags(id).next().is_some(),
+                }
+            }),
         }
     }
 }
@@ -228,6 +241,15 @@ fn term(t: &str, pack: &Pack) -> Result<Term, String> {
         }
         return Ok(Term::Class(name.to_string()));
     }
+    if let Some(tag) = t.strip_prefix("tag:") {
+        if !crate::workspace::valid_tag(tag) {
+            return Err(format!("{t:?}: a tag is one word (letters, digits, -, _, .)"));
+        }
+        return Ok(Term::Tag(Some(tag.to_string())));
+    }
+    if t == "tagged" {
+        return Ok(Term::Tag(None));
+    }
     if let Some(rule) = t.strip_prefix("flag:") {
         return Ok(Term::Flag(Some(rule.to_string())));
     }
@@ -272,7 +294,7 @@ fn term(t: &str, pack: &Pack) -> Result<Term, String> {
     }
     if t.contains(':') || t.contains('>') || t.contains('<') || t.contains('=') {
         return Err(format!(
-            "unknown term {t:?} (class:NAME, score>X, preds>N, gt>N, problem, error, warning, flag, flag:RULE, critical, major, minor, id:TEXT)"
+            "unknown term {t:?} (class:NAME, score>X, preds>N, gt>N, problem, error, warning, flag, flag:RULE, critical, major, minor, tag:NAME, tagged, id:TEXT)"
         ));
     }
     Ok(Term::Id(t.to_string()))
@@ -294,6 +316,7 @@ mod tests {
             run: Some(1),
             problems: &pack.problems,
             flags: &[],
+            workspace: None,
         };
         let count = |s: &str| {
             (0..pack.cases.len())
@@ -305,6 +328,24 @@ mod tests {
         assert!(count("score>=0.9") <= count("score>=0.5"));
         assert_eq!(count("class:opacity or not class:opacity"), pack.cases.len());
         assert_eq!(count("class:opacity and not class:opacity"), 0);
+        // tags from the workspace, combined with other terms
+        let mut w = crate::workspace::Workspace::default();
+        w.apply("case-007.jpg", "hard outside").unwrap();
+        w.apply("case-013.jpg", "hard").unwrap();
+        let ctx = Ctx {
+            workspace: Some(&w),
+            ..ctx
+        };
+        let count = |s: &str| {
+            (0..pack.cases.len())
+                .filter(|&c| parse(s, &pack).unwrap().matches(&ctx, c))
+                .count()
+        };
+        assert_eq!(count("tag:hard"), 2);
+        assert_eq!(count("tagged and not tag:outside"), 1);
+        assert_eq!(count("tag:hard id:013"), 1);
+        assert_eq!(count("tag:nothing"), 0);
+        assert!(parse("tag:two/words", &pack).is_err());
         assert_eq!(count("(id:case-00 or id:case-01) !id:case-001"), 18);
         assert!(
             parse("class:tumour", &pack)
@@ -313,6 +354,6 @@ mod tests {
         );
         assert!(parse("score>high", &pack).is_err());
         assert!(parse("(problem", &pack).is_err());
-        assert!(parse("tag:x", &pack).unwrap_err().contains("unknown term"));
+        assert!(parse("tig:x", &pack).unwrap_err().contains("unknown term"));
     }
 }

@@ -33,6 +33,8 @@ pub enum Event {
     Operating(Arc<app::OperatingAt>),
     /// The journal thread recorded an action (or could not).
     Reviewed(review::ReviewReply),
+    /// The workspace (tags) was written, or could not be.
+    WorkspaceSaved(Result<(), String>),
 }
 
 /// How images reach the terminal.
@@ -360,6 +362,12 @@ fn run_with(
         let mut workers = Workers::spawn(Arc::clone(&pack), picker.clone(), threads, tx);
         let mut app = App::new(pack, config, protocol_name(&picker).to_string());
         app.cell_pixels = cell_pixels;
+        let mut workspace_note = None;
+        match crate::workspace::Workspace::load(&app.pack) {
+            Ok(w) => app.workspace = w,
+            // tags stay in memory only: a damaged file is never overwritten
+            Err(e) => workspace_note = Some(format!("tags are not saved this session: {e}")),
+        }
         if run.is_some() {
             app.run = run;
             app.refresh_order();
@@ -372,6 +380,9 @@ fn run_with(
                 "{n} problem{} in this pack's files: sort by problems (s) or see `lightbox info`",
                 if n == 1 { "" } else { "s" }
             ));
+        }
+        if let Some(n) = workspace_note {
+            app.warn(n);
         }
         let size = terminal.size()?;
         app.show_details = size.width >= view::WIDE;
@@ -457,6 +468,13 @@ fn event_loop(
 /// Start a background job the app asked for; its result arrives as an event.
 fn start(app: &App, r: app::Request, tx: std::sync::mpsc::Sender<Event>) {
     match r {
+        app::Request::SaveWorkspace(w) => {
+            let _ = std::thread::Builder::new()
+                .name("lightbox-workspace".into())
+                .spawn(move || {
+                    let _ = tx.send(Event::WorkspaceSaved(w.save()));
+                });
+        }
         app::Request::OperatingPoint { run, threshold } => {
             let (Some(report), pack) = (app.metrics.get(run).cloned().flatten(), Arc::clone(&app.pack)) else {
                 return;
@@ -532,6 +550,8 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
         }
         Event::Operating(o) => app.set_operating(o),
         Event::Reviewed(r) => app.review_reply(r),
+        Event::WorkspaceSaved(Ok(())) => {}
+        Event::WorkspaceSaved(Err(e)) => app.warn(format!("tags not saved: {e}")),
         Event::Validated(problems) => {
             app.validated = true;
             app.add_problems(problems);
@@ -563,6 +583,7 @@ pub fn handle_key(app: &mut App, k: crossterm::event::KeyEvent) {
                     PromptKind::Command => app.command(&line),
                     PromptKind::Note => app.review_note(&line),
                     PromptKind::Sign => app.review_sign(&line),
+                    PromptKind::Tag => app.tag(&line),
                 }
             }
             KeyCode::Backspace => {

@@ -199,6 +199,55 @@ fn filter_prompt_and_sort() {
     assert!(a.notice.as_ref().unwrap().text.contains("no class"));
 }
 
+#[test]
+fn tags_are_added_with_t_filtered_and_saved_in_the_background() {
+    let mut a = app(sample(), 140);
+    let enter = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter);
+    lightbox::tui::handle_key(&mut a, key('j'));
+    lightbox::tui::handle_key(&mut a, key('t'));
+    for c in "hard outside-lungs".chars() {
+        lightbox::tui::handle_key(&mut a, key(c));
+    }
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(s.contains("tags: hard outside-lungs"), "{s}");
+    lightbox::tui::handle_key(&mut a, enter);
+    let id = a.pack.cases[1].id.0.clone();
+    assert_eq!(a.workspace.tags(&id).collect::<Vec<_>>(), vec!["hard", "outside-lungs"]);
+    // the save is a request for a background thread, carrying the new tags
+    let saved = a
+        .requests
+        .iter()
+        .find_map(|r| match r {
+            lightbox::tui::app::Request::SaveWorkspace(w) => Some(w.clone()),
+            _ => None,
+        })
+        .expect("a save request");
+    assert!(saved.has(&id, "hard"));
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(
+        s.contains("tags    hard outside-lungs"),
+        "details pane shows the tags: {s}"
+    );
+    a.set_filter("tag:hard");
+    assert_eq!(a.order, vec![1]);
+    // removing
+    lightbox::tui::handle_key(&mut a, key('t'));
+    for c in "-hard".chars() {
+        lightbox::tui::handle_key(&mut a, key(c));
+    }
+    lightbox::tui::handle_key(&mut a, enter);
+    assert_eq!(a.workspace.tags(&id).collect::<Vec<_>>(), vec!["outside-lungs"]);
+    assert!(a.order.is_empty(), "the filter is re-applied");
+    // a tag that is not one word is refused, nothing changes
+    a.set_filter("");
+    lightbox::tui::handle_key(&mut a, key('t'));
+    for c in "a/b".chars() {
+        lightbox::tui::handle_key(&mut a, key(c));
+    }
+    lightbox::tui::handle_key(&mut a, enter);
+    assert!(a.notice.as_ref().unwrap().text.contains("not a tag"));
+}
+
 fn key(c: char) -> crossterm::event::KeyEvent {
     crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c))
 }
@@ -371,7 +420,9 @@ fn metrics_view_recomputes_at_the_threshold_without_blocking() {
         "{s}"
     );
     let op = a.requests.pop().expect("a new operating point was asked for");
-    let lightbox::tui::app::Request::OperatingPoint { run, threshold } = op;
+    let lightbox::tui::app::Request::OperatingPoint { run, threshold } = op else {
+        panic!("expected an operating-point request")
+    };
     assert_eq!((run, threshold), (0, 0.5));
     // a stale answer (another threshold) is ignored, the right one is taken
     let stale = lightbox::tui::app::OperatingAt::compute(&a.pack, a.run_metrics().unwrap(), 0, 0.3);

@@ -167,9 +167,13 @@ pub fn pack_files(pack: &Pack) -> Result<Vec<FileHash>, String> {
     let image_root = resolve(pack, &pack.image_root);
     if image_root.is_dir() {
         // the reviews themselves (journals, records) are not part of what was reviewed
+        // nor is the workspace (tags people add while triaging)
         let reviews = pack.root.as_ref().map(|r| r.join("reviews"));
+        let workspace = pack.root.as_ref().map(|r| r.join(".lightbox"));
         for f in crate::pack::paths::walk_files(&image_root).map_err(|e| format!("{}: {e}", image_root.display()))? {
-            if reviews.as_ref().is_some_and(|r| f.starts_with(r)) {
+            if reviews.as_ref().is_some_and(|r| f.starts_with(r))
+                || workspace.as_ref().is_some_and(|w| f.starts_with(w))
+            {
                 continue;
             }
             add(f)?;

@@ -77,6 +77,7 @@ actions! {
     }
     "Find" {
         Filter = "filter": "filter cases by an expression (docs/keys.md)",
+        Tag = "tag": "tag the case: words add, -word removes (filter with tag:NAME)",
         Sort = "sort": "choose the sort key",
         Command = "command": "command line (:goto N, :run NAME, :theme NAME, ...)",
         ClearFilter = "clear_filter": "clear the filter",

@@ -87,6 +87,8 @@ pub enum PromptKind {
     Note,
     /// Signing: `approve` or `reject`, then an override reason when required cases are open.
     Sign,
+    /// Tags on the case: `word` adds, `-word` removes.
+    Tag,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,6 +131,8 @@ pub struct App {
     pub focus: Pane,
     pub run: Option<usize>,
     pub compare: Option<usize>,
+    /// Tags people put on cases (the pack's workspace file); saved by a background thread.
+    pub workspace: crate::workspace::Workspace,
     pub gt_look: GtLook,
     pub error_view: bool,
     pub layout: Layout,
@@ -236,6 +240,8 @@ impl OperatingAt {
 pub enum Request {
     /// Per-case figures and confusion of `run` at `threshold`.
     OperatingPoint { run: usize, threshold: f64 },
+    /// Write the workspace (tags) to disk.
+    SaveWorkspace(crate::workspace::Workspace),
 }
 
 impl App {
@@ -251,6 +257,7 @@ impl App {
             focus: Pane::Cases,
             run,
             compare: None,
+            workspace: crate::workspace::Workspace::default(),
             gt_look: GtLook::Outline,
             error_view: false,
             layout: Layout::Single,
@@ -775,6 +782,7 @@ impl App {
             run: self.run,
             problems: &self.problems,
             flags: &self.flags,
+            workspace: Some(&self.workspace),
         };
         let mut order: Vec<usize> = (0..self.pack.cases.len())
             .filter(|&c| self.filter.as_ref().is_none_or(|(_, e)| e.matches(&ctx, c)))
@@ -1092,6 +1100,21 @@ impl App {
                 };
             }
             Sort => self.overlay = Overlay::Sort,
+            Tag => {
+                if let Some(case) = self.case() {
+                    let id = &self.pack.cases[case].id.0;
+                    let current: Vec<&str> = self.workspace.tags(id).collect();
+                    self.say(if current.is_empty() {
+                        "no tags yet: type words to add, -word to remove".to_string()
+                    } else {
+                        format!("tags: {}", current.join(" "))
+                    });
+                    self.overlay = Overlay::Prompt {
+                        kind: PromptKind::Tag,
+                        input: String::new(),
+                    };
+                }
+            }
             Command => {
                 self.overlay = Overlay::Prompt {
                     kind: PromptKind::Command,
@@ -1140,6 +1163,32 @@ impl App {
     }
 
     /// Apply a filter expression typed after `/`.
+    /// Add (`word`) or remove (`-word`) tags on the current case; the workspace is saved in the
+    /// background and the filter re-applied.
+    pub fn tag(&mut self, words: &str) {
+        let Some(case) = self.case() else { return };
+        let id = self.pack.cases[case].id.0.clone();
+        match self.workspace.apply(&id, words) {
+            Ok(changed) if changed.is_empty() => self.say("tags unchanged"),
+            Ok(changed) => {
+                let now: Vec<&str> = self.workspace.tags(&id).collect();
+                let text = format!(
+                    "{id}: {} (tags: {})",
+                    changed.join(" "),
+                    if now.is_empty() {
+                        "none".to_string()
+                    } else {
+                        now.join(" ")
+                    }
+                );
+                self.say(text);
+                self.requests.push(Request::SaveWorkspace(self.workspace.clone()));
+                self.refresh_order();
+            }
+            Err(e) => self.warn(format!("tag: {e}")),
+        }
+    }
+
     pub fn set_filter(&mut self, text: &str) {
         if text.trim().is_empty() {
             self.filter = None;

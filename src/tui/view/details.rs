@@ -31,6 +31,10 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     lines.push(head("Image"));
     let c = &pack.cases[case];
     lines.push(kv("file", pack.display_path(&c.image).display().to_string()));
+    let tags: Vec<&str> = app.workspace.tags(&c.id.0).collect();
+    if !tags.is_empty() {
+        lines.push(kv("tags", tags.join(" ")));
+    }
     let frame = app.frame.as_ref().filter(|fr| fr.key.case == case);
     match frame.map(|fr| &fr.data.image) {
         Some(Ok(img)) => {

@@ -18,6 +18,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             PromptKind::Filter => ("/", "enter apply · esc cancel · e.g. class:opacity score>0.8"),
             PromptKind::Command => (":", "enter run · esc cancel · goto N, run NAME, theme NAME"),
             PromptKind::Note => ("note:", "enter record · esc cancel"),
+            PromptKind::Tag => ("tags:", "enter apply · esc cancel · words add, -word removes"),
             PromptKind::Sign => (
                 "sign:",
                 "type approve or reject, then enter · with required cases open, add why: approve <reason>",
