@@ -306,16 +306,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn run_labelling_equals_a_flood_fill(w in 1u32..40, h in 1u32..40, seed in 0u64..u64::MAX, density in 0.1f64..0.9) {
-            let mut state = seed | 1;
-            let data: Vec<u8> = (0..w * h)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    ((state % 1000) as f64 / 1000.0 < density) as u8
-                })
-                .collect();
-            let m = BinaryMask::from_row_major(w, h, data).unwrap();
+            let m = crate::geometry::mask::random_mask(w, h, seed, density);
             for conn in [Connectivity::Four, Connectivity::Eight] {
                 // foreground: the same labels, in the same order
                 let (labels, comps) = label(&m, true, conn);

@@ -174,6 +174,21 @@ impl LabelMask {
     }
 }
 
+/// A pseudo-random mask (xorshift; `density` of the pixels set), for property tests.
+#[cfg(test)]
+pub fn random_mask(w: u32, h: u32, seed: u64, density: f64) -> BinaryMask {
+    let mut state = seed | 1;
+    let data = (0..w * h)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state % 1000) as f64 / 1000.0 < density) as u8
+        })
+        .collect();
+    BinaryMask::from_row_major(w, h, data).expect("size")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

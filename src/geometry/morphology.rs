@@ -272,16 +272,7 @@ mod tests {
         fn run_dilation_and_erosion_equal_the_distance_transform(
             w in 1u32..30, h in 1u32..30, seed in 0u64..u64::MAX, r in 0.3f64..9.0, density in 0.02f64..0.7
         ) {
-            let mut state = seed | 1;
-            let data: Vec<u8> = (0..w * h)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    ((state % 1000) as f64 / 1000.0 < density) as u8
-                })
-                .collect();
-            let m = BinaryMask::from_row_major(w, h, data).unwrap();
+            let m = crate::geometry::mask::random_mask(w, h, seed, density);
             let d = squared_distance_to(&m);
             let want: Vec<u8> = d.iter().map(|&v| (v <= r * r) as u8).collect();
             let got = dilate(&m, r);

@@ -36,6 +36,15 @@ fn bounds_text(min: f64, max: f64, show: impl Fn(f64) -> String) -> String {
     }
 }
 
+/// "none" or "at most N px", for pixel-count bounds.
+fn allowance_px(max: f64) -> String {
+    if max == 0.0 {
+        "none".to_string()
+    } else {
+        format!("at most {max:.0} px")
+    }
+}
+
 fn finding(value: f64, bound: String, message: String, highlight: Option<BinaryMask>) -> Finding {
     Finding {
         instance: None,
@@ -517,11 +526,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                         format!("at most {max:.0} px"),
                         format!(
                             "{s} has {n} px of holes{expected}; rule '{id}' allows {}",
-                            if *max == 0.0 {
-                                "none".to_string()
-                            } else {
-                                format!("at most {max:.0} px")
-                            }
+                            allowance_px(*max)
                         ),
                         Some(px),
                     )
@@ -538,11 +543,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                         format!("at most {max:.0} px"),
                         format!(
                             "{n} px of {s} lie outside its largest piece; rule '{id}' allows {}",
-                            if *max == 0.0 {
-                                "none".to_string()
-                            } else {
-                                format!("at most {max:.0} px")
-                            }
+                            allowance_px(*max)
                         ),
                         Some(px),
                     )
