@@ -52,25 +52,13 @@ fn label_in(
     let (w, h) = (mask.width() as usize, mask.height() as usize);
     let (wx0, wy0, wx1, wy1) = win;
     let data = mask.as_slice();
-    let want = fg as u8;
     // runs: (row, start, end) with end exclusive, in raster order
     let mut runs: Vec<(u32, u32, u32)> = Vec::new();
     let mut row_start: Vec<usize> = Vec::with_capacity(wy1 - wy0 + 1);
     for y in wy0..wy1 {
         row_start.push(runs.len());
         let row = &data[y * w + wx0..y * w + wx1];
-        let mut x = 0;
-        while x < row.len() {
-            if (row[x] != 0) as u8 != want {
-                x += 1;
-                continue;
-            }
-            let s = x;
-            while x < row.len() && (row[x] != 0) as u8 == want {
-                x += 1;
-            }
-            runs.push((y as u32, (wx0 + s) as u32, (wx0 + x) as u32));
-        }
+        runs.extend(super::mask::row_runs(row, fg).map(|(s, e)| (y as u32, (wx0 + s) as u32, (wx0 + e) as u32)));
     }
     row_start.push(runs.len());
     let mut parent: Vec<u32> = (0..runs.len() as u32).collect();

@@ -174,6 +174,24 @@ impl LabelMask {
     }
 }
 
+/// The runs `[start, end)` of a row's pixels that are set (`want` true) or unset.
+pub fn row_runs(row: &[u8], want: bool) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut x = 0;
+    std::iter::from_fn(move || {
+        while x < row.len() && (row[x] != 0) != want {
+            x += 1;
+        }
+        if x >= row.len() {
+            return None;
+        }
+        let s = x;
+        while x < row.len() && (row[x] != 0) == want {
+            x += 1;
+        }
+        Some((s, x))
+    })
+}
+
 /// A pseudo-random mask (xorshift; `density` of the pixels set), for property tests.
 #[cfg(test)]
 pub fn random_mask(w: u32, h: u32, seed: u64, density: f64) -> BinaryMask {

@@ -101,20 +101,9 @@ fn grow_runs(mask: &BinaryMask, want: u8, r: f64) -> BinaryMask {
         .as_slice()
         .chunks_exact(w.max(1))
         .map(|row| {
-            let mut out = Vec::new();
-            let mut x = 0;
-            while x < row.len() {
-                if (row[x] != 0) as u8 != want {
-                    x += 1;
-                    continue;
-                }
-                let s = x;
-                while x < row.len() && (row[x] != 0) as u8 == want {
-                    x += 1;
-                }
-                out.push((s as i64, x as i64));
-            }
-            out
+            super::mask::row_runs(row, want != 0)
+                .map(|(s, e)| (s as i64, e as i64))
+                .collect()
         })
         .collect();
     let mut out = BinaryMask::new(mask.width(), mask.height());
