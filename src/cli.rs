@@ -2,6 +2,7 @@
 
 mod check;
 mod diff;
+mod export;
 mod infer;
 mod info;
 mod init;
@@ -39,6 +40,8 @@ enum Command {
     Metrics(metrics::Args),
     /// Compare two runs: metric deltas, cases improved/unchanged/worse, new and fixed flags, worst cases first.
     Diff(diff::Args),
+    /// Write selected cases (e.g. the hard ones) as a new pack, or append them to one, de-duplicated by image content.
+    Export(export::Args),
     /// Run an ONNX model on every case (preprocessing from its model card) and write a run.
     Infer(infer::Args),
     /// What this machine and terminal offer: graphics, terminal size, ONNX Runtime, config files.
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
         Some(Command::Doctor(a)) => infer::doctor(a),
         Some(Command::Metrics(a)) => metrics::run(a),
         Some(Command::Diff(a)) => diff::run(a),
+        Some(Command::Export(a)) => export::run(a),
         Some(Command::Render(a)) => render::run(a),
         Some(Command::Review(a)) => review::run(a),
         Some(Command::Verify(a)) => review::verify(a),

@@ -213,6 +213,38 @@ impl Pack {
         self.runs.iter().find(|r| r.name.0 == name)
     }
 
+    /// The pack restricted to `cases` (in that order), with their annotations and problems:
+    /// how metrics of a selection are computed, and what an exported pack must reproduce.
+    pub fn subset(&self, cases: &[usize]) -> Pack {
+        let pos: std::collections::HashMap<usize, usize> = cases.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+        Pack {
+            root: self.root.clone(),
+            manifest: self.manifest.clone(),
+            image_root: self.image_root.clone(),
+            classes: self.classes.clone(),
+            cases: cases.iter().map(|&c| self.cases[c].clone()).collect(),
+            ground_truth: cases.iter().map(|&c| self.ground_truth[c].clone()).collect(),
+            runs: self
+                .runs
+                .iter()
+                .map(|r| Run {
+                    name: r.name.clone(),
+                    sources: r.sources.clone(),
+                    annotations: cases.iter().map(|&c| r.annotations[c].clone()).collect(),
+                })
+                .collect(),
+            problems: self
+                .problems
+                .iter()
+                .filter(|p| p.case.is_none_or(|c| pos.contains_key(&c)))
+                .map(|p| Problem {
+                    case: p.case.map(|c| pos[&c]),
+                    ..p.clone()
+                })
+                .collect(),
+        }
+    }
+
     /// Problems that are errors (the pack is usable, but something in it is wrong).
     pub fn errors(&self) -> impl Iterator<Item = &Problem> {
         self.problems.iter().filter(|p| p.is_error())

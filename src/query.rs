@@ -82,6 +82,16 @@ impl Ctx<'_> {
 }
 
 impl Expr {
+    /// Whether any term of the expression satisfies `pred` (what a caller must compute first:
+    /// flags for `flag` terms, validation for `problem` terms).
+    pub fn any_term(&self, pred: &impl Fn(&Term) -> bool) -> bool {
+        match self {
+            Expr::And(v) | Expr::Or(v) => v.iter().any(|e| e.any_term(pred)),
+            Expr::Not(e) => e.any_term(pred),
+            Expr::Term(t) => pred(t),
+        }
+    }
+
     pub fn matches(&self, ctx: &Ctx, case: usize) -> bool {
         match self {
             Expr::And(v) => v.iter().all(|e| e.matches(ctx, case)),
