@@ -112,7 +112,7 @@ impl Provenance {
 }
 
 /// What to export, and where.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Request {
     /// Cases of the source pack, in the order they should appear.
     pub cases: Vec<usize>,

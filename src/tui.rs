@@ -35,6 +35,8 @@ pub enum Event {
     Reviewed(review::ReviewReply),
     /// The workspace (tags) was written, or could not be.
     WorkspaceSaved(Result<(), String>),
+    /// An export finished (or could not).
+    Exported(Result<crate::export::Outcome, String>),
 }
 
 /// How images reach the terminal.
@@ -475,6 +477,14 @@ fn start(app: &App, r: app::Request, tx: std::sync::mpsc::Sender<Event>) {
                     let _ = tx.send(Event::WorkspaceSaved(w.save()));
                 });
         }
+        app::Request::Export(req) => {
+            let pack = Arc::clone(&app.pack);
+            let _ = std::thread::Builder::new()
+                .name("lightbox-export".into())
+                .spawn(move || {
+                    let _ = tx.send(Event::Exported(crate::export::export(&pack, &req)));
+                });
+        }
         app::Request::OperatingPoint { run, threshold } => {
             let (Some(report), pack) = (app.metrics.get(run).cloned().flatten(), Arc::clone(&app.pack)) else {
                 return;
@@ -552,6 +562,8 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
         Event::Reviewed(r) => app.review_reply(r),
         Event::WorkspaceSaved(Ok(())) => {}
         Event::WorkspaceSaved(Err(e)) => app.warn(format!("tags not saved: {e}")),
+        Event::Exported(Ok(o)) => app.say(crate::export::describe(&o)),
+        Event::Exported(Err(e)) => app.warn(format!("export failed: {e}")),
         Event::Validated(problems) => {
             app.validated = true;
             app.add_problems(problems);

@@ -248,6 +248,44 @@ fn tags_are_added_with_t_filtered_and_saved_in_the_background() {
     assert!(a.notice.as_ref().unwrap().text.contains("not a tag"));
 }
 
+#[test]
+fn export_command_sends_the_listed_cases_to_a_background_export() {
+    let mut a = app(sample(), 140);
+    a.set_filter("id:case-00");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("hard");
+    a.command(&format!("export {}", out.display()));
+    let req = a
+        .requests
+        .iter()
+        .find_map(|r| match r {
+            lightbox::tui::app::Request::Export(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("an export request");
+    assert_eq!(req.cases, a.order);
+    assert_eq!(req.cases.len(), 9);
+    assert_eq!(req.runs, vec![0, 1]);
+    assert!(!req.append);
+    assert_eq!(req.filter.as_deref(), Some("id:case-00"));
+    assert!(a.notice.as_ref().unwrap().text.contains("exporting 9 cases"));
+    // what the thread runs: the pack is written; a second export into it appends
+    let o = lightbox::export::export(&a.pack, &req).unwrap();
+    assert_eq!(o.total, 9);
+    a.requests.clear();
+    a.set_filter("id:case-01");
+    a.command(&format!("export {}", out.display()));
+    let Some(lightbox::tui::app::Request::Export(req)) = a.requests.last().cloned() else {
+        panic!("an export request")
+    };
+    assert!(req.append, "a folder that holds a pack is appended to");
+    // without a folder: a hint, no request
+    a.requests.clear();
+    a.command("export");
+    assert!(a.requests.is_empty());
+    assert!(a.notice.as_ref().unwrap().text.contains(":export hard-cases"));
+}
+
 fn key(c: char) -> crossterm::event::KeyEvent {
     crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c))
 }

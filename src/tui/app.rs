@@ -242,6 +242,8 @@ pub enum Request {
     OperatingPoint { run: usize, threshold: f64 },
     /// Write the workspace (tags) to disk.
     SaveWorkspace(crate::workspace::Workspace),
+    /// Export cases (with every run) to a pack folder, appending when it already is a pack.
+    Export(crate::export::Request),
 }
 
 impl App {
@@ -1189,6 +1191,32 @@ impl App {
         }
     }
 
+    /// `:export DIR`: the cases in the list as it stands (filter and all), with every run, into
+    /// the pack at DIR (created, or appended to when DIR already holds one). The work happens on
+    /// a background thread; its outcome arrives in the status bar.
+    pub fn export(&mut self, dir: &str) {
+        if dir.is_empty() {
+            self.warn("export takes a folder: :export hard-cases (appends when it is already a pack)");
+            return;
+        }
+        if self.order.is_empty() {
+            self.warn("no cases in the list to export");
+            return;
+        }
+        let out = std::path::PathBuf::from(dir);
+        let filter = self.filter.as_ref().map(|(t, _)| t.clone());
+        self.requests.push(Request::Export(crate::export::Request {
+            cases: self.order.clone(),
+            runs: (0..self.pack.runs.len()).collect(),
+            append: out.join(crate::pack::MANIFEST_FILE).is_file(),
+            out,
+            reason: filter.clone().or_else(|| Some("exported from the dashboard".into())),
+            filter,
+            ..crate::export::Request::default()
+        }));
+        self.say(format!("exporting {} cases to {dir} …", self.order.len()));
+    }
+
     pub fn set_filter(&mut self, text: &str) {
         if text.trim().is_empty() {
             self.filter = None;
@@ -1244,6 +1272,7 @@ impl App {
                 Err(e) => self.warn(e),
             },
             "filter" => self.set_filter(&arg),
+            "export" => self.export(&arg),
             "sort" => match SortKey::ALL.iter().find(|k| k.name() == arg) {
                 Some(k) => self.set_sort(*k),
                 None => self.warn(format!("sort keys: {}", SortKey::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "))),

@@ -16,7 +16,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     if let Overlay::Prompt { kind, input } = &app.overlay {
         let (lead, hint) = match kind {
             PromptKind::Filter => ("/", "enter apply · esc cancel · e.g. class:opacity score>0.8"),
-            PromptKind::Command => (":", "enter run · esc cancel · goto N, run NAME, theme NAME"),
+            PromptKind::Command => (":", "enter run · esc cancel · goto N, run NAME, export DIR"),
             PromptKind::Note => ("note:", "enter record · esc cancel"),
             PromptKind::Tag => ("tags:", "enter apply · esc cancel · words add, -word removes"),
             PromptKind::Sign => (
