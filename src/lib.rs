@@ -20,4 +20,5 @@ pub mod review;
 pub mod rules;
 pub mod sample;
 pub mod tui;
+pub mod watch;
 pub mod workspace;

@@ -23,12 +23,14 @@ use worker::{WorkerMsg, Workers};
 pub enum Event {
     Input(TermEvent),
     Worker(WorkerMsg),
-    /// Background validation finished with these problems.
-    Validated(Vec<crate::pack::Problem>),
+    /// Background validation finished with these problems (for the pack of this epoch).
+    Validated(u64, Vec<crate::pack::Problem>),
     /// The rules and out-of-distribution check finished.
-    Checked(Result<Vec<crate::rules::Flag>, String>),
+    Checked(u64, Result<Vec<crate::rules::Flag>, String>),
     /// One run's metrics are computed.
-    Metrics(usize, Result<Arc<crate::metrics::Report>, String>),
+    Metrics(u64, usize, Result<Arc<crate::metrics::Report>, String>),
+    /// The watched pack changed and was reopened (or stayed broken: the last good one is kept).
+    Reloaded(Result<(Arc<crate::pack::Pack>, std::collections::BTreeSet<crate::watch::Target>), String>),
     /// Per-case figures and the confusion matrix at a run and threshold.
     Operating(Arc<app::OperatingAt>),
     /// The journal thread recorded an action (or could not).
@@ -154,8 +156,9 @@ pub fn run(
     graphics: Graphics,
     run: Option<usize>,
     rules: Option<std::path::PathBuf>,
+    watch: bool,
 ) -> anyhow::Result<()> {
-    run_with(pack, config, graphics, run, rules, None)
+    run_with(pack, config, graphics, run, rules, None, watch)
 }
 
 /// The dashboard in review mode: `session` records every verdict on a journal thread.
@@ -168,7 +171,8 @@ pub fn run_review(
     session: crate::review::Session,
     flags: Vec<crate::rules::Flag>,
 ) -> anyhow::Result<()> {
-    run_with(pack, config, graphics, Some(run), rules, Some((session, flags)))
+    // a sign-off is tied to the files as they were opened: no reloads under a reviewer
+    run_with(pack, config, graphics, Some(run), rules, Some((session, flags)), false)
 }
 
 /// The journal thread: it owns the session, appends and fsyncs each action, and answers.
@@ -292,6 +296,7 @@ fn run_with(
     run: Option<usize>,
     rules: Option<std::path::PathBuf>,
     review_setup: Option<(crate::review::Session, Vec<crate::rules::Flag>)>,
+    watch: bool,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::try_init()?;
     // ratatui's hook restores the screen; ours also stops mouse capture first. A panic on a
@@ -300,7 +305,11 @@ fn run_with(
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let worker = std::thread::current().name().is_some_and(|n| {
-            n.starts_with("lightbox-render") || n == "lightbox-validate" || n.starts_with("lightbox-metrics")
+            n.starts_with("lightbox-render")
+                || n == "lightbox-validate"
+                || n.starts_with("lightbox-metrics")
+                || n == "lightbox-watch"
+                || n == "lightbox-export"
         });
         if worker {
             return;
@@ -323,39 +332,34 @@ fn run_with(
                 }
             })?;
         let pack = Arc::new(pack);
-        let (vpack, vtx) = (Arc::clone(&pack), tx.clone());
-        std::thread::Builder::new()
-            .name("lightbox-validate".into())
-            .spawn(move || {
-                let v = crate::pack::validate::validate(&vpack);
-                let _ = vtx.send(Event::Validated(v.problems));
-                // then the anatomy rules and the out-of-distribution check, for every source
-                let checked = crate::check::load_rules(&vpack, rules.as_deref()).and_then(|r| {
-                    let r = r.unwrap_or_else(crate::rules::RuleSet::empty);
-                    let sources = crate::rules::eval::all_sources(&vpack);
-                    crate::check::check(&vpack, &r, &sources, false).map(|rep| rep.flags)
-                });
-                let _ = vtx.send(Event::Checked(checked));
-            })?;
-        // metrics for every run (exact COCO evaluation, Dice, classification), in the background
-        let (mpack, mtx) = (Arc::clone(&pack), tx.clone());
-        std::thread::Builder::new()
-            .name("lightbox-metrics".into())
-            .spawn(move || {
-                let options = crate::metrics::Options {
-                    bootstrap: crate::metrics::classification::Bootstrap {
-                        resamples: 200,
-                        ..Default::default()
-                    },
-                    ..Default::default()
-                };
-                for r in 0..mpack.runs.len() {
-                    let m = crate::metrics::compute(&mpack, r, &options).map(Arc::new);
-                    if mtx.send(Event::Metrics(r, m)).is_err() {
-                        break;
+        analyse(&pack, 0, rules.clone(), &tx)?;
+        // watch the pack's files: a rewritten run is reopened in the background
+        let _watch = match (&pack.root, watch) {
+            (Some(root), true) => {
+                let (root, wtx) = (root.clone(), tx.clone());
+                let mut last_good = Arc::clone(&pack);
+                let mut reported: Option<String> = None;
+                crate::watch::spawn(&root.clone(), std::time::Duration::from_millis(300), move |paths| {
+                    match crate::watch::reload(&root, &last_good, &paths, &crate::watch::BACKOFF) {
+                        Ok(r) if r.changed.is_empty() => {}
+                        Ok(r) => {
+                            reported = None;
+                            last_good = Arc::new(r.pack);
+                            let _ = wtx.send(Event::Reloaded(Ok((Arc::clone(&last_good), r.changed))));
+                        }
+                        // one report per distinct error, not one per retry or burst
+                        Err(e) if reported.as_ref() == Some(&e) => {}
+                        Err(e) => {
+                            reported = Some(e.clone());
+                            let _ = wtx.send(Event::Reloaded(Err(e)));
+                        }
                     }
-                }
-            })?;
+                })
+                .map_err(|e| note_later(&tx, e))
+                .ok()
+            }
+            _ => None,
+        };
         let requests_tx = tx.clone();
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -363,6 +367,7 @@ fn run_with(
             .clamp(1, 4);
         let mut workers = Workers::spawn(Arc::clone(&pack), picker.clone(), threads, tx);
         let mut app = App::new(pack, config, protocol_name(&picker).to_string());
+        app.rules_file = rules;
         app.cell_pixels = cell_pixels;
         let mut workspace_note = None;
         match crate::workspace::Workspace::load(&app.pack) {
@@ -452,8 +457,18 @@ fn event_loop(
                 }
             }
         }
-        // wait for something, then drain everything pending before drawing again
-        let first = rx.recv()?;
+        // wait for something, then drain everything pending before drawing again; while a
+        // reload is recent, wake each second so that "reloaded 2 s ago" stays true
+        let recent = app.reloaded.as_ref().is_some_and(|r| r.at.elapsed().as_secs() < 600);
+        let first = if recent {
+            match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+                Ok(ev) => ev,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            rx.recv()?
+        };
         handle(app, workers, first, &areas);
         while let Ok(ev) = rx.try_recv() {
             handle(app, workers, ev, &areas);
@@ -467,6 +482,55 @@ fn event_loop(
     }
 }
 
+/// Validate the pack, check it (rules, out-of-distribution) and compute every run's metrics on
+/// background threads; results carry `epoch` so that those of a pack since reloaded are dropped.
+fn analyse(
+    pack: &Arc<crate::pack::Pack>,
+    epoch: u64,
+    rules: Option<std::path::PathBuf>,
+    tx: &std::sync::mpsc::Sender<Event>,
+) -> std::io::Result<()> {
+    let (vpack, vtx) = (Arc::clone(pack), tx.clone());
+    std::thread::Builder::new()
+        .name("lightbox-validate".into())
+        .spawn(move || {
+            let v = crate::pack::validate::validate(&vpack);
+            let _ = vtx.send(Event::Validated(epoch, v.problems));
+            // then the anatomy rules and the out-of-distribution check, for every source
+            let checked = crate::check::load_rules(&vpack, rules.as_deref()).and_then(|r| {
+                let r = r.unwrap_or_else(crate::rules::RuleSet::empty);
+                let sources = crate::rules::eval::all_sources(&vpack);
+                crate::check::check(&vpack, &r, &sources, false).map(|rep| rep.flags)
+            });
+            let _ = vtx.send(Event::Checked(epoch, checked));
+        })?;
+    // metrics for every run (exact COCO evaluation, Dice, classification)
+    let (mpack, mtx) = (Arc::clone(pack), tx.clone());
+    std::thread::Builder::new()
+        .name("lightbox-metrics".into())
+        .spawn(move || {
+            let options = crate::metrics::Options {
+                bootstrap: crate::metrics::classification::Bootstrap {
+                    resamples: 200,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            for r in 0..mpack.runs.len() {
+                let m = crate::metrics::compute(&mpack, r, &options).map(Arc::new);
+                if mtx.send(Event::Metrics(epoch, r, m)).is_err() {
+                    break;
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// A watch that could not start: said in the status bar once the dashboard is up.
+fn note_later(tx: &std::sync::mpsc::Sender<Event>, e: String) {
+    let _ = tx.send(Event::Reloaded(Err(format!("not watching the pack's files: {e}"))));
+}
+
 /// Start a background job the app asked for; its result arrives as an event.
 fn start(app: &App, r: app::Request, tx: std::sync::mpsc::Sender<Event>) {
     match r {
@@ -476,6 +540,11 @@ fn start(app: &App, r: app::Request, tx: std::sync::mpsc::Sender<Event>) {
                 .spawn(move || {
                     let _ = tx.send(Event::WorkspaceSaved(w.save()));
                 });
+        }
+        app::Request::Analyse(epoch) => {
+            if let Err(e) = analyse(&app.pack, epoch, app.rules_file.clone(), &tx) {
+                let _ = tx.send(Event::Checked(epoch, Err(format!("cannot start the check: {e}"))));
+            }
         }
         app::Request::Export(req) => {
             let pack = Arc::clone(&app.pack);
@@ -536,25 +605,37 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
                 ));
             }
         }
-        Event::Checked(Ok(flags)) => {
+        Event::Validated(epoch, _) | Event::Checked(epoch, _) | Event::Metrics(epoch, ..)
+            if epoch != app.pack_epoch => {}
+        Event::Reloaded(Ok((pack, changed))) => {
+            if app.review.is_none() {
+                workers.set_pack(Arc::clone(&pack));
+                app.replace_pack(pack, &changed);
+                app.requests.push(app::Request::Analyse(app.pack_epoch));
+            }
+        }
+        Event::Reloaded(Err(e)) if e.starts_with("not watching") => app.warn(e),
+        Event::Reloaded(Err(e)) => app.warn(format!("not reloaded, last good data kept: {e}")),
+        Event::Checked(_, Ok(flags)) => {
             let critical = flags
                 .iter()
                 .filter(|f| f.severity == crate::rules::Severity::Critical)
                 .count();
             app.set_flags(flags);
-            if critical > 0 && app.notice.is_none() {
+            // after a reload the status bar tells what the reload brought instead
+            if critical > 0 && app.notice.is_none() && app.reloaded.is_none() {
                 app.warn(format!(
                     "{critical} critical flag{} across runs: s 6 sorts flagged cases first",
                     if critical == 1 { "" } else { "s" }
                 ));
             }
         }
-        Event::Checked(Err(e)) => {
+        Event::Checked(_, Err(e)) => {
             app.checked = Some(Err(e.clone()));
             app.warn(format!("rules: {e}"));
         }
-        Event::Metrics(r, Ok(m)) => app.set_metrics(r, m),
-        Event::Metrics(r, Err(e)) => {
+        Event::Metrics(_, r, Ok(m)) => app.set_metrics(r, m),
+        Event::Metrics(_, r, Err(e)) => {
             let name = app.pack.source_name(crate::pack::Source::Run(r));
             app.metrics_error = Some(format!("{name}: {e}"));
         }
@@ -564,7 +645,7 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
         Event::WorkspaceSaved(Err(e)) => app.warn(format!("tags not saved: {e}")),
         Event::Exported(Ok(o)) => app.say(crate::export::describe(&o)),
         Event::Exported(Err(e)) => app.warn(format!("export failed: {e}")),
-        Event::Validated(problems) => {
+        Event::Validated(_, problems) => {
             app.validated = true;
             app.add_problems(problems);
             let n = app.problems.iter().filter(|p| p.is_error()).count();

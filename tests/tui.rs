@@ -286,6 +286,71 @@ fn export_command_sends_the_listed_cases_to_a_background_export() {
     assert!(a.notice.as_ref().unwrap().text.contains(":export hard-cases"));
 }
 
+/// The pack's flags, as the background check computes them.
+fn flags_of(pack: &Pack) -> Vec<lightbox::rules::Flag> {
+    let rules = lightbox::check::load_rules(pack, None).unwrap().unwrap();
+    let sources = lightbox::rules::eval::all_sources(pack);
+    lightbox::check::check(pack, &rules, &sources, false).unwrap().flags
+}
+
+#[test]
+fn a_reloaded_run_keeps_the_case_and_view_and_counts_new_flags() {
+    // the candidate as the training job first wrote it: without the opacity below the diaphragm
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("pack");
+    common::copy_dir(&common::sample(), &root);
+    let file = root.join("runs/candidate/detections.json");
+    let all: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let without: Vec<&serde_json::Value> = all.iter().filter(|d| d["score"].as_f64() != Some(0.91)).collect();
+    assert_eq!(without.len() + 1, all.len());
+    std::fs::write(&file, serde_json::to_vec(&without).unwrap()).unwrap();
+    let first = Arc::new(Pack::open(&root).unwrap());
+    let mut a = app(Arc::clone(&first), 140);
+    a.command("run candidate");
+    a.command("goto case-007");
+    a.update(Action::ZoomIn);
+    let viewport = a.viewport;
+    a.set_flags(flags_of(&first));
+    assert!(
+        !a.flags
+            .iter()
+            .any(|f| a.pack.cases[f.case].id.0 == "case-007.jpg" && f.rule == "opacity-in-lungs")
+    );
+
+    // then it rewrites the file with the opacity: the watch reloads the pack
+    std::fs::write(&file, serde_json::to_vec(&all).unwrap()).unwrap();
+    let second = Arc::new(Pack::open(&root).unwrap());
+    let changed = std::collections::BTreeSet::from([lightbox::watch::Target::Run("candidate".into())]);
+    a.replace_pack(Arc::clone(&second), &changed);
+    assert_eq!(a.pack_epoch, 1);
+    assert_eq!(a.pack.cases[a.case().unwrap()].id.0, "case-007.jpg", "the same case");
+    assert_eq!(a.pack.runs[a.run.unwrap()].name.0, "candidate", "the same run");
+    assert_eq!(a.viewport, viewport, "the same zoom and window");
+    assert!(
+        a.flags.is_empty() && a.metrics.is_empty(),
+        "recomputed for the new pack"
+    );
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(s.contains("candidate reloaded just now · checking…"), "{s}");
+    // a second reload of the same burst before the check is back counts from the first
+    a.replace_pack(Arc::clone(&second), &changed);
+    a.set_flags(flags_of(&second));
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(s.contains("candidate reloaded just now: 1 new flag"), "{s}");
+    let later = a.reloaded.as_ref().unwrap().at + std::time::Duration::from_secs(2);
+    assert_eq!(
+        a.reloaded.as_ref().unwrap().text(later),
+        "candidate reloaded 2 s ago: 1 new flag"
+    );
+    // and back: the flag goes away
+    std::fs::write(&file, serde_json::to_vec(&without).unwrap()).unwrap();
+    let third = Arc::new(Pack::open(&root).unwrap());
+    a.replace_pack(Arc::clone(&third), &changed);
+    a.set_flags(flags_of(&third));
+    let note = a.reloaded.as_ref().unwrap();
+    assert_eq!((note.new_flags, note.gone_flags), (Some(0), Some(1)));
+}
+
 fn key(c: char) -> crossterm::event::KeyEvent {
     crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c))
 }

@@ -20,6 +20,10 @@ pub struct Args {
     /// User config file (default: $XDG_CONFIG_HOME/lightbox/config.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Do not watch the pack's files (by default a rewritten run, ground truth, rules file or
+    /// manifest is reloaded in the background).
+    #[arg(long)]
+    pub no_watch: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
@@ -39,6 +43,6 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         bail!("the dashboard needs a terminal; for scripts use `lightbox info` or `lightbox render`");
     }
     let run = a.source.selected_run(&pack)?;
-    tui::run(pack, config, graphics, run, a.source.rules.clone()).context("the dashboard stopped")?;
+    tui::run(pack, config, graphics, run, a.source.rules.clone(), !a.no_watch).context("the dashboard stopped")?;
     Ok(EXIT_OK)
 }

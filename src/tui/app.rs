@@ -183,6 +183,47 @@ pub struct App {
     pub review: Option<super::review::ReviewMode>,
     /// Actions for the journal thread (drained by the event loop).
     pub review_out: Vec<super::review::ReviewCmd>,
+    /// Bumped on every reload: background results computed on an older pack are dropped.
+    pub pack_epoch: u64,
+    /// The latest reload of the pack (watch), for the status bar.
+    pub reloaded: Option<ReloadNote>,
+    /// The rules file given on the command line (else the manifest's), for checks after reloads.
+    pub rules_file: Option<std::path::PathBuf>,
+}
+
+/// A reload of the pack: when, what changed, and (once the check is back) the flags it brought.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReloadNote {
+    pub at: std::time::Instant,
+    /// What changed, in words (`candidate`, `the rules`).
+    pub what: String,
+    /// Sources whose flags may have changed (by name).
+    pub sources: Vec<String>,
+    /// Flags of those sources before the reload: (case id, source, rule).
+    pub before: std::collections::HashSet<(String, String, String)>,
+    /// Flags of those sources after it that were not there before; `None` until checked.
+    pub new_flags: Option<usize>,
+    /// Flags that went away.
+    pub gone_flags: Option<usize>,
+}
+
+impl ReloadNote {
+    /// `candidate reloaded 2 s ago: 3 new flags`.
+    pub fn text(&self, now: std::time::Instant) -> String {
+        let secs = now.saturating_duration_since(self.at).as_secs();
+        let ago = match secs {
+            0 => "just now".to_string(),
+            s if s < 90 => format!("{s} s ago"),
+            s => format!("{} min ago", s / 60),
+        };
+        let flags = match (self.new_flags, self.gone_flags) {
+            (None, _) => " · checking…".to_string(),
+            (Some(0), Some(0) | None) => ": no new flags".to_string(),
+            (Some(n), Some(0) | None) => format!(": {n} new flag{}", if n == 1 { "" } else { "s" }),
+            (Some(n), Some(g)) => format!(": {n} new flag{}, {g} gone", if n == 1 { "" } else { "s" }),
+        };
+        format!("{} reloaded {ago}{flags}", self.what)
+    }
 }
 
 /// Per-case detection figures and the confusion matrix at one run and score threshold.
@@ -242,6 +283,8 @@ pub enum Request {
     OperatingPoint { run: usize, threshold: f64 },
     /// Write the workspace (tags) to disk.
     SaveWorkspace(crate::workspace::Workspace),
+    /// Validate, check and measure the pack of this epoch again (after a reload).
+    Analyse(u64),
     /// Export cases (with every run) to a pack folder, appending when it already is a pack.
     Export(crate::export::Request),
 }
@@ -291,6 +334,9 @@ impl App {
             review: None,
             review_out: Vec::new(),
             network_view: false,
+            pack_epoch: 0,
+            reloaded: None,
+            rules_file: None,
         };
         let loaded = app.pack.problems.clone();
         app.add_problems(loaded);
@@ -322,9 +368,89 @@ impl App {
     pub fn set_flags(&mut self, flags: Vec<crate::rules::Flag>) {
         self.checked = Some(Ok(flags.len()));
         self.flags = flags;
+        if let Some(note) = self.reloaded.as_mut().filter(|n| n.new_flags.is_none()) {
+            let after: std::collections::HashSet<(String, String, String)> =
+                flag_keys(&self.pack, &self.flags, &note.sources).collect();
+            note.new_flags = Some(after.difference(&note.before).count());
+            note.gone_flags = Some(note.before.difference(&after).count());
+        }
         if self.sort == SortKey::Flags || self.filter.is_some() {
             self.refresh_order();
         }
+    }
+
+    /// Take a reloaded pack (watch): the same case, run, comparison and view stay on screen;
+    /// problems, flags and metrics are recomputed in the background (the event loop starts that).
+    pub fn replace_pack(&mut self, pack: Arc<Pack>, changed: &std::collections::BTreeSet<crate::watch::Target>) {
+        use crate::watch::Target;
+        let case_id = self.case().map(|c| self.pack.cases[c].id.clone());
+        let name = |p: &Pack, r: Option<usize>| r.and_then(|r| p.runs.get(r)).map(|r| r.name.0.clone());
+        let (run_name, compare_name) = (name(&self.pack, self.run), name(&self.pack, self.compare));
+        let everything = changed.contains(&Target::Manifest) || changed.contains(&Target::Rules);
+        let sources: Vec<String> = if everything {
+            crate::rules::eval::all_sources(&pack)
+                .into_iter()
+                .map(|s| pack.source_name(s))
+                .collect()
+        } else {
+            changed
+                .iter()
+                .map(|t| match t {
+                    Target::Run(r) => r.clone(),
+                    _ => pack.source_name(crate::pack::Source::GroundTruth),
+                })
+                .collect()
+        };
+        let mut before = flag_keys(&self.pack, &self.flags, &sources).collect();
+        let mut what = changed.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ");
+        // reloaded again before the last reload was checked: count from the flags before that
+        if let Some(prev) = self.reloaded.take().filter(|n| n.new_flags.is_none()) {
+            before = prev.before;
+            if prev.what != what {
+                what = format!("{}, {what}", prev.what);
+            }
+        }
+        self.pack = pack;
+        self.pack_epoch += 1;
+        self.problem_counts = vec![(0, 0); self.pack.cases.len()];
+        self.problems.clear();
+        self.validated = false;
+        let loaded = self.pack.problems.clone();
+        self.add_problems(loaded);
+        self.flags.clear();
+        self.checked = None;
+        self.metrics = Vec::new();
+        self.metrics_error = None;
+        self.operating = None;
+        self.selected = None;
+        let find = |n: Option<String>| n.and_then(|n| self.pack.run_index(&n).ok());
+        self.run = find(run_name).or((!self.pack.runs.is_empty()).then_some(0));
+        self.compare = find(compare_name);
+        if self.compare.is_none() && self.layout == Layout::RunRun {
+            self.layout = Layout::Single;
+        }
+        if let Some((text, _)) = self.filter.take() {
+            // re-parsed: a class may have come or gone with the manifest
+            if let Ok(e) = crate::query::parse(&text, &self.pack) {
+                self.filter = Some((text, e));
+            }
+        }
+        self.refresh_order();
+        if let Some(id) = case_id
+            && let Some(p) = self.order.iter().position(|&c| self.pack.cases[c].id == id)
+        {
+            self.pos = p;
+        }
+        self.pos = self.pos.min(self.order.len().saturating_sub(1));
+        self.notice = None;
+        self.reloaded = Some(ReloadNote {
+            at: std::time::Instant::now(),
+            what,
+            sources,
+            before,
+            new_flags: None,
+            gone_flags: None,
+        });
     }
 
     /// The run whose model's input the image pane shows, when the network's-eye view is on.
@@ -1342,4 +1468,17 @@ impl App {
             join(pred)
         ))
     }
+}
+
+/// Flags of the named sources as (case id, source, rule): what "new flags" are counted by.
+fn flag_keys<'a>(
+    pack: &'a Pack,
+    flags: &'a [crate::rules::Flag],
+    sources: &'a [String],
+) -> impl Iterator<Item = (String, String, String)> + 'a {
+    flags.iter().filter_map(move |f| {
+        let source = f.source.map(|s| pack.source_name(s)).unwrap_or_else(|| "input".into());
+        (f.source.is_none() || sources.contains(&source))
+            .then(|| (pack.cases[f.case].id.0.clone(), source, f.rule.clone()))
+    })
 }

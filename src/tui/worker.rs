@@ -210,6 +210,11 @@ impl<K: PartialEq, V: Clone> Lru<K, V> {
         Some(v)
     }
 
+    fn clear(&mut self) {
+        self.items.clear();
+        self.used = 0;
+    }
+
     fn put(&mut self, k: K, v: V, bytes: usize) {
         if let Some(i) = self.items.iter().position(|(key, _, _)| *key == k)
             && let Some((_, _, b)) = self.items.remove(i)
@@ -227,7 +232,9 @@ impl<K: PartialEq, V: Clone> Lru<K, V> {
 }
 
 struct Shared {
-    pack: Arc<Pack>,
+    /// Replaced when the pack is reloaded (watch); `epoch` counts the replacements.
+    pack: std::sync::RwLock<Arc<Pack>>,
+    epoch: AtomicU64,
     picker: Picker,
     queue: Mutex<Queue>,
     wake: Condvar,
@@ -252,7 +259,8 @@ pub const FRAME_ITEMS: usize = 4;
 impl Workers {
     pub fn spawn(pack: Arc<Pack>, picker: Picker, threads: usize, tx: Sender<super::Event>) -> Workers {
         let shared = Arc::new(Shared {
-            pack,
+            pack: std::sync::RwLock::new(pack),
+            epoch: AtomicU64::new(0),
             picker,
             queue: Mutex::new(Queue {
                 current: None,
@@ -304,6 +312,16 @@ impl Workers {
         self.last = None;
     }
 
+    /// Draw from a reloaded pack from now on: cached cases and frames are dropped, and work
+    /// started on the old pack is not cached.
+    pub fn set_pack(&mut self, pack: Arc<Pack>) {
+        *self.shared.pack.write().unwrap_or_else(|e| e.into_inner()) = pack;
+        self.shared.epoch.fetch_add(1, Ordering::SeqCst);
+        self.shared.data.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.shared.frames.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.last = None;
+    }
+
     pub fn generation(&self) -> u64 {
         self.generation
     }
@@ -339,12 +357,15 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
             }
         };
         let (generation, key) = job;
+        let epoch = s.epoch.load(Ordering::SeqCst);
+        let pack = Arc::clone(&s.pack.read().unwrap_or_else(|e| e.into_inner()));
+        let current = || s.epoch.load(Ordering::SeqCst) == epoch;
         if let Some(g) = generation
             && g != s.latest.load(Ordering::SeqCst)
         {
             continue;
         }
-        if !key_valid(&s.pack, &key) {
+        if !key_valid(&pack, &key) {
             continue;
         }
         let cached = s.frames.lock().unwrap_or_else(|e| e.into_inner()).get(&key);
@@ -357,12 +378,14 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
                 let data = match hit {
                     Some(d) => d,
                     None => {
-                        let d = Arc::new(CaseData::load(&s.pack, key.case));
+                        let d = Arc::new(CaseData::load(&pack, key.case));
                         let bytes = d.bytes();
-                        s.data
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .put(key.case, Arc::clone(&d), bytes);
+                        if current() {
+                            s.data
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .put(key.case, Arc::clone(&d), bytes);
+                        }
                         d
                     }
                 };
@@ -374,7 +397,7 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
                 }
                 // a bug here must not take the dashboard down: report it and carry on
                 let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    make_frame(&s.pack, data, &key, &s.picker)
+                    make_frame(&pack, data, &key, &s.picker)
                 }));
                 let mut f = match made {
                     Ok(f) => f,
@@ -397,6 +420,9 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
                 f.elapsed = t.elapsed();
                 f.cached_data = cached_data;
                 let f = Arc::new(f);
+                if !current() {
+                    continue;
+                }
                 s.frames
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())

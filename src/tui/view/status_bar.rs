@@ -93,6 +93,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             None => t.ui.text,
         };
         spans.push(Span::styled(n.text.clone(), Style::default().fg(color)));
+    } else if let Some(r) = &app.reloaded {
+        spans.push(sep());
+        spans.push(Span::styled(
+            r.text(std::time::Instant::now()),
+            Style::default().fg(t.ui.accent),
+        ));
     }
     let hint = " ? help · q quit ";
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
