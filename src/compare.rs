@@ -151,10 +151,20 @@ pub fn diff_reports(pack: &Pack, baseline: usize, candidate: usize, rb: &Report,
     };
     let new: Vec<&Flag> = flc.iter().copied().filter(|f| !kb.contains(&flag_key(f))).collect();
     let fixed: Vec<&Flag> = flb.iter().copied().filter(|f| !kc.contains(&flag_key(f))).collect();
+    let by_index = |r: &'_ Report| -> Vec<Option<usize>> {
+        let mut v = vec![None; pack.cases.len()];
+        for (k, c) in r.cases.iter().enumerate() {
+            if let Some(slot) = v.get_mut(c.index) {
+                slot.get_or_insert(k);
+            }
+        }
+        v
+    };
+    let (ib, ic) = (by_index(rb), by_index(rc));
     let mut cases: Vec<CaseDelta> = (0..pack.cases.len())
         .map(|i| {
-            let b = rb.cases.iter().find(|c| c.index == i);
-            let c = rc.cases.iter().find(|c| c.index == i);
+            let b = ib[i].map(|k| &rb.cases[k]);
+            let c = ic[i].map(|k| &rc.cases[k]);
             let eb = b.map(|x| x.error).unwrap_or(0.0);
             let ec = c.map(|x| x.error).unwrap_or(0.0);
             // one flag per rule and case: a rule broken by several instances counts once

@@ -20,5 +20,6 @@ pub mod review;
 pub mod rules;
 pub mod sample;
 pub mod tui;
+pub mod uncertainty;
 pub mod watch;
 pub mod workspace;

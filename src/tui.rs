@@ -37,6 +37,10 @@ pub enum Event {
     Reviewed(review::ReviewReply),
     /// The workspace (tags) was written, or could not be.
     WorkspaceSaved(Result<(), String>),
+    /// Disagreement between two runs, per case (a sort key).
+    Disagreement(app::DisagreementKey, Arc<Vec<Option<f64>>>),
+    /// Entropy of a run's probability maps, per case (a sort key).
+    Entropy(u64, usize, Arc<Vec<Option<f64>>>),
     /// An export finished (or could not).
     Exported(Result<crate::export::Outcome, String>),
 }
@@ -546,6 +550,25 @@ fn start(app: &App, r: app::Request, tx: std::sync::mpsc::Sender<Event>) {
                 let _ = tx.send(Event::Checked(epoch, Err(format!("cannot start the check: {e}"))));
             }
         }
+        app::Request::Disagreement(key) => {
+            let pack = Arc::clone(&app.pack);
+            let _ = std::thread::Builder::new()
+                .name("lightbox-metrics-disagreement".into())
+                .spawn(move || {
+                    let (_, a, b, t) = key;
+                    let v = crate::uncertainty::disagreement(&pack, a, b, t as f64 / 1000.0);
+                    let _ = tx.send(Event::Disagreement(key, Arc::new(v)));
+                });
+        }
+        app::Request::Entropy(epoch, run) => {
+            let pack = Arc::clone(&app.pack);
+            let _ = std::thread::Builder::new()
+                .name("lightbox-metrics-entropy".into())
+                .spawn(move || {
+                    let v = crate::uncertainty::entropies(&pack, run);
+                    let _ = tx.send(Event::Entropy(epoch, run, Arc::new(v)));
+                });
+        }
         app::Request::Export(req) => {
             let pack = Arc::clone(&app.pack);
             let _ = std::thread::Builder::new()
@@ -643,6 +666,8 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
         Event::Reviewed(r) => app.review_reply(r),
         Event::WorkspaceSaved(Ok(())) => {}
         Event::WorkspaceSaved(Err(e)) => app.warn(format!("tags not saved: {e}")),
+        Event::Disagreement(key, v) => app.set_disagreement(key, v),
+        Event::Entropy(epoch, run, v) => app.set_entropy(epoch, run, v),
         Event::Exported(Ok(o)) => app.say(crate::export::describe(&o)),
         Event::Exported(Err(e)) => app.warn(format!("export failed: {e}")),
         Event::Validated(_, problems) => {
@@ -688,10 +713,9 @@ pub fn handle_key(app: &mut App, k: crossterm::event::KeyEvent) {
         Overlay::Sort => {
             app.overlay = Overlay::None;
             if let KeyCode::Char(c) = k.code
-                && let Some(d) = c.to_digit(10)
-                && let Some(key) = app::SortKey::ALL.get((d as usize).wrapping_sub(1))
+                && let Some(key) = app::SortKey::from_menu_key(c)
             {
-                app.set_sort(*key);
+                app.set_sort(key);
             }
         }
         // the help scrolls (small terminals); any other key closes it

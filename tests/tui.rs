@@ -351,6 +351,108 @@ fn a_reloaded_run_keeps_the_case_and_view_and_counts_new_flags() {
     assert_eq!((note.new_flags, note.gone_flags), (Some(0), Some(1)));
 }
 
+#[test]
+fn compare_mode_puts_regressions_first_marks_new_flags_and_flips_in_place() {
+    let pack = sample();
+    let mut a = app(Arc::clone(&pack), 140);
+    let options = lightbox::metrics::Options {
+        bootstrap: lightbox::metrics::classification::Bootstrap {
+            resamples: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    a.set_flags(flags_of(&pack));
+    for r in 0..2 {
+        a.set_metrics(r, Arc::new(lightbox::metrics::compute(&pack, r, &options).unwrap()));
+    }
+    a.command("run candidate");
+    a.command("compare baseline");
+    assert_eq!(a.compare_pair, Some((0, 1)));
+    assert_eq!((a.run, a.compare, a.layout), (Some(1), Some(0), Layout::RunRun));
+    assert_eq!(a.sort, SortKey::Regression);
+    // the same ranking as `lightbox diff`: the four errors planted in the candidate first
+    let first: std::collections::BTreeSet<&str> = a.order[..4].iter().map(|&c| a.pack.cases[c].id.0.as_str()).collect();
+    assert_eq!(
+        first,
+        ["case-007.jpg", "case-013.jpg", "case-021.jpg", "case-029.jpg"]
+            .into_iter()
+            .collect()
+    );
+    assert_eq!(a.pos, 0);
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(s.contains("compare: candidate against baseline"), "{s}");
+    let first_id = format!("▌ {}", a.pack.cases[a.order[0]].id.0);
+    let row = s.lines().find(|l| l.contains(&first_id)).unwrap();
+    assert!(row.contains("+●"), "new critical flag marked in the list: {row}");
+    a.command("goto case-007");
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(s.contains("● new opacity-in-lungs · candidate"), "{s}");
+    // A flips the runs in place: same case, same zoom, same order
+    a.update(Action::ZoomIn);
+    let (viewport, order, case) = (a.viewport, a.order.clone(), a.case());
+    lightbox::tui::handle_key(&mut a, key('A'));
+    assert_eq!((a.run, a.compare), (Some(0), Some(1)));
+    assert_eq!((a.viewport, a.order.clone(), a.case()), (viewport, order, case));
+    assert!(a.notice.as_ref().unwrap().text.contains("showing baseline"));
+    // the baseline's own planted fragment is fixed by the candidate
+    a.command("goto case-024");
+    let s = text(&draw(&mut a, 140, 40));
+    assert!(s.contains("● fixed lung-one-piece · baseline"), "{s}");
+    lightbox::tui::handle_key(&mut a, key('A'));
+    assert_eq!(a.run, Some(1));
+    // ending compare mode
+    a.command("compare");
+    assert_eq!(
+        (a.compare_pair, a.layout, a.sort),
+        (None, Layout::Single, SortKey::Case)
+    );
+}
+
+#[test]
+fn disagreement_entropy_and_ood_sort_keys() {
+    let pack = sample();
+    let mut a = app(Arc::clone(&pack), 140);
+    a.set_flags(flags_of(&pack));
+    a.command("run candidate");
+    a.set_sort(SortKey::Disagreement);
+    let Some(lightbox::tui::app::Request::Disagreement(key)) = a.requests.last().cloned() else {
+        panic!("disagreement is computed in the background")
+    };
+    assert_eq!((key.1, key.2), (0, 1), "baseline against the run shown");
+    assert!(a.notice.as_ref().unwrap().text.contains("computing"));
+    let v = lightbox::uncertainty::disagreement(&pack, key.1, key.2, key.3 as f64 / 1000.0);
+    a.set_disagreement(key, Arc::new(v.clone()));
+    // the opacity the candidate adds below the diaphragm (and its other extra boxes) come first
+    assert_eq!(a.pack.cases[a.order[0]].id.0, "case-007.jpg");
+    // a run never disagrees with itself
+    assert!(
+        lightbox::uncertainty::disagreement(&pack, 1, 1, 0.0)
+            .iter()
+            .all(|d| *d == Some(0.0))
+    );
+    let vals: Vec<f64> = a.order.iter().map(|&c| v[c].unwrap_or(f64::NEG_INFINITY)).collect();
+    assert!(vals.windows(2).all(|w| w[0] >= w[1]));
+    // the threshold decides which predictions count: moving it asks again
+    a.requests.clear();
+    a.update(Action::ThresholdUp);
+    assert!(matches!(a.requests.last(), Some(lightbox::tui::app::Request::Disagreement(k)) if k.3 != key.3));
+    // the sample has no probability maps: said, not pretended
+    a.set_sort(SortKey::Entropy);
+    let Some(lightbox::tui::app::Request::Entropy(epoch, run)) = a.requests.last().cloned() else {
+        panic!("entropy is computed in the background")
+    };
+    a.set_entropy(epoch, run, Arc::new(lightbox::uncertainty::entropies(&pack, run)));
+    assert!(a.notice.as_ref().unwrap().text.contains("no probability maps"));
+    // out-of-distribution inputs first: the bottle and the knee
+    a.set_sort(SortKey::Ood);
+    let top: std::collections::BTreeSet<&str> = a.order[..2].iter().map(|&c| a.pack.cases[c].id.0.as_str()).collect();
+    assert_eq!(top, ["case-017.jpg", "case-033.jpg"].into_iter().collect());
+    // the sort menu reaches keys past 9 by letter
+    assert_eq!(SortKey::from_menu_key('b'), Some(SortKey::Ood));
+    assert_eq!(SortKey::menu_key(9), 'a');
+}
+
 fn key(c: char) -> crossterm::event::KeyEvent {
     crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c))
 }

@@ -38,6 +38,7 @@ actions! {
         CycleRun = "cycle_run": "show the next run (or none)",
         ToggleError = "toggle_error": "error view: agree, extra (false positive), missed (false negative)",
         CycleLayout = "cycle_layout": "side by side: single, ground truth | run, run A | run B",
+        FlipRuns = "flip_runs": "swap the two runs in place (compare mode): same case, zoom and window",
         ToggleFill = "toggle_fill": "mask fills on/off",
         ToggleOutline = "toggle_outline": "mask outlines on/off",
         ToggleBoxes = "toggle_boxes": "boxes on/off",

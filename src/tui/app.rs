@@ -52,10 +52,20 @@ pub enum SortKey {
     Flags,
     /// Worst errors first: false positives + misses at the score threshold, plus Σ(1 − Dice).
     Error,
+    /// Compare mode: how much worse the candidate is than the baseline (`lightbox diff`'s
+    /// ranking: error change plus the weight of new flags minus fixed ones), worst first.
+    Regression,
+    /// Where two runs disagree most (unmatched predictions, 1 − IoU of matched ones and of
+    /// label masks); computed in the background.
+    Disagreement,
+    /// Highest mean entropy of the run's probability maps first; computed in the background.
+    Entropy,
+    /// Most out-of-distribution inputs first (the largest robust z-score of a flagged input).
+    Ood,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 7] = [
+    pub const ALL: [SortKey; 11] = [
         SortKey::Case,
         SortKey::MaxScore,
         SortKey::Uncertain,
@@ -63,7 +73,30 @@ impl SortKey {
         SortKey::Problems,
         SortKey::Flags,
         SortKey::Error,
+        SortKey::Regression,
+        SortKey::Disagreement,
+        SortKey::Entropy,
+        SortKey::Ood,
     ];
+
+    /// The key that picks it in the sort menu: 1–9, then a, b, ...
+    pub fn menu_key(i: usize) -> char {
+        if i < 9 {
+            char::from(b'1' + i as u8)
+        } else {
+            char::from(b'a' + (i - 9) as u8)
+        }
+    }
+
+    /// The sort key a menu key picks.
+    pub fn from_menu_key(c: char) -> Option<SortKey> {
+        let i = match c {
+            '1'..='9' => c as usize - '1' as usize,
+            'a'..='z' => 9 + (c as usize - 'a' as usize),
+            _ => return None,
+        };
+        SortKey::ALL.get(i).copied()
+    }
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -74,6 +107,10 @@ impl SortKey {
             SortKey::Problems => "problems",
             SortKey::Flags => "flags",
             SortKey::Error => "error",
+            SortKey::Regression => "regression",
+            SortKey::Disagreement => "disagreement",
+            SortKey::Entropy => "entropy",
+            SortKey::Ood => "ood",
         }
     }
 }
@@ -189,7 +226,21 @@ pub struct App {
     pub reloaded: Option<ReloadNote>,
     /// The rules file given on the command line (else the manifest's), for checks after reloads.
     pub rules_file: Option<std::path::PathBuf>,
+    /// Compare mode (`:compare NAME`): (baseline, candidate) run indices.
+    pub compare_pair: Option<(usize, usize)>,
+    /// Per case: how much worse the candidate is (compare mode), once both runs' metrics are in.
+    pub regression: Option<Vec<f64>>,
+    /// Per case: disagreement between two runs at a threshold, for (epoch, a, b, threshold).
+    pub disagreement: Option<(DisagreementKey, PerCase)>,
+    /// Per case: mean entropy of a run's probability maps, for (epoch, run).
+    pub entropy: Option<((u64, usize), PerCase)>,
 }
+
+/// A value per case, `None` where it does not apply (computed in the background).
+pub type PerCase = Arc<Vec<Option<f64>>>;
+
+/// What a disagreement computation was for: (pack epoch, run a, run b, threshold in 1/1000).
+pub type DisagreementKey = (u64, usize, usize, u32);
 
 /// A reload of the pack: when, what changed, and (once the check is back) the flags it brought.
 #[derive(Debug, Clone, PartialEq)]
@@ -285,6 +336,10 @@ pub enum Request {
     SaveWorkspace(crate::workspace::Workspace),
     /// Validate, check and measure the pack of this epoch again (after a reload).
     Analyse(u64),
+    /// Disagreement between two runs (a sort key), computed from their masks.
+    Disagreement(DisagreementKey),
+    /// Entropy of a run's probability maps (a sort key).
+    Entropy(u64, usize),
     /// Export cases (with every run) to a pack folder, appending when it already is a pack.
     Export(crate::export::Request),
 }
@@ -337,6 +392,10 @@ impl App {
             pack_epoch: 0,
             reloaded: None,
             rules_file: None,
+            compare_pair: None,
+            regression: None,
+            disagreement: None,
+            entropy: None,
         };
         let loaded = app.pack.problems.clone();
         app.add_problems(loaded);
@@ -374,7 +433,7 @@ impl App {
             note.new_flags = Some(after.difference(&note.before).count());
             note.gone_flags = Some(note.before.difference(&after).count());
         }
-        if self.sort == SortKey::Flags || self.filter.is_some() {
+        if matches!(self.sort, SortKey::Flags | SortKey::Regression | SortKey::Ood) || self.filter.is_some() {
             self.refresh_order();
         }
     }
@@ -719,6 +778,9 @@ impl App {
             self.metrics.resize(run + 1, None);
         }
         self.metrics[run] = Some(report);
+        if self.sort == SortKey::Regression && self.pair().is_some_and(|(b, c)| run == b || run == c) {
+            self.refresh_order();
+        }
         if self.run == Some(run) {
             self.want_operating();
             if self.sort == SortKey::Error {
@@ -905,6 +967,17 @@ impl App {
     /// Rebuild the queue after a filter or sort change, keeping the current case when it stays.
     pub fn refresh_order(&mut self) {
         let current = self.case();
+        if self.sort == SortKey::Regression {
+            self.regression = self.pair().and_then(|(b, c)| {
+                let (rb, rc) = (self.metrics.get(b)?.as_ref()?, self.metrics.get(c)?.as_ref()?);
+                let d = crate::compare::diff_reports(&self.pack, b, c, rb, rc, &self.flags);
+                let mut v = vec![0.0; self.pack.cases.len()];
+                for x in &d.cases {
+                    v[x.index] = x.worse_by;
+                }
+                Some(v)
+            });
+        }
         let ctx = Ctx {
             pack: &self.pack,
             run: self.run,
@@ -964,6 +1037,23 @@ impl App {
                     })
                     .sum(),
             ),
+            SortKey::Regression => self.regression.as_ref()?.get(c).copied(),
+            SortKey::Disagreement => {
+                let (key, v) = self.disagreement.as_ref()?;
+                (Some(*key) == self.disagreement_key()).then_some(())?;
+                *v.get(c)?
+            }
+            SortKey::Entropy => {
+                let ((epoch, run), v) = self.entropy.as_ref()?;
+                (*epoch == self.pack_epoch && Some(*run) == self.run).then_some(())?;
+                *v.get(c)?
+            }
+            SortKey::Ood => self
+                .flags
+                .iter()
+                .filter(|f| f.case == c && f.rule == crate::check::OOD_RULE && f.source.is_none())
+                .map(|f| f.value)
+                .reduce(f64::max),
         }
     }
 
@@ -1137,6 +1227,7 @@ impl App {
                     self.error_view = !self.error_view;
                 }
             }
+            FlipRuns => self.flip_runs(),
             CycleLayout => {
                 self.layout = match self.layout {
                     Layout::Single if self.run.is_some() => Layout::GtRun,
@@ -1166,6 +1257,10 @@ impl App {
                 self.say(format!("score threshold {:.2}", self.style.score_threshold));
                 if self.sort == SortKey::Error || self.sort == SortKey::Uncertain {
                     self.refresh_order();
+                }
+                if self.sort == SortKey::Disagreement {
+                    // predictions below the threshold no longer count: measure again
+                    self.set_sort(SortKey::Disagreement);
                 }
             }
             ToggleMetrics | ToggleDetails if self.review.as_ref().is_some_and(|r| r.blind_seed.is_some()) => {
@@ -1362,7 +1457,169 @@ impl App {
     pub fn set_sort(&mut self, key: SortKey) {
         self.sort = key;
         self.refresh_order();
-        self.say(format!("sorted by {}", key.name()));
+        let pending = match key {
+            SortKey::Disagreement => match self.disagreement_key() {
+                None => return self.warn("disagreement compares two runs: this pack has fewer"),
+                Some(k) if self.disagreement.as_ref().is_some_and(|(have, _)| *have == k) => false,
+                Some(k) => {
+                    self.requests.push(Request::Disagreement(k));
+                    true
+                }
+            },
+            SortKey::Entropy => match self.run {
+                None => return self.warn("entropy is of a run's probability maps: choose a run with r"),
+                Some(r)
+                    if self
+                        .entropy
+                        .as_ref()
+                        .is_some_and(|(have, _)| *have == (self.pack_epoch, r)) =>
+                {
+                    false
+                }
+                Some(r) => {
+                    self.requests.push(Request::Entropy(self.pack_epoch, r));
+                    true
+                }
+            },
+            SortKey::Regression if self.pair().is_none() => {
+                return self.warn("regression compares two runs: :compare NAME picks the baseline");
+            }
+            _ => false,
+        };
+        self.say(if pending {
+            format!("sorting by {} (computing…)", key.name())
+        } else {
+            format!("sorted by {}", key.name())
+        });
+    }
+
+    /// (baseline, candidate): compare mode's pair, else the run shown against the other run
+    /// (the one on the right side by side, or the next one).
+    pub fn pair(&self) -> Option<(usize, usize)> {
+        if let Some(p) = self.compare_pair {
+            return Some(p);
+        }
+        let r = self.run?;
+        let n = self.pack.runs.len();
+        let b = self.compare.filter(|&b| b != r).unwrap_or((r + 1) % n.max(1));
+        (n >= 2 && b != r).then_some((b, r))
+    }
+
+    fn disagreement_key(&self) -> Option<DisagreementKey> {
+        let (b, c) = self.pair()?;
+        Some((
+            self.pack_epoch,
+            b,
+            c,
+            (self.style.score_threshold * 1000.0).round() as u32,
+        ))
+    }
+
+    /// Take a background disagreement computation (dropped when it is for another pack/pair).
+    pub fn set_disagreement(&mut self, key: DisagreementKey, values: Arc<Vec<Option<f64>>>) {
+        if key.0 == self.pack_epoch {
+            self.disagreement = Some((key, values));
+            if self.sort == SortKey::Disagreement {
+                self.refresh_order();
+                self.say("sorted by disagreement");
+            }
+        }
+    }
+
+    /// Take a background entropy computation.
+    pub fn set_entropy(&mut self, epoch: u64, run: usize, values: Arc<Vec<Option<f64>>>) {
+        if epoch == self.pack_epoch {
+            let none = values.iter().all(Option::is_none);
+            self.entropy = Some(((epoch, run), values));
+            if self.sort == SortKey::Entropy {
+                self.refresh_order();
+                if none {
+                    self.caution("this run has no probability maps: nothing to sort by entropy");
+                } else {
+                    self.say("sorted by entropy");
+                }
+            }
+        }
+    }
+
+    /// In compare mode, whether a flag is new in the candidate or fixed by it (no flag of the
+    /// same rule on the case in the other run).
+    pub fn flag_change(&self, f: &crate::rules::Flag) -> Option<&'static str> {
+        use crate::pack::Source;
+        let (b, c) = self.compare_pair?;
+        let other = match f.source {
+            Some(Source::Run(r)) if r == c => b,
+            Some(Source::Run(r)) if r == b => c,
+            _ => return None,
+        };
+        let in_other = self
+            .flags
+            .iter()
+            .any(|g| g.case == f.case && g.rule == f.rule && g.source == Some(Source::Run(other)));
+        match (in_other, f.source == Some(Source::Run(c))) {
+            (true, _) => None,
+            (false, true) => Some("new"),
+            (false, false) => Some("fixed"),
+        }
+    }
+
+    /// `:compare NAME`: compare mode — the run shown (the candidate) against NAME (the
+    /// baseline), side by side, regressions first; `A` flips which run is where.
+    pub fn start_compare(&mut self, baseline: &str) {
+        if baseline.is_empty() {
+            self.compare_pair = None;
+            self.compare = None;
+            self.regression = None;
+            if self.layout == Layout::RunRun {
+                self.layout = Layout::Single;
+            }
+            if self.sort == SortKey::Regression {
+                self.sort = SortKey::Case;
+            }
+            self.refresh_order();
+            self.say("compare mode off");
+            return;
+        }
+        let b = match self.pack.run_index(baseline) {
+            Ok(b) => b,
+            Err(e) => return self.warn(e),
+        };
+        let c = match self.run {
+            Some(r) if r != b => r,
+            _ => match (0..self.pack.runs.len()).find(|&r| r != b) {
+                Some(r) => r,
+                None => return self.warn("compare needs a second run to set against the baseline"),
+            },
+        };
+        self.compare_pair = Some((b, c));
+        self.run = Some(c);
+        self.compare = Some(b);
+        self.layout = Layout::RunRun;
+        self.sort = SortKey::Regression;
+        self.refresh_order();
+        self.pos = 0;
+        self.say(format!(
+            "compare: {} against {} — regressions first · A flips the runs · :compare alone ends it",
+            self.pack.runs[c].name.0, self.pack.runs[b].name.0
+        ));
+    }
+
+    /// `A`: swap the two runs in place (same case, zoom and window): side by side they change
+    /// sides; alone, the other run is shown.
+    pub fn flip_runs(&mut self) {
+        let Some((b, c)) = self.pair() else {
+            return self.warn("nothing to flip: :compare NAME sets a baseline against the run shown");
+        };
+        let shown = self.run.unwrap_or(c);
+        let other = if shown == c { b } else { c };
+        self.run = Some(other);
+        self.compare = Some(shown);
+        self.selected = None;
+        let role = if other == c { "candidate" } else { "baseline" };
+        self.say(format!(
+            "showing {} ({role}) · A flips back",
+            self.pack.runs[other].name.0
+        ));
     }
 
     /// Run a `:` command.
@@ -1382,13 +1639,7 @@ impl App {
                 }
                 Err(e) => self.warn(e),
             },
-            "compare" => match self.pack.run_index(&arg) {
-                Ok(r) => {
-                    self.compare = Some(r);
-                    self.layout = Layout::RunRun;
-                }
-                Err(e) => self.warn(e),
-            },
+            "compare" => self.start_compare(&arg),
             "theme" => match super::config::load_theme(&arg) {
                 Ok(t) => {
                     self.style.palette = t.palette(&self.pack);

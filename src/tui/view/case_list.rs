@@ -94,6 +94,10 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             (SortKey::Uncertain, Some(v)) => format!("{:.2}", -v),
             (SortKey::MaxScore, Some(v)) => format!("{v:.2}"),
             (SortKey::Error, Some(v)) => format!("{v:.1}"),
+            (SortKey::Regression, Some(v)) if v.abs() < 0.05 => "0.0".into(),
+            (SortKey::Regression, Some(v)) => format!("{v:+.1}"),
+            (SortKey::Disagreement | SortKey::Entropy, Some(v)) => format!("{v:.2}"),
+            (SortKey::Ood, Some(v)) => format!("{v:.1}"),
             (_, Some(v)) => format!("{v:.0}"),
             (_, None) => "-".into(),
         };
@@ -113,7 +117,20 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         } else {
             id.clone()
         };
-        let pad = w.saturating_sub(2 + id_shown.chars().count() + 4 + value.chars().count());
+        // compare mode: `+` before the flag glyph when the candidate has a flag the baseline has not
+        let new_flag = app.compare_pair.is_some().then(|| {
+            if app
+                .flags
+                .iter()
+                .any(|f| f.case == c && app.flag_change(f) == Some("new"))
+            {
+                Span::styled("+", Style::default().fg(t.flag.critical).add_modifier(Modifier::BOLD))
+            } else {
+                Span::raw(" ")
+            }
+        });
+        let pad = w
+            .saturating_sub(2 + id_shown.chars().count() + 4 + value.chars().count() + usize::from(new_flag.is_some()));
         let marker = if selected { "▌" } else { " " };
         let mut style = Style::default().fg(t.ui.text);
         if selected {
@@ -125,6 +142,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 Span::raw(" "),
                 Span::raw(id_shown),
                 Span::raw(" ".repeat(pad)),
+                new_flag.unwrap_or_default(),
                 flag,
                 Span::raw(" "),
                 glyph,

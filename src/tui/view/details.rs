@@ -112,8 +112,18 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 Some(crate::pack::Source::GroundTruth) => "ground truth".to_string(),
                 Some(s) => pack.source_name(s),
             };
+            let change = match app.flag_change(fl) {
+                Some(c) => Span::styled(
+                    format!("{c} "),
+                    Style::default()
+                        .fg(if c == "new" { t.flag.critical } else { t.ui.dim })
+                        .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+                ),
+                None => Span::raw(""),
+            };
             lines.push(Line::from(vec![
                 Span::styled(glyph, Style::default().fg(color)),
+                change,
                 Span::styled(
                     format!("{} · {who}: ", fl.rule),
                     Style::default().fg(color).add_modifier(Modifier::BOLD),

@@ -113,7 +113,7 @@ pub fn render_sort(app: &App, f: &mut Frame, area: Rect) {
             let cur = *k == app.sort;
             Line::from(vec![
                 Span::styled(
-                    format!(" {} ", i + 1),
+                    format!(" {} ", SortKey::menu_key(i)),
                     Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
                 ),
                 Span::styled(
@@ -129,7 +129,10 @@ pub fn render_sort(app: &App, f: &mut Frame, area: Rect) {
         })
         .collect();
     lines.push(Line::styled(
-        format!(" 1–{} choose · esc cancel", SortKey::ALL.len()),
+        format!(
+            " 1–9, a–{} choose · esc cancel",
+            SortKey::menu_key(SortKey::ALL.len() - 1)
+        ),
         Style::default().fg(t.ui.dim),
     ));
     f.render_widget(Paragraph::new(lines), inner);
