@@ -11,8 +11,9 @@
 //! Terms: `class:NAME` (a box or instance of the class in the ground truth or the run),
 //! `score OP X` (some prediction of the run), `preds OP N` / `gt OP N` (counts), `problem`,
 //! `error`, `warning`, `flag`, `flag:RULE`, `critical`/`major`/`minor` (a flag of at least that
-//! severity), `tag:NAME` / `tagged` (the pack's workspace tags), `id:TEXT` or a bare word (part
-//! of the case id). `OP` is one of
+//! severity), `tag:NAME` / `tagged` (the pack's workspace tags), `verdict:accept|reject|unsure`
+//! / `reviewed` (the review in progress), `run:NAME` (the run has something on the case),
+//! `id:TEXT` or a bare word (part of the case id). `OP` is one of
 //! `> >= < <= =`.
 
 use crate::pack::{Pack, Severity};
@@ -60,6 +61,10 @@ pub enum Term {
     FlagSeverity(crate::rules::Severity),
     /// A tag from the pack's workspace (`tag:hard`); `tagged`: any tag.
     Tag(Option<String>),
+    /// A verdict of the review in progress (`verdict:reject`); `reviewed`: any verdict.
+    Verdict(Option<crate::review::Verdict>),
+    /// Run NAME says something about the case (predictions, a mask, maps or scores).
+    Run(usize),
 }
 
 /// What an expression is evaluated against.
@@ -72,6 +77,8 @@ pub struct Ctx<'a> {
     pub flags: &'a [crate::rules::Flag],
     /// Tags to match `tag:NAME` and `tagged` against.
     pub workspace: Option<&'a crate::workspace::Workspace>,
+    /// Verdicts of the review in progress, by case id (`verdict:`, `reviewed`); none outside one.
+    pub verdicts: Option<&'a dyn Fn(&str) -> Option<crate::review::Verdict>>,
 }
 
 impl Ctx<'_> {
@@ -126,6 +133,14 @@ impl Term {
             Term::Id(text) => pack.cases[case].id.0.to_lowercase().contains(&text.to_lowercase()),
             Term::Flag(rule) => ctx.case_flags(case).any(|f| rule.as_ref().is_none_or(|r| &f.rule == r)),
             Term::FlagSeverity(s) => ctx.case_flags(case).any(|f| f.severity >= *s),
+            Term::Verdict(v) => ctx.verdicts.is_some_and(|f| {
+                let got = f(&pack.cases[case].id.0);
+                match v {
+                    Some(v) => got == Some(*v),
+                    None => got.is_some(),
+                }
+            }),
+            Term::Run(r) => pack.runs.get(*r).is_some_and(|run| !run.annotations[case].is_empty()),
             Term::Tag(tag) => ctx.workspace.is_some_and(|w| {
                 let id = &pack.cases[case].id.0;
                 match tag {
@@ -260,6 +275,21 @@ fn term(t: &str, pack: &Pack) -> Result<Term, String> {
     if t == "tagged" {
         return Ok(Term::Tag(None));
     }
+    if let Some(v) = t.strip_prefix("verdict:") {
+        use crate::review::Verdict;
+        return match v {
+            "accept" | "accepted" => Ok(Term::Verdict(Some(Verdict::Accept))),
+            "reject" | "rejected" => Ok(Term::Verdict(Some(Verdict::Reject))),
+            "unsure" => Ok(Term::Verdict(Some(Verdict::Unsure))),
+            _ => Err(format!("{t:?}: verdicts are accept, reject and unsure")),
+        };
+    }
+    if t == "reviewed" {
+        return Ok(Term::Verdict(None));
+    }
+    if let Some(name) = t.strip_prefix("run:") {
+        return pack.run_index(name).map(Term::Run);
+    }
     if let Some(rule) = t.strip_prefix("flag:") {
         return Ok(Term::Flag(Some(rule.to_string())));
     }
@@ -327,6 +357,7 @@ mod tests {
             problems: &pack.problems,
             flags: &[],
             workspace: None,
+            verdicts: None,
         };
         let count = |s: &str| {
             (0..pack.cases.len())
@@ -355,6 +386,28 @@ mod tests {
         assert_eq!(count("tagged and not tag:outside"), 1);
         assert_eq!(count("tag:hard id:013"), 1);
         assert_eq!(count("tag:nothing"), 0);
+        // verdicts of a review in progress
+        let verdict = |id: &str| match id {
+            "case-007.jpg" => Some(crate::review::Verdict::Reject),
+            "case-008.jpg" => Some(crate::review::Verdict::Accept),
+            _ => None,
+        };
+        let ctx = Ctx {
+            verdicts: Some(&verdict),
+            ..ctx
+        };
+        let count = |s: &str| {
+            (0..pack.cases.len())
+                .filter(|&c| parse(s, &pack).unwrap().matches(&ctx, c))
+                .count()
+        };
+        assert_eq!(count("verdict:reject"), 1);
+        assert_eq!(count("reviewed"), 2);
+        assert_eq!(count("not reviewed tag:hard"), 1);
+        assert!(parse("verdict:maybe", &pack).is_err());
+        // runs: every sample case has predictions from both
+        assert_eq!(count("run:baseline"), pack.cases.len());
+        assert!(parse("run:nope", &pack).unwrap_err().contains("candidate"));
         assert!(parse("tag:two/words", &pack).is_err());
         assert_eq!(count("(id:case-00 or id:case-01) !id:case-001"), 18);
         assert!(

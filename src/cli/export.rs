@@ -127,6 +127,7 @@ fn select_and_export(pack: &Pack, a: &Args) -> Result<Option<export::Outcome>, S
                     problems: &problems,
                     flags: &flags,
                     workspace: Some(&workspace),
+                    verdicts: None,
                 };
                 expr.matches(&ctx, c)
             });

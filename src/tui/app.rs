@@ -978,12 +978,18 @@ impl App {
                 Some(v)
             });
         }
+        let review_state = self.review.as_ref().map(|r| &r.state);
+        let verdict = move |id: &str| review_state.and_then(|s| s.case_verdict(id)).map(|g| g.verdict);
         let ctx = Ctx {
             pack: &self.pack,
             run: self.run,
             problems: &self.problems,
             flags: &self.flags,
             workspace: Some(&self.workspace),
+            verdicts: self
+                .review
+                .is_some()
+                .then_some(&verdict as &dyn Fn(&str) -> Option<crate::review::Verdict>),
         };
         let mut order: Vec<usize> = (0..self.pack.cases.len())
             .filter(|&c| self.filter.as_ref().is_none_or(|(_, e)| e.matches(&ctx, c)))
