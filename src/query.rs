@@ -78,8 +78,11 @@ pub struct Ctx<'a> {
     /// Tags to match `tag:NAME` and `tagged` against.
     pub workspace: Option<&'a crate::workspace::Workspace>,
     /// Verdicts of the review in progress, by case id (`verdict:`, `reviewed`); none outside one.
-    pub verdicts: Option<&'a dyn Fn(&str) -> Option<crate::review::Verdict>>,
+    pub verdicts: Option<&'a VerdictOf<'a>>,
 }
+
+/// A case's verdict in the review in progress, by case id.
+pub type VerdictOf<'a> = dyn Fn(&str) -> Option<crate::review::Verdict> + 'a;
 
 impl Ctx<'_> {
     /// Flags that concern a case under the current run: the input's, the ground truth's, the run's.

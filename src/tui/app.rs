@@ -989,7 +989,7 @@ impl App {
             verdicts: self
                 .review
                 .is_some()
-                .then_some(&verdict as &dyn Fn(&str) -> Option<crate::review::Verdict>),
+                .then_some(&verdict as &crate::query::VerdictOf),
         };
         let mut order: Vec<usize> = (0..self.pack.cases.len())
             .filter(|&c| self.filter.as_ref().is_none_or(|(_, e)| e.matches(&ctx, c)))
