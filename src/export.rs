@@ -341,8 +341,12 @@ pub fn export(src: &Pack, req: &Request) -> Result<Outcome, String> {
         .map(|t| t.manifest.images.clone())
         .unwrap_or_else(|| "images".into());
     let image_dir = out.join(&image_dir_rel);
+    // files are copied (in parallel) before any annotation file that names them is written,
+    // and those before the manifest
+    let mut w = Writes::default();
     for e in entries.iter().filter(|e| e.new) {
-        copy_file(&e.pack.cases[e.case].image, &image_dir.join(&e.id))?;
+        w.copies
+            .push((e.pack.cases[e.case].image.clone(), image_dir.join(&e.id)));
     }
 
     // ground truth
@@ -353,7 +357,7 @@ pub fn export(src: &Pack, req: &Request) -> Result<Outcome, String> {
             .unwrap_or_else(|| src.manifest.ground_truth.description.clone()),
         ..Sources::default()
     };
-    let gt_files = write_source(out, "ground_truth", &entries, None, &classes, true)?;
+    let gt_files = write_source(out, "ground_truth", &entries, None, &classes, true, &mut w)?;
     gt.coco = gt_files.coco;
     gt.masks = gt_files.masks;
     gt.probabilities = gt_files.probabilities;
@@ -371,6 +375,7 @@ pub fn export(src: &Pack, req: &Request) -> Result<Outcome, String> {
             Some(name),
             &classes,
             detections,
+            &mut w,
         )?;
         sources.coco = files.coco;
         sources.masks = files.masks;
@@ -380,6 +385,8 @@ pub fn export(src: &Pack, req: &Request) -> Result<Outcome, String> {
         sources.yolo_classes = None;
         sources.model_file = None;
     }
+    w.copies.par_iter().try_for_each(|(from, to)| copy_file(from, to))?;
+    w.docs.par_iter().try_for_each(|(path, bytes)| write(path, bytes))?;
 
     // rules and the out-of-distribution reference travel with the cases
     let mut rules_rel = target.as_ref().and_then(|t| t.manifest.rules.clone());
@@ -541,13 +548,24 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
 
 /// Copy a file, unless `to` already is `from`.
 fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
-    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(from), std::fs::canonicalize(to))
+    if to.exists()
+        && let (Ok(a), Ok(b)) = (std::fs::canonicalize(from), std::fs::canonicalize(to))
         && a == b
     {
         return Ok(());
     }
     let bytes = std::fs::read(from).map_err(|e| format!("{}: cannot read: {e}", from.display()))?;
-    write(to, &bytes)
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create the folder: {e}", dir.display()))?;
+    }
+    crate::fsutil::write_replace(to, &bytes).map_err(|e| format!("{}: cannot write: {e}", to.display()))
+}
+
+/// What an export will write: files to copy, then annotation documents.
+#[derive(Default)]
+struct Writes {
+    copies: Vec<(PathBuf, PathBuf)>,
+    docs: Vec<(PathBuf, Vec<u8>)>,
 }
 
 /// The files written for one source (ground truth or a run), relative to the pack.
@@ -567,6 +585,7 @@ fn write_source(
     run: Option<&str>,
     classes: &[ClassSpec],
     detections: bool,
+    writes: &mut Writes,
 ) -> Result<Written, String> {
     fn ann<'p>(e: &Entry<'p>, run: Option<&str>) -> Option<&'p CaseAnnotations> {
         match run {
@@ -628,7 +647,7 @@ fn write_source(
         }
         if let Some(m) = &a.label_mask {
             let rel = format!("{dir}/masks/{}.png", stem(&e.id));
-            copy_file(m, &out.join(&rel))?;
+            writes.copies.push((m.clone(), out.join(&rel)));
             w.masks = Some(format!("{dir}/masks").into());
         }
         for p in &a.probabilities {
@@ -639,7 +658,9 @@ fn write_source(
                 }
                 ProbabilitySource::AllClasses { path } => (path, format!("{}.npy", stem(&e.id))),
             };
-            copy_file(path, &out.join(format!("{dir}/probabilities/{name}")))?;
+            writes
+                .copies
+                .push((path.clone(), out.join(format!("{dir}/probabilities/{name}"))));
             w.probabilities = Some(format!("{dir}/probabilities").into());
         }
         if !a.scores.is_empty() {
@@ -653,17 +674,17 @@ fn write_source(
         let categories: Vec<Value> = classes.iter().map(|c| json!({"id": c.id, "name": c.name})).collect();
         let doc = json!({"images": images, "annotations": annotations, "categories": categories});
         let rel = format!("{dir}/instances.json");
-        write(&out.join(&rel), &json_bytes(&doc)?)?;
+        writes.docs.push((out.join(&rel), json_bytes(&doc)?));
         w.coco = Some(rel.into());
     } else if detections || !results.is_empty() {
         let rel = format!("{dir}/results.json");
-        write(&out.join(&rel), &json_bytes(&Value::Array(results))?)?;
+        writes.docs.push((out.join(&rel), json_bytes(&Value::Array(results))?));
         w.coco = Some(rel.into());
     }
     if !scores.is_empty() {
         let rel = format!("{dir}/scores.json");
         let text = serde_json::to_string_pretty(&scores).map_err(|e| e.to_string())? + "\n";
-        write(&out.join(&rel), text.as_bytes())?;
+        writes.docs.push((out.join(&rel), text.into_bytes()));
         w.scores = Some(rel.into());
     }
     Ok(w)

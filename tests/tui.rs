@@ -331,12 +331,18 @@ fn a_reloaded_run_keeps_the_case_and_view_and_counts_new_flags() {
         "recomputed for the new pack"
     );
     let s = text(&draw(&mut a, 140, 40));
-    assert!(s.contains("candidate reloaded just now · checking…"), "{s}");
+    // (the time since the reload is checked below with a given clock, not the wall clock)
+    assert!(s.contains("candidate reloaded ") && s.contains(" · checking…"), "{s}");
     // a second reload of the same burst before the check is back counts from the first
     a.replace_pack(Arc::clone(&second), &changed);
     a.set_flags(flags_of(&second));
     let s = text(&draw(&mut a, 140, 40));
-    assert!(s.contains("candidate reloaded just now: 1 new flag"), "{s}");
+    assert!(s.contains("candidate reloaded ") && s.contains(": 1 new flag"), "{s}");
+    let at = a.reloaded.as_ref().unwrap().at;
+    assert_eq!(
+        a.reloaded.as_ref().unwrap().text(at),
+        "candidate reloaded just now: 1 new flag"
+    );
     let later = a.reloaded.as_ref().unwrap().at + std::time::Duration::from_secs(2);
     assert_eq!(
         a.reloaded.as_ref().unwrap().text(later),

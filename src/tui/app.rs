@@ -986,10 +986,7 @@ impl App {
             problems: &self.problems,
             flags: &self.flags,
             workspace: Some(&self.workspace),
-            verdicts: self
-                .review
-                .is_some()
-                .then_some(&verdict as &crate::query::VerdictOf),
+            verdicts: self.review.is_some().then_some(&verdict as &crate::query::VerdictOf),
         };
         let mut order: Vec<usize> = (0..self.pack.cases.len())
             .filter(|&c| self.filter.as_ref().is_none_or(|(_, e)| e.matches(&ctx, c)))
