@@ -153,3 +153,61 @@ fn rules_and_manifest_changes_are_named() {
     );
     assert!(watch::affected(&t, &at("images/case-001.jpg")).is_empty());
 }
+
+/// `lightbox check --watch`: the report again after a run file is rewritten; a truncated
+/// write is one message, not a crash, and the next good write is checked.
+#[test]
+fn check_watch_reports_again_after_a_rewrite() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("pack");
+    common::copy_dir(&common::sample(), &root);
+    let fixed = fixed_detections(&root);
+    let file = root.join("runs/candidate/detections.json");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lightbox"))
+        .args(["check", root.to_str().unwrap(), "--watch"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = mpsc::channel::<String>();
+    let (out, err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let tx2 = tx.clone();
+    std::thread::spawn(move || {
+        std::io::BufReader::new(out)
+            .lines()
+            .map_while(Result::ok)
+            .for_each(|l| drop(tx.send(l)))
+    });
+    std::thread::spawn(move || {
+        std::io::BufReader::new(err)
+            .lines()
+            .map_while(Result::ok)
+            .for_each(|l| drop(tx2.send(l)))
+    });
+    let wait_for = |want: &str| loop {
+        let l = lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no line containing {want:?}"));
+        if l.contains(want) {
+            return l;
+        }
+    };
+    // the first report (stdout) and the watch starting (stderr), in either order
+    let (mut report, mut watching) = (false, false);
+    while !(report && watching) {
+        let l = lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the first check and the watch");
+        report |= l.contains("(5 critical)");
+        watching |= l.contains("watching");
+    }
+    std::fs::write(&file, &fixed[..fixed.len() / 2]).unwrap();
+    let l = wait_for("does not parse yet");
+    assert!(l.contains("detections.json"), "{l}");
+    std::fs::write(&file, &fixed).unwrap();
+    assert!(wait_for("changed").contains("candidate"));
+    wait_for("(4 critical)");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -28,11 +28,60 @@ pub struct Args {
     /// Compare inputs with this reference (from `lightbox stats`) instead of the pack itself.
     #[arg(long, value_name = "FILE")]
     pub ood_reference: Option<std::path::PathBuf>,
+    /// Keep watching the pack: check again whenever a run, the ground truth, the rules or the
+    /// manifest changes (ctrl-c stops; the exit status is that of the last check).
+    #[arg(long)]
+    pub watch: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
     let pack = a.source.open()?;
-    let rules = match check::load_rules(&pack, a.source.rules.as_deref()) {
+    let code = check_pack(&pack, &a)?;
+    if !a.watch {
+        return Ok(code);
+    }
+    let Some(root) = pack.root.clone() else {
+        eprintln!("error: --watch needs a pack folder (not --images/--gt/--run)");
+        return Ok(EXIT_INPUT);
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _watch = lightbox::watch::spawn(&root, std::time::Duration::from_millis(300), move |paths| {
+        let _ = tx.send(paths);
+    })
+    .map_err(anyhow::Error::msg)?;
+    eprintln!("watching {} for changes (ctrl-c stops)", root.display());
+    let mut last = pack;
+    let mut code = code;
+    let mut reported: Option<String> = None;
+    while let Ok(paths) = rx.recv() {
+        match lightbox::watch::reload(&root, &last, &paths, &lightbox::watch::BACKOFF) {
+            Ok(r) if r.changed.is_empty() => {}
+            Ok(r) => {
+                reported = None;
+                let what: Vec<String> = r.changed.iter().map(|t| t.to_string()).collect();
+                println!(
+                    "\n── {} changed ({}) ──",
+                    what.join(", "),
+                    lightbox::review::hash::utc_now()
+                );
+                last = r.pack;
+                code = check_pack(&last, &a)?;
+            }
+            Err(e) if reported.as_ref() == Some(&e) => {}
+            Err(e) => {
+                eprintln!("not checked again, the file does not parse yet: {e}");
+                reported = Some(e);
+            }
+        }
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+    }
+    Ok(code)
+}
+
+/// One check of `pack`, printed; the exit status it implies.
+fn check_pack(pack: &lightbox::pack::Pack, a: &Args) -> anyhow::Result<u8> {
+    let rules = match check::load_rules(pack, a.source.rules.as_deref()) {
         Ok(Some(r)) => r,
         Ok(None) => RuleSet::empty(),
         Err(e) => {
@@ -65,15 +114,15 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         None => None,
     };
     let report =
-        check::check_with(&pack, &rules, &sources, a.refresh_lock, reference.as_ref()).map_err(anyhow::Error::msg)?;
+        check::check_with(pack, &rules, &sources, a.refresh_lock, reference.as_ref()).map_err(anyhow::Error::msg)?;
     let gate = report
         .flags
         .iter()
         .any(|f| f.severity == Severity::Critical && matches!(f.source, Some(Source::Run(_))));
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report.to_json(&pack))?);
+        println!("{}", serde_json::to_string_pretty(&report.to_json(pack))?);
     } else {
-        print!("{}", table(&pack, &rules, &sources, &report, a.all));
+        print!("{}", table(pack, &rules, &sources, &report, a.all));
     }
     let bad_files = pack.errors().count();
     if bad_files > 0 && !a.json {
