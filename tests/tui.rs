@@ -743,6 +743,25 @@ fn review_mode_records_verdicts_advances_and_signs() {
         (Verdict::Reject, Some("outside anatomy"))
     );
     assert_eq!(rv.progress.rejected, 1);
+    // sorting by review state: required and open first, the rejected case, the accepted one last
+    a.set_sort(SortKey::Review);
+    let ids: Vec<&str> = a.order.iter().map(|&c| pack.cases[c].id.0.as_str()).collect();
+    let at = |id: &str| ids.iter().position(|x| *x == id).unwrap();
+    let open_required = plan.required[2].case.as_str();
+    assert!(
+        at(open_required) < at(&pack.cases[c1].id.0),
+        "open required before rejected: {ids:?}"
+    );
+    assert_eq!(
+        *ids.last().unwrap(),
+        pack.cases[c0].id.0,
+        "the accepted case last: {ids:?}"
+    );
+    a.set_sort(SortKey::Case);
+    a.command(&format!("goto {}", pack.cases[c1].id.0));
+    a.set_filter("verdict:reject");
+    assert_eq!(a.order, vec![c1]);
+    a.set_filter("");
     // undo takes the reject back
     assert!(a.review_key('z'));
     pump(&mut a);

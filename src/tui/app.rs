@@ -62,10 +62,13 @@ pub enum SortKey {
     Entropy,
     /// Most out-of-distribution inputs first (the largest robust z-score of a flagged input).
     Ood,
+    /// Review session: what still needs a verdict first — required and open, then unsure,
+    /// rejected, other open cases, accepted.
+    Review,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 11] = [
+    pub const ALL: [SortKey; 12] = [
         SortKey::Case,
         SortKey::MaxScore,
         SortKey::Uncertain,
@@ -77,6 +80,7 @@ impl SortKey {
         SortKey::Disagreement,
         SortKey::Entropy,
         SortKey::Ood,
+        SortKey::Review,
     ];
 
     /// The key that picks it in the sort menu: 1–9, then a, b, ...
@@ -111,6 +115,7 @@ impl SortKey {
             SortKey::Disagreement => "disagreement",
             SortKey::Entropy => "entropy",
             SortKey::Ood => "ood",
+            SortKey::Review => "review",
         }
     }
 }
@@ -226,6 +231,9 @@ pub struct App {
     pub reloaded: Option<ReloadNote>,
     /// The rules file given on the command line (else the manifest's), for checks after reloads.
     pub rules_file: Option<std::path::PathBuf>,
+    /// A review session's plan order (required cases first), the base that filters and sorts
+    /// start from while reviewing.
+    pub review_order: Option<Vec<usize>>,
     /// Compare mode (`:compare NAME`): (baseline, candidate) run indices.
     pub compare_pair: Option<(usize, usize)>,
     /// Per case: how much worse the candidate is (compare mode), once both runs' metrics are in.
@@ -392,6 +400,7 @@ impl App {
             pack_epoch: 0,
             reloaded: None,
             rules_file: None,
+            review_order: None,
             compare_pair: None,
             regression: None,
             disagreement: None,
@@ -538,6 +547,7 @@ impl App {
         }
         let rest: Vec<usize> = (0..self.pack.cases.len()).filter(|c| !order.contains(c)).collect();
         order.extend(rest);
+        self.review_order = Some(order.clone());
         self.order = order;
         self.pos = self
             .order
@@ -988,17 +998,19 @@ impl App {
             workspace: Some(&self.workspace),
             verdicts: self.review.is_some().then_some(&verdict as &crate::query::VerdictOf),
         };
-        let mut order: Vec<usize> = (0..self.pack.cases.len())
+        // the base order: the pack's, or in a review session the plan's (required cases first)
+        let base: Vec<usize> = match &self.review_order {
+            Some(o) if self.review.is_some() => o.clone(),
+            _ => (0..self.pack.cases.len()).collect(),
+        };
+        let mut order: Vec<usize> = base
+            .into_iter()
             .filter(|&c| self.filter.as_ref().is_none_or(|(_, e)| e.matches(&ctx, c)))
             .collect();
         let key = |c: usize| -> f64 { self.sort_value(c).unwrap_or(f64::NEG_INFINITY) };
         if self.sort != SortKey::Case {
-            order.sort_by(|&a, &b| {
-                key(b)
-                    .partial_cmp(&key(a))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then(a.cmp(&b))
-            });
+            // stable: ties keep the base order
+            order.sort_by(|&a, &b| key(b).partial_cmp(&key(a)).unwrap_or(std::cmp::Ordering::Equal));
         }
         self.order = order;
         self.pos = current
@@ -1050,6 +1062,17 @@ impl App {
                 let ((epoch, run), v) = self.entropy.as_ref()?;
                 (*epoch == self.pack_epoch && Some(*run) == self.run).then_some(())?;
                 *v.get(c)?
+            }
+            SortKey::Review => {
+                let r = self.review.as_ref()?;
+                let id = &self.pack.cases[c].id.0;
+                Some(match r.state.case_verdict(id).map(|g| g.verdict) {
+                    None if r.required(id) => 4.0,
+                    Some(crate::review::Verdict::Unsure) => 3.0,
+                    Some(crate::review::Verdict::Reject) => 2.0,
+                    None => 1.0,
+                    Some(crate::review::Verdict::Accept) => 0.0,
+                })
             }
             SortKey::Ood => self
                 .flags
@@ -1484,6 +1507,9 @@ impl App {
                     true
                 }
             },
+            SortKey::Review if self.review.is_none() => {
+                return self.warn("review order is for a review session (lightbox review)");
+            }
             SortKey::Regression if self.pair().is_none() => {
                 return self.warn("regression compares two runs: :compare NAME picks the baseline");
             }
