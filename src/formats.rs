@@ -3,10 +3,12 @@
 //! sees a format quirk.
 
 pub mod coco;
+pub mod dicom;
 pub mod image;
 pub mod json;
 pub mod label_png;
 pub mod npy;
 pub mod probability;
+pub mod scan;
 pub mod scores;
 pub mod yolo;

@@ -792,6 +792,17 @@ fn handle_mouse(app: &mut App, m: crossterm::event::MouseEvent, a: &view::Areas)
                     app.pixel_cursor = image_point;
                 }
             }
+            // right or middle drag: window/level, as on a reading workstation
+            MouseEventKind::Down(MouseButton::Right | MouseButton::Middle) => {
+                app.window_drag = Some((m.column, m.row));
+            }
+            MouseEventKind::Drag(MouseButton::Right | MouseButton::Middle) => {
+                if let Some((x0, y0)) = app.window_drag {
+                    app.drag_window(m.column as i32 - x0 as i32, m.row as i32 - y0 as i32);
+                }
+                app.window_drag = Some((m.column, m.row));
+            }
+            MouseEventKind::Up(_) => app.window_drag = None,
             _ => {}
         }
     } else if inside(a.cases) {

@@ -22,8 +22,10 @@ pub struct Args {
     /// Output size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "768x768")]
     pub size: String,
-    /// Window preset: auto, full, min-max, narrow.
-    #[arg(long, default_value = "auto")]
+    /// Window: a preset (file, auto, full, min-max, narrow; for CT lung, mediastinum, bone,
+    /// brain) or `CENTER,WIDTH` in modality units (Hounsfield units for CT). `file` uses the
+    /// window the DICOM file recommends and is `auto` for images without one.
+    #[arg(long, default_value = "file", allow_hyphen_values = true)]
     pub window: String,
     /// Zoom (1 fits the image) and centre `X,Y` in image pixels.
     #[arg(long, default_value_t = 1.0)]
@@ -66,12 +68,17 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
         .filter(|(w, h)| (1..=16384).contains(w) && (1..=16384).contains(h))
         .context("--size is WIDTHxHEIGHT, e.g. 1024x768 (at most 16384 per side)")?;
-    let preset = WindowPreset::ALL
-        .into_iter()
-        .find(|p| p.name() == a.window)
-        .with_context(|| format!("unknown window {:?} (auto, full, min-max, narrow)", a.window))?;
     let mut style = Style::new(Palette::for_pack(&pack, &[]));
-    style.preset = preset;
+    let numbers: Vec<f64> = a.window.split(',').filter_map(|v| v.trim().parse().ok()).collect();
+    match (WindowPreset::from_name(&a.window), &numbers[..]) {
+        (Some(p), _) => style.preset = p,
+        (None, &[c, w]) if w > 0.0 => style.window = Some(lightbox::render::Window::from_center_width(c, w)),
+        _ => anyhow::bail!(
+            "--window {:?}: expected a preset ({}) or CENTER,WIDTH with a positive width, e.g. --window=-600,1500",
+            a.window,
+            WindowPreset::names()
+        ),
+    }
     style.fill = a.fill > 0.0;
     style.fill_opacity = a.fill.clamp(0.0, 1.0);
     style.outline = a.outline > 0.0;

@@ -1,10 +1,13 @@
-//! Images on disk: PNG, JPEG, TIFF; 8- and 16-bit; grayscale and RGB. Headers are read without
-//! touching pixels (validation, pack info); decoding keeps 16-bit data at full depth, so
-//! window/level works on the values the scanner wrote.
+//! Images on disk: PNG, JPEG, TIFF and DICOM; 8- and 16-bit; grayscale and RGB. Headers are read
+//! without touching pixels (validation, pack info); decoding keeps 16-bit data at full depth, so
+//! window/level works on the values the scanner wrote. DICOM images carry a [`Scan`] that says
+//! how stored values become modality units and how the file wants them shown.
 
+use super::scan::Scan;
 use image::{ColorType, ImageDecoder, ImageReader};
 use serde::Serialize;
 use std::path::Path;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Largest side lightbox will decode (pixels).
@@ -36,9 +39,12 @@ impl ImageError {
         match self {
             ImageError::NotFound => "Check the image root (`images` in lightbox.toml) and the file name",
             ImageError::Io(_) => "Check the file's permissions",
-            ImageError::UnknownFormat(_) => "Convert it to PNG, JPEG or TIFF",
+            ImageError::UnknownFormat(_) => "Convert it to PNG, JPEG, TIFF or DICOM",
             ImageError::Corrupt(_) => "Re-export or re-copy the file",
             ImageError::TooLarge { .. } => "Downsample or tile the image before review",
+            ImageError::Unsupported(m) if m.starts_with("DICOM transfer syntax") => {
+                "Transcode it to an uncompressed transfer syntax, e.g. `gdcmconv --raw IN OUT` or `dcmdjpeg IN OUT`"
+            }
             ImageError::Unsupported(_) => "Convert it to 8- or 16-bit grayscale or RGB",
         }
     }
@@ -103,28 +109,46 @@ fn map_err(e: image::ImageError) -> ImageError {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Container {
+    Raster,
+    Dicom,
+}
+
 /// Refuse files whose first bytes are not an image signature (whatever their extension says).
-fn sniff(path: &Path) -> Result<(), ImageError> {
+fn sniff(path: &Path) -> Result<Container, ImageError> {
     use std::io::Read;
-    let mut head = [0u8; 16];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => ImageError::NotFound,
-            _ => ImageError::Io(e.to_string()),
-        })?;
+    let mut head = [0u8; 132];
+    let mut f = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ImageError::NotFound,
+        _ => ImageError::Io(e.to_string()),
+    })?;
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ImageError::Io(e.to_string())),
+        }
+    }
+    if super::dicom::is_dicom(&head[..n]) {
+        return Ok(Container::Dicom);
+    }
     match image::guess_format(&head[..n]) {
-        Ok(image::ImageFormat::Png | image::ImageFormat::Jpeg | image::ImageFormat::Tiff) => Ok(()),
+        Ok(image::ImageFormat::Png | image::ImageFormat::Jpeg | image::ImageFormat::Tiff) => Ok(Container::Raster),
         Ok(other) => Err(ImageError::UnknownFormat(format!("{other:?} images are not read"))),
         Err(_) => Err(ImageError::UnknownFormat(
-            "its first bytes are not a PNG, JPEG or TIFF signature".into(),
+            "its first bytes are not a PNG, JPEG, TIFF or DICOM signature".into(),
         )),
     }
 }
 
 /// Read an image's size and pixel format from its header only.
 pub fn read_header(path: &Path) -> Result<ImageHeader, ImageError> {
-    sniff(path)?;
+    if sniff(path)? == Container::Dicom {
+        return super::dicom::read_header(path);
+    }
     let mut reader = open(path)?;
     reader.no_limits();
     let decoder = reader.into_decoder().map_err(map_err)?;
@@ -150,6 +174,8 @@ pub struct PixelImage {
     pub width: u32,
     pub height: u32,
     pub pixels: Pixels,
+    /// DICOM/NIfTI: modality units, inversion, recommended windows, spacing, tags.
+    pub scan: Option<Arc<Scan>>,
 }
 
 impl PixelImage {
@@ -173,8 +199,22 @@ impl PixelImage {
     }
 }
 
-/// Decode a whole image, refusing oversized ones before allocating.
+/// Decode a whole image (the first frame of a multi-frame DICOM), refusing oversized ones
+/// before allocating.
 pub fn decode(path: &Path) -> Result<PixelImage, ImageError> {
+    decode_frame(path, 0)
+}
+
+/// Decode frame `frame` of an image (0 for single-frame files).
+pub fn decode_frame(path: &Path, frame: u32) -> Result<PixelImage, ImageError> {
+    if sniff(path)? == Container::Dicom {
+        return super::dicom::decode(path, frame);
+    }
+    if frame > 0 {
+        return Err(ImageError::Corrupt(format!(
+            "frame {frame} asked for, the image has one"
+        )));
+    }
     let header = read_header(path)?;
     check_dimensions(header.width as u64, header.height as u64)?;
     let mut reader = open(path)?;
@@ -197,11 +237,24 @@ pub fn decode(path: &Path) -> Result<PixelImage, ImageError> {
         D::ImageRgba16(_) => Pixels::Rgb16(img.into_rgb16().into_raw()),
         other => return Err(ImageError::Unsupported(format!("{:?}", other.color()))),
     };
-    Ok(PixelImage { width, height, pixels })
+    Ok(PixelImage {
+        width,
+        height,
+        pixels,
+        scan: None,
+    })
+}
+
+/// How many frames (slices) an image file holds: 1 except for multi-frame DICOM.
+pub fn frame_count(path: &Path) -> Result<u32, ImageError> {
+    match sniff(path)? {
+        Container::Dicom => super::dicom::frame_count(path),
+        Container::Raster => Ok(1),
+    }
 }
 
 /// Image file extensions lightbox looks for when it scans a folder.
-pub const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "tif", "tiff"];
+pub const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "tif", "tiff", "dcm", "dicom"];
 
 pub fn is_image_path(p: &Path) -> bool {
     p.extension()

@@ -72,6 +72,7 @@ pub fn network_view(data: &CaseData, spec: &ModelSpec) -> Result<(CaseData, Tens
         width: t.width,
         height: t.height,
         pixels,
+        scan: None,
     };
     let carry = |m: &Option<Result<LabelMask, String>>| {
         m.as_ref().map(|r| {

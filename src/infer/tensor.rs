@@ -261,6 +261,7 @@ mod tests {
             width: 4,
             height: 2,
             pixels: Pixels::Gray8(vec![200; 8]),
+            scan: None,
         };
         let t = prepare(&img, &spec(Resize::Letterbox, [4, 4]));
         assert_eq!(t.shape, vec![1, 1, 4, 4]);
@@ -275,6 +276,7 @@ mod tests {
             width: 2,
             height: 1,
             pixels: Pixels::Rgb8(vec![255, 0, 0, 0, 255, 0]),
+            scan: None,
         };
         let mut s = spec(Resize::Stretch, [1, 2]);
         s.color = Color::Bgr;

@@ -81,7 +81,7 @@ impl Style {
             hidden: Vec::new(),
             score_threshold: 0.0,
             window: None,
-            preset: WindowPreset::Auto,
+            preset: WindowPreset::File,
             selected: None,
             cursor: None,
             highlights: Vec::new(),
@@ -234,9 +234,9 @@ fn draw_image(out: &mut RgbImage, data: &CaseData, style: &Style, map: &Mapping)
     let Ok(img) = &data.image else { return };
     let window = style
         .window
-        .or_else(|| data.stats.map(|s| style.preset.window(&s)))
+        .or_else(|| data.stats.map(|s| style.preset.window_for(&s, img.scan.as_deref())))
         .unwrap_or(Window { low: 0.0, high: 255.0 });
-    let lut = window.lut(img.bit_depth());
+    let lut = super::window::display_lut(img, window, style.preset, style.window.is_some());
     let (w, h) = out.dimensions();
     let iw = img.width as usize;
     // when shrinking, average a 2×2 grid of samples per output pixel (enough to avoid aliasing

@@ -3,6 +3,7 @@
 //! default is a percentile window and presets and keys adjust it.
 
 use crate::formats::image::{PixelImage, Pixels};
+use crate::formats::scan::{Scan, VoiFunction};
 
 /// Values at or below `low` show black, at or above `high` white.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,7 +46,10 @@ impl Window {
 /// Named windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowPreset {
-    /// 0.5th to 99.5th percentile of the image's values (the default).
+    /// The window the file recommends (DICOM Window Center/Width or VOI LUT); for files without
+    /// one, the full range for radiographs and `auto` for everything else. The default.
+    File,
+    /// 0.5th to 99.5th percentile of the image's values.
     Auto,
     /// The full range the image's bit depth can hold.
     Full,
@@ -53,39 +57,120 @@ pub enum WindowPreset {
     MinMax,
     /// A narrow window on the middle of the image's range (soft tissue, subtle opacities).
     Narrow,
+    /// CT lung: C −600 W 1500 HU.
+    Lung,
+    /// CT mediastinum: C 40 W 400 HU.
+    Mediastinum,
+    /// CT bone: C 400 W 1800 HU.
+    Bone,
+    /// CT brain: C 40 W 80 HU.
+    Brain,
 }
 
 impl WindowPreset {
-    pub const ALL: [WindowPreset; 4] = [
+    pub const ALL: [WindowPreset; 9] = [
+        WindowPreset::File,
         WindowPreset::Auto,
         WindowPreset::Full,
         WindowPreset::MinMax,
         WindowPreset::Narrow,
+        WindowPreset::Lung,
+        WindowPreset::Mediastinum,
+        WindowPreset::Bone,
+        WindowPreset::Brain,
     ];
 
     pub fn name(&self) -> &'static str {
         match self {
+            WindowPreset::File => "file",
             WindowPreset::Auto => "auto",
             WindowPreset::Full => "full",
             WindowPreset::MinMax => "min-max",
             WindowPreset::Narrow => "narrow",
+            WindowPreset::Lung => "lung",
+            WindowPreset::Mediastinum => "mediastinum",
+            WindowPreset::Bone => "bone",
+            WindowPreset::Brain => "brain",
         }
     }
 
-    pub fn next(self) -> WindowPreset {
-        let i = Self::ALL.iter().position(|p| *p == self).unwrap_or(0);
-        Self::ALL[(i + 1) % Self::ALL.len()]
+    pub fn from_name(name: &str) -> Option<WindowPreset> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
     }
 
-    pub fn window(&self, stats: &ValueStats) -> Window {
+    /// All names, for messages.
+    pub fn names() -> String {
+        Self::ALL.map(|p| p.name()).join(", ")
+    }
+
+    /// CT presets in Hounsfield units (center, width).
+    fn hounsfield(&self) -> Option<(f64, f64)> {
         match self {
+            WindowPreset::Lung => Some((-600.0, 1500.0)),
+            WindowPreset::Mediastinum => Some((40.0, 400.0)),
+            WindowPreset::Bone => Some((400.0, 1800.0)),
+            WindowPreset::Brain => Some((40.0, 80.0)),
+            _ => None,
+        }
+    }
+
+    /// Whether this preset means something for an image: CT presets need Hounsfield units,
+    /// `file` needs a window or VOI LUT in the file (or a radiograph's full range).
+    pub fn applies(&self, scan: Option<&Scan>) -> bool {
+        match self {
+            WindowPreset::File => {
+                scan.is_some_and(|s| !s.windows.is_empty() || s.voi_lut.is_some() || s.is_radiograph())
+            }
+            p if p.hounsfield().is_some() => scan.is_some_and(|s| s.is_ct()),
+            _ => true,
+        }
+    }
+
+    /// The preset actually in force for an image (`file` falls back to `auto`, CT presets on a
+    /// non-CT image too).
+    pub fn effective(self, scan: Option<&Scan>) -> WindowPreset {
+        if self.applies(scan) { self } else { WindowPreset::Auto }
+    }
+
+    /// The next preset that applies to this image, after the one in force.
+    pub fn next_for(self, scan: Option<&Scan>) -> WindowPreset {
+        let start = self.effective(scan);
+        let i = Self::ALL.iter().position(|p| *p == start).unwrap_or(0);
+        (1..=Self::ALL.len())
+            .map(|k| Self::ALL[(i + k) % Self::ALL.len()])
+            .find(|p| p.applies(scan))
+            .unwrap_or(WindowPreset::Auto)
+    }
+
+    pub fn next(self) -> WindowPreset {
+        self.next_for(None)
+    }
+
+    /// The window this preset gives an image with these value statistics, in modality units.
+    pub fn window(&self, stats: &ValueStats) -> Window {
+        self.window_for(stats, None)
+    }
+
+    pub fn window_for(&self, stats: &ValueStats, scan: Option<&Scan>) -> Window {
+        match self.effective(scan) {
+            WindowPreset::File => match scan {
+                Some(s) if !s.windows.is_empty() => Window::from_center_width(s.windows[0].center, s.windows[0].width),
+                Some(s) if s.voi_lut.is_some() => {
+                    let t = s.voi_lut.as_ref().expect("checked");
+                    Window {
+                        low: t.first as f64,
+                        high: (t.first as f64 + t.data.len() as f64).max(t.first as f64 + 1.0),
+                    }
+                }
+                _ => WindowPreset::Full.window_for(stats, scan),
+            },
             WindowPreset::Auto => Window {
                 low: stats.p_low,
                 high: stats.p_high.max(stats.p_low + 1.0),
             },
             WindowPreset::Full => Window {
-                low: 0.0,
-                high: stats.full_range,
+                low: stats.full_low,
+                high: stats.full_range.max(stats.full_low + 1.0),
             },
             WindowPreset::MinMax => Window {
                 low: stats.min,
@@ -95,8 +180,43 @@ impl WindowPreset {
                 let c = (stats.p_low + stats.p_high) / 2.0;
                 Window::from_center_width(c, (stats.p_high - stats.p_low) * 0.4)
             }
+            p => {
+                let (c, w) = p.hounsfield().expect("CT preset");
+                Window::from_center_width(c, w)
+            }
         }
     }
+}
+
+/// The 0..=255 display value of every stored value of an image (256 or 65,536 entries): stored
+/// → modality units (Rescale) → window (or the file's VOI LUT / sigmoid when `file` is in
+/// force) → inverted for MONOCHROME1.
+pub fn display_lut(img: &PixelImage, window: Window, preset: WindowPreset, adjusted: bool) -> Vec<u8> {
+    let depth = img.bit_depth();
+    let Some(scan) = img.scan.as_deref() else {
+        return window.lut(depth);
+    };
+    let n = if depth == 16 { 65536 } else { 256 };
+    let file = !adjusted && preset.effective(Some(scan)) == WindowPreset::File;
+    let voi = file
+        .then_some(())
+        .and(scan.voi_lut.as_ref())
+        .filter(|_| scan.windows.is_empty());
+    let sigmoid = file && !scan.windows.is_empty() && scan.voi_function == VoiFunction::Sigmoid;
+    (0..n)
+        .map(|v| {
+            let m = scan.modality(v as f64);
+            let out = if let Some(t) = voi {
+                t.map(m)
+            } else if sigmoid {
+                let y = 1.0 / (1.0 + (-4.0 * (m - window.center()) / window.width()).exp());
+                (y * 255.0 + 0.5) as u8
+            } else {
+                window.map(m)
+            };
+            if scan.invert { 255 - out } else { out }
+        })
+        .collect()
 }
 
 /// An image's value distribution, for windows.
@@ -106,7 +226,9 @@ pub struct ValueStats {
     pub max: f64,
     pub p_low: f64,
     pub p_high: f64,
-    /// 255 or 65535.
+    /// The lowest value the image's bit depth can hold (0, or the modality value of stored 0).
+    pub full_low: f64,
+    /// The highest (255, 65535, or the modality value of the largest stored value).
     pub full_range: f64,
 }
 
@@ -144,12 +266,28 @@ impl ValueStats {
         };
         let min = hist.iter().position(|&n| n > 0).unwrap_or(0) as f64;
         let max = hist.iter().rposition(|&n| n > 0).unwrap_or(depth_max) as f64;
-        ValueStats {
+        let stats = ValueStats {
             min,
             max,
             p_low: quantile(0.005),
             p_high: quantile(0.995),
+            full_low: 0.0,
             full_range: depth_max as f64,
+        };
+        match img.scan.as_deref() {
+            Some(scan) if matches!(img.pixels, Pixels::Gray8(_) | Pixels::Gray16(_)) => {
+                let m = |v: f64| scan.modality(v);
+                let (lo, hi) = (m(scan.stored_min as f64), m(scan.stored_max as f64));
+                ValueStats {
+                    min: m(stats.min),
+                    max: m(stats.max),
+                    p_low: m(stats.p_low),
+                    p_high: m(stats.p_high),
+                    full_low: lo.min(hi),
+                    full_range: lo.max(hi),
+                }
+            }
+            _ => stats,
         }
     }
 }
@@ -173,6 +311,7 @@ mod tests {
             width: 1000,
             height: 1,
             pixels: Pixels::Gray16(data),
+            scan: None,
         };
         let s = ValueStats::of(&img);
         let w = WindowPreset::Auto.window(&s);

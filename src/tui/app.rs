@@ -182,6 +182,8 @@ pub struct App {
     pub viewport: Viewport,
     /// Pixel cursor in image coordinates.
     pub pixel_cursor: Option<(u32, u32)>,
+    /// Where a right-button (window/level) drag last was, in cells.
+    pub window_drag: Option<(u16, u16)>,
     /// Selected prediction (index into the current run's instances of this case).
     pub selected: Option<usize>,
     pub show_details: bool,
@@ -372,6 +374,7 @@ impl App {
             style,
             viewport: Viewport::fit(),
             pixel_cursor: None,
+            window_drag: None,
             selected: None,
             show_details: true,
             filter: None,
@@ -1142,14 +1145,51 @@ impl App {
         }
     }
 
-    fn adjust_window(&mut self, width_factor: f64, level_shift: f64) {
-        let Some(stats) = self.frame.as_ref().and_then(|f| f.data.stats) else {
+    /// The loaded image's scan metadata (DICOM/NIfTI), if any.
+    pub fn scan(&self) -> Option<&crate::formats::scan::Scan> {
+        self.frame.as_ref()?.data.image.as_ref().ok()?.scan.as_deref()
+    }
+
+    /// The window in force for the loaded image (modality units), and its name.
+    pub fn current_window(&self) -> Option<(crate::render::Window, String)> {
+        let stats = self.frame.as_ref()?.data.stats?;
+        Some(match self.style.window {
+            Some(w) => (w, "manual".to_string()),
+            None => {
+                let scan = self.scan();
+                let preset = self.style.preset.effective(scan);
+                let name = match (preset, scan.and_then(|s| s.windows.first())) {
+                    (WindowPreset::File, Some(w)) => match &w.explanation {
+                        Some(e) => format!("file: {e}"),
+                        None => "file".to_string(),
+                    },
+                    (WindowPreset::File, None) if scan.is_some_and(|s| s.voi_lut.is_some()) => "file VOI LUT".into(),
+                    (WindowPreset::File, None) => "file: full range".into(),
+                    (p, _) => p.name().to_string(),
+                };
+                (preset.window_for(&stats, scan), name)
+            }
+        })
+    }
+
+    /// Shift or scale the window: `width_factor` multiplies the width, `level_shift` moves the
+    /// centre by that fraction of the width.
+    pub fn adjust_window(&mut self, width_factor: f64, level_shift: f64) {
+        let Some((w, _)) = self.current_window() else {
             return;
         };
-        let w = self.style.window.unwrap_or_else(|| self.style.preset.window(&stats));
         let width = (w.width() * width_factor).max(2.0);
         let center = w.center() + level_shift * w.width();
         self.style.window = Some(crate::render::Window::from_center_width(center, width));
+    }
+
+    /// Mouse drag on the image: right/left widens/narrows, down/up raises/lowers the level, as
+    /// on a reading workstation. `dx`, `dy` are in cells.
+    pub fn drag_window(&mut self, dx: i32, dy: i32) {
+        if dx == 0 && dy == 0 {
+            return;
+        }
+        self.adjust_window(1.04f64.powi(dx), dy as f64 * 0.02);
     }
 
     fn predictions_len(&self) -> usize {
@@ -1333,9 +1373,13 @@ impl App {
                 };
             }
             WindowPreset => {
-                self.style.preset = self.style.preset.next();
+                self.style.preset = self.style.preset.next_for(self.scan());
                 self.style.window = None;
-                self.say(format!("window: {}", self.style.preset.name()));
+                let name = self
+                    .current_window()
+                    .map(|(_, n)| n)
+                    .unwrap_or_else(|| self.style.preset.name().into());
+                self.say(format!("window: {name}"));
             }
             WindowNarrower => self.adjust_window(0.8, 0.0),
             WindowWider => self.adjust_window(1.25, 0.0),
@@ -1691,12 +1735,18 @@ impl App {
                 let nums: Vec<f64> = arg.split([' ', ',']).filter_map(|s| s.parse().ok()).collect();
                 match nums[..] {
                     [c, w] if w > 0.0 => self.style.window = Some(crate::render::Window::from_center_width(c, w)),
-                    _ => match WindowPreset::ALL.iter().find(|p| p.name() == arg) {
+                    _ => match WindowPreset::from_name(&arg) {
+                        Some(p) if !p.applies(self.scan()) && p != WindowPreset::File => {
+                            self.warn(format!("the {} window is for CT images in Hounsfield units", p.name()))
+                        }
                         Some(p) => {
-                            self.style.preset = *p;
+                            self.style.preset = p;
                             self.style.window = None;
                         }
-                        None => self.warn("window takes CENTER WIDTH, or a preset: auto, full, min-max, narrow"),
+                        None => self.warn(format!(
+                            "window takes CENTER WIDTH, or a preset: {}",
+                            WindowPreset::names()
+                        )),
                     },
                 }
             }
@@ -1726,7 +1776,17 @@ impl App {
         if x >= img.width || y >= img.height {
             return None;
         }
-        let value = img.value(x, y);
+        let value = match img.scan.as_deref() {
+            Some(s)
+                if matches!(
+                    img.pixels,
+                    crate::formats::image::Pixels::Gray8(_) | crate::formats::image::Pixels::Gray16(_)
+                ) =>
+            {
+                s.describe_value(img.value(x, y) as f64)
+            }
+            _ => img.value(x, y).to_string(),
+        };
         let classes_at = |m: Option<&crate::geometry::LabelMask>| -> Vec<String> {
             m.map(|m| m.get(x, y))
                 .filter(|&v| v != 0)

@@ -47,14 +47,19 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 format!("{}×{} {kind} {}-bit", img.width, img.height, img.bit_depth()),
             ));
             if let Some(s) = frame.and_then(|fr| fr.data.stats) {
-                let w = app.style.window.unwrap_or_else(|| app.style.preset.window(&s));
-                lines.push(kv("values", format!("{:.0}..{:.0}", s.min, s.max)));
-                let name = if app.style.window.is_some() {
-                    "manual"
-                } else {
-                    app.style.preset.name()
-                };
-                lines.push(kv("window", format!("C {:.0} W {:.0} ({name})", w.center(), w.width())));
+                let unit = img
+                    .scan
+                    .as_deref()
+                    .and_then(|s| s.unit)
+                    .map(|u| format!(" {u}"))
+                    .unwrap_or_default();
+                lines.push(kv("values", format!("{:.0}..{:.0}{unit}", s.min, s.max)));
+                if let Some((w, name)) = app.current_window() {
+                    lines.push(kv("window", format!("C {:.0} W {:.0} ({name})", w.center(), w.width())));
+                }
+            }
+            if let Some(scan) = img.scan.as_deref() {
+                lines.extend(scan_lines(scan, &kv));
             }
         }
         Some(Err(_)) => lines.push(Line::styled(
@@ -288,4 +293,40 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         }
     }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// What a DICOM/NIfTI header says about the image (never identifying tags: the scan holds none).
+fn scan_lines(scan: &crate::formats::scan::Scan, kv: &dyn Fn(&str, String) -> Line<'static>) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let what: Vec<&str> = [
+        scan.modality.as_deref(),
+        scan.body_part.as_deref(),
+        scan.view_position.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let what = if what.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", what.join(" "))
+    };
+    out.push(kv("scan", format!("{}{what} · {}", scan.format, scan.photometric)));
+    if scan.slope != 1.0 || scan.intercept != 0.0 || scan.unit.is_some() {
+        let unit = scan.unit.map(|u| format!(" → {u}")).unwrap_or_default();
+        let intercept = scan.intercept
+            + if scan.signed {
+                scan.slope * (1u32 << (scan.bits_stored - 1)) as f64
+            } else {
+                0.0
+            };
+        out.push(kv("rescale", format!("×{} {:+}{unit}", scan.slope, intercept)));
+    }
+    if let Some(sp) = scan.spacing {
+        out.push(kv("pixel", format!("{:.3}×{:.3} mm", sp.col_mm, sp.row_mm)));
+    }
+    if let Some((r, c)) = &scan.orientation {
+        out.push(kv("orient", format!("right→{r} down→{c}")));
+    }
+    out
 }

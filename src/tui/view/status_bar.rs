@@ -85,6 +85,23 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         spans.push(sep());
         spans.push(Span::raw(format!("sort {}", app.sort.name())));
     }
+    // the window in force: always for DICOM/NIfTI, and for other images once it was changed
+    let changed = app.style.window.is_some() || app.style.preset != crate::render::WindowPreset::File;
+    if (app.scan().is_some() || changed)
+        && let Some((w, name)) = app.current_window()
+    {
+        let unit = app
+            .scan()
+            .and_then(|s| s.unit)
+            .map(|u| format!(" {u}"))
+            .unwrap_or_default();
+        spans.push(sep());
+        spans.push(Span::raw(format!(
+            "W {:.0} L {:.0}{unit} ({name})",
+            w.width(),
+            w.center()
+        )));
+    }
     if let Some(n) = &app.notice {
         spans.push(sep());
         let color = match n.severity {
