@@ -7,7 +7,8 @@
 #    evaluation are checked against a live pycocotools.
 #    It also installs ONNX Runtime (the `onnxruntime` wheel): lightbox loads its library at run
 #    time from .venv for the inference tests. SciPy and scikit-image compute the Painchaud
-#    cardiac-criteria vectors (scripts/painchaud_vectors.py).
+#    cardiac-criteria vectors (scripts/painchaud_vectors.py). pydicom writes DICOM fixtures and
+#    reads their modality values (scripts/dicom_vectors.py).
 # 3. Runs every Rust test (unit, integration, property, CLI and bad-input tests).
 #
 # Extra arguments go to `cargo test` (e.g. scripts/test.sh --test bad_input).
@@ -19,7 +20,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check 'pycocotools==2.0.11' 'numpy>=1.24' 'onnxruntime==1.32.0' 'onnx==1.20.0' 'pillow>=10' \
-    'scipy==1.17.1' 'scikit-image==0.26.0'
+    'scipy==1.17.1' 'scikit-image==0.26.0' 'pydicom==3.0.1'
 
 mkdir -p target/vectors
 .venv/bin/python scripts/pycocotools_vectors.py target/vectors/pycocotools.json
@@ -44,5 +45,10 @@ fi
 # tiny ONNX models and their reference outputs from Python onnxruntime (tests/infer.rs)
 .venv/bin/python scripts/onnx_models.py target/onnx-fixtures
 export LIGHTBOX_ONNX_FIXTURES="$PWD/target/onnx-fixtures"
+
+# DICOM fixtures (synthetic CT/DX/CR/MR files, pydicom's bundled test files, ../shared's real
+# radiograph) and pydicom's modality values for them (tests/dicom.rs)
+.venv/bin/python scripts/dicom_vectors.py target/dicom-vectors
+export LIGHTBOX_DICOM_VECTORS="$PWD/target/dicom-vectors/vectors.json"
 
 cargo test "$@"

@@ -71,6 +71,62 @@ pub fn load_rules(pack: &Pack, override_path: Option<&Path>) -> Result<Option<Ru
 }
 
 /// Flag images whose pixel format (depth and channels) fewer than 5% of the pack share.
+/// The rule id of `[expect]` mismatches.
+pub const EXPECT_RULE: &str = "input-unexpected-acquisition";
+
+/// DICOM inputs whose Modality, BodyPartExamined, ViewPosition or PhotometricInterpretation is
+/// not one the pack expects (headers only; images in other formats carry no such tags).
+fn unexpected_acquisitions(pack: &Pack, expect: &crate::rules::spec::Expect) -> Vec<Flag> {
+    use rayon::prelude::*;
+    let severity = expect.severity.unwrap_or(Severity::Major);
+    pack.cases
+        .par_iter()
+        .enumerate()
+        .filter_map(|(case, c)| {
+            let mut head = [0u8; 132];
+            let n = std::fs::File::open(&c.image)
+                .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+                .ok()?;
+            if !crate::formats::dicom::is_dicom(&head[..n]) {
+                return None;
+            }
+            let scan = crate::formats::dicom::read_scan(&c.image).ok()?;
+            let checks: [(&str, &Vec<String>, Option<&str>); 4] = [
+                ("Modality", &expect.modality, scan.modality.as_deref()),
+                ("BodyPartExamined", &expect.body_part, scan.body_part.as_deref()),
+                ("ViewPosition", &expect.view_position, scan.view_position.as_deref()),
+                (
+                    "PhotometricInterpretation",
+                    &expect.photometric,
+                    Some(scan.photometric.as_str()),
+                ),
+            ];
+            let wrong: Vec<String> = checks
+                .iter()
+                .filter(|(_, want, _)| !want.is_empty())
+                .filter_map(|(tag, want, got)| {
+                    let ok = got.is_some_and(|g| want.iter().any(|w| w.eq_ignore_ascii_case(g)));
+                    (!ok).then(|| match got {
+                        Some(g) => format!("{tag} is {g}, the pack expects {}", want.join(" or ")),
+                        None => format!("{tag} is not stated, the pack expects {}", want.join(" or ")),
+                    })
+                })
+                .collect();
+            (!wrong.is_empty()).then(|| Flag {
+                rule: EXPECT_RULE.into(),
+                severity,
+                case,
+                source: None,
+                instance: None,
+                value: wrong.len() as f64,
+                bound: "tags as [expect] declares".into(),
+                message: format!("the image was not acquired as expected: {}", wrong.join("; ")),
+                highlight: None,
+            })
+        })
+        .collect()
+}
+
 fn rare_formats(pack: &Pack, severity: Severity) -> Vec<Flag> {
     use rayon::prelude::*;
     let formats: Vec<Option<String>> = pack
@@ -158,6 +214,9 @@ pub fn check_with(
         ood_reference = Some(reference);
         // pixel formats: a colour image in a grayscale stream, an 8-bit image among 16-bit ones
         flags.extend(rare_formats(pack, severity));
+    }
+    if let Some(expect) = &rules.expect {
+        flags.extend(unexpected_acquisitions(pack, expect));
     }
     flags.sort_by(|a, b| {
         b.severity

@@ -312,7 +312,7 @@ bad!(
     [
         "images/a.png",
         "not an image",
-        "PNG, JPEG or TIFF signature",
+        "PNG, JPEG, TIFF or DICOM signature",
         "Convert it"
     ]
 );

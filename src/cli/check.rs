@@ -1,5 +1,5 @@
 //! `lightbox check`: anatomy rules and out-of-distribution inputs; a summary per rule and
-//! source, then every flag. Exit status 1 when a run has a critical flag (a release gate), 2 on
+//! source, then every flag. Exit status 1 when a run or an input has a critical flag (a release gate), 2 on
 //! bad input.
 
 use super::source::PackArgs;
@@ -118,7 +118,7 @@ fn check_pack(pack: &lightbox::pack::Pack, a: &Args) -> anyhow::Result<u8> {
     let gate = report
         .flags
         .iter()
-        .any(|f| f.severity == Severity::Critical && matches!(f.source, Some(Source::Run(_))));
+        .any(|f| f.severity == Severity::Critical && !matches!(f.source, Some(Source::GroundTruth)));
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json(pack))?);
     } else {
@@ -178,6 +178,20 @@ fn table(pack: &lightbox::pack::Pack, rules: &RuleSet, sources: &[Source], r: &c
             format!("{n} input{}", if n == 1 { "" } else { "s" })
         };
         let mut row = vec![OOD_RULE.to_string(), sev.name().into(), text];
+        row.extend(std::iter::repeat_n(String::new(), sources.len() - 1));
+        rows.push(row);
+    }
+    if let Some(expect) = &rules.expect {
+        let n = counts
+            .get(&(check::EXPECT_RULE.to_string(), None))
+            .copied()
+            .unwrap_or(0);
+        let sev = expect.severity.unwrap_or(Severity::Major);
+        let mut row = vec![
+            check::EXPECT_RULE.to_string(),
+            sev.name().into(),
+            format!("{n} input{}", if n == 1 { "" } else { "s" }),
+        ];
         row.extend(std::iter::repeat_n(String::new(), sources.len() - 1));
         rows.push(row);
     }

@@ -35,7 +35,12 @@ fn open(path: &Path, header_only: bool) -> Result<DefaultDicomObject, ImageError
         {
             return ImageError::NotFound;
         }
-        ImageError::Corrupt(format!("DICOM: {}", error_chain(&e)))
+        let chain = error_chain(&e);
+        if chain.contains("(7FE0,0010)") {
+            ImageError::Corrupt(format!("DICOM Pixel Data (7FE0,0010) is truncated or damaged: {chain}"))
+        } else {
+            ImageError::Corrupt(format!("DICOM: {chain}"))
+        }
     })
 }
 
@@ -158,6 +163,14 @@ pub fn read_header(path: &Path) -> Result<ImageHeader, ImageError> {
             bit_depth: if g.bits_allocated == 8 && !g.signed { 8 } else { 16 },
         },
     })
+}
+
+/// What the header says (modality, body part, view, photometric interpretation, spacing,
+/// windows), without decoding pixels.
+pub fn read_scan(path: &Path) -> Result<Scan, ImageError> {
+    let obj = open(path, true)?;
+    let g = geometry(&obj)?;
+    Ok(scan_of(&obj, &g, 0))
 }
 
 /// The number of frames in a DICOM file (1 for single-frame images), from its header.
@@ -285,6 +298,28 @@ fn transfer_syntax_name(obj: &DefaultDicomObject) -> String {
         .unwrap_or(uid)
 }
 
+thread_local! {
+    static IN_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run a pixel decoder, turning a panic inside it (some decoders index out of bounds on damaged
+/// data) into an error that names the Pixel Data. The panic message is kept off the terminal.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, ImageError> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_DECODER.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+    IN_DECODER.with(|q| q.set(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_DECODER.with(|q| q.set(false));
+    r.map_err(|_| ImageError::Corrupt("DICOM Pixel Data is damaged or truncated (the decoder gave up)".into()))
+}
+
 fn decode_error(e: dicom_pixeldata::Error, obj: &DefaultDicomObject) -> ImageError {
     let msg = error_chain(&e);
     if msg.contains("Unsupported") || msg.contains("unsupported") || msg.contains("not supported") {
@@ -310,7 +345,7 @@ pub fn decode_frames(path: &Path, frames: Option<std::ops::Range<u32>>) -> Resul
             range.start, range.end, g.frames
         )));
     }
-    let px = obj.decode_pixel_data().map_err(|e| decode_error(e, &obj))?;
+    let px = guarded(|| obj.decode_pixel_data())?.map_err(|e| decode_error(e, &obj))?;
     let expected = g.rows as usize * g.cols as usize * g.samples as usize * g.frames as usize;
     let bytes_per = (g.bits_allocated as usize).div_ceil(8);
     if px.data().len() < expected * bytes_per {
@@ -358,9 +393,8 @@ pub fn decode_frames(path: &Path, frames: Option<std::ops::Range<u32>>) -> Resul
         };
         let pixels = if g.samples == 1 {
             let opts = ConvertOptions::new().with_modality_lut(ModalityLutOption::None);
-            let raw: Vec<i64> = px
-                .to_vec_frame_with_options(f, &opts)
-                .map_err(|e| decode_error(e, &obj))?;
+            let raw: Vec<i64> =
+                guarded(|| px.to_vec_frame_with_options(f, &opts))?.map_err(|e| decode_error(e, &obj))?;
             let bits = scan.bits_stored as u32;
             let mask = (1i64 << bits) - 1;
             let offset = if g.signed { 1i64 << (bits - 1) } else { 0 };
@@ -381,7 +415,7 @@ pub fn decode_frames(path: &Path, frames: Option<std::ops::Range<u32>>) -> Resul
                 Pixels::Gray16(raw.iter().map(|&v| to_u16(v)).collect())
             }
         } else {
-            let img = px.to_dynamic_image(f).map_err(|e| decode_error(e, &obj))?;
+            let img = guarded(|| px.to_dynamic_image(f))?.map_err(|e| decode_error(e, &obj))?;
             if g.bits_allocated > 8 {
                 Pixels::Rgb16(img.into_rgb16().into_raw())
             } else {

@@ -94,6 +94,8 @@ pub fn network_view(data: &CaseData, spec: &ModelSpec) -> Result<(CaseData, Tens
     let stats = Some(crate::render::window::ValueStats::of(&image));
     Ok((
         CaseData {
+            slice: data.slice,
+            frames: 1,
             case: data.case,
             stats,
             gt_mask: carry(&data.gt_mask),

@@ -11,6 +11,11 @@ use crate::pack::Pack;
 #[derive(Debug, Clone)]
 pub struct CaseData {
     pub case: usize,
+    /// Which frame of a multi-frame image this is (0 otherwise). Annotations and masks belong
+    /// to frame 0: other frames carry none.
+    pub slice: u32,
+    /// How many frames the image has (1 for ordinary images).
+    pub frames: u32,
     pub image: Result<PixelImage, String>,
     pub stats: Option<ValueStats>,
     /// Ground-truth label mask: `None` when the ground truth has none.
@@ -23,15 +28,22 @@ impl CaseData {
     /// Decode case `case` of `pack` (disk and decoding: call it off the UI thread). The image
     /// and its label masks decode in parallel; mask sizes are checked once all are in.
     pub fn load(pack: &Pack, case: usize) -> CaseData {
+        Self::load_slice(pack, case, 0)
+    }
+
+    /// Frame `slice` of a multi-frame image (masks only on frame 0, where annotations belong).
+    pub fn load_slice(pack: &Pack, case: usize, slice: u32) -> CaseData {
         use rayon::prelude::*;
         let c = &pack.cases[case];
         let mask_paths: Vec<Option<&std::path::Path>> = std::iter::once(pack.ground_truth[case].label_mask.as_deref())
             .chain(pack.runs.iter().map(|r| r.annotations[case].label_mask.as_deref()))
+            .map(|p| p.filter(|_| slice == 0))
             .collect();
         let shown = |p: &std::path::Path| pack.display_path(p).display().to_string();
         let ((image, stats), decoded) = rayon::join(
             || {
-                let image = image::decode(&c.image).map_err(|e| format!("{}: {e}. {}", shown(&c.image), e.hint()));
+                let image =
+                    image::decode_frame(&c.image, slice).map_err(|e| format!("{}: {e}. {}", shown(&c.image), e.hint()));
                 let stats = image.as_ref().ok().map(ValueStats::of);
                 (image, stats)
             },
@@ -61,8 +73,16 @@ impl CaseData {
             .map(|(p, m)| p.zip(m).map(|(p, m)| check(p, m)));
         let gt_mask = masks.next().flatten();
         let run_masks = masks.collect();
+        let frames = image
+            .as_ref()
+            .ok()
+            .and_then(|i| i.scan.as_ref())
+            .map(|s| s.frames)
+            .unwrap_or(1);
         CaseData {
             case,
+            slice,
+            frames,
             image,
             stats,
             gt_mask,

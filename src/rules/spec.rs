@@ -214,6 +214,27 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// Out-of-distribution check: `None` when switched off; else (max robust z, severity).
     pub ood: Option<(f64, Severity)>,
+    /// The acquisition a pack expects of its DICOM inputs (`[expect]`).
+    pub expect: Option<Expect>,
+}
+
+/// `[expect]`: DICOM tags every input must carry one of (empty: anything). A hand radiograph in
+/// a chest stream, a lateral view for a frontal-only model, an inverted photometric
+/// interpretation: flagged as inputs the model was not made for.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default)]
+    pub modality: Vec<String>,
+    #[serde(default)]
+    pub body_part: Vec<String>,
+    #[serde(default)]
+    pub view_position: Vec<String>,
+    #[serde(default)]
+    pub photometric: Vec<String>,
+    /// Severity of a mismatch (default major).
+    #[serde(default)]
+    pub severity: Option<Severity>,
 }
 
 impl RuleSet {
@@ -226,6 +247,7 @@ impl RuleSet {
             regions: IndexMap::new(),
             rules: vec![],
             ood: Some((6.0, Severity::Major)),
+            expect: None,
         }
     }
 }
@@ -250,6 +272,8 @@ struct File {
     regions: IndexMap<String, Spanned<String>>,
     #[serde(default)]
     rule: Vec<Spanned<RuleFile>>,
+    #[serde(default)]
+    expect: Option<Expect>,
 }
 
 #[derive(Deserialize, Default)]
@@ -446,6 +470,7 @@ impl RuleSet {
             regions,
             rules,
             ood,
+            expect: f.expect.clone(),
         })
     }
 }

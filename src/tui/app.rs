@@ -161,6 +161,8 @@ pub struct FrameKey {
     pub pixels: (u32, u32),
     /// The network's-eye view of this run: the tensor its model receives.
     pub network: Option<usize>,
+    /// The frame of a multi-frame image (0 otherwise).
+    pub slice: u32,
 }
 
 pub struct App {
@@ -184,6 +186,8 @@ pub struct App {
     pub pixel_cursor: Option<(u32, u32)>,
     /// Where a right-button (window/level) drag last was, in cells.
     pub window_drag: Option<(u16, u16)>,
+    /// The slice shown of a multi-frame case: (case, frame). Other cases show frame 0.
+    pub slice_of: (usize, u32),
     /// Selected prediction (index into the current run's instances of this case).
     pub selected: Option<usize>,
     pub show_details: bool,
@@ -375,6 +379,7 @@ impl App {
             viewport: Viewport::fit(),
             pixel_cursor: None,
             window_drag: None,
+            slice_of: (usize::MAX, 0),
             selected: None,
             show_details: true,
             filter: None,
@@ -959,6 +964,12 @@ impl App {
             style.scores = false;
         }
         let mut views = self.views();
+        let slice = self.slice();
+        if slice > 0 {
+            // annotations belong to frame 0
+            style.instances = false;
+            style.highlights.clear();
+        }
         if let Some(r) = self.network_run() {
             // tensor pixels: only label masks can be carried there
             views = vec![View::Overlay(r)];
@@ -974,6 +985,7 @@ impl App {
             cells: (cols, rows),
             pixels: px,
             network: self.network_run(),
+            slice,
         })
     }
 
@@ -1143,6 +1155,32 @@ impl App {
         } else if self.viewport.center.is_none() {
             self.viewport.center = self.pixel_cursor.map(|(x, y)| (x as f64, y as f64));
         }
+    }
+
+    /// The frame shown of the current case (0 for ordinary images).
+    pub fn slice(&self) -> u32 {
+        match self.case() {
+            Some(c) if self.slice_of.0 == c => self.slice_of.1,
+            _ => 0,
+        }
+    }
+
+    /// Frames of the current case's image, once loaded.
+    pub fn frames(&self) -> Option<u32> {
+        let f = self.frame.as_ref()?;
+        (Some(f.data.case) == self.case()).then_some(f.data.frames)
+    }
+
+    fn step_slice(&mut self, by: i64) {
+        let (Some(case), Some(n)) = (self.case(), self.frames()) else {
+            return;
+        };
+        if n <= 1 {
+            self.say("this image has one frame");
+            return;
+        }
+        let s = (self.slice() as i64 + by).clamp(0, n as i64 - 1) as u32;
+        self.slice_of = (case, s);
     }
 
     /// The loaded image's scan metadata (DICOM/NIfTI), if any.
@@ -1366,6 +1404,8 @@ impl App {
             PanRight => self.pan(1.0, 0.0),
             PanUp => self.pan(0.0, -1.0),
             PanDown => self.pan(0.0, 1.0),
+            NextSlice => self.step_slice(1),
+            PrevSlice => self.step_slice(-1),
             ToggleCursor => {
                 self.pixel_cursor = match self.pixel_cursor {
                     Some(_) => None,

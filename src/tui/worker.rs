@@ -239,7 +239,7 @@ struct Shared {
     queue: Mutex<Queue>,
     wake: Condvar,
     latest: AtomicU64,
-    data: Mutex<Lru<usize, Arc<CaseData>>>,
+    data: Mutex<Lru<(usize, u32), Arc<CaseData>>>,
     frames: Mutex<Lru<FrameKey, Arc<Frame>>>,
 }
 
@@ -373,18 +373,23 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
             Some(f) => f,
             None => {
                 let t = Instant::now();
-                let hit = s.data.lock().unwrap_or_else(|e| e.into_inner()).get(&key.case);
+                let hit = s
+                    .data
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(&(key.case, key.slice));
                 let cached_data = hit.is_some();
                 let data = match hit {
                     Some(d) => d,
                     None => {
-                        let d = Arc::new(CaseData::load(&pack, key.case));
+                        let d = Arc::new(CaseData::load_slice(&pack, key.case, key.slice));
                         let bytes = d.bytes();
                         if current() {
-                            s.data
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .put(key.case, Arc::clone(&d), bytes);
+                            s.data.lock().unwrap_or_else(|e| e.into_inner()).put(
+                                (key.case, key.slice),
+                                Arc::clone(&d),
+                                bytes,
+                            );
                         }
                         d
                     }

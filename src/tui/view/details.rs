@@ -189,6 +189,37 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         }
     }
 
+    // physical areas where the file states its pixel spacing
+    if let Some((sp, data)) =
+        frame.and_then(|fr| Some((fr.data.image.as_ref().ok()?.scan.as_ref()?.spacing?, &fr.data)))
+    {
+        let gt = data.mask(Source::GroundTruth).map(class_pixels);
+        let pred = app.run.and_then(|r| data.mask(Source::Run(r))).map(class_pixels);
+        let mm2 = |n: usize| {
+            let a = n as f64 * sp.pixel_area_mm2();
+            if a >= 1000.0 {
+                format!("{:.1} cm²", a / 100.0)
+            } else {
+                format!("{a:.0} mm²")
+            }
+        };
+        let mut rows = Vec::new();
+        for k in &pack.classes {
+            let g = gt.as_ref().and_then(|m| m.get(&k.mask_value).copied());
+            let p = pred.as_ref().and_then(|m| m.get(&k.mask_value).copied());
+            if g.is_none() && p.is_none() {
+                continue;
+            }
+            let show = |v: Option<usize>| v.map(mm2).unwrap_or_else(|| "-".into());
+            rows.push(kv(&k.name, format!("gt {} · pred {}", show(g), show(p))));
+        }
+        if !rows.is_empty() {
+            lines.push(Line::raw(""));
+            lines.push(head("Areas"));
+            lines.extend(rows);
+        }
+    }
+
     lines.push(Line::raw(""));
     lines.push(head("Ground truth"));
     let gt = &pack.ground_truth[case];
@@ -244,6 +275,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         if ann.instances.is_empty() {
             lines.push(Line::styled("no boxes or instance masks", dim));
         }
+        let spacing = frame.and_then(|fr| fr.data.image.as_ref().ok()?.scan.as_ref()?.spacing);
         let mut order: Vec<usize> = (0..ann.instances.len()).collect();
         order.sort_by(|&a, &b| {
             ann.instances[b]
@@ -273,6 +305,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                     Span::raw(format!("{:<9} ", cl.map(|c| c.name.as_str()).unwrap_or("?"))),
                     Span::raw(inst.score.map(|s| format!("{s:.2}")).unwrap_or_default()),
                     Span::styled(format!("  {:.0},{:.0} {:.0}×{:.0}", b.x, b.y, b.w, b.h), dim),
+                    Span::styled(
+                        spacing
+                            .map(|sp| format!(" ({:.0}×{:.0} mm)", b.w * sp.col_mm, b.h * sp.row_mm))
+                            .unwrap_or_default(),
+                        dim,
+                    ),
                     Span::styled(if inst.segmentation.is_some() { " mask" } else { "" }, dim),
                 ])
                 .style(style),
@@ -329,4 +367,15 @@ fn scan_lines(scan: &crate::formats::scan::Scan, kv: &dyn Fn(&str, String) -> Li
         out.push(kv("orient", format!("right→{r} down→{c}")));
     }
     out
+}
+
+/// Pixels per label value of a mask.
+fn class_pixels(m: &crate::geometry::LabelMask) -> std::collections::HashMap<u16, usize> {
+    let mut counts = std::collections::HashMap::new();
+    for &v in m.as_slice() {
+        if v != 0 {
+            *counts.entry(v).or_default() += 1;
+        }
+    }
+    counts
 }

@@ -77,6 +77,16 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         if total == 0 { 0 } else { app.pos + 1 },
         total
     )));
+    if let Some(n) = app.frames().filter(|&n| n > 1) {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!("slice {}/{n}", app.slice() + 1),
+            Style::default().fg(t.ui.accent),
+        ));
+        if app.slice() > 0 {
+            spans.push(Span::styled(" (annotations on slice 1)", dim));
+        }
+    }
     if let Some((text, _)) = &app.filter {
         spans.push(sep());
         spans.push(Span::styled(format!("filter {text}"), Style::default().fg(t.ui.accent)));
