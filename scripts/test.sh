@@ -20,7 +20,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check 'pycocotools==2.0.11' 'numpy>=1.24' 'onnxruntime==1.32.0' 'onnx==1.20.0' 'pillow>=10' \
-    'scipy==1.17.1' 'scikit-image==0.26.0' 'pydicom==3.0.1'
+    'scipy==1.17.1' 'scikit-image==0.26.0' 'pydicom==3.0.2'
 
 mkdir -p target/vectors
 .venv/bin/python scripts/pycocotools_vectors.py target/vectors/pycocotools.json

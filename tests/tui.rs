@@ -39,7 +39,7 @@ fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     let areas = view::areas(app, Rect::new(0, 0, w, h));
     app.image_cells = (areas.image_inner.width, areas.image_inner.height);
     if let Some(key) = app.frame_key() {
-        let data = Arc::new(CaseData::load(&app.pack, key.case));
+        let data = Arc::new(CaseData::load_slice(&app.pack, key.case, key.slice));
         app.frame = Some(Arc::new(make_frame(&app.pack, data, &key, &halfblocks())));
     }
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -914,4 +914,50 @@ fn network_eye_view_shows_the_tensor_with_its_padding() {
     a.run = a.pack.run_index("baseline").ok();
     a.update(Action::ToggleNetwork);
     assert!(!a.network_view && a.notice.as_ref().unwrap().text.contains("model_file"));
+}
+
+/// A DICOM CT volume in the dashboard: Hounsfield units and the file's named window in the status
+/// bar, slices with `)` and `(`, CT presets with `w`, identifying tags nowhere on screen.
+#[test]
+fn a_dicom_ct_volume_shows_hounsfield_windows_and_slices() {
+    let Some(v) = std::env::var_os("LIGHTBOX_DICOM_VECTORS") else {
+        eprintln!("note: LIGHTBOX_DICOM_VECTORS is not set (scripts/test.sh sets it); skipped");
+        return;
+    };
+    let dir = Path::new(&v).parent().unwrap().to_path_buf();
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir(t.path().join("images")).unwrap();
+    std::fs::copy(dir.join("synthetic_ct_multiframe.dcm"), t.path().join("images/ct.dcm")).unwrap();
+    std::fs::write(t.path().join("lightbox.toml"), "name = \"ct\"\nimages = \"images\"\n").unwrap();
+    let pack = Arc::new(Pack::open(t.path()).unwrap());
+    let mut a = app(pack, 140);
+    let screen = text(&draw(&mut a, 140, 30));
+    assert!(screen.contains("W 1500 L -600 HU (file: LUNG)"), "{screen}");
+    assert!(screen.contains("slice 1/4"), "{screen}");
+    assert!(screen.contains("-2048..700 HU"), "{screen}");
+    assert!(screen.contains("DICOM CT CHEST"), "{screen}");
+    for phi in ["Doe", "PHI-123456", "19700101"] {
+        assert!(!screen.contains(phi), "{phi} on screen");
+    }
+    a.update(Action::NextSlice);
+    a.update(Action::NextSlice);
+    a.update(Action::NextSlice);
+    a.update(Action::NextSlice);
+    let screen = text(&draw(&mut a, 140, 30));
+    assert!(screen.contains("slice 4/4"), "clamped at the last slice: {screen}");
+    assert!(screen.contains("-2048..1000 HU"), "the last slice's values: {screen}");
+    a.update(Action::PrevSlice);
+    let screen = text(&draw(&mut a, 140, 30));
+    assert!(screen.contains("slice 3/4"), "{screen}");
+    // w from `file` (the lung window here): auto, full, min-max, narrow, then the CT presets
+    for _ in 0..6 {
+        a.update(Action::WindowPreset);
+    }
+    let screen = text(&draw(&mut a, 140, 30));
+    assert!(screen.contains("W 400 L 40 HU (mediastinum)"), "{screen}");
+    // a drag to the right widens the window
+    a.drag_window(10, 0);
+    let (w, name) = a.current_window().unwrap();
+    assert_eq!(name, "manual");
+    assert!(w.width() > 400.0 * 1.4 && (w.center() - 40.0).abs() < 1e-9, "{w:?}");
 }
