@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""DICOM fixtures and pydicom's reading of them, for tests/dicom.rs.
+"""DICOM and NIfTI fixtures and pydicom's reading of them, for tests/dicom.rs.
 
 Usage: dicom_vectors.py OUTDIR
 
@@ -235,6 +235,62 @@ if os.path.isdir(SHARED):
         # lossy JPEG 2000: its decompressed twin was made by another decoder
         cases["RG1_J2KI.dcm"] = {"file": p, "twin": "RG1_J2KI_decompressed_derived.dcm", "tolerance": 2}
 
+def write_nifti(path, vol, affine, datatype, bitpix, slope=0.0, inter=0.0, descrip=b""):
+    """A NIfTI-1 single file (.nii, or gzipped .nii.gz), written field by field (no nibabel)."""
+    import gzip
+    import struct
+
+    nx, ny, nz = vol.shape[2], vol.shape[1], vol.shape[0]
+    hdr = bytearray(348)
+    struct.pack_into("<i", hdr, 0, 348)
+    struct.pack_into("<8h", hdr, 40, 3, nx, ny, nz, 1, 1, 1, 1)
+    struct.pack_into("<hh", hdr, 70, datatype, bitpix)
+    pix = [1.0, abs(affine[0][0]), abs(affine[1][1]), abs(affine[2][2]), 0, 0, 0, 0]
+    struct.pack_into("<8f", hdr, 76, *pix)
+    struct.pack_into("<f", hdr, 108, 352.0)  # vox_offset
+    struct.pack_into("<ff", hdr, 112, slope, inter)
+    struct.pack_into("<B", hdr, 123, 2)  # xyzt_units: mm
+    hdr[148 : 148 + len(descrip)] = descrip
+    struct.pack_into("<hh", hdr, 252, 0, 1)  # qform_code, sform_code
+    for r in range(3):
+        struct.pack_into("<4f", hdr, 280 + 16 * r, *[float(v) for v in affine[r]])
+    hdr[344:348] = b"n+1\0"
+    data = bytes(hdr) + b"\0\0\0\0" + vol.astype(vol.dtype.newbyteorder("<")).tobytes()
+    if path.endswith(".gz"):
+        with gzip.open(path, "wb") as f:
+            f.write(data)
+    else:
+        with open(path, "wb") as f:
+            f.write(data)
+
+
+# a CT volume in HU (int16, RAS affine: +i right, +j anterior) and its label volume; lightbox
+# shows it radiologically, so the expected slices are flipped in both axes
+nz, ny, nx = 5, 24, 32
+hu = np.full((nz, ny, nx), -1000, dtype=np.int16)
+labels = np.zeros((nz, ny, nx), dtype=np.uint8)
+for k in range(nz):
+    hu[k, 4:20, 2 : 10 + k] = 40  # soft tissue growing toward +i (patient right) slice by slice
+    hu[k, 16:20, 20:28] = 900  # bone near +j (anterior)
+    labels[k, 4:20, 2 : 10 + k] = 1
+    labels[k, 16:20, 20:28] = 3
+affine = [[0.8, 0, 0, -10], [0, 0.9, 0, -20], [0, 0, 2.5, 5]]
+write_nifti(os.path.join(OUT, "volume_ct.nii.gz"), hu, affine, 4, 16, descrip=b"synthetic CT")
+write_nifti(os.path.join(OUT, "volume_labels.nii"), labels, affine, 2, 8)
+shown = hu[:, ::-1, ::-1].astype(np.float64)
+shown.astype("<f8").tofile(os.path.join(OUT, "volume_ct.f64"))
+labels[:, ::-1, ::-1].astype("<f8").tofile(os.path.join(OUT, "volume_labels.f64"))
+nifti = {
+    "image": os.path.join(OUT, "volume_ct.nii.gz"),
+    "values": os.path.join(OUT, "volume_ct.f64"),
+    "labels": os.path.join(OUT, "volume_labels.nii"),
+    "label_values": os.path.join(OUT, "volume_labels.f64"),
+    "frames": nz,
+    "rows": ny,
+    "columns": nx,
+    "spacing": [0.9, 0.8],
+}
+
 with open(os.path.join(OUT, "vectors.json"), "w") as f:
-    json.dump({"pydicom": pydicom.__version__, "cases": cases, "refuse": refuse}, f, indent=1)
+    json.dump({"pydicom": pydicom.__version__, "cases": cases, "refuse": refuse, "nifti": nifti}, f, indent=1)
 print(f"dicom vectors: {len(cases)} cases, {len(refuse)} refusals -> {OUT}")

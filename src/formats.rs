@@ -7,6 +7,7 @@ pub mod dicom;
 pub mod image;
 pub mod json;
 pub mod label_png;
+pub mod nifti;
 pub mod npy;
 pub mod probability;
 pub mod scan;

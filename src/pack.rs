@@ -32,6 +32,10 @@ impl CaseId {
     /// The id without its extension: how masks, YOLO files and probability maps are named.
     pub fn stem(&self) -> &str {
         let s = self.0.as_str();
+        // the one double extension images have: `ct.nii.gz` is case `ct`
+        if s.len() > 7 && s.is_char_boundary(s.len() - 7) && s[s.len() - 7..].eq_ignore_ascii_case(".nii.gz") {
+            return &s[..s.len() - 7];
+        }
         match s.rfind('.') {
             Some(i) if !s[i..].contains('/') => &s[..i],
             _ => s,

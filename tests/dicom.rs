@@ -452,3 +452,75 @@ fn unexpected_acquisitions_are_flagged_from_dicom_tags() {
         "{flags:?}"
     );
 }
+
+/// A NIfTI CT volume (gzipped) and its label volume: slices along the third axis, HU kept exactly,
+/// radiological display (patient right on the left, anterior up) from the affine, spacing from
+/// pixdim, and every slice's mask on its own voxels.
+#[test]
+fn nifti_volumes_and_label_volumes_read_slice_by_slice() {
+    use lightbox::formats::{label_png, nifti};
+    let Some((_, v)) = vectors() else { return };
+    let n = &v["nifti"];
+    let image_path = Path::new(n["image"].as_str().unwrap());
+    let frames = nifti::decode_frames(image_path, None).unwrap();
+    assert_eq!(frames.len() as u64, n["frames"].as_u64().unwrap());
+    assert_eq!(image::frame_count(image_path).unwrap() as usize, frames.len());
+    let header = image::read_header(image_path).unwrap();
+    assert_eq!(
+        (header.width as u64, header.height as u64),
+        (n["columns"].as_u64().unwrap(), n["rows"].as_u64().unwrap())
+    );
+    let want = expected_values(n);
+    assert_eq!(
+        lightbox_values(&frames),
+        want,
+        "HU on every voxel, radiologically oriented"
+    );
+    let s = frames[0].scan.as_ref().unwrap();
+    assert_eq!((s.format, s.unit), ("NIfTI", Some("HU")));
+    let sp = s.spacing.unwrap();
+    assert!(
+        (sp.row_mm - 0.9).abs() < 1e-6 && (sp.col_mm - 0.8).abs() < 1e-6,
+        "{sp:?}"
+    );
+    assert_eq!(s.orientation, Some(("L".to_string(), "P".to_string())));
+    assert!(
+        WindowPreset::Lung.applies(Some(s)),
+        "CT presets apply to a volume in HU"
+    );
+    // one slice alone, through the image API the dashboard uses
+    let third = image::decode_frame(image_path, 2).unwrap();
+    assert_eq!(third.pixels, frames[2].pixels);
+    // the label volume: each slice's labels are the file's own values, on the same grid
+    let labels_path = Path::new(n["labels"].as_str().unwrap());
+    assert!(label_png::is_volume(labels_path));
+    let want_labels: Vec<u16> = {
+        let bytes = std::fs::read(n["label_values"].as_str().unwrap()).unwrap();
+        bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as u16)
+            .collect()
+    };
+    let plane = (frames[0].width * frames[0].height) as usize;
+    for k in 0..frames.len() {
+        let m = label_png::read_frame(labels_path, k as u32).unwrap();
+        assert_eq!(m.as_slice(), &want_labels[k * plane..(k + 1) * plane], "slice {k}");
+        // bone (label 3) sits where the image is 900 HU
+        for (i, &l) in m.as_slice().iter().enumerate() {
+            let hu = s.modality(match &frames[k].pixels {
+                Pixels::Gray16(p) => p[i] as f64,
+                _ => unreachable!(),
+            });
+            assert_eq!(l == 3, hu == 900.0, "slice {k} pixel {i}");
+        }
+    }
+    // a truncated volume is an error naming the file's data, not a panic
+    let t = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(labels_path).unwrap();
+    let cut = t.path().join("cut.nii");
+    std::fs::write(&cut, &bytes[..bytes.len() - 100]).unwrap();
+    let e = image::decode(&cut).expect_err("truncated").to_string();
+    assert!(e.contains("NIfTI"), "{e}");
+    std::fs::write(&cut, &bytes[..200]).unwrap();
+    assert!(image::decode(&cut).is_err());
+}

@@ -1,4 +1,4 @@
-//! Images on disk: PNG, JPEG, TIFF and DICOM; 8- and 16-bit; grayscale and RGB. Headers are read
+//! Images on disk: PNG, JPEG, TIFF, DICOM and NIfTI; 8- and 16-bit; grayscale and RGB. Headers are read
 //! without touching pixels (validation, pack info); decoding keeps 16-bit data at full depth, so
 //! window/level works on the values the scanner wrote. DICOM images carry a [`Scan`] that says
 //! how stored values become modality units and how the file wants them shown.
@@ -113,12 +113,13 @@ fn map_err(e: image::ImageError) -> ImageError {
 enum Container {
     Raster,
     Dicom,
+    Nifti,
 }
 
 /// Refuse files whose first bytes are not an image signature (whatever their extension says).
 fn sniff(path: &Path) -> Result<Container, ImageError> {
     use std::io::Read;
-    let mut head = [0u8; 132];
+    let mut head = [0u8; 348];
     let mut f = std::fs::File::open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ImageError::NotFound,
         _ => ImageError::Io(e.to_string()),
@@ -135,19 +136,24 @@ fn sniff(path: &Path) -> Result<Container, ImageError> {
     if super::dicom::is_dicom(&head[..n]) {
         return Ok(Container::Dicom);
     }
+    if super::nifti::is_nifti(&head[..n], path) {
+        return Ok(Container::Nifti);
+    }
     match image::guess_format(&head[..n]) {
         Ok(image::ImageFormat::Png | image::ImageFormat::Jpeg | image::ImageFormat::Tiff) => Ok(Container::Raster),
         Ok(other) => Err(ImageError::UnknownFormat(format!("{other:?} images are not read"))),
         Err(_) => Err(ImageError::UnknownFormat(
-            "its first bytes are not a PNG, JPEG, TIFF or DICOM signature".into(),
+            "its first bytes are not a PNG, JPEG, TIFF, DICOM or NIfTI signature".into(),
         )),
     }
 }
 
 /// Read an image's size and pixel format from its header only.
 pub fn read_header(path: &Path) -> Result<ImageHeader, ImageError> {
-    if sniff(path)? == Container::Dicom {
-        return super::dicom::read_header(path);
+    match sniff(path)? {
+        Container::Dicom => return super::dicom::read_header(path),
+        Container::Nifti => return super::nifti::read_header(path),
+        Container::Raster => {}
     }
     let mut reader = open(path)?;
     reader.no_limits();
@@ -207,8 +213,10 @@ pub fn decode(path: &Path) -> Result<PixelImage, ImageError> {
 
 /// Decode frame `frame` of an image (0 for single-frame files).
 pub fn decode_frame(path: &Path, frame: u32) -> Result<PixelImage, ImageError> {
-    if sniff(path)? == Container::Dicom {
-        return super::dicom::decode(path, frame);
+    match sniff(path)? {
+        Container::Dicom => return super::dicom::decode(path, frame),
+        Container::Nifti => return Ok(super::nifti::decode_frames(path, Some(frame..frame + 1))?.remove(0)),
+        Container::Raster => {}
     }
     if frame > 0 {
         return Err(ImageError::Corrupt(format!(
@@ -249,15 +257,17 @@ pub fn decode_frame(path: &Path, frame: u32) -> Result<PixelImage, ImageError> {
 pub fn frame_count(path: &Path) -> Result<u32, ImageError> {
     match sniff(path)? {
         Container::Dicom => super::dicom::frame_count(path),
+        Container::Nifti => super::nifti::frame_count(path),
         Container::Raster => Ok(1),
     }
 }
 
 /// Image file extensions lightbox looks for when it scans a folder.
-pub const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "tif", "tiff", "dcm", "dicom"];
+pub const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "tif", "tiff", "dcm", "dicom", "nii"];
 
 pub fn is_image_path(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    super::nifti::is_nifti_path(p)
+        || p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }

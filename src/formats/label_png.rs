@@ -1,17 +1,35 @@
 //! PNG label masks for semantic segmentation: one single-channel 8- or 16-bit PNG per image,
 //! each pixel's value a class's `mask_value` (0 = background).
 
-use super::image::{ImageError, Pixels, decode};
+use super::image::{ImageError, Pixels};
 use crate::geometry::LabelMask;
 use std::path::Path;
 
 /// Decode a label mask; refuses colour masks with a hint, since their colours are not values.
+/// A NIfTI label volume gives its first slice ([`read_frame`] for the others).
 pub fn read(path: &Path) -> Result<LabelMask, ImageError> {
-    let img = decode(path)?;
+    read_frame(path, 0)
+}
+
+/// Whether a mask file holds one mask per slice (a NIfTI label volume).
+pub fn is_volume(path: &Path) -> bool {
+    super::nifti::is_nifti_path(path)
+}
+
+/// Slice `frame` of a label volume (0 for an ordinary label mask).
+pub fn read_frame(path: &Path, frame: u32) -> Result<LabelMask, ImageError> {
+    let img = super::image::decode_frame(path, frame)?;
     let (w, h) = (img.width, img.height);
-    let data: Vec<u16> = match img.pixels {
-        Pixels::Gray8(p) => p.into_iter().map(u16::from).collect(),
-        Pixels::Gray16(p) => p,
+    // volumes store values offset by their minimum: labels are the file's own values
+    let label = |v: u16| -> u16 {
+        match &img.scan {
+            Some(s) => s.modality(v as f64).round().clamp(0.0, 65535.0) as u16,
+            None => v,
+        }
+    };
+    let data: Vec<u16> = match &img.pixels {
+        Pixels::Gray8(p) => p.iter().map(|&v| label(v as u16)).collect(),
+        Pixels::Gray16(p) => p.iter().map(|&v| label(v)).collect(),
         Pixels::Rgb8(_) | Pixels::Rgb16(_) => {
             return Err(ImageError::Unsupported(
                 "RGB (a label mask must be single-channel: each pixel's value is a class; convert colours to values)"

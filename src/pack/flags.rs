@@ -147,7 +147,7 @@ pub fn detect(p: &Path) -> Result<&'static str, String> {
             Ok("yolo")
         } else if n("npy") > 0 {
             Ok("probabilities")
-        } else if n("png") > 0 {
+        } else if n("png") > 0 || n("nii") > 0 || n("gz") > 0 {
             Ok("masks")
         } else {
             Err("the folder holds no .png masks, .txt YOLO labels or .npy maps; prefix the kind, e.g. masks:DIR".into())

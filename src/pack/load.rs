@@ -1067,13 +1067,17 @@ impl MaskPattern {
             None => (String::new(), rel.clone()),
         };
         let lower = name.to_ascii_lowercase();
-        if name.len() < self.prefix.len() + self.suffix.len()
-            || !name.starts_with(&self.prefix)
-            || !lower.ends_with(&self.suffix.to_ascii_lowercase())
-        {
+        // a plain mask folder holds PNG label masks or NIfTI label volumes
+        let suffixes: Vec<String> = if self.is_default() {
+            vec![".png".into(), ".nii.gz".into(), ".nii".into()]
+        } else {
+            vec![self.suffix.to_ascii_lowercase()]
+        };
+        let suffix = suffixes.iter().find(|x| lower.ends_with(x.as_str()))?;
+        if name.len() < self.prefix.len() + suffix.len() || !name.starts_with(&self.prefix) {
             return None;
         }
-        let core = &name[self.prefix.len()..name.len() - self.suffix.len()];
+        let core = &name[self.prefix.len()..name.len() - suffix.len()];
         (!core.is_empty()).then(|| format!("{sub}{core}"))
     }
 }

@@ -37,7 +37,8 @@ impl CaseData {
         let c = &pack.cases[case];
         let mask_paths: Vec<Option<&std::path::Path>> = std::iter::once(pack.ground_truth[case].label_mask.as_deref())
             .chain(pack.runs.iter().map(|r| r.annotations[case].label_mask.as_deref()))
-            .map(|p| p.filter(|_| slice == 0))
+            // PNG masks belong to frame 0; label volumes have a mask for every slice
+            .map(|p| p.filter(|p| slice == 0 || label_png::is_volume(p)))
             .collect();
         let shown = |p: &std::path::Path| pack.display_path(p).display().to_string();
         let ((image, stats), decoded) = rayon::join(
@@ -50,7 +51,12 @@ impl CaseData {
             || {
                 mask_paths
                     .par_iter()
-                    .map(|p| p.map(|p| label_png::read(p).map_err(|e| format!("{}: {e}", shown(p)))))
+                    .map(|p| {
+                        p.map(|p| {
+                            label_png::read_frame(p, if label_png::is_volume(p) { slice } else { 0 })
+                                .map_err(|e| format!("{}: {e}", shown(p)))
+                        })
+                    })
                     .collect::<Vec<_>>()
             },
         );

@@ -84,7 +84,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             Style::default().fg(t.ui.accent),
         ));
         if app.slice() > 0 {
-            spans.push(Span::styled(" (annotations on slice 1)", dim));
+            spans.push(Span::styled(" (boxes and 2-D masks on slice 1)", dim));
         }
     }
     if let Some((text, _)) = &app.filter {
