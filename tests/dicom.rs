@@ -524,3 +524,86 @@ fn nifti_volumes_and_label_volumes_read_slice_by_slice() {
     std::fs::write(&cut, &bytes[..200]).unwrap();
     assert!(image::decode(&cut).is_err());
 }
+
+/// `pixel_spacing_mm = "image"`: area bounds in mm² use each file's own spacing (NIfTI pixdim
+/// here: 0.8 × 0.9 mm), and an image without a spacing says the rule was not evaluated instead
+/// of guessing.
+#[test]
+fn area_rules_in_square_millimetres_use_each_images_spacing() {
+    let Some((_, v)) = vectors() else { return };
+    let n = &v["nifti"];
+    let t = tempfile::tempdir().unwrap();
+    for d in ["images", "labels"] {
+        std::fs::create_dir(t.path().join(d)).unwrap();
+    }
+    std::fs::copy(n["image"].as_str().unwrap(), t.path().join("images/vol.nii.gz")).unwrap();
+    std::fs::copy(n["labels"].as_str().unwrap(), t.path().join("labels/vol.nii")).unwrap();
+    // a PNG case without any spacing
+    ::image::GrayImage::new(32, 24)
+        .save(t.path().join("images/plain.png"))
+        .unwrap();
+    ::image::GrayImage::from_pixel(32, 24, ::image::Luma([1]))
+        .save(t.path().join("labels/plain.png"))
+        .unwrap();
+    std::fs::write(
+        t.path().join("lightbox.toml"),
+        "name = \"vol\"\nimages = \"images\"\nrules = \"rules.toml\"\n[ground_truth]\nmasks = \"labels\"\n\
+         [[classes]]\nid = 1\nname = \"tissue\"\nkind = \"region\"\n[[classes]]\nid = 3\nname = \"bone\"\n",
+    )
+    .unwrap();
+    // bone on slice 1 is 8 × 4 px = 32 × 0.72 mm² = 23 mm²
+    std::fs::write(
+        t.path().join("rules.toml"),
+        "[settings]\npixel_spacing_mm = \"image\"\nood = false\n\n[[rule]]\nid = \"bone-small\"\nkind = \"area\"\n\
+         severity = \"major\"\nsubject = \"bone\"\nmax_mm2 = 20\n\n[[rule]]\nid = \"bone-big-enough\"\nkind = \"area\"\n\
+         severity = \"minor\"\nsubject = \"bone\"\nmin_mm2 = 10\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("check")
+        .arg(t.path())
+        .arg("--json")
+        .output()
+        .unwrap();
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let flags = report["flags"].as_array().unwrap();
+    let on = |case: &str| -> Vec<String> {
+        flags
+            .iter()
+            .filter(|f| f["case"].as_str().is_some_and(|c| c.contains(case)))
+            .map(|f| format!("{}: {}", f["rule"].as_str().unwrap(), f["message"].as_str().unwrap()))
+            .collect()
+    };
+    let vol = on("vol");
+    assert_eq!(vol.len(), 1, "{vol:?}");
+    assert!(
+        vol[0].starts_with("bone-small: bone covers 23 mm²; rule 'bone-small' needs"),
+        "{vol:?}"
+    );
+    let plain = on("plain");
+    assert_eq!(plain.len(), 2, "both mm rules are reported as not evaluated: {plain:?}");
+    assert!(
+        plain
+            .iter()
+            .all(|m| m.contains("not evaluated") && m.contains("no pixel spacing")),
+        "{plain:?}"
+    );
+
+    // a number is not a word: a typo is an error with line and column
+    std::fs::write(
+        t.path().join("rules.toml"),
+        "[settings]\npixel_spacing_mm = \"imgae\"\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("check")
+        .arg(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("rules.toml:2:") && e.contains("\"image\""), "{e}");
+}

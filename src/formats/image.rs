@@ -253,6 +253,15 @@ pub fn decode_frame(path: &Path, frame: u32) -> Result<PixelImage, ImageError> {
     })
 }
 
+/// The pixel spacing a DICOM or NIfTI header states (headers only); `None` for other images.
+pub fn read_spacing(path: &Path) -> Option<super::scan::Spacing> {
+    match sniff(path).ok()? {
+        Container::Dicom => super::dicom::read_scan(path).ok()?.spacing,
+        Container::Nifti => super::nifti::read_spacing(path),
+        Container::Raster => None,
+    }
+}
+
 /// How many frames (slices) an image file holds: 1 except for multi-frame DICOM.
 pub fn frame_count(path: &Path) -> Result<u32, ImageError> {
     match sniff(path)? {

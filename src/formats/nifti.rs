@@ -163,6 +163,26 @@ pub fn read_header(path: &Path) -> Result<ImageHeader, ImageError> {
     })
 }
 
+/// `pixdim` in millimetres, from the header.
+pub fn read_spacing(path: &Path) -> Option<Spacing> {
+    let h = header(path).ok()?;
+    let unit_mm = unit_mm(&h);
+    let (px, py) = (h.pixdim[1].abs() as f64 * unit_mm, h.pixdim[2].abs() as f64 * unit_mm);
+    (px > 0.0 && py > 0.0).then_some(Spacing {
+        row_mm: py,
+        col_mm: px,
+        source: "NIfTI pixdim",
+    })
+}
+
+fn unit_mm(h: &NiftiHeader) -> f64 {
+    match h.xyzt_to_space() {
+        Ok(nifti::Unit::Meter) => 1000.0,
+        Ok(nifti::Unit::Micron) => 0.001,
+        _ => 1.0,
+    }
+}
+
 /// Slices along the third axis.
 pub fn frame_count(path: &Path) -> Result<u32, ImageError> {
     let h = header(path)?;
@@ -262,11 +282,7 @@ pub fn decode_frames(path: &Path, frames: Option<std::ops::Range<u32>>) -> Resul
     // Hounsfield units: the description says CT, or integer values that look like them
     let hu =
         integral && (descrip.to_ascii_uppercase().contains("CT") || (lo <= -900.0 && lo >= -3100.0 && hi >= 300.0));
-    let unit_mm = match h.xyzt_to_space() {
-        Ok(nifti::Unit::Meter) => 1000.0,
-        Ok(nifti::Unit::Micron) => 0.001,
-        _ => 1.0,
-    };
+    let unit_mm = unit_mm(&h);
     let (px, py) = (h.pixdim[1].abs() as f64 * unit_mm, h.pixdim[2].abs() as f64 * unit_mm);
     let scan = Arc::new(Scan {
         format: "NIfTI",

@@ -51,6 +51,10 @@ pub struct CaseMasks<'a> {
     pub height: u32,
     labels: HashMap<Source, Option<LabelMask>>,
     cache: RefCell<HashMap<(Source, String), BinaryMask>>,
+    /// Millimetres per pixel (geometric mean of the two sides) and mm² per pixel: the image's
+    /// own spacing with `pixel_spacing_mm = "image"`, else the rules file's.
+    pub mm_per_px: Option<f64>,
+    pub mm2_per_px: Option<f64>,
 }
 
 impl<'a> CaseMasks<'a> {
@@ -80,6 +84,14 @@ impl<'a> CaseMasks<'a> {
                 *m = None;
             }
         });
+        let (mm_per_px, mm2_per_px) = if rules.spacing_from_image {
+            match crate::formats::image::read_spacing(&pack.cases[case].image) {
+                Some(sp) => (Some(sp.pixel_area_mm2().sqrt()), Some(sp.pixel_area_mm2())),
+                None => (None, None),
+            }
+        } else {
+            (rules.pixel_spacing_mm, rules.pixel_spacing_mm.map(|v| v * v))
+        };
         Some(CaseMasks {
             pack,
             rules,
@@ -88,6 +100,8 @@ impl<'a> CaseMasks<'a> {
             height,
             labels,
             cache: RefCell::new(HashMap::new()),
+            mm_per_px,
+            mm2_per_px,
         })
     }
 
@@ -122,8 +136,9 @@ impl<'a> CaseMasks<'a> {
     fn px(&self, l: &Length) -> f64 {
         match *l {
             Length::Px(v) => v,
-            // checked when the rules are loaded: mm needs pixel_spacing_mm
-            Length::Mm(v) => v / self.rules.pixel_spacing_mm.unwrap_or(1.0),
+            // checked when the rules are loaded: mm needs pixel_spacing_mm; rules needing mm are
+            // not evaluated on images without a spacing
+            Length::Mm(v) => v / self.mm_per_px.unwrap_or(1.0),
         }
     }
 
@@ -197,8 +212,25 @@ pub fn evaluate(pack: &Pack, rules: &RuleSet, sources: &[Source]) -> Vec<Flag> {
                 return Vec::new();
             };
             let mut out = Vec::new();
+            // rules in millimetres on an image that states no pixel spacing: said once, not guessed
+            for rule in rules.rules.iter().filter(|r| r.uses_mm && masks.mm_per_px.is_none()) {
+                out.push(Flag {
+                    rule: rule.id.clone(),
+                    severity: Severity::Minor,
+                    case,
+                    source: None,
+                    instance: None,
+                    value: 0.0,
+                    bound: "pixel spacing".into(),
+                    message: format!(
+                        "not evaluated: rule '{}' measures in mm and the image states no pixel spacing",
+                        rule.id
+                    ),
+                    highlight: None,
+                });
+            }
             for &source in sources {
-                for rule in &rules.rules {
+                for rule in rules.rules.iter().filter(|r| !r.uses_mm || masks.mm_per_px.is_some()) {
                     let region_source = match rule.regions_from {
                         RegionsFrom::Same => source,
                         RegionsFrom::GroundTruth => Source::GroundTruth,

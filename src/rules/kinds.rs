@@ -229,12 +229,37 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
             min,
             max,
             relative_to,
+            min_mm2,
+            max_mm2,
         } => subjects
             .iter()
             .filter_map(|s| {
                 let mask = m.region(s, source);
                 let area = mask.area() as f64;
                 if area == 0.0 {
+                    return None;
+                }
+                if let (Some(per_px), true) = (m.mm2_per_px, min_mm2.is_some() || max_mm2.is_some()) {
+                    let (lo, hi) = (min_mm2.unwrap_or(0.0), max_mm2.unwrap_or(f64::INFINITY));
+                    let mm2 = area * per_px;
+                    let show = |v: f64| {
+                        if v >= 1000.0 {
+                            format!("{:.1} cm²", v / 100.0)
+                        } else {
+                            format!("{v:.0} mm²")
+                        }
+                    };
+                    if mm2 < lo || mm2 > hi {
+                        let bound = bounds_text(lo, hi, show);
+                        return Some(finding(
+                            mm2,
+                            bound.clone(),
+                            format!("{s} covers {}; rule '{id}' needs {bound}", show(mm2)),
+                            Some(mask),
+                        ));
+                    }
+                }
+                if *min <= 0.0 && max.is_infinite() {
                     return None;
                 }
                 let (denom, of) = match relative_to {
@@ -574,7 +599,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                 return vec![];
             };
             let (d, unit) = if *mm {
-                (d * m.rules.pixel_spacing_mm.unwrap_or(1.0), "mm")
+                (d * m.mm_per_px.unwrap_or(1.0), "mm")
             } else {
                 (d, "px")
             };
@@ -605,7 +630,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
             .filter_map(|s| {
                 let (d, dent) = measure::concavity_depth(&m.region(s, source))?;
                 let (d, unit) = if *mm {
-                    (d * m.rules.pixel_spacing_mm.unwrap_or(1.0), "mm")
+                    (d * m.mm_per_px.unwrap_or(1.0), "mm")
                 } else {
                     (d, "px")
                 };

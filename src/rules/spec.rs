@@ -85,6 +85,9 @@ pub enum Kind {
         min: f64,
         max: f64,
         relative_to: Option<Expr>,
+        /// Physical bounds in mm² (need the pixel spacing).
+        min_mm2: Option<f64>,
+        max_mm2: Option<f64>,
     },
     RelativePosition {
         a: Expr,
@@ -202,6 +205,8 @@ pub struct Rule {
     pub severity: Severity,
     pub kind: Kind,
     pub regions_from: RegionsFrom,
+    /// Whether a length or area is given in millimetres (the rule needs the pixel spacing).
+    pub uses_mm: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -210,6 +215,9 @@ pub struct RuleSet {
     pub orientation: Orientation,
     /// Millimetres per pixel, when known (needed for `mm` lengths).
     pub pixel_spacing_mm: Option<f64>,
+    /// `pixel_spacing_mm = "image"`: each image's own spacing (DICOM Pixel Spacing, NIfTI
+    /// pixdim), case by case.
+    pub spacing_from_image: bool,
     pub regions: IndexMap<String, Expr>,
     pub rules: Vec<Rule>,
     /// Out-of-distribution check: `None` when switched off; else (max robust z, severity).
@@ -244,6 +252,7 @@ impl RuleSet {
             path: PathBuf::new(),
             orientation: Orientation::Radiological,
             pixel_spacing_mm: None,
+            spacing_from_image: false,
             regions: IndexMap::new(),
             rules: vec![],
             ood: Some((6.0, Severity::Major)),
@@ -280,12 +289,20 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct Settings {
     orientation: Option<Orientation>,
-    pixel_spacing_mm: Option<f64>,
+    pixel_spacing_mm: Option<Spanned<SpacingSetting>>,
     /// Out-of-distribution inputs: off with `ood = false`.
     ood: Option<bool>,
     /// Robust z-score beyond which an input is out of distribution (default 6).
     ood_max_z: Option<f64>,
     ood_severity: Option<Severity>,
+}
+
+/// `pixel_spacing_mm = 0.14` or `pixel_spacing_mm = "image"`.
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum SpacingSetting {
+    Mm(f64),
+    Word(String),
 }
 
 #[derive(Deserialize)]
@@ -325,6 +342,8 @@ struct RuleFile {
     regions_from: Option<Spanned<String>>,
     allow_filled_by: Option<Spanned<String>>,
     max_mm: Option<Spanned<f64>>,
+    min_mm2: Option<Spanned<f64>>,
+    max_mm2: Option<Spanned<f64>>,
 }
 
 struct Ctx<'a> {
@@ -333,6 +352,8 @@ struct Ctx<'a> {
     names: Vec<String>,
     classes: Vec<String>,
     spacing: Option<f64>,
+    /// Set when a rule being read gives a length or area in mm.
+    used_mm: std::cell::Cell<bool>,
 }
 
 impl Ctx<'_> {
@@ -365,8 +386,11 @@ impl Ctx<'_> {
             return Err(self.err(
                 base,
                 format!("{what}: a length in mm needs the pixel spacing"),
-                "Set `pixel_spacing_mm = 0.14` under [settings], or give the length in px",
+                "Set `pixel_spacing_mm = 0.14` (or \"image\": each DICOM/NIfTI file's own) under [settings], or give the length in px",
             ));
+        }
+        if e.uses_mm() {
+            self.used_mm.set(true);
         }
         let mut names = vec![];
         e.names(&mut names);
@@ -413,6 +437,7 @@ impl RuleSet {
             names,
             classes,
             spacing: None,
+            used_mm: std::cell::Cell::new(false),
         };
         let f: File = toml::from_str(text).map_err(|e| {
             let at = e.span().map(|s| s.start).unwrap_or(0);
@@ -424,7 +449,28 @@ impl RuleSet {
             };
             ctx.err(at, msg, hint)
         })?;
-        ctx.spacing = f.settings.pixel_spacing_mm;
+        let mut spacing_from_image = false;
+        ctx.spacing = match f
+            .settings
+            .pixel_spacing_mm
+            .as_ref()
+            .map(|s| (s.span().start, s.get_ref()))
+        {
+            None => None,
+            Some((_, SpacingSetting::Mm(v))) => Some(*v),
+            Some((_, SpacingSetting::Word(w))) if w == "image" => {
+                spacing_from_image = true;
+                // lengths are converted case by case; this only says mm is allowed
+                Some(1.0)
+            }
+            Some((at, SpacingSetting::Word(w))) => {
+                return Err(ctx.err(
+                    at,
+                    format!("pixel_spacing_mm = {w:?}"),
+                    "Give millimetres per pixel (0.14), or \"image\" to use each DICOM/NIfTI file's own spacing",
+                ));
+            }
+        };
         let mut regions = IndexMap::new();
         for (name, def) in &f.regions {
             if ctx.names.contains(name) {
@@ -466,7 +512,8 @@ impl RuleSet {
         Ok(RuleSet {
             path: path.to_path_buf(),
             orientation: f.settings.orientation.unwrap_or_default(),
-            pixel_spacing_mm: f.settings.pixel_spacing_mm,
+            pixel_spacing_mm: if spacing_from_image { None } else { ctx.spacing },
+            spacing_from_image,
             regions,
             rules,
             ood,
@@ -568,12 +615,28 @@ fn convert(ctx: &Ctx, r: &RuleFile) -> Result<Rule, RuleError> {
             max: count(num(&r.max, "max", Some(0.0), 0.0, 1e6)?),
             min_area: num(&r.min_area, "min_area", Some(0.0), 0.0, inf)?,
         },
-        "area" => Kind::Area {
-            subjects: exprs()?,
-            min: num(&r.min, "min", Some(0.0), 0.0, inf)?,
-            max: num(&r.max, "max", Some(inf), 0.0, inf)?,
-            relative_to: r.relative_to.as_ref().map(|s| ctx.expr(s, "relative_to")).transpose()?,
-        },
+        "area" => {
+            let mm2 = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<f64>, RuleError> {
+                let Some(x) = v else { return Ok(None) };
+                if ctx.spacing.is_none() {
+                    return Err(ctx.err(
+                        x.span().start,
+                        format!("`{key}` needs the pixel spacing"),
+                        "Set `pixel_spacing_mm = 0.14`, or \"image\" for each DICOM/NIfTI file's own, under [settings]",
+                    ));
+                }
+                ctx.used_mm.set(true);
+                num(v, key, None, 0.0, inf).map(Some)
+            };
+            Kind::Area {
+                subjects: exprs()?,
+                min: num(&r.min, "min", Some(0.0), 0.0, inf)?,
+                max: num(&r.max, "max", Some(inf), 0.0, inf)?,
+                relative_to: r.relative_to.as_ref().map(|s| ctx.expr(s, "relative_to")).transpose()?,
+                min_mm2: mm2(&r.min_mm2, "min_mm2")?,
+                max_mm2: mm2(&r.max_mm2, "max_mm2")?,
+            }
+        }
         "relative_position" => {
             let rel = r.relation.as_ref().ok_or_else(|| {
                 ctx.err(
@@ -764,5 +827,6 @@ fn convert(ctx: &Ctx, r: &RuleFile) -> Result<Rule, RuleError> {
         severity: *r.severity.get_ref(),
         kind,
         regions_from,
+        uses_mm: ctx.used_mm.replace(false),
     })
 }
