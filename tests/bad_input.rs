@@ -312,7 +312,7 @@ bad!(
     [
         "images/a.png",
         "not an image",
-        "PNG, JPEG, TIFF or DICOM signature",
+        "PNG, JPEG, TIFF, DICOM or NIfTI signature",
         "Convert it"
     ]
 );

@@ -607,3 +607,64 @@ fn area_rules_in_square_millimetres_use_each_images_spacing() {
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("rules.toml:2:") && e.contains("\"image\""), "{e}");
 }
+
+/// `lightbox render --slice N` renders that slice of a volume with its own label slice, and
+/// refuses a slice past the end with the count.
+#[test]
+fn render_draws_the_asked_slice_with_its_labels() {
+    let Some((_, v)) = vectors() else { return };
+    let n = &v["nifti"];
+    let t = tempfile::tempdir().unwrap();
+    for d in ["images", "labels"] {
+        std::fs::create_dir(t.path().join(d)).unwrap();
+    }
+    std::fs::copy(n["image"].as_str().unwrap(), t.path().join("images/vol.nii.gz")).unwrap();
+    std::fs::copy(n["labels"].as_str().unwrap(), t.path().join("labels/vol.nii")).unwrap();
+    let render = |slice: &str, out: &Path| {
+        Command::cargo_bin("lightbox")
+            .unwrap()
+            .arg("render")
+            .arg("--images")
+            .arg(t.path().join("images"))
+            .arg("--gt")
+            .arg(format!("masks:{}", t.path().join("labels").display()))
+            .args([
+                "--class",
+                "1=tissue:region",
+                "--class",
+                "3=bone:region",
+                "--case",
+                "vol.nii.gz",
+            ])
+            .args([
+                "--view",
+                "gt",
+                "--size",
+                "32x24",
+                "--fill",
+                "1",
+                "--outline",
+                "0",
+                "--slice",
+                slice,
+                "-o",
+            ])
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let (a, b) = (t.path().join("1.png"), t.path().join("5.png"));
+    assert!(render("1", &a).status.success());
+    assert!(render("5", &b).status.success());
+    let tinted = |p: &Path| -> usize {
+        let img = ::image::open(p).unwrap().to_rgb8();
+        img.pixels()
+            .filter(|px| px.0 != [0, 0, 0] && px.0[0] != px.0[1])
+            .count()
+    };
+    // tissue grows by one column per slice: slice 5 has 4 × 16 more labelled pixels than slice 1
+    assert_eq!(tinted(&b) as i64 - tinted(&a) as i64, 4 * 16);
+    let out = render("6", &t.path().join("6.png"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--slice 6: the image has 5 slices"));
+}

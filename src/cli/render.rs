@@ -27,6 +27,9 @@ pub struct Args {
     /// window the DICOM file recommends and is `auto` for images without one.
     #[arg(long, default_value = "file", allow_hyphen_values = true)]
     pub window: String,
+    /// The slice (frame) of a multi-frame DICOM or NIfTI volume, from 1.
+    #[arg(long, default_value_t = 1)]
+    pub slice: u32,
     /// Zoom (1 fits the image) and centre `X,Y` in image pixels.
     #[arg(long, default_value_t = 1.0)]
     pub zoom: f64,
@@ -93,9 +96,26 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         None => None,
     };
     let vp = Viewport { zoom: a.zoom, center };
-    let data = CaseData::load(&pack, case);
+    if a.slice == 0 {
+        bail!("--slice counts from 1");
+    }
+    if a.slice > 1
+        && let Ok(n) = lightbox::formats::image::frame_count(&pack.cases[case].image)
+        && a.slice > n
+    {
+        bail!(
+            "--slice {}: the image has {n} slice{}",
+            a.slice,
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    let data = CaseData::load_slice(&pack, case, a.slice - 1);
     if let Err(e) = &data.image {
         bail!("{e}");
+    }
+    if a.slice > 1 {
+        // boxes and instance outlines belong to the first slice (label volumes have every slice)
+        style.instances = false;
     }
     let img = compose_side_by_side(
         &pack,
