@@ -668,3 +668,37 @@ fn render_draws_the_asked_slice_with_its_labels() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--slice 6: the image has 5 slices"));
 }
+
+/// A NIfTI label volume on a non-NIfTI image would be laid on a differently oriented grid:
+/// `lightbox info` refuses it by name instead of showing misplaced labels.
+#[test]
+fn a_nifti_label_volume_on_a_png_image_is_refused() {
+    let Some((_, v)) = vectors() else { return };
+    let t = tempfile::tempdir().unwrap();
+    for d in ["images", "labels"] {
+        std::fs::create_dir(t.path().join(d)).unwrap();
+    }
+    ::image::GrayImage::new(32, 24)
+        .save(t.path().join("images/vol.png"))
+        .unwrap();
+    std::fs::copy(v["nifti"]["labels"].as_str().unwrap(), t.path().join("labels/vol.nii")).unwrap();
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(["info", "--images"])
+        .arg(t.path().join("images"))
+        .arg("--gt")
+        .arg(format!("masks:{}", t.path().join("labels").display()))
+        .args(["--class", "1=tissue", "--class", "3=bone"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.lines().any(|l| l.contains("vol.nii") && l.contains("not NIfTI")),
+        "{text}"
+    );
+}

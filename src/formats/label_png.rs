@@ -16,6 +16,14 @@ pub fn is_volume(path: &Path) -> bool {
     super::nifti::is_nifti_path(path)
 }
 
+/// Why a mask cannot be laid on its image's pixel grid, if it cannot: a NIfTI label volume is
+/// shown through its affine's radiological flips, which only a NIfTI image shares.
+pub fn grid_mismatch(mask: &Path, image: &Path) -> Option<String> {
+    (is_volume(mask) && !super::nifti::is_nifti_path(image)).then(|| {
+        "a NIfTI label volume on an image that is not NIfTI: their voxel grids are oriented differently, so lightbox does not lay one on the other".to_string()
+    })
+}
+
 /// Slice `frame` of a label volume (0 for an ordinary label mask).
 pub fn read_frame(path: &Path, frame: u32) -> Result<LabelMask, ImageError> {
     let img = super::image::decode_frame(path, frame)?;

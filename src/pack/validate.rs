@@ -98,6 +98,10 @@ pub fn validate(pack: &Pack) -> Validation {
             .map(|(i, path)| {
                 let mut ps = Vec::new();
                 let mut present = Vec::new();
+                if let Some(e) = label_png::grid_mismatch(path, &pack.cases[i].image) {
+                    ps.push(Problem::error(shown(path), "", e).hint("Give a NIfTI image its NIfTI label volume, and other images PNG masks").on_case(i));
+                    return (i, ps, present);
+                }
                 match label_png::read(path) {
                     Err(e) => ps.push(Problem::error(shown(path), "", e.to_string()).hint(e.hint()).on_case(i)),
                     Ok(m) => {

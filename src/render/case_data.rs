@@ -52,9 +52,10 @@ impl CaseData {
                 mask_paths
                     .par_iter()
                     .map(|p| {
-                        p.map(|p| {
-                            label_png::read_frame(p, if label_png::is_volume(p) { slice } else { 0 })
-                                .map_err(|e| format!("{}: {e}", shown(p)))
+                        p.map(|p| match label_png::grid_mismatch(p, &c.image) {
+                            Some(e) => Err(format!("{}: {e}", shown(p))),
+                            None => label_png::read_frame(p, if label_png::is_volume(p) { slice } else { 0 })
+                                .map_err(|e| format!("{}: {e}", shown(p))),
                         })
                     })
                     .collect::<Vec<_>>()

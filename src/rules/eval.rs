@@ -66,6 +66,7 @@ impl<'a> CaseMasks<'a> {
             let m = pack
                 .annotations(s, case)
                 .and_then(|a| a.label_mask.as_deref())
+                .filter(|p| label_png::grid_mismatch(p, &pack.cases[case].image).is_none())
                 .and_then(|p| label_png::read(p).ok());
             if size.is_none() {
                 size = m.as_ref().map(|m| (m.width(), m.height()));
