@@ -36,6 +36,18 @@ pub enum Color {
     Bgr,
 }
 
+/// Which values preprocessing starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Values {
+    /// Pixel units 0–255 (16-bit images brought to 0–255): what PNG/JPEG pipelines use.
+    #[default]
+    Pixels,
+    /// The image's own units: Hounsfield units for CT (DICOM Rescale, NIfTI scl_slope), the
+    /// stored value for other images.
+    Modality,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputSpec {
@@ -58,6 +70,12 @@ pub struct InputSpec {
     pub pad: f32,
     #[serde(default)]
     pub color: Color,
+    /// `pixels` (0–255, default) or `modality` (HU for CT).
+    #[serde(default)]
+    pub values: Values,
+    /// Clip values to [low, high] (in `values` units) before scaling: a CT model's HU window.
+    #[serde(default)]
+    pub clip: Option<[f32; 2]>,
     /// Multiply pixel values (0–255) by this first (e.g. 1/255).
     #[serde(default = "one")]
     pub scale: f32,

@@ -2,7 +2,7 @@
 //! and the mapping between tensor and image coordinates. `infer` and the network's-eye view
 //! both use this one implementation.
 
-use super::spec::{Color, InputSpec, Layout, Resize};
+use super::spec::{Color, InputSpec, Layout, Resize, Values};
 use crate::formats::image::{PixelImage, Pixels};
 
 /// Where the image landed in the tensor: `tensor = image * scale + offset`, per axis.
@@ -40,9 +40,24 @@ pub struct Prepared {
     pub image_height: u32,
 }
 
-/// Planar f32 channels in pixel units (0–255), in the card's colour order.
-fn planes(img: &PixelImage, color: Color) -> Vec<Vec<f32>> {
+/// Planar f32 channels in pixel units (0–255) or, with `values = "modality"`, in the image's own
+/// units (HU for CT), in the card's colour order.
+fn planes(img: &PixelImage, color: Color, values: Values) -> Vec<Vec<f32>> {
     let n = (img.width * img.height) as usize;
+    if values == Values::Modality {
+        let modality = |v: f64| img.scan.as_ref().map(|s| s.modality(v)).unwrap_or(v) as f32;
+        let gray: Option<Vec<f32>> = match &img.pixels {
+            Pixels::Gray8(v) => Some(v.iter().map(|&x| modality(x as f64)).collect()),
+            Pixels::Gray16(v) => Some(v.iter().map(|&x| modality(x as f64)).collect()),
+            _ => None,
+        };
+        if let Some(g) = gray {
+            return match color {
+                Color::Gray => vec![g],
+                _ => vec![g.clone(), g.clone(), g],
+            };
+        }
+    }
     let (rgb, gray): (Option<[Vec<f32>; 3]>, Option<Vec<f32>>) = match &img.pixels {
         Pixels::Gray8(v) => (None, Some(v.iter().map(|&x| x as f32).collect())),
         Pixels::Gray16(v) => (None, Some(v.iter().map(|&x| x as f32 / 257.0).collect())),
@@ -150,7 +165,10 @@ pub fn placement(spec: &InputSpec, w: u32, h: u32) -> (u32, u32, Placement) {
 /// Prepare an image as the card says.
 pub fn prepare(img: &PixelImage, spec: &InputSpec) -> Prepared {
     let (tw, th, p) = placement(spec, img.width, img.height);
-    let planes = planes(img, spec.color);
+    let mut planes = planes(img, spec.color, spec.values);
+    if let Some([lo, hi]) = spec.clip {
+        planes.iter_mut().flatten().for_each(|v| *v = v.clamp(lo, hi.max(lo)));
+    }
     let c = planes.len();
     let n = (tw * th) as usize;
     let mut data = vec![0f32; n * c];
@@ -226,6 +244,51 @@ pub fn channel_stats(p: &Prepared) -> Vec<(f32, f32, f64, f64)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_ct_model_can_take_hounsfield_units_clipped_to_its_window() {
+        use crate::formats::scan::Scan;
+        // signed CT stored offset by 32768, intercept −1024: stored 32768+24 → −1000 HU
+        let scan = Scan {
+            format: "DICOM",
+            slope: 1.0,
+            intercept: -1024.0 - 32768.0,
+            unit: Some("HU"),
+            invert: false,
+            stored_min: 0,
+            stored_max: 65535,
+            bits_stored: 16,
+            signed: true,
+            windows: vec![],
+            voi_function: Default::default(),
+            voi_lut: None,
+            spacing: None,
+            modality: Some("CT".into()),
+            body_part: None,
+            view_position: None,
+            photometric: "MONOCHROME2".into(),
+            transfer_syntax: None,
+            orientation: None,
+            frames: 1,
+        };
+        let hu = [-3000.0f64, -1000.0, 40.0, 2000.0];
+        let img = PixelImage {
+            width: 4,
+            height: 1,
+            pixels: Pixels::Gray16(hu.iter().map(|h| (h + 1024.0 + 32768.0) as u16).collect()),
+            scan: Some(std::sync::Arc::new(scan)),
+        };
+        let mut s = spec(Resize::Stretch, [1, 4]);
+        s.values = Values::Modality;
+        s.clip = Some([-1000.0, 400.0]);
+        s.scale = 1.0 / 1400.0;
+        s.mean = vec![-1000.0 / 1400.0];
+        let t = prepare(&img, &s);
+        let want = [0.0, 0.0, 1040.0 / 1400.0, 1.0];
+        for (a, b) in t.data.iter().zip(want) {
+            assert!((a - b).abs() < 1e-6, "{:?}", t.data);
+        }
+    }
+
     use super::*;
 
     fn spec(resize: Resize, size: [u32; 2]) -> InputSpec {
@@ -237,6 +300,8 @@ mod tests {
             resize,
             pad: 114.0,
             color: Color::Gray,
+            values: Values::Pixels,
+            clip: None,
             scale: 1.0,
             mean: vec![],
             std: vec![],
