@@ -532,12 +532,7 @@ fn nifti_volumes_and_label_volumes_read_slice_by_slice() {
 fn area_rules_in_square_millimetres_use_each_images_spacing() {
     let Some((_, v)) = vectors() else { return };
     let n = &v["nifti"];
-    let t = tempfile::tempdir().unwrap();
-    for d in ["images", "labels"] {
-        std::fs::create_dir(t.path().join(d)).unwrap();
-    }
-    std::fs::copy(n["image"].as_str().unwrap(), t.path().join("images/vol.nii.gz")).unwrap();
-    std::fs::copy(n["labels"].as_str().unwrap(), t.path().join("labels/vol.nii")).unwrap();
+    let t = volume_folders(n);
     // a PNG case without any spacing
     ::image::GrayImage::new(32, 24)
         .save(t.path().join("images/plain.png"))
@@ -614,12 +609,7 @@ fn area_rules_in_square_millimetres_use_each_images_spacing() {
 fn render_draws_the_asked_slice_with_its_labels() {
     let Some((_, v)) = vectors() else { return };
     let n = &v["nifti"];
-    let t = tempfile::tempdir().unwrap();
-    for d in ["images", "labels"] {
-        std::fs::create_dir(t.path().join(d)).unwrap();
-    }
-    std::fs::copy(n["image"].as_str().unwrap(), t.path().join("images/vol.nii.gz")).unwrap();
-    std::fs::copy(n["labels"].as_str().unwrap(), t.path().join("labels/vol.nii")).unwrap();
+    let t = volume_folders(n);
     let render = |slice: &str, out: &Path| {
         Command::cargo_bin("lightbox")
             .unwrap()
@@ -701,4 +691,15 @@ fn a_nifti_label_volume_on_a_png_image_is_refused() {
         text.lines().any(|l| l.contains("vol.nii") && l.contains("not NIfTI")),
         "{text}"
     );
+}
+
+/// `images/vol.nii.gz` and `labels/vol.nii` (the synthetic CT volume and its label volume).
+fn volume_folders(n: &Value) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    for d in ["images", "labels"] {
+        std::fs::create_dir(t.path().join(d)).unwrap();
+    }
+    std::fs::copy(n["image"].as_str().unwrap(), t.path().join("images/vol.nii.gz")).unwrap();
+    std::fs::copy(n["labels"].as_str().unwrap(), t.path().join("labels/vol.nii")).unwrap();
+    t
 }

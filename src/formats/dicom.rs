@@ -193,24 +193,7 @@ fn orientation(obj: &DefaultDicomObject) -> Option<(String, String)> {
     if iop.len() != 6 {
         return None;
     }
-    let letters = |v: &[f64]| -> String {
-        // the patient axis each direction follows most (LPS: +x left, +y posterior, +z head)
-        let (i, &m) = v
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
-            .expect("three components");
-        let pos = m >= 0.0;
-        match (i, pos) {
-            (0, true) => "L",
-            (0, false) => "R",
-            (1, true) => "P",
-            (1, false) => "A",
-            (2, true) => "H",
-            _ => "F",
-        }
-        .to_string()
-    };
+    let letters = |v: &[f64]| super::scan::axis_letter(super::scan::dominant_axis(v), false).to_string();
     Some((letters(&iop[0..3]), letters(&iop[3..6])))
 }
 

@@ -102,39 +102,17 @@ fn geometry(h: &NiftiHeader) -> Result<Geometry, ImageError> {
     } else {
         None
     };
-    let dominant = |v: &[f64; 3]| -> (usize, bool) {
-        let (i, m) = v
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
-            .map(|(i, m)| (i, *m))
-            .unwrap_or((0, 1.0));
-        (i, m >= 0.0)
-    };
-    // RAS: +x right, +y anterior, +z superior
-    let letter = |(axis, pos): (usize, bool)| -> &'static str {
-        match (axis, pos) {
-            (0, true) => "R",
-            (0, false) => "L",
-            (1, true) => "A",
-            (1, false) => "P",
-            (2, true) => "H",
-            _ => "F",
-        }
-    };
+    use super::scan::{axis_letter, dominant_axis};
+    let letter = |d| axis_letter(d, true).to_string();
     let (flip_cols, flip_rows, orientation) = match axes {
         Some([i, j]) => {
-            let (di, dj) = (dominant(&i), dominant(&j));
+            let (di, dj) = (dominant_axis(&i), dominant_axis(&j));
             // radiological: columns run toward the patient's left; rows run posterior / inferior
             let flip_cols = di.0 == 0 && di.1;
             let flip_rows = (dj.0 == 1 || dj.0 == 2) && dj.1;
             let right = if flip_cols { (di.0, !di.1) } else { di };
             let down = if flip_rows { (dj.0, !dj.1) } else { dj };
-            (
-                flip_cols,
-                flip_rows,
-                Some((letter(right).to_string(), letter(down).to_string())),
-            )
+            (flip_cols, flip_rows, Some((letter(right), letter(down))))
         }
         // no orientation: the usual RAS storage, shown with anterior up
         None => (false, true, None),

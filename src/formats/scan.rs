@@ -139,3 +139,27 @@ impl Scan {
         }
     }
 }
+
+/// The patient axis a direction follows most: (axis 0/1/2, whether it points the positive way).
+pub fn dominant_axis(v: &[f64]) -> (usize, bool) {
+    v.iter()
+        .take(3)
+        .enumerate()
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .map(|(i, m)| (i, *m >= 0.0))
+        .unwrap_or((0, true))
+}
+
+/// The letter of a patient direction, from an axis in DICOM's LPS space (+x left, +y posterior,
+/// +z head) or, with `ras`, NIfTI's RAS space (+x right, +y anterior, +z head).
+pub fn axis_letter((axis, positive): (usize, bool), ras: bool) -> &'static str {
+    let lps_positive = if ras && axis < 2 { !positive } else { positive };
+    match (axis, lps_positive) {
+        (0, true) => "L",
+        (0, false) => "R",
+        (1, true) => "P",
+        (1, false) => "A",
+        (2, true) => "H",
+        _ => "F",
+    }
+}
