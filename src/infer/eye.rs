@@ -100,6 +100,7 @@ pub fn network_view(data: &CaseData, spec: &ModelSpec) -> Result<(CaseData, Tens
             stats,
             gt_mask: carry(&data.gt_mask),
             run_masks: data.run_masks.iter().map(carry).collect(),
+            label_pixels: Vec::new(),
             image: Ok(image),
         },
         info,

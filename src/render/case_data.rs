@@ -22,6 +22,22 @@ pub struct CaseData {
     pub gt_mask: Option<Result<LabelMask, String>>,
     /// One per run, in run order.
     pub run_masks: Vec<Option<Result<LabelMask, String>>>,
+    /// Pixels per label value of the ground truth (first) and of every run's mask, counted once
+    /// at load for images that state their pixel spacing (areas in mm²); empty otherwise.
+    pub label_pixels: Vec<Option<HashMap<u16, usize>>>,
+}
+
+use std::collections::HashMap;
+
+/// Pixels per label value of a mask (background left out).
+pub fn label_pixels(m: &LabelMask) -> HashMap<u16, usize> {
+    let mut counts = HashMap::new();
+    for &v in m.as_slice() {
+        if v != 0 {
+            *counts.entry(v).or_default() += 1;
+        }
+    }
+    counts
 }
 
 impl CaseData {
@@ -79,13 +95,27 @@ impl CaseData {
             .zip(decoded)
             .map(|(p, m)| p.zip(m).map(|(p, m)| check(p, m)));
         let gt_mask = masks.next().flatten();
-        let run_masks = masks.collect();
+        let run_masks: Vec<Option<Result<LabelMask, String>>> = masks.collect();
         let frames = image
             .as_ref()
             .ok()
             .and_then(|i| i.scan.as_ref())
             .map(|s| s.frames)
             .unwrap_or(1);
+        let spacing = image
+            .as_ref()
+            .ok()
+            .and_then(|i| i.scan.as_ref())
+            .and_then(|s| s.spacing);
+        let label_pixels = if spacing.is_some() {
+            let count =
+                |m: &Option<Result<LabelMask, String>>| m.as_ref().and_then(|r| r.as_ref().ok()).map(label_pixels);
+            std::iter::once(count(&gt_mask))
+                .chain(run_masks.iter().map(count))
+                .collect()
+        } else {
+            Vec::new()
+        };
         CaseData {
             case,
             slice,
@@ -94,6 +124,7 @@ impl CaseData {
             stats,
             gt_mask,
             run_masks,
+            label_pixels,
         }
     }
 
@@ -113,6 +144,15 @@ impl CaseData {
             .map(|m| m.as_slice().len() * 2)
             .sum();
         img + masks + 256
+    }
+
+    /// Pixels per label value of a source's mask, when counted at load.
+    pub fn label_pixels(&self, source: super::Source) -> Option<&HashMap<u16, usize>> {
+        let i = match source {
+            super::Source::GroundTruth => 0,
+            super::Source::Run(r) => r + 1,
+        };
+        self.label_pixels.get(i)?.as_ref()
     }
 
     /// The label mask of a source (ground truth or a run).

@@ -193,8 +193,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     if let Some((sp, data)) =
         frame.and_then(|fr| Some((fr.data.image.as_ref().ok()?.scan.as_ref()?.spacing?, &fr.data)))
     {
-        let gt = data.mask(Source::GroundTruth).map(class_pixels);
-        let pred = app.run.and_then(|r| data.mask(Source::Run(r))).map(class_pixels);
+        let gt = data.label_pixels(Source::GroundTruth);
+        let pred = app.run.and_then(|r| data.label_pixels(Source::Run(r)));
         let mm2 = |n: usize| {
             let a = n as f64 * sp.pixel_area_mm2();
             if a >= 1000.0 {
@@ -367,15 +367,4 @@ fn scan_lines(scan: &crate::formats::scan::Scan, kv: &dyn Fn(&str, String) -> Li
         out.push(kv("orient", format!("right→{r} down→{c}")));
     }
     out
-}
-
-/// Pixels per label value of a mask.
-fn class_pixels(m: &crate::geometry::LabelMask) -> std::collections::HashMap<u16, usize> {
-    let mut counts = std::collections::HashMap::new();
-    for &v in m.as_slice() {
-        if v != 0 {
-            *counts.entry(v).or_default() += 1;
-        }
-    }
-    counts
 }
