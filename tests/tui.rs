@@ -916,6 +916,76 @@ fn network_eye_view_shows_the_tensor_with_its_padding() {
     assert!(!a.network_view && a.notice.as_ref().unwrap().text.contains("model_file"));
 }
 
+/// A cascade's network's-eye view: the P-net's input at the pyramid's first level, lying on its
+/// side as the transposed Keras MTCNN receives it, with the masks turned the same way.
+#[test]
+fn network_eye_view_of_a_transposed_cascade_shows_the_first_stage_on_its_side() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pack");
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    copy(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/chest-phantom")),
+        &dir,
+    );
+    let m = dir.join("lightbox.toml");
+    let manifest = std::fs::read_to_string(&m).unwrap().replace(
+        "[runs.candidate]\n",
+        "[runs.candidate]\nmodel_file = \"models/pnet.onnx\"\n",
+    );
+    std::fs::write(&m, manifest).unwrap();
+    std::fs::create_dir_all(dir.join("models")).unwrap();
+    std::fs::write(
+        dir.join("models/pnet.onnx.toml"),
+        "[input]\nlayout = \"nhwc\"\nresize = \"none\"\nmean = [127.5, 127.5, 127.5]\nstd = [128, 128, 128]\ntranspose = true\n\n[output]\nkind = \"detection\"\nclasses = [\"left_lung\"]\n\n[cascade]\nkind = \"mtcnn\"\nrnet = \"rnet.onnx\"\nonet = \"onet.onnx\"\nmin_size = 40\n",
+    )
+    .unwrap();
+    let pack = Arc::new(Pack::open(&dir).unwrap());
+    let mut a = app(pack, 160);
+    a.run = a.pack.run_index("candidate").ok();
+    a.update(Action::ToggleNetwork);
+    let t = draw(&mut a, 160, 44);
+    let s = text(&t);
+    let fr = a.frame.as_ref().unwrap();
+    let img = fr.data.image.as_ref().unwrap();
+    let (iw, ih) = {
+        let case = &a.pack.cases[a.case().unwrap()];
+        let d = lightbox::formats::image::decode(&case.image).unwrap();
+        (d.width, d.height)
+    };
+    // min_size 40: the first level is 12/40 = 0.3 of the image, rows and columns swapped
+    let (w0, h0) = ((iw as f64 * 0.3).ceil() as u32, (ih as f64 * 0.3).ceil() as u32);
+    assert_eq!((img.width, img.height), (h0, w0));
+    assert!(s.contains(&format!("[1, {w0}, {h0}, 3] float32")), "{s}");
+    assert!(s.contains("rows are image columns"), "{s}");
+    assert!(s.contains("P-net at pyramid level 1 of"), "{s}");
+    // the run's left lung (the image's right half) is in the bottom half of the tensor shown
+    let mask = fr.data.mask(lightbox::render::Source::Run(a.run.unwrap())).unwrap();
+    assert_eq!((mask.width(), mask.height()), (h0, w0));
+    let (mut top, mut bottom) = (0, 0);
+    for y in 0..mask.height() {
+        for x in 0..mask.width() {
+            if mask.get(x, y) == 2 {
+                if y < mask.height() / 2 {
+                    top += 1
+                } else {
+                    bottom += 1
+                }
+            }
+        }
+    }
+    assert!(bottom > 10 * top.max(1), "left lung: {top} above, {bottom} below the middle");
+}
+
 /// A DICOM CT volume in the dashboard: Hounsfield units and the file's named window in the status
 /// bar, slices with `)` and `(`, CT presets with `w`, identifying tags nowhere on screen.
 #[test]

@@ -116,24 +116,43 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     for start in (0..n).step_by(batch) {
         use rayon::prelude::*;
         let idx: Vec<usize> = (start..(start + batch).min(n)).collect();
-        // decode and prepare in parallel, run as one batch
-        let prepared: Vec<Result<lightbox::infer::tensor::Prepared, String>> = idx
-            .par_iter()
-            .map(|&c| {
-                lightbox::formats::image::decode(&pack.cases[c].image)
-                    .map(|img| lightbox::infer::tensor::prepare(&img, &input_spec))
-                    .map_err(|e| e.to_string())
-            })
-            .collect();
-        let (good, bad): (Vec<_>, Vec<_>) = prepared.into_iter().enumerate().partition(|(_, p)| p.is_ok());
-        let (pos, inputs): (Vec<usize>, Vec<lightbox::infer::tensor::Prepared>) =
-            good.into_iter().map(|(k, p)| (k, p.expect("partitioned"))).unzip();
         let mut results: Vec<Option<Result<Output, String>>> = (0..idx.len()).map(|_| None).collect();
-        for (k, r) in pos.into_iter().zip(model.run_batch(&inputs)) {
-            results[k] = Some(r);
-        }
-        for (k, p) in bad {
-            results[k] = Some(Err(p.err().unwrap_or_default()));
+        // each image's size, as decoded (the COCO results' images carry it)
+        let mut sizes: Vec<(u32, u32)> = vec![(0, 0); idx.len()];
+        if model.is_cascade() {
+            // a cascade sizes its own inputs: decode in parallel, detect one image at a time
+            let images: Vec<Result<lightbox::formats::image::PixelImage, String>> = idx
+                .par_iter()
+                .map(|&c| lightbox::formats::image::decode(&pack.cases[c].image).map_err(|e| e.to_string()))
+                .collect();
+            for (k, img) in images.into_iter().enumerate() {
+                if let Ok(img) = &img {
+                    sizes[k] = (img.width, img.height);
+                }
+                results[k] = Some(img.and_then(|img| model.detect(&img)));
+            }
+        } else {
+            // decode and prepare in parallel, run as one batch
+            let prepared: Vec<Result<lightbox::infer::tensor::Prepared, String>> = idx
+                .par_iter()
+                .map(|&c| {
+                    lightbox::formats::image::decode(&pack.cases[c].image)
+                        .map(|img| lightbox::infer::tensor::prepare(&img, &input_spec))
+                        .map_err(|e| e.to_string())
+                })
+                .collect();
+            let (good, bad): (Vec<_>, Vec<_>) = prepared.into_iter().enumerate().partition(|(_, p)| p.is_ok());
+            let (pos, inputs): (Vec<usize>, Vec<lightbox::infer::tensor::Prepared>) =
+                good.into_iter().map(|(k, p)| (k, p.expect("partitioned"))).unzip();
+            for (&k, p) in pos.iter().zip(&inputs) {
+                sizes[k] = (p.image_width, p.image_height);
+            }
+            for (k, r) in pos.into_iter().zip(model.run_batch(&inputs)) {
+                results[k] = Some(r);
+            }
+            for (k, p) in bad {
+                results[k] = Some(Err(p.err().unwrap_or_default()));
+            }
         }
         for (k, &i) in idx.iter().enumerate() {
             let case = &pack.cases[i];
@@ -178,8 +197,8 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
                     coco_images.push(serde_json::json!({
                         "id": image_id,
                         "file_name": case.id.0,
-                        "width": case.width.unwrap_or(0),
-                        "height": case.height.unwrap_or(0),
+                        "width": case.width.unwrap_or(sizes[k].0),
+                        "height": case.height.unwrap_or(sizes[k].1),
                     }));
                     for (name, score, b) in found {
                         if let Some(v) = values.iter().find(|v| v.0 == name) {

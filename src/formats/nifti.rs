@@ -259,7 +259,7 @@ pub fn decode_frames(path: &Path, frames: Option<std::ops::Range<u32>>) -> Resul
         .to_string();
     // Hounsfield units: the description says CT, or integer values that look like them
     let hu =
-        integral && (descrip.to_ascii_uppercase().contains("CT") || (lo <= -900.0 && lo >= -3100.0 && hi >= 300.0));
+        integral && (descrip.to_ascii_uppercase().contains("CT") || ((-3100.0..=-900.0).contains(&lo) && hi >= 300.0));
     let unit_mm = unit_mm(&h);
     let (px, py) = (h.pixdim[1].abs() as f64 * unit_mm, h.pixdim[2].abs() as f64 * unit_mm);
     let scan = Arc::new(Scan {

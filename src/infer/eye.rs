@@ -21,14 +21,20 @@ pub struct TensorInfo {
     pub scale: f32,
     pub placement: Placement,
     pub image_size: (u32, u32),
+    /// The tensor's rows are the image's columns (the card's `input.transpose`): shown so.
+    pub transposed: bool,
+    /// What else to know about this tensor (a cascade's first stage of several).
+    pub note: Option<String>,
 }
 
 /// A mask carried into tensor coordinates (nearest pixel; outside the image: background).
-fn mask_to_tensor(m: &LabelMask, tw: u32, th: u32, p: &Placement) -> LabelMask {
+/// `tw`×`th` is the tensor as shown: for a transposed tensor its columns are the image's rows.
+fn mask_to_tensor(m: &LabelMask, tw: u32, th: u32, p: &Placement, transposed: bool) -> LabelMask {
     let mut out = vec![0u16; (tw * th) as usize];
     for y in 0..th {
         for x in 0..tw {
-            let (ix, iy) = p.to_image(x as f64 + 0.5, y as f64 + 0.5);
+            let (tx, ty) = if transposed { (y, x) } else { (x, y) };
+            let (ix, iy) = p.to_image(tx as f64 + 0.5, ty as f64 + 0.5);
             if ix >= 0.0 && iy >= 0.0 && (ix as u32) < m.width() && (iy as u32) < m.height() {
                 out[(y * tw + x) as usize] = m.get(ix as u32, iy as u32);
             }
@@ -41,7 +47,26 @@ fn mask_to_tensor(m: &LabelMask, tw: u32, th: u32, p: &Placement) -> LabelMask {
 /// whose masks are in tensor coordinates.
 pub fn network_view(data: &CaseData, spec: &ModelSpec) -> Result<(CaseData, TensorInfo), String> {
     let img = data.image.as_ref().map_err(|e| e.clone())?;
-    let t = tensor::prepare(img, &spec.input);
+    let (t, note) = match &spec.cascade {
+        Some(c) => {
+            let scales = super::cascade::pyramid(img.width, img.height, c);
+            (
+                super::cascade::first_stage_input(img, &spec.input, c),
+                Some(format!(
+                    "P-net at pyramid level 1 of {} (×{:.3}); R-net and O-net see 24×24 and 48×48 crops",
+                    scales.len(),
+                    scales.first().copied().unwrap_or(1.0)
+                )),
+            )
+        }
+        None => (tensor::prepare(img, &spec.input), None),
+    };
+    // the tensor as laid out: a transposed one is shown lying on its side, as the model gets it
+    let (shown_w, shown_h) = if t.transposed {
+        (t.height, t.width)
+    } else {
+        (t.width, t.height)
+    };
     let n = (t.width * t.height) as usize;
     let c = t.channels;
     let nhwc = matches!(spec.input.layout, super::spec::Layout::Nhwc);
@@ -69,15 +94,15 @@ pub fn network_view(data: &CaseData, spec: &ModelSpec) -> Result<(CaseData, Tens
         Pixels::Rgb8(v)
     };
     let image = PixelImage {
-        width: t.width,
-        height: t.height,
+        width: shown_w,
+        height: shown_h,
         pixels,
         scan: None,
     };
     let carry = |m: &Option<Result<LabelMask, String>>| {
         m.as_ref().map(|r| {
             r.as_ref()
-                .map(|m| mask_to_tensor(m, t.width, t.height, &t.placement))
+                .map(|m| mask_to_tensor(m, shown_w, shown_h, &t.placement, t.transposed))
                 .map_err(|e| e.clone())
         })
     };
@@ -90,6 +115,8 @@ pub fn network_view(data: &CaseData, spec: &ModelSpec) -> Result<(CaseData, Tens
         scale: spec.input.scale,
         placement: t.placement,
         image_size: (img.width, img.height),
+        transposed: t.transposed,
+        note,
     };
     let stats = Some(crate::render::window::ValueStats::of(&image));
     Ok((

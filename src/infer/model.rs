@@ -29,6 +29,104 @@ pub struct Model {
     pub spec: ModelSpec,
     pub input: String,
     pub output: String,
+    path: std::path::PathBuf,
+    /// The later stages of a cascaded detector (MTCNN's R-net and O-net).
+    cascade: Option<[Stage; 2]>,
+}
+
+/// A further network of a cascade.
+struct Stage {
+    session: Session,
+    input: String,
+    path: std::path::PathBuf,
+}
+
+/// A session seen as one network of a cascade.
+struct SessionNet<'a> {
+    session: &'a mut Session,
+    input: &'a str,
+    path: &'a Path,
+}
+
+impl super::cascade::Net for SessionNet<'_> {
+    fn forward(&mut self, shape: Vec<i64>, data: Vec<f32>) -> Result<super::cascade::Outputs, String> {
+        let t = Tensor::from_array((shape, data)).map_err(|e| e.to_string())?;
+        let outputs = self
+            .session
+            .run(ort::inputs![self.input => t])
+            .map_err(|e| format!("{}: running the model: {e}", self.path.display()))?;
+        outputs
+            .iter()
+            .map(|(name, v)| {
+                let (s, d) = v
+                    .try_extract_tensor::<f32>()
+                    .map_err(|e| format!("{}: output {name} is not float32: {e}", self.path.display()))?;
+                Ok((s.iter().copied().collect(), d.to_vec()))
+            })
+            .collect()
+    }
+
+    fn label(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+fn session(env: &ort::environment::Environment, path: &Path, threads: usize) -> Result<Session, String> {
+    if !path.is_file() {
+        return Err(format!("{}: no such model file", path.display()));
+    }
+    let mut builder = Session::builder(env)
+        .map_err(|e| e.to_string())?
+        .with_intra_threads(threads.max(1))
+        .map_err(|e| e.to_string())?;
+    builder
+        .commit_from_file(path)
+        .map_err(|e| format!("{}: not a model ONNX Runtime can load: {e}", path.display()))
+}
+
+/// Open a cascade's further stage and check its input takes `side`×`side` crops.
+fn open_stage(
+    env: &ort::environment::Environment,
+    path: &Path,
+    threads: usize,
+    side: i64,
+    spec: &ModelSpec,
+) -> Result<Stage, String> {
+    let session = session(env, path, threads)?;
+    let inputs: Vec<(String, ValueType)> = session
+        .inputs()
+        .iter()
+        .map(|o| (o.name().to_string(), o.dtype().clone()))
+        .collect();
+    let (input, ty) = inputs
+        .first()
+        .cloned()
+        .ok_or_else(|| format!("{}: the model has no inputs", path.display()))?;
+    let want = match spec.input.layout {
+        Layout::Nhwc => [side, side, spec.channels() as i64],
+        Layout::Nchw => [spec.channels() as i64, side, side],
+    };
+    if let ValueType::Tensor { ty: et, shape, .. } = &ty {
+        let fits = *et == TensorElementType::Float32
+            && shape.len() == 4
+            && shape[1..].iter().zip(want).all(|(&have, w)| have <= 0 || have == w);
+        if !fits {
+            return Err(format!(
+                "{}: input {input} is {}; this cascade stage takes float32 crops of [N, {}, {}, {}] ({:?})",
+                path.display(),
+                describe(&ty),
+                want[0],
+                want[1],
+                want[2],
+                spec.input.layout
+            ));
+        }
+    }
+    Ok(Stage {
+        session,
+        input,
+        path: path.to_path_buf(),
+    })
 }
 
 fn describe(v: &ValueType) -> String {
@@ -42,17 +140,7 @@ impl Model {
     /// Open `path` and check it against the card: names, element type, rank and fixed sizes.
     pub fn open(path: &Path, spec: ModelSpec, threads: usize, configured: Option<&Path>) -> Result<Model, String> {
         let (_, env) = super::runtime::init(configured)?;
-        if !path.is_file() {
-            return Err(format!("{}: no such model file", path.display()));
-        }
-        let builder = Session::builder(&env)
-            .map_err(|e| e.to_string())?
-            .with_intra_threads(threads.max(1))
-            .map_err(|e| e.to_string())?;
-        let mut builder = builder;
-        let session = builder
-            .commit_from_file(path)
-            .map_err(|e| format!("{}: not a model ONNX Runtime can load: {e}", path.display()))?;
+        let session = session(&env, path, threads)?;
         let inputs: Vec<(String, ValueType)> = session
             .inputs()
             .iter()
@@ -126,12 +214,60 @@ impl Model {
                 ));
             }
         }
+        let cascade = match &spec.cascade {
+            None => None,
+            Some(c) => {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                Some([
+                    open_stage(&env, &dir.join(&c.rnet), threads, 24, &spec)?,
+                    open_stage(&env, &dir.join(&c.onet), threads, 48, &spec)?,
+                ])
+            }
+        };
         Ok(Model {
             session,
             spec,
             input,
             output,
+            path: path.to_path_buf(),
+            cascade,
         })
+    }
+
+    /// Whether this is a cascade, which runs on images (`detect`) rather than one tensor.
+    pub fn is_cascade(&self) -> bool {
+        self.cascade.is_some()
+    }
+
+    /// Run a cascaded detector on an image.
+    pub fn detect(&mut self, img: &PixelImage) -> Result<Output, String> {
+        let (Some([r, o]), Some(c)) = (self.cascade.as_mut(), self.spec.cascade.as_ref()) else {
+            return Err("not a cascade: run prepared tensors with Model::run".into());
+        };
+        let mut pnet = SessionNet {
+            session: &mut self.session,
+            input: &self.input,
+            path: &self.path,
+        };
+        let mut rnet = SessionNet {
+            session: &mut r.session,
+            input: &r.input,
+            path: &r.path,
+        };
+        let mut onet = SessionNet {
+            session: &mut o.session,
+            input: &o.input,
+            path: &o.path,
+        };
+        let found = super::cascade::mtcnn(&mut pnet, &mut rnet, &mut onet, img, &self.spec.input, c)?;
+        let class = self.spec.output.classes[0].clone();
+        Ok(Output::Detection(
+            found
+                .into_iter()
+                .filter(|(s, _)| *s >= self.spec.output.score_threshold)
+                .map(|(s, b)| (class.clone(), s, b))
+                .collect(),
+        ))
     }
 
     /// Prepare an image as this model's card says (the network's-eye view shows this).
@@ -243,7 +379,9 @@ pub fn detections(
         Activation::Sigmoid => sigmoid(x),
         _ => x,
     };
-    let (kx, ky) = if o.normalized {
+    let (kx, ky) = if o.normalized && p.transposed {
+        (p.height as f64, p.width as f64)
+    } else if o.normalized {
         (p.width as f64, p.height as f64)
     } else {
         (1.0, 1.0)
@@ -273,6 +411,12 @@ pub fn detections(
                 v[0] + v[2] / 2.0,
                 v[1] + v[3] / 2.0,
             ),
+        };
+        // a transposed tensor's x is the image's y
+        let (x1, y1, x2, y2) = if p.transposed {
+            (y1, x1, y2, x2)
+        } else {
+            (x1, y1, x2, y2)
         };
         let (ax, ay) = p.placement.to_image(x1 * kx, y1 * ky);
         let (bx, by) = p.placement.to_image(x2 * kx, y2 * ky);
@@ -348,6 +492,18 @@ pub fn post(spec: &ModelSpec, shape: &[i64], data: &[f32], p: &Prepared) -> Resu
             }
             let n = (w * h) as usize;
             let mut chans: Vec<Vec<f32>> = (0..c).map(|k| data[k * n..(k + 1) * n].to_vec()).collect();
+            // a transposed model's map has the image's columns as rows: turn it back
+            let (w, h) = if p.transposed {
+                for ch in chans.iter_mut() {
+                    let t: Vec<f32> = (0..n)
+                        .map(|i| ch[(i % h as usize) * w as usize + i / h as usize])
+                        .collect();
+                    *ch = t;
+                }
+                (h, w)
+            } else {
+                (w, h)
+            };
             match o.activation {
                 Activation::None => {}
                 Activation::Sigmoid => chans

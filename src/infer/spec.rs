@@ -84,6 +84,10 @@ pub struct InputSpec {
     pub mean: Vec<f32>,
     #[serde(default)]
     pub std: Vec<f32>,
+    /// The model takes the image with x and y swapped (tensor rows are image columns): models
+    /// ported from Caffe/MATLAB, such as the Keras MTCNN. Outputs are swapped back.
+    #[serde(default)]
+    pub transpose: bool,
 }
 
 fn one() -> f32 {
@@ -163,12 +167,56 @@ fn half() -> f32 {
     0.5
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CascadeKind {
+    /// Zhang et al.'s MTCNN: a proposal net over an image pyramid, then a refine net on 24×24
+    /// crops and an output net on 48×48 crops.
+    Mtcnn,
+}
+
+/// A detector made of several networks run one after another. The model given to `infer` is
+/// the first stage; the card names the others (paths relative to the first stage's folder).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CascadeSpec {
+    pub kind: CascadeKind,
+    /// MTCNN's refine net (input N×24×24×3).
+    pub rnet: PathBuf,
+    /// MTCNN's output net (input N×48×48×3).
+    pub onet: PathBuf,
+    /// The smallest object to find, in image pixels: the pyramid starts at 12 / min_size.
+    #[serde(default = "twenty")]
+    pub min_size: f64,
+    /// Each pyramid level is this much smaller than the one before.
+    #[serde(default = "mtcnn_factor")]
+    pub factor: f64,
+    /// Score each stage needs (proposal, refine, output).
+    #[serde(default = "mtcnn_thresholds")]
+    pub thresholds: [f32; 3],
+}
+
+fn twenty() -> f64 {
+    20.0
+}
+
+fn mtcnn_factor() -> f64 {
+    0.709
+}
+
+fn mtcnn_thresholds() -> [f32; 3] {
+    [0.6, 0.7, 0.7]
+}
+
 /// A model card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     pub input: InputSpec,
     pub output: OutputSpec,
+    /// Further stages of a cascaded detector (MTCNN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cascade: Option<CascadeSpec>,
 }
 
 impl ModelSpec {
@@ -223,6 +271,32 @@ impl ModelSpec {
         }
         if self.output.classes.is_empty() {
             return Err("output.classes is empty: name the pack class of each output channel".into());
+        }
+        if let Some(c) = &self.cascade {
+            if self.output.kind != OutputKind::Detection {
+                return Err("[cascade] needs output.kind = \"detection\": a cascade finds boxes".into());
+            }
+            if self.output.classes.len() != 1 || self.output.classes[0].is_empty() {
+                return Err("[cascade] finds one class: give output.classes = [\"face\"] (a class of the pack)".into());
+            }
+            if self.input.size.is_some() || self.input.resize != Resize::None {
+                return Err("[cascade] sizes its own inputs (an image pyramid, then fixed crops): leave input.size out and set input.resize = \"none\"".into());
+            }
+            if !(c.factor > 0.0 && c.factor < 1.0) {
+                return Err(format!(
+                    "cascade.factor {} must be between 0 and 1 (MTCNN uses 0.709)",
+                    c.factor
+                ));
+            }
+            if c.min_size.is_nan() || c.min_size < 1.0 {
+                return Err(format!(
+                    "cascade.min_size {} must be at least 1 pixel (MTCNN uses 20)",
+                    c.min_size
+                ));
+            }
+            if let Some(t) = c.thresholds.iter().find(|t| !(0.0..=1.0).contains(*t)) {
+                return Err(format!("cascade.thresholds: {t} is not a score between 0 and 1"));
+            }
         }
         Ok(())
     }

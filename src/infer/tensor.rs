@@ -38,11 +38,14 @@ pub struct Prepared {
     /// The image's size.
     pub image_width: u32,
     pub image_height: u32,
+    /// The tensor's rows are the image's columns (the card's `input.transpose`); `width` and
+    /// `height` still follow the image.
+    pub transposed: bool,
 }
 
 /// Planar f32 channels in pixel units (0–255) or, with `values = "modality"`, in the image's own
 /// units (HU for CT), in the card's colour order.
-fn planes(img: &PixelImage, color: Color, values: Values) -> Vec<Vec<f32>> {
+pub(crate) fn planes(img: &PixelImage, color: Color, values: Values) -> Vec<Vec<f32>> {
     let n = (img.width * img.height) as usize;
     if values == Values::Modality {
         let modality = |v: f64| img.scan.as_ref().map(|s| s.modality(v)).unwrap_or(v) as f32;
@@ -170,24 +173,11 @@ pub fn prepare(img: &PixelImage, spec: &InputSpec) -> Prepared {
         planes.iter_mut().flatten().for_each(|v| *v = v.clamp(lo, hi.max(lo)));
     }
     let c = planes.len();
-    let n = (tw * th) as usize;
-    let mut data = vec![0f32; n * c];
-    for (ci, plane) in planes.iter().enumerate() {
-        let r = resample(plane, img.width, img.height, tw, th, &p, spec.pad);
-        let mean = spec.mean.get(ci).copied().unwrap_or(0.0);
-        let std = spec.std.get(ci).copied().unwrap_or(1.0);
-        for (i, v) in r.into_iter().enumerate() {
-            let v = (v * spec.scale - mean) / std;
-            match spec.layout {
-                Layout::Nchw => data[ci * n + i] = v,
-                Layout::Nhwc => data[i * c + ci] = v,
-            }
-        }
-    }
-    let shape = match spec.layout {
-        Layout::Nchw => vec![1, c as i64, th as i64, tw as i64],
-        Layout::Nhwc => vec![1, th as i64, tw as i64, c as i64],
-    };
+    let resampled: Vec<Vec<f32>> = planes
+        .iter()
+        .map(|plane| resample(plane, img.width, img.height, tw, th, &p, spec.pad))
+        .collect();
+    let (shape, data) = to_tensor(&resampled, tw, th, spec);
     Prepared {
         shape,
         data,
@@ -197,7 +187,140 @@ pub fn prepare(img: &PixelImage, spec: &InputSpec) -> Prepared {
         placement: p,
         image_width: img.width,
         image_height: img.height,
+        transposed: spec.transpose,
     }
+}
+
+/// Planes in pixel units (`w`×`h`, row by row) into one tensor of batch 1: scaled, normalised
+/// (`(v * scale − mean) / std` per channel), laid out and transposed as the card says.
+pub fn to_tensor(planes: &[Vec<f32>], w: u32, h: u32, spec: &InputSpec) -> (Vec<i64>, Vec<f32>) {
+    let c = planes.len();
+    let n = (w * h) as usize;
+    // the tensor's own rows and columns
+    let (rows, cols) = if spec.transpose { (w, h) } else { (h, w) };
+    let mut data = vec![0f32; n * c];
+    for (ci, plane) in planes.iter().enumerate() {
+        let mean = spec.mean.get(ci).copied().unwrap_or(0.0);
+        let std = spec.std.get(ci).copied().unwrap_or(1.0);
+        for y in 0..h as usize {
+            for x in 0..w as usize {
+                let v = (plane[y * w as usize + x] * spec.scale - mean) / std;
+                let i = if spec.transpose {
+                    x * cols as usize + y
+                } else {
+                    y * cols as usize + x
+                };
+                match spec.layout {
+                    Layout::Nchw => data[ci * n + i] = v,
+                    Layout::Nhwc => data[i * c + ci] = v,
+                }
+            }
+        }
+    }
+    let shape = match spec.layout {
+        Layout::Nchw => vec![1, c as i64, rows as i64, cols as i64],
+        Layout::Nhwc => vec![1, rows as i64, cols as i64, c as i64],
+    };
+    (shape, data)
+}
+
+/// Resampling by pixel area exactly as OpenCV's `cv2.resize(..., interpolation=INTER_AREA)`
+/// does it, on one plane: when both axes shrink, each output pixel is the area-weighted mean of
+/// the source pixels its footprint covers; otherwise OpenCV's area-mode bilinear weights. Models
+/// trained through OpenCV (MTCNN) see the same pixels here as there.
+pub fn resize_area(src: &[f32], sw: usize, sh: usize, dw: usize, dh: usize) -> Vec<f32> {
+    let (scale_x, scale_y) = (sw as f64 / dw as f64, sh as f64 / dh as f64);
+    let mut out = vec![0f32; dw * dh];
+    if sw == 0 || sh == 0 {
+        return out;
+    }
+    if scale_x >= 1.0 && scale_y >= 1.0 {
+        let tx = area_table(sw, dw, scale_x);
+        let ty = area_table(sh, dh, scale_y);
+        let mut row = vec![0f64; dw];
+        let mut acc = vec![0f64; dw];
+        let mut current = usize::MAX;
+        let flush = |acc: &mut Vec<f64>, out: &mut Vec<f32>, dy: usize| {
+            for (o, a) in out[dy * dw..(dy + 1) * dw].iter_mut().zip(acc.iter_mut()) {
+                *o = *a as f32;
+                *a = 0.0;
+            }
+        };
+        for &(dy, sy, ay) in &ty {
+            if dy != current {
+                if current != usize::MAX {
+                    flush(&mut acc, &mut out, current);
+                }
+                current = dy;
+            }
+            row.iter_mut().for_each(|v| *v = 0.0);
+            let s = &src[sy * sw..(sy + 1) * sw];
+            for &(dx, sx, ax) in &tx {
+                row[dx] += s[sx] as f64 * ax;
+            }
+            for (a, r) in acc.iter_mut().zip(&row) {
+                *a += r * ay;
+            }
+        }
+        if current != usize::MAX {
+            flush(&mut acc, &mut out, current);
+        }
+        return out;
+    }
+    let lx = area_linear(sw, dw);
+    let ly = area_linear(sh, dh);
+    for (dy, &(y0, y1, fy)) in ly.iter().enumerate() {
+        for (dx, &(x0, x1, fx)) in lx.iter().enumerate() {
+            let at = |x: usize, y: usize| src[y * sw + x];
+            let top = at(x0, y0) * (1.0 - fx) + at(x1, y0) * fx;
+            let bottom = at(x0, y1) * (1.0 - fx) + at(x1, y1) * fx;
+            out[dy * dw + dx] = top * (1.0 - fy) + bottom * fy;
+        }
+    }
+    out
+}
+
+/// OpenCV's `computeResizeAreaTab`: (destination, source, weight) along one axis.
+fn area_table(ssize: usize, dsize: usize, scale: f64) -> Vec<(usize, usize, f64)> {
+    let mut tab = Vec::with_capacity(ssize * 2);
+    for d in 0..dsize {
+        let f1 = d as f64 * scale;
+        let f2 = f1 + scale;
+        let cell = scale.min(ssize as f64 - f1);
+        let s2 = (f2.floor() as usize).min(ssize - 1);
+        let s1 = (f1.ceil() as usize).min(s2);
+        if s1 as f64 - f1 > 1e-3 {
+            tab.push((d, s1 - 1, ((s1 as f64 - f1) / cell) as f32 as f64));
+        }
+        for s in s1..s2 {
+            tab.push((d, s, (1.0 / cell) as f32 as f64));
+        }
+        if f2 - s2 as f64 > 1e-3 {
+            tab.push((d, s2, ((f2 - s2 as f64).min(1.0).min(cell) / cell) as f32 as f64));
+        }
+    }
+    tab
+}
+
+/// OpenCV's area-mode bilinear weights along one axis (when an axis grows): (s0, s1, weight of s1).
+fn area_linear(ssize: usize, dsize: usize) -> Vec<(usize, usize, f32)> {
+    let scale = ssize as f64 / dsize as f64;
+    let inv = dsize as f64 / ssize as f64;
+    (0..dsize)
+        .map(|d| {
+            let mut s = (d as f64 * scale).floor() as i64;
+            let mut f = ((d + 1) as f64 - (s + 1) as f64 * inv) as f32;
+            f = if f <= 0.0 { 0.0 } else { f - f.floor() };
+            if s < 0 {
+                (s, f) = (0, 0.0);
+            }
+            if s >= ssize as i64 - 1 {
+                (s, f) = (ssize as i64 - 1, 0.0);
+            }
+            let s = s as usize;
+            (s, (s + 1).min(ssize - 1), f)
+        })
+        .collect()
 }
 
 /// A tensor-sized map back onto the image grid (bilinear), for outputs at the tensor's size.
@@ -305,7 +428,57 @@ mod tests {
             scale: 1.0,
             mean: vec![],
             std: vec![],
+            transpose: false,
         }
+    }
+
+    #[test]
+    fn area_resize_averages_footprints_like_opencv() {
+        // 4 → 2: plain 2×2 means
+        let src: Vec<f32> = (0..16).map(|v| v as f32).collect();
+        assert_eq!(resize_area(&src, 4, 4, 2, 2), vec![2.5, 4.5, 10.5, 12.5]);
+        // 3 → 2 along x (one row): footprints [0, 1.5) and [1.5, 3)
+        let out = resize_area(&[0.0, 3.0, 6.0], 3, 1, 2, 1);
+        assert!((out[0] - 1.0).abs() < 1e-6 && (out[1] - 5.0).abs() < 1e-6, "{out:?}");
+        // growing: OpenCV's area-mode weights (cv2.resize([[0, 10]], (4, 1), INTER_AREA) = 0 0 10 10)
+        assert_eq!(resize_area(&[0.0, 10.0], 2, 1, 4, 1), vec![0.0, 0.0, 10.0, 10.0]);
+        // 2 → 3 (cv2: 0, 5, 10)
+        assert_eq!(resize_area(&[0.0, 10.0], 2, 1, 3, 1), vec![0.0, 5.0, 10.0]);
+        // fractional footprints both ways, and one axis shrinking while the other grows, against
+        // cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA) with OpenCV 4.12
+        let a: Vec<f32> = (0..35).map(|i| ((i * 37) % 101) as f32).collect();
+        let shrink = [40.543, 48.543, 47.857, 55.857, 55.171, 45.857];
+        let mixed = [
+            14.8, 66.6, 32.2, 33.486, 59.314, 42.229, 58.4, 49.6, 55.6, 43.829, 35.029, 41.029, 48.086, 33.514, 51.057,
+            64.8, 35.8, 82.2, 52.657, 23.657, 70.057, 45.371, 27.914, 62.771, 30.8, 82.6, 48.2, 55.714, 72.886, 38.486,
+            74.4, 65.6, 31.2,
+        ];
+        for (got, want) in [
+            (resize_area(&a, 5, 7, 2, 3), &shrink[..]),
+            (resize_area(&a, 5, 7, 3, 11), &mixed[..]),
+        ] {
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(want) {
+                assert!((g - w).abs() < 2e-3, "{got:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_transposed_tensor_has_image_columns_as_rows() {
+        let img = PixelImage {
+            width: 3,
+            height: 2,
+            pixels: Pixels::Gray8(vec![1, 2, 3, 4, 5, 6]),
+            scan: None,
+        };
+        let mut s = spec(Resize::None, [2, 3]);
+        s.size = None;
+        s.transpose = true;
+        let t = prepare(&img, &s);
+        assert_eq!(t.shape, vec![1, 1, 3, 2]);
+        assert_eq!(t.data, vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        assert!(t.transposed && (t.width, t.height) == (3, 2));
     }
 
     #[test]

@@ -196,7 +196,16 @@ pub fn run_files(pack: &Pack) -> Result<Vec<RunFiles>, String> {
             // the model itself and its card, when the run names them
             if let Some(m) = &s.model_file {
                 let m = resolve(pack, m);
-                for f in [m.clone(), crate::infer::ModelSpec::beside(&m)] {
+                let card = crate::infer::ModelSpec::beside(&m);
+                let mut model_files = vec![m.clone(), card.clone()];
+                // a cascade's further stages are part of the model too
+                if let Ok(spec) = crate::infer::ModelSpec::read(&card)
+                    && let Some(c) = &spec.cascade
+                {
+                    let dir = m.parent().unwrap_or(Path::new("."));
+                    model_files.extend([dir.join(&c.rnet), dir.join(&c.onet)]);
+                }
+                for f in model_files {
                     if f.is_file() {
                         files.push(FileHash {
                             path: rel(pack, &f),

@@ -86,6 +86,15 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                         t.image_size.0, t.image_size.1, t.placement.scale_x, t.placement.offset_x, t.placement.offset_y
                     ),
                 ));
+                if t.transposed {
+                    lines.push(kv(
+                        "transposed",
+                        "rows are image columns (card: input.transpose)".to_string(),
+                    ));
+                }
+                if let Some(note) = &t.note {
+                    lines.push(kv("stages", note.clone()));
+                }
                 for (c, (lo, hi, mean, std)) in t.channels.iter().enumerate() {
                     let declared = match (t.declared_mean.get(c), t.declared_std.get(c)) {
                         (Some(m), Some(s)) => format!(" (card: mean {m}, std {s})"),
