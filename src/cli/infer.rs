@@ -76,13 +76,21 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     }
     let config =
         lightbox::tui::config::Config::load(None).unwrap_or_else(|_| lightbox::tui::config::Config::defaults());
-    let mut model = match Model::open(&a.model, spec.clone(), a.threads, config.onnxruntime.as_deref()) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(EXIT_INPUT);
+    // A cascade runs many small networks on small inputs one after another, which one
+    // ONNX Runtime session cannot spread over threads: with --threads N it gets N sessions of one
+    // thread each, and N images are detected at a time.
+    let cascade = spec.cascade.is_some();
+    let (sessions, per_session) = if cascade { (a.threads.max(1), 1) } else { (1, a.threads) };
+    let mut models = Vec::with_capacity(sessions);
+    for _ in 0..sessions {
+        match Model::open(&a.model, spec.clone(), per_session, config.onnxruntime.as_deref()) {
+            Ok(m) => models.push(m),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(EXIT_INPUT);
+            }
         }
-    };
+    }
     let out = match (&a.out, &pack.root) {
         (Some(o), _) => o.clone(),
         (None, Some(root)) => root.join("runs").join(lightbox::review::journal::safe(&a.name)),
@@ -111,7 +119,11 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     let t0 = Instant::now();
     let mut failed = Vec::new();
     let mut stderr = std::io::stderr();
-    let batch = a.batch.max(1);
+    let batch = if cascade {
+        a.batch.max(4 * sessions)
+    } else {
+        a.batch.max(1)
+    };
     let input_spec = spec.input.clone();
     for start in (0..n).step_by(batch) {
         use rayon::prelude::*;
@@ -119,19 +131,30 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         let mut results: Vec<Option<Result<Output, String>>> = (0..idx.len()).map(|_| None).collect();
         // each image's size, as decoded (the COCO results' images carry it)
         let mut sizes: Vec<(u32, u32)> = vec![(0, 0); idx.len()];
-        if model.is_cascade() {
-            // a cascade sizes its own inputs: decode in parallel, detect one image at a time
-            let images: Vec<Result<lightbox::formats::image::PixelImage, String>> = idx
-                .par_iter()
-                .map(|&c| lightbox::formats::image::decode(&pack.cases[c].image).map_err(|e| e.to_string()))
+        if cascade {
+            // a cascade sizes its own inputs: each session decodes and detects every N-th image
+            let step = models.len();
+            let done: Vec<(usize, (u32, u32), Result<Output, String>)> = models
+                .par_iter_mut()
+                .enumerate()
+                .flat_map_iter(|(t, m)| {
+                    idx.iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(step)
+                        .map(|(k, &c)| match lightbox::formats::image::decode(&pack.cases[c].image) {
+                            Ok(img) => (k, (img.width, img.height), m.detect(&img)),
+                            Err(e) => (k, (0, 0), Err(e.to_string())),
+                        })
+                        .collect::<Vec<_>>()
+                })
                 .collect();
-            for (k, img) in images.into_iter().enumerate() {
-                if let Ok(img) = &img {
-                    sizes[k] = (img.width, img.height);
-                }
-                results[k] = Some(img.and_then(|img| model.detect(&img)));
+            for (k, size, r) in done {
+                sizes[k] = size;
+                results[k] = Some(r);
             }
         } else {
+            let model = &mut models[0];
             // decode and prepare in parallel, run as one batch
             let prepared: Vec<Result<lightbox::infer::tensor::Prepared, String>> = idx
                 .par_iter()
