@@ -966,7 +966,7 @@ fn network_eye_view_of_a_transposed_cascade_shows_the_first_stage_on_its_side() 
     let (w0, h0) = ((iw as f64 * 0.3).ceil() as u32, (ih as f64 * 0.3).ceil() as u32);
     assert_eq!((img.width, img.height), (h0, w0));
     assert!(s.contains(&format!("[1, {w0}, {h0}, 3] float32")), "{s}");
-    assert!(s.contains("rows are image columns"), "{s}");
+    assert!(s.contains("transposed (x↔y"), "{s}");
     assert!(s.contains("P-net at pyramid level 1 of"), "{s}");
     // the run's left lung (the image's right half) is in the bottom half of the tensor shown
     let mask = fr.data.mask(lightbox::render::Source::Run(a.run.unwrap())).unwrap();
@@ -975,15 +975,26 @@ fn network_eye_view_of_a_transposed_cascade_shows_the_first_stage_on_its_side() 
     for y in 0..mask.height() {
         for x in 0..mask.width() {
             if mask.get(x, y) == 2 {
-                if y < mask.height() / 2 {
-                    top += 1
-                } else {
-                    bottom += 1
-                }
+                if y < mask.height() / 2 { top += 1 } else { bottom += 1 }
             }
         }
     }
-    assert!(bottom > 10 * top.max(1), "left lung: {top} above, {bottom} below the middle");
+    assert!(
+        bottom > 10 * top.max(1),
+        "left lung: {top} above, {bottom} below the middle"
+    );
+    // the run's boxes are carried too, their axes swapped: x in the tensor is y in the image
+    let r = a.run.unwrap();
+    let case = a.case().unwrap();
+    let carried = &fr.data.carried.as_ref().expect("boxes carried into the tensor").runs[r];
+    let original = &a.pack.runs[r].annotations[case].instances;
+    assert_eq!(carried.len(), original.len());
+    assert!(!original.is_empty(), "the sample's candidate has boxes on this case");
+    for (c, o) in carried.iter().zip(original) {
+        let (sx, sy) = (w0 as f64 / iw as f64, h0 as f64 / ih as f64);
+        assert!((c.bbox.x - o.bbox.y * sy).abs() < 1e-6 && (c.bbox.y - o.bbox.x * sx).abs() < 1e-6);
+        assert!((c.bbox.w - o.bbox.h * sy).abs() < 1e-6 && (c.bbox.h - o.bbox.w * sx).abs() < 1e-6);
+    }
 }
 
 /// A DICOM CT volume in the dashboard: Hounsfield units and the file's named window in the status

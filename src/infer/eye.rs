@@ -6,8 +6,11 @@
 use super::spec::{Color, ModelSpec};
 use super::tensor::{self, Placement};
 use crate::formats::image::{PixelImage, Pixels};
+use crate::geometry::BBox;
 use crate::geometry::LabelMask;
+use crate::pack::Instance;
 use crate::render::CaseData;
+use crate::render::case_data::Carried;
 
 /// What the details pane shows about the tensor.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,9 +46,27 @@ fn mask_to_tensor(m: &LabelMask, tw: u32, th: u32, p: &Placement, transposed: bo
     LabelMask::new(tw, th, out).expect("sizes agree")
 }
 
+/// An instance's box carried into tensor coordinates as shown (`transposed`: x and y swapped).
+/// Its outline goes with it; an instance mask does not (it stays on the image grid).
+fn instance_to_tensor(i: &Instance, p: &Placement, transposed: bool) -> Instance {
+    let (x1, y1) = p.to_tensor(i.bbox.x, i.bbox.y);
+    let (x2, y2) = p.to_tensor(i.bbox.x2(), i.bbox.y2());
+    let (x1, y1, x2, y2) = if transposed { (y1, x1, y2, x2) } else { (x1, y1, x2, y2) };
+    Instance {
+        bbox: BBox::from_corners(x1, y1, x2, y2),
+        segmentation: None,
+        ..i.clone()
+    }
+}
+
 /// The case as the network sees it: a new `CaseData` whose image is the denormalised tensor and
-/// whose masks are in tensor coordinates.
-pub fn network_view(data: &CaseData, spec: &ModelSpec) -> Result<(CaseData, TensorInfo), String> {
+/// whose masks and boxes (`instances`: the ground truth's, then every run's) are in tensor
+/// coordinates.
+pub fn network_view(
+    data: &CaseData,
+    spec: &ModelSpec,
+    instances: (&[Instance], Vec<&[Instance]>),
+) -> Result<(CaseData, TensorInfo), String> {
     let img = data.image.as_ref().map_err(|e| e.clone())?;
     let (t, note) = match &spec.cascade {
         Some(c) => {
@@ -128,6 +149,22 @@ pub fn network_view(data: &CaseData, spec: &ModelSpec) -> Result<(CaseData, Tens
             gt_mask: carry(&data.gt_mask),
             run_masks: data.run_masks.iter().map(carry).collect(),
             label_pixels: Vec::new(),
+            carried: Some(Carried {
+                ground_truth: instances
+                    .0
+                    .iter()
+                    .map(|i| instance_to_tensor(i, &t.placement, t.transposed))
+                    .collect(),
+                runs: instances
+                    .1
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .map(|i| instance_to_tensor(i, &t.placement, t.transposed))
+                            .collect()
+                    })
+                    .collect(),
+            }),
             image: Ok(image),
         },
         info,

@@ -25,6 +25,16 @@ pub struct CaseData {
     /// Pixels per label value of the ground truth (first) and of every run's mask, counted once
     /// at load for images that state their pixel spacing (areas in mm²); empty otherwise.
     pub label_pixels: Vec<Option<HashMap<u16, usize>>>,
+    /// Annotations carried onto this data's pixel grid when it is not the image's own (the
+    /// network's-eye view): drawn instead of the pack's.
+    pub carried: Option<Carried>,
+}
+
+/// Instances on another pixel grid: the ground truth's and every run's, in run order.
+#[derive(Debug, Clone, Default)]
+pub struct Carried {
+    pub ground_truth: Vec<crate::pack::Instance>,
+    pub runs: Vec<Vec<crate::pack::Instance>>,
 }
 
 use std::collections::HashMap;
@@ -125,6 +135,7 @@ impl CaseData {
             gt_mask,
             run_masks,
             label_pixels,
+            carried: None,
         }
     }
 

@@ -49,8 +49,8 @@ pub struct Style {
     pub outline_opacity: f32,
     pub boxes: bool,
     pub scores: bool,
-    /// Draw instances (boxes, polygons, instance masks); off in the network's-eye view, whose
-    /// pixels are not the image's.
+    /// Draw instances (boxes, polygons, instance masks). In the network's-eye view they are the
+    /// boxes carried into tensor coordinates (`CaseData::carried`).
     pub instances: bool,
     /// Classes switched off.
     pub hidden: Vec<ClassId>,
@@ -189,7 +189,7 @@ pub fn compose(
             }
             if style.boxes {
                 for layer in layers {
-                    draw_boxes(&mut out, pack, data.case, layer.source, style, &map, None);
+                    draw_boxes(&mut out, pack, data, layer.source, style, &map, None);
                 }
             }
         }
@@ -202,7 +202,7 @@ pub fn compose(
                 draw_boxes(
                     &mut out,
                     pack,
-                    data.case,
+                    data,
                     Source::GroundTruth,
                     style,
                     &map,
@@ -211,7 +211,7 @@ pub fn compose(
                 draw_boxes(
                     &mut out,
                     pack,
-                    data.case,
+                    data,
                     Source::Run(*run),
                     style,
                     &map,
@@ -352,7 +352,7 @@ fn class_sets(
                 }
             });
     }
-    let anns = annotations(pack, data.case, source);
+    let anns = shown_annotations(pack, data, source);
     for inst in anns.iter().filter(|i| style.shows(i)) {
         let Some(seg) = &inst.segmentation else {
             continue;
@@ -397,6 +397,16 @@ fn col_of(map: &Mapping, x: u32) -> Option<u32> {
 fn row_of(map: &Mapping, y: u32) -> Option<u32> {
     let v = ((y as f64 + 0.5 - map.off_y) / map.scale).floor();
     (v >= 0.0 && v < map.image_h as f64).then_some(v as u32)
+}
+
+/// The instances drawn for a source: the pack's, or those carried into another pixel grid with
+/// the data (the network's-eye view's tensor).
+fn shown_annotations<'a>(pack: &'a Pack, data: &'a CaseData, source: Source) -> &'a [Instance] {
+    match (&data.carried, source) {
+        (Some(c), Source::GroundTruth) => &c.ground_truth,
+        (Some(c), Source::Run(r)) => c.runs.get(r).map(|v| v.as_slice()).unwrap_or(&[]),
+        (None, _) => annotations(pack, data.case, source),
+    }
 }
 
 fn annotations(pack: &Pack, case: usize, source: Source) -> &[Instance] {
@@ -561,13 +571,13 @@ fn rect(out: &mut RgbImage, b: &BBox, map: &Mapping, c: [u8; 3], thick: i64, das
 fn draw_boxes(
     out: &mut RgbImage,
     pack: &Pack,
-    case: usize,
+    data: &CaseData,
     source: Source,
     style: &Style,
     map: &Mapping,
     matched: Option<&Vec<bool>>,
 ) {
-    let anns = annotations(pack, case, source);
+    let anns = shown_annotations(pack, data, source);
     let p = &style.palette;
     let thick = if out.width() >= 600 { 2 } else { 1 };
     let text_scale = if out.width() >= 600 { 2 } else { 1 };

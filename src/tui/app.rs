@@ -971,9 +971,8 @@ impl App {
             style.highlights.clear();
         }
         if let Some(r) = self.network_run() {
-            // tensor pixels: only label masks can be carried there
+            // tensor pixels: label masks and boxes are carried there (instance masks are not)
             views = vec![View::Overlay(r)];
-            style.instances = false;
             style.highlights.clear();
             style.cursor = None;
         }

@@ -87,10 +87,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                     ),
                 ));
                 if t.transposed {
-                    lines.push(kv(
-                        "transposed",
-                        "rows are image columns (card: input.transpose)".to_string(),
-                    ));
+                    lines.push(kv("axes", "transposed (x↔y, card: transpose)".to_string()));
                 }
                 if let Some(note) = &t.note {
                     lines.push(kv("stages", note.clone()));
