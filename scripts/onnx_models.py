@@ -12,6 +12,8 @@ Usage: python scripts/onnx_models.py OUT_DIR
   [1, 2] int64). Card: letterbox 64×64 with pad 114. Reference: the scores onnxruntime gives on
   the letterboxed tensor (built here exactly as the card says) and where the boxes must land on
   the 128×64 image once the letterbox is undone.
+- detb.onnx: the same with a free batch dimension (["N", 3, 64, 64] in; boxes [N, 2, 4] moved
+  by each image's mean, scores [N, 2], float labels [N, 2] out), for batched detection.
 Images are PNG, seeded, so the output is deterministic.
 """
 import json
@@ -107,6 +109,43 @@ for i in range(2):
     # tensor → image: (v - offset) / 0.5 with offset (0, 16)
     img_boxes = [[float((b[0] - 0) / 0.5), float((b[1] - 16) / 0.5), float((b[2] - 0) / 0.5), float((b[3] - 16) / 0.5)] for b in boxes[0]]
     det_ref[name] = {"scores": sc.tolist(), "boxes_xyxy": img_boxes}
+
+# --- detection with a free batch dimension: boxes [N, 2, 4] moved by each image's mean, scores
+# [N, 2] and float labels [N, 2], so that a batch's outputs belong to their own images
+g = helper.make_graph(
+    [
+        helper.make_node("ReduceMean", ["images"], ["m4"], axes=[1, 2, 3], keepdims=1),
+        helper.make_node("Reshape", ["m4", "s2shape"], ["m2"]),
+        helper.make_node("Reshape", ["m4", "s3shape"], ["m3"]),
+        helper.make_node("Mul", ["m2", "sw"], ["s0"]),
+        helper.make_node("Add", ["s0", "sb"], ["s1"]),
+        helper.make_node("Sigmoid", ["s1"], ["scores"]),
+        helper.make_node("Mul", ["m3", "shift"], ["d"]),
+        helper.make_node("Add", ["d", "bx"], ["boxes"]),
+        helper.make_node("Mul", ["m2", "zero"], ["z"]),
+        helper.make_node("Add", ["z", "lb"], ["labels"]),
+    ],
+    "detb",
+    [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["N", 3, 64, 64])],
+    [
+        helper.make_tensor_value_info("boxes", TensorProto.FLOAT, ["N", 2, 4]),
+        helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N", 2]),
+        helper.make_tensor_value_info("labels", TensorProto.FLOAT, ["N", 2]),
+    ],
+    [
+        helper.make_tensor("s2shape", TensorProto.INT64, [2], [-1, 1]),
+        helper.make_tensor("s3shape", TensorProto.INT64, [3], [-1, 1, 1]),
+        helper.make_tensor("sw", TensorProto.FLOAT, [1, 2], [4.0, -2.0]),
+        helper.make_tensor("sb", TensorProto.FLOAT, [1, 2], [-1.0, 0.5]),
+        helper.make_tensor("shift", TensorProto.FLOAT, [1, 1, 1], [8.0]),
+        helper.make_tensor("bx", TensorProto.FLOAT, [1, 2, 4], boxes.ravel()),
+        helper.make_tensor("zero", TensorProto.FLOAT, [1, 1], [0.0]),
+        helper.make_tensor("lb", TensorProto.FLOAT, [1, 2], [0.0, 1.0]),
+    ],
+)
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 8
+onnx.save(m, os.path.join(out, "detb.onnx"))
 
 with open(os.path.join(out, "expected.json"), "w") as f:
     json.dump({"onnxruntime": ort.__version__, "seg": seg_ref, "det": det_ref}, f)

@@ -638,3 +638,56 @@ fn cascade_mistakes_are_named() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("line 15") && out.contains("mtcnn"), "{out}");
 }
+
+/// A detector with a free batch dimension runs a batch at once (5 model runs for 40 images in
+/// batches of 8) and every image gets its own boxes: the same COCO results as one by one.
+#[test]
+fn batched_detection_equals_one_by_one_detection() {
+    let Some((fx, _)) = fixtures() else {
+        eprintln!("skipped: LIGHTBOX_ONNX_FIXTURES not set (scripts/test.sh sets it)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = tmp.path().join("pack");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chest-phantom");
+    std::fs::create_dir_all(pack.join("images")).unwrap();
+    for e in std::fs::read_dir(src.join("images")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), pack.join("images").join(e.file_name())).unwrap();
+    }
+    std::fs::write(
+        pack.join("lightbox.toml"),
+        "name = \"b\"\n\n[[classes]]\nid = 1\nname = \"blob\"\n\n[[classes]]\nid = 2\nname = \"ring\"\n",
+    )
+    .unwrap();
+    std::fs::copy(fx.join("detb.onnx"), tmp.path().join("detb.onnx")).unwrap();
+    std::fs::write(
+        tmp.path().join("detb.onnx.toml"),
+        "[input]\nname = \"images\"\nsize = [64, 64]\nresize = \"letterbox\"\npad = 114\ncolor = \"rgb\"\nscale = 0.00392156862745098\n\n[output]\nkind = \"detection\"\nboxes = \"boxes\"\nscores = \"scores\"\nlabels = \"labels\"\nclasses = [\"blob\", \"ring\"]\n",
+    )
+    .unwrap();
+    let model = tmp.path().join("detb.onnx");
+    let mut outs = Vec::new();
+    for (name, batch) in [("one", "1"), ("eight", "8")] {
+        let (code, out) = infer(&[
+            pack.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--name",
+            name,
+            "--batch",
+            batch,
+        ]);
+        assert_eq!(code, 0, "{out}");
+        outs.push(out);
+    }
+    assert!(outs[0].contains("40 model runs"), "{}", outs[0]);
+    assert!(outs[1].contains("5 model runs"), "{}", outs[1]);
+    let one = detections(&pack.join("runs/one/detections.json"));
+    let eight = detections(&pack.join("runs/eight/detections.json"));
+    assert_eq!(one.len(), 80, "two boxes per image");
+    assert_eq!(one, eight);
+    // the boxes follow their own image (moved by its mean), so images differ
+    let firsts: std::collections::BTreeSet<String> = one.iter().map(|d| format!("{:.3}", d.1[0])).collect();
+    assert!(firsts.len() > 10, "{firsts:?}");
+}

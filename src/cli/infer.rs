@@ -267,9 +267,14 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     }
     let secs = t0.elapsed().as_secs_f64();
     eprintln!(
-        "{} of {n} cases in {secs:.1} s ({:.1} cases/s) with {} → {}",
+        "{} of {n} cases in {secs:.1} s ({:.1} cases/s{}) with {} → {}",
         n - failed.len(),
         n as f64 / secs.max(1e-9),
+        if cascade {
+            format!(", {} sessions side by side", models.len())
+        } else {
+            format!(", {} model runs", models[0].runs())
+        },
         a.model.display(),
         out.display()
     );

@@ -32,6 +32,7 @@ pub struct Model {
     path: std::path::PathBuf,
     /// The later stages of a cascaded detector (MTCNN's R-net and O-net).
     cascade: Option<[Stage; 2]>,
+    runs: usize,
 }
 
 /// A further network of a cascade.
@@ -231,6 +232,7 @@ impl Model {
             output,
             path: path.to_path_buf(),
             cascade,
+            runs: 0,
         })
     }
 
@@ -282,6 +284,7 @@ impl Model {
             .session
             .run(ort::inputs![self.input.as_str() => t])
             .map_err(|e| format!("running the model: {e}"))?;
+        self.runs += 1;
         if self.spec.output.kind == OutputKind::Detection {
             let get = |name: &str| -> Result<(Vec<i64>, Vec<f32>), String> {
                 let v = outputs
@@ -314,42 +317,85 @@ impl Model {
         post(&self.spec, &shape, data, p)
     }
 
-    /// Run several prepared inputs as one batch when the model and the outputs allow it
-    /// (segmentation and classification, equal tensor shapes, a free batch dimension); else one
-    /// by one. One result per input, in order.
+    /// Run several prepared inputs as one batch when the model allows it (equal tensor shapes, a
+    /// free batch dimension, outputs that carry it); else one by one. One result per input, in
+    /// order.
     pub fn run_batch(&mut self, ps: &[Prepared]) -> Vec<Result<Output, String>> {
         let same = ps.windows(2).all(|w| w[0].shape == w[1].shape);
-        if ps.len() < 2 || !same || self.spec.output.kind == OutputKind::Detection {
+        if ps.len() < 2 || !same {
             return ps.iter().map(|p| self.run(p)).collect();
         }
         let n = ps.len();
         let mut shape = ps[0].shape.clone();
         shape[0] = n as i64;
         let data: Vec<f32> = ps.iter().flat_map(|p| p.data.iter().copied()).collect();
-        let batched = (|| -> Result<(Vec<i64>, Vec<f32>), String> {
+        let o = &self.spec.output;
+        // the outputs to read: detection's boxes, scores and labels, or the one output
+        let names: Vec<String> = if o.kind == OutputKind::Detection {
+            let Some(scores) = o.scores.clone() else {
+                return ps.iter().map(|p| self.run(p)).collect();
+            };
+            let mut v = vec![o.boxes.clone().unwrap_or_else(|| self.output.clone()), scores];
+            v.extend(o.labels.clone());
+            v
+        } else {
+            vec![self.output.clone()]
+        };
+        let batched = (|| -> Result<Vec<(Vec<i64>, Vec<f32>)>, String> {
             let t = Tensor::from_array((shape, data)).map_err(|e| e.to_string())?;
             let outputs = self
                 .session
                 .run(ort::inputs![self.input.as_str() => t])
                 .map_err(|e| format!("running the model: {e}"))?;
-            let (s, d) = outputs[self.output.as_str()]
-                .try_extract_tensor::<f32>()
-                .map_err(|e| format!("output {}: {e}", self.output))?;
-            Ok((s.iter().copied().collect(), d.to_vec()))
+            self.runs += 1;
+            names
+                .iter()
+                .map(|name| {
+                    let v = outputs.get(name).ok_or_else(|| format!("no output {name}"))?;
+                    if let Ok((s, d)) = v.try_extract_tensor::<f32>() {
+                        return Ok((s.iter().copied().collect(), d.to_vec()));
+                    }
+                    let (s, d) = v.try_extract_tensor::<i64>().map_err(|e| e.to_string())?;
+                    Ok((s.iter().copied().collect(), d.iter().map(|&x| x as f32).collect()))
+                })
+                .collect()
         })();
-        match batched {
-            Ok((s, d)) if s.first() == Some(&(n as i64)) && d.len() % n == 0 => {
-                let per = d.len() / n;
-                let mut one = s.clone();
-                one[0] = 1;
-                ps.iter()
-                    .enumerate()
-                    .map(|(i, p)| post(&self.spec, &one, &d[i * per..(i + 1) * per], p))
-                    .collect()
+        // every output must hold one slice per input along its first dimension
+        let split = match batched {
+            Ok(outs)
+                if outs
+                    .iter()
+                    .all(|(s, d)| s.first() == Some(&(n as i64)) && d.len() % n == 0) =>
+            {
+                outs
             }
-            // a model with a fixed batch of 1 (or an odd output): one by one
-            _ => ps.iter().map(|p| self.run(p)).collect(),
-        }
+            // a model with a fixed batch of 1, or outputs without a batch dimension: one by one
+            _ => return ps.iter().map(|p| self.run(p)).collect(),
+        };
+        let item = |k: usize, i: usize| -> (Vec<i64>, Vec<f32>) {
+            let (s, d) = &split[k];
+            let per = d.len() / n;
+            let mut one = s.clone();
+            one[0] = 1;
+            (one, d[i * per..(i + 1) * per].to_vec())
+        };
+        ps.iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if o.kind == OutputKind::Detection {
+                    let labels = (split.len() > 2).then(|| item(2, i));
+                    detections(&self.spec, item(0, i), item(1, i), labels, p)
+                } else {
+                    let (one, d) = item(0, i);
+                    post(&self.spec, &one, &d, p)
+                }
+            })
+            .collect()
+    }
+
+    /// How many times a network has been run (a batch counts once).
+    pub fn runs(&self) -> usize {
+        self.runs
     }
 }
 
