@@ -134,7 +134,9 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         if cascade {
             // a cascade sizes its own inputs: each session decodes and detects every N-th image
             let step = models.len();
-            let done: Vec<(usize, (u32, u32), Result<Output, String>)> = models
+            // (position in the batch, image size, result)
+            type Detected = (usize, (u32, u32), Result<Output, String>);
+            let done: Vec<Detected> = models
                 .par_iter_mut()
                 .enumerate()
                 .flat_map_iter(|(t, m)| {

@@ -341,7 +341,7 @@ impl Model {
         } else {
             vec![self.output.clone()]
         };
-        let batched = (|| -> Result<Vec<(Vec<i64>, Vec<f32>)>, String> {
+        let batched = (|| -> Result<super::cascade::Outputs, String> {
             let t = Tensor::from_array((shape, data)).map_err(|e| e.to_string())?;
             let outputs = self
                 .session
