@@ -691,3 +691,41 @@ fn batched_detection_equals_one_by_one_detection() {
     let firsts: std::collections::BTreeSet<String> = one.iter().map(|d| format!("{:.3}", d.1[0])).collect();
     assert!(firsts.len() > 10, "{firsts:?}");
 }
+
+/// `--device`: CUDA asked of the CPU build of ONNX Runtime is refused with how to get the GPU
+/// build; `auto` runs on the CPU and says why; a device that is not one is a usage error.
+#[test]
+fn devices_are_chosen_and_a_missing_cuda_is_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((pack, model)) = dbnet_setup(tmp.path()) else {
+        return;
+    };
+    if lightbox::infer::runtime::init(None).is_ok() && lightbox::infer::runtime::has_cuda() {
+        eprintln!("skipped: this ONNX Runtime has CUDA; the CPU-build messages cannot be seen here");
+        return;
+    }
+    let args = |device: &str, name: &str| {
+        infer(&[
+            pack.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--name",
+            name,
+            "--device",
+            device,
+        ])
+    };
+    let (code, out) = args("cuda", "gpu");
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("no CUDA execution provider") && out.contains("pip install onnxruntime-gpu"),
+        "{out}"
+    );
+    assert!(!pack.join("runs/gpu").exists());
+    let (code, out) = args("auto", "auto");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("on CPU (this ONNX Runtime has no CUDA)"), "{out}");
+    let (code, out) = args("tpu", "x");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("give cpu, cuda, cuda:N or auto"), "{out}");
+}

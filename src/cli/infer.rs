@@ -33,6 +33,10 @@ pub struct Args {
     /// parallel meanwhile).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub batch: usize,
+    /// Where to run the model: cpu, cuda (GPU 0), cuda:N, or auto (CUDA when this ONNX Runtime
+    /// has it and it starts, else the CPU).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: lightbox::infer::runtime::Device,
     /// Replace a run of that name.
     #[arg(long)]
     pub force: bool,
@@ -83,7 +87,13 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     let (sessions, per_session) = if cascade { (a.threads.max(1), 1) } else { (1, a.threads) };
     let mut models = Vec::with_capacity(sessions);
     for _ in 0..sessions {
-        match Model::open(&a.model, spec.clone(), per_session, config.onnxruntime.as_deref()) {
+        match Model::open(
+            &a.model,
+            spec.clone(),
+            per_session,
+            a.device,
+            config.onnxruntime.as_deref(),
+        ) {
             Ok(m) => models.push(m),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -269,7 +279,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     }
     let secs = t0.elapsed().as_secs_f64();
     eprintln!(
-        "{} of {n} cases in {secs:.1} s ({:.1} cases/s{}) with {} → {}",
+        "{} of {n} cases in {secs:.1} s ({:.1} cases/s{}) with {} on {} → {}",
         n - failed.len(),
         n as f64 / secs.max(1e-9),
         if cascade {
@@ -278,6 +288,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             format!(", {} model runs", models[0].runs())
         },
         a.model.display(),
+        models[0].runs_on,
         out.display()
     );
     for f in failed.iter().take(10) {
@@ -407,6 +418,18 @@ pub fn doctor(_: DoctorArgs) -> anyhow::Result<u8> {
             f.how
         ),
         Err(e) => println!("onnxruntime   NOT FOUND: {e}"),
+    }
+    if lightbox::infer::runtime::init(configured.as_deref()).is_ok() {
+        if lightbox::infer::runtime::has_cuda() {
+            println!(
+                "providers     CPU, CUDA (infer --device cuda; CUDA also needs NVIDIA's CUDA and cuDNN libraries at run time)"
+            );
+        } else {
+            println!(
+                "providers     CPU only (the CPU build). For GPUs: {}",
+                lightbox::infer::runtime::HOW_TO_GET_CUDA
+            );
+        }
     }
     Ok(EXIT_OK)
 }

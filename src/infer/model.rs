@@ -1,6 +1,7 @@
 //! A model opened with ONNX Runtime, checked against its card, run on images: preprocessing
 //! (tensor.rs), the session, and postprocessing back onto the image grid.
 
+use super::runtime::Device;
 use super::spec::{Activation, Layout, ModelSpec, OutputKind};
 use super::tensor::{self, Prepared};
 use crate::formats::image::PixelImage;
@@ -33,6 +34,8 @@ pub struct Model {
     /// The later stages of a cascaded detector (MTCNN's R-net and O-net).
     cascade: Option<[Stage; 2]>,
     runs: usize,
+    /// Where it runs, in words: "CPU", "CUDA GPU 0", "CPU (why not CUDA)".
+    pub runs_on: String,
 }
 
 /// A further network of a cascade.
@@ -72,17 +75,59 @@ impl super::cascade::Net for SessionNet<'_> {
     }
 }
 
-fn session(env: &ort::environment::Environment, path: &Path, threads: usize) -> Result<Session, String> {
+/// A session for `path` on `device`; with it, where it runs in words.
+fn session(
+    env: &ort::environment::Environment,
+    path: &Path,
+    threads: usize,
+    device: Device,
+) -> Result<(Session, String), String> {
     if !path.is_file() {
         return Err(format!("{}: no such model file", path.display()));
     }
-    let mut builder = Session::builder(env)
-        .map_err(|e| e.to_string())?
-        .with_intra_threads(threads.max(1))
-        .map_err(|e| e.to_string())?;
-    builder
-        .commit_from_file(path)
-        .map_err(|e| format!("{}: not a model ONNX Runtime can load: {e}", path.display()))
+    let builder = || -> Result<_, String> {
+        Session::builder(env)
+            .map_err(|e| e.to_string())?
+            .with_intra_threads(threads.max(1))
+            .map_err(|e| e.to_string())
+    };
+    let load = |mut b: ort::session::builder::SessionBuilder| {
+        b.commit_from_file(path)
+            .map_err(|e| format!("{}: not a model ONNX Runtime can load: {e}", path.display()))
+    };
+    let cuda = |id: i32| -> Result<Session, String> {
+        if !super::runtime::has_cuda() {
+            return Err(format!(
+                "this ONNX Runtime has no CUDA execution provider (it is the CPU build): {}",
+                super::runtime::HOW_TO_GET_CUDA
+            ));
+        }
+        let b = builder()?
+            .with_execution_providers([ort::ep::CUDA::default().with_device_id(id).build().error_on_failure()])
+            .map_err(|e| {
+                format!(
+                    "the CUDA execution provider would not start on GPU {id}: {e}. Check the GPU (nvidia-smi) and that the CUDA and cuDNN libraries this ONNX Runtime was built for can be loaded (LD_LIBRARY_PATH), or {}",
+                    super::runtime::HOW_TO_GET_CUDA
+                )
+            })?;
+        load(b)
+    };
+    match device {
+        Device::Cpu => Ok((load(builder()?)?, "CPU".into())),
+        Device::Cuda(id) => Ok((cuda(id)?, format!("CUDA GPU {id}"))),
+        Device::Auto => match cuda(0) {
+            Ok(s) => Ok((s, "CUDA GPU 0".into())),
+            Err(why) if !why.contains("not a model") => {
+                let reason = if super::runtime::has_cuda() {
+                    "CUDA would not start; --device cuda says why"
+                } else {
+                    "this ONNX Runtime has no CUDA"
+                };
+                Ok((load(builder()?)?, format!("CPU ({reason})")))
+            }
+            Err(e) => Err(e),
+        },
+    }
 }
 
 /// Open a cascade's further stage and check its input takes `side`×`side` crops.
@@ -90,10 +135,11 @@ fn open_stage(
     env: &ort::environment::Environment,
     path: &Path,
     threads: usize,
+    device: Device,
     side: i64,
     spec: &ModelSpec,
 ) -> Result<Stage, String> {
-    let session = session(env, path, threads)?;
+    let (session, _) = session(env, path, threads, device)?;
     let inputs: Vec<(String, ValueType)> = session
         .inputs()
         .iter()
@@ -139,9 +185,15 @@ fn describe(v: &ValueType) -> String {
 
 impl Model {
     /// Open `path` and check it against the card: names, element type, rank and fixed sizes.
-    pub fn open(path: &Path, spec: ModelSpec, threads: usize, configured: Option<&Path>) -> Result<Model, String> {
+    pub fn open(
+        path: &Path,
+        spec: ModelSpec,
+        threads: usize,
+        device: Device,
+        configured: Option<&Path>,
+    ) -> Result<Model, String> {
         let (_, env) = super::runtime::init(configured)?;
-        let session = session(&env, path, threads)?;
+        let (session, runs_on) = session(&env, path, threads, device)?;
         let inputs: Vec<(String, ValueType)> = session
             .inputs()
             .iter()
@@ -220,8 +272,8 @@ impl Model {
             Some(c) => {
                 let dir = path.parent().unwrap_or(Path::new("."));
                 Some([
-                    open_stage(&env, &dir.join(&c.rnet), threads, 24, &spec)?,
-                    open_stage(&env, &dir.join(&c.onet), threads, 48, &spec)?,
+                    open_stage(&env, &dir.join(&c.rnet), threads, device, 24, &spec)?,
+                    open_stage(&env, &dir.join(&c.onet), threads, device, 48, &spec)?,
                 ])
             }
         };
@@ -233,6 +285,7 @@ impl Model {
             path: path.to_path_buf(),
             cascade,
             runs: 0,
+            runs_on,
         })
     }
 

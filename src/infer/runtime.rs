@@ -116,3 +116,41 @@ pub fn init(configured: Option<&Path>) -> Result<(Found, ort::environment::Envir
     })
     .clone()
 }
+
+/// Where a model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Device {
+    #[default]
+    Cpu,
+    /// ONNX Runtime's CUDA execution provider on this GPU; an error when it cannot be used.
+    Cuda(i32),
+    /// CUDA (GPU 0) when this ONNX Runtime has it and it starts; the CPU otherwise.
+    Auto,
+}
+
+impl std::str::FromStr for Device {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Device, String> {
+        match s {
+            "cpu" => Ok(Device::Cpu),
+            "auto" => Ok(Device::Auto),
+            "cuda" | "gpu" => Ok(Device::Cuda(0)),
+            _ => s
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Device::Cuda)
+                .ok_or_else(|| format!("{s:?} is not a device: give cpu, cuda, cuda:N or auto")),
+        }
+    }
+}
+
+/// How to get ONNX Runtime with CUDA, for messages.
+pub const HOW_TO_GET_CUDA: &str = "install the GPU build of ONNX Runtime (`python3 -m pip install onnxruntime-gpu`, which needs NVIDIA's CUDA and cuDNN libraries; `pip install 'onnxruntime-gpu[cuda,cudnn]'` brings them) and point ORT_DYLIB_PATH at its onnxruntime/capi/libonnxruntime.so.*";
+
+/// Whether the loaded ONNX Runtime was built with the CUDA execution provider (it may still
+/// fail to start without the CUDA and cuDNN libraries).
+pub fn has_cuda() -> bool {
+    use ort::ep::ExecutionProvider;
+    ort::ep::CUDA::is_available().unwrap_or(false)
+}
