@@ -86,6 +86,22 @@ def synthetic():
     ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
     ds.BodyPartExamined = "CHEST"
     made.append(save(ds, "synthetic_ct_multiframe.dcm", stored))
+    # the same volume as a series: one single-frame file per slice, positions 5 mm apart along
+    # the normal, file names in another order than the positions (IM-1 is slice 0)
+    series_dir = os.path.join(OUT, "synthetic_ct_series")
+    os.makedirs(series_dir, exist_ok=True)
+    series_uid = generate_uid()
+    for f in range(frames):
+        sl = base("CT", rows, cols)
+        for k in ["BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation", "RescaleSlope",
+                  "RescaleIntercept", "RescaleType", "WindowCenter", "WindowWidth",
+                  "WindowCenterWidthExplanation", "PixelSpacing", "ImageOrientationPatient", "BodyPartExamined"]:
+            setattr(sl, k, getattr(ds, k))
+        sl.SeriesInstanceUID = series_uid
+        sl.InstanceNumber = frames - f  # deliberately against the positions
+        sl.ImagePositionPatient = [-12.0, -14.0, 100.0 + 5.0 * f]
+        sl.PixelData = stored[f].tobytes()
+        sl.save_as(os.path.join(series_dir, f"IM-{(3 * f + 1) % frames}.dcm"), enforce_file_format=True)
     rle = pydicom.dcmread(made[-1])
     rle.compress(RLELossless)
     rle.save_as(os.path.join(OUT, "synthetic_ct_multiframe_rle.dcm"), enforce_file_format=True)
@@ -291,6 +307,15 @@ nifti = {
     "spacing": [0.9, 0.8],
 }
 
+# the series folder: its slices, in position order, are the multi-frame file's frames
+series = {
+    "dir": os.path.join(OUT, "synthetic_ct_series"),
+    "twin": "synthetic_ct_multiframe.dcm",
+    "frames": 4,
+    "slice_spacing": 5.0,
+}
+
 with open(os.path.join(OUT, "vectors.json"), "w") as f:
-    json.dump({"pydicom": pydicom.__version__, "cases": cases, "refuse": refuse, "nifti": nifti}, f, indent=1)
+    json.dump({"pydicom": pydicom.__version__, "cases": cases, "refuse": refuse, "nifti": nifti,
+               "series": series}, f, indent=1)
 print(f"dicom vectors: {len(cases)} cases, {len(refuse)} refusals -> {OUT}")

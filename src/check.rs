@@ -83,14 +83,8 @@ fn unexpected_acquisitions(pack: &Pack, expect: &crate::rules::spec::Expect) -> 
         .par_iter()
         .enumerate()
         .filter_map(|(case, c)| {
-            let mut head = [0u8; 132];
-            let n = std::fs::File::open(&c.image)
-                .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-                .ok()?;
-            if !crate::formats::dicom::is_dicom(&head[..n]) {
-                return None;
-            }
-            let scan = crate::formats::dicom::read_scan(&c.image).ok()?;
+            let file = crate::formats::image::dicom_header_file(&c.image)?;
+            let scan = crate::formats::dicom::read_scan(&file).ok()?;
             let checks: [(&str, &Vec<String>, Option<&str>); 4] = [
                 ("Modality", &expect.modality, scan.modality.as_deref()),
                 ("BodyPartExamined", &expect.body_part, scan.body_part.as_deref()),

@@ -554,6 +554,16 @@ fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
     {
         return Ok(());
     }
+    if from.is_dir() {
+        // a DICOM series folder: its files
+        for e in std::fs::read_dir(from).map_err(|e| format!("{}: cannot read: {e}", from.display()))? {
+            let e = e.map_err(|e| format!("{}: cannot read: {e}", from.display()))?;
+            if e.file_type().is_ok_and(|t| t.is_file()) {
+                copy_file(&e.path(), &to.join(e.file_name()))?;
+            }
+        }
+        return Ok(());
+    }
     let bytes = std::fs::read(from).map_err(|e| format!("{}: cannot read: {e}", from.display()))?;
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create the folder: {e}", dir.display()))?;

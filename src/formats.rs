@@ -12,4 +12,5 @@ pub mod npy;
 pub mod probability;
 pub mod scan;
 pub mod scores;
+pub mod series;
 pub mod yolo;

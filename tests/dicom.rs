@@ -703,3 +703,78 @@ fn volume_folders(n: &Value) -> tempfile::TempDir {
     std::fs::copy(n["labels"].as_str().unwrap(), t.path().join("labels/vol.nii")).unwrap();
     t
 }
+
+/// A folder of single-frame CT slices of one series is one case, a volume: its slices in
+/// position order (not file-name or Instance Number order) equal the multi-frame twin's frames,
+/// pixel for pixel in Hounsfield units; the dashboard's slice count, spacing and the `[expect]`
+/// checks see it like a multi-frame file; loose DICOM files beside it stay cases of their own.
+#[test]
+fn a_series_folder_reads_as_one_volume_in_patient_order() {
+    let Some((dir, v)) = vectors() else { return };
+    let s = &v["series"];
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = tmp.path().join("pack");
+    let series_dir = pack.join("images/chest-ct");
+    std::fs::create_dir_all(&series_dir).unwrap();
+    for e in std::fs::read_dir(s["dir"].as_str().unwrap()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), series_dir.join(e.file_name())).unwrap();
+    }
+    // a loose radiograph beside the series, and one in a folder of its own
+    std::fs::copy(dir.join("synthetic_dx_monochrome1.dcm"), pack.join("images/dx.dcm")).unwrap();
+    std::fs::create_dir_all(pack.join("images/more")).unwrap();
+    std::fs::copy(
+        dir.join("synthetic_dx_monochrome1.dcm"),
+        pack.join("images/more/dx2.dcm"),
+    )
+    .unwrap();
+    std::fs::write(
+        pack.join("lightbox.toml"),
+        "name = \"ct\"\n\n[[classes]]\nid = 1\nname = \"lung\"\n",
+    )
+    .unwrap();
+    let p = lightbox::pack::Pack::open(&pack).unwrap();
+    let ids: Vec<&str> = p.cases.iter().map(|c| c.id.0.as_str()).collect();
+    assert_eq!(ids, vec!["chest-ct", "dx.dcm", "more/dx2.dcm"]);
+    let ct = &p.cases[0].image;
+    assert!(ct.is_dir());
+    let frames = s["frames"].as_u64().unwrap() as u32;
+    assert_eq!(image::frame_count(ct).unwrap(), frames);
+    let h = image::read_header(ct).unwrap();
+    assert_eq!((h.width, h.height), (48, 40));
+    let twin = dicom::decode_frames(&dir.join(s["twin"].as_str().unwrap()), None).unwrap();
+    for k in 0..frames {
+        let slice = image::decode_frame(ct, k).unwrap();
+        assert_eq!(
+            lightbox_values(std::slice::from_ref(&slice)),
+            lightbox_values(std::slice::from_ref(&twin[k as usize])),
+            "slice {k}"
+        );
+        let scan = slice.scan.as_ref().unwrap();
+        assert_eq!(scan.frames, frames);
+        assert_eq!(scan.unit, Some("HU"));
+    }
+    assert!(
+        image::decode_frame(ct, frames)
+            .unwrap_err()
+            .to_string()
+            .contains("the series has 4")
+    );
+    let series = lightbox::formats::series::open(ct).unwrap();
+    assert_eq!(series.spacing, Some(s["slice_spacing"].as_f64().unwrap()));
+    let sp = image::read_spacing(ct).unwrap();
+    assert_eq!((sp.row_mm, sp.col_mm), (0.7, 0.5));
+    // the dashboard's data for slice 2: a volume of 4 with that slice's pixels
+    let d = lightbox::render::CaseData::load_slice(&p, 0, 2);
+    assert_eq!((d.frames, d.slice), (4, 2));
+    // `info` validates it like any image, with no identifying tags in its output
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("info")
+        .arg(&pack)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{out}");
+    assert!(!out.contains("Doe") && !out.contains("PHI-123456"), "{out}");
+}

@@ -173,6 +173,46 @@ pub fn read_scan(path: &Path) -> Result<Scan, ImageError> {
     Ok(scan_of(&obj, &g, 0))
 }
 
+/// Where a single-frame file sits in a series, from its header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SliceInfo {
+    pub series: Option<String>,
+    /// Image Position (Patient) along the slice normal (row × column direction), in mm.
+    pub position: Option<f64>,
+    pub instance: Option<i64>,
+    pub frames: u32,
+    pub rows: u32,
+    pub cols: u32,
+}
+
+/// Series, position and size of a DICOM file, from its header.
+pub fn slice_info(path: &Path) -> Result<SliceInfo, ImageError> {
+    let obj = open(path, true)?;
+    let g = geometry(&obj)?;
+    let position = match (
+        floats(&obj, tags::IMAGE_ORIENTATION_PATIENT),
+        floats(&obj, tags::IMAGE_POSITION_PATIENT),
+    ) {
+        (Some(o), Some(p)) if o.len() == 6 && p.len() == 3 => {
+            let n = [
+                o[1] * o[5] - o[2] * o[4],
+                o[2] * o[3] - o[0] * o[5],
+                o[0] * o[4] - o[1] * o[3],
+            ];
+            Some(n[0] * p[0] + n[1] * p[1] + n[2] * p[2])
+        }
+        _ => None,
+    };
+    Ok(SliceInfo {
+        series: text(&obj, tags::SERIES_INSTANCE_UID),
+        position,
+        instance: text(&obj, tags::INSTANCE_NUMBER).and_then(|t| t.trim().parse().ok()),
+        frames: g.frames,
+        rows: g.rows,
+        cols: g.cols,
+    })
+}
+
 /// The number of frames in a DICOM file (1 for single-frame images), from its header.
 pub fn frame_count(path: &Path) -> Result<u32, ImageError> {
     let obj = open(path, true)?;

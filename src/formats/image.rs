@@ -114,11 +114,25 @@ enum Container {
     Raster,
     Dicom,
     Nifti,
+    /// A folder of DICOM slices (formats::series).
+    Series,
+}
+
+/// The first slice of a series folder.
+fn first_slice(dir: &Path) -> Result<std::path::PathBuf, ImageError> {
+    super::series::open(dir)?
+        .slices
+        .first()
+        .cloned()
+        .ok_or_else(|| ImageError::Corrupt(format!("{}: no slices", dir.display())))
 }
 
 /// Refuse files whose first bytes are not an image signature (whatever their extension says).
 fn sniff(path: &Path) -> Result<Container, ImageError> {
     use std::io::Read;
+    if path.is_dir() {
+        return Ok(Container::Series);
+    }
     let mut head = [0u8; 348];
     let mut f = std::fs::File::open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ImageError::NotFound,
@@ -153,6 +167,7 @@ pub fn read_header(path: &Path) -> Result<ImageHeader, ImageError> {
     match sniff(path)? {
         Container::Dicom => return super::dicom::read_header(path),
         Container::Nifti => return super::nifti::read_header(path),
+        Container::Series => return super::dicom::read_header(&first_slice(path)?),
         Container::Raster => {}
     }
     let mut reader = open(path)?;
@@ -216,6 +231,7 @@ pub fn decode_frame(path: &Path, frame: u32) -> Result<PixelImage, ImageError> {
     match sniff(path)? {
         Container::Dicom => return super::dicom::decode(path, frame),
         Container::Nifti => return Ok(super::nifti::decode_frames(path, Some(frame..frame + 1))?.remove(0)),
+        Container::Series => return super::series::decode(path, frame),
         Container::Raster => {}
     }
     if frame > 0 {
@@ -253,20 +269,33 @@ pub fn decode_frame(path: &Path, frame: u32) -> Result<PixelImage, ImageError> {
     })
 }
 
+/// The DICOM file whose header describes an image: the file itself, or a series folder's first
+/// slice; `None` for other images.
+pub fn dicom_header_file(path: &Path) -> Option<std::path::PathBuf> {
+    match sniff(path).ok()? {
+        Container::Dicom => Some(path.to_path_buf()),
+        Container::Series => first_slice(path).ok(),
+        _ => None,
+    }
+}
+
 /// The pixel spacing a DICOM or NIfTI header states (headers only); `None` for other images.
 pub fn read_spacing(path: &Path) -> Option<super::scan::Spacing> {
     match sniff(path).ok()? {
         Container::Dicom => super::dicom::read_scan(path).ok()?.spacing,
         Container::Nifti => super::nifti::read_spacing(path),
+        Container::Series => super::dicom::read_scan(&first_slice(path).ok()?).ok()?.spacing,
         Container::Raster => None,
     }
 }
 
-/// How many frames (slices) an image file holds: 1 except for multi-frame DICOM.
+/// How many frames (slices) an image holds: 1 except for multi-frame DICOM, NIfTI volumes and
+/// DICOM series folders.
 pub fn frame_count(path: &Path) -> Result<u32, ImageError> {
     match sniff(path)? {
         Container::Dicom => super::dicom::frame_count(path),
         Container::Nifti => super::nifti::frame_count(path),
+        Container::Series => Ok(super::series::open(path)?.slices.len() as u32),
         Container::Raster => Ok(1),
     }
 }

@@ -470,21 +470,28 @@ impl Loader {
         let Ok(files) = walk_files(image_root) else {
             return Vec::new();
         };
-        files
-            .into_iter()
+        // a folder of DICOM slices of one series is one case, a volume
+        let series = crate::formats::series::folders(image_root, &files);
+        let in_series = |p: &Path| p.parent().is_some_and(|d| series.iter().any(|s| s == d));
+        let mut cases: Vec<Case> = files
+            .iter()
+            .filter(|p| !in_series(p))
             .filter(|p| img::is_image_path(p))
             .filter(|p| !masks.iter().any(|m| m.stem_of(p).is_some()))
+            .chain(series.iter())
             .filter_map(|p| {
-                let rel = relative_slash(image_root, &p)?;
+                let rel = relative_slash(image_root, p)?;
                 Some(Case {
                     id: CaseId(rel),
-                    image: p,
+                    image: p.clone(),
                     width: None,
                     height: None,
                     coco_id: None,
                 })
             })
-            .collect()
+            .collect();
+        cases.sort_by(|a, b| a.image.cmp(&b.image));
+        cases
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -10,6 +10,23 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// SHA-256 of a file's bytes, read in blocks.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    if path.is_dir() {
+        // a folder (a DICOM series): its files' names and hashes, in name order
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        let mut h = Sha256::new();
+        for f in files {
+            h.update(f.file_name().unwrap_or_default().to_string_lossy().as_bytes());
+            h.update(b"\0");
+            h.update(sha256_file(&f)?.as_bytes());
+            h.update(b"\n");
+        }
+        return Ok(hex(&h.finalize()));
+    }
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
