@@ -656,7 +656,12 @@ fn write_source(
             }
         }
         if let Some(m) = &a.label_mask {
-            let rel = format!("{dir}/masks/{}.png", stem(&e.id));
+            // a slice folder stays a folder
+            let rel = if m.is_dir() {
+                format!("{dir}/masks/{}", stem(&e.id))
+            } else {
+                format!("{dir}/masks/{}.png", stem(&e.id))
+            };
             writes.copies.push((m.clone(), out.join(&rel)));
             w.masks = Some(format!("{dir}/masks").into());
         }

@@ -768,13 +768,68 @@ fn a_series_folder_reads_as_one_volume_in_patient_order() {
     let d = lightbox::render::CaseData::load_slice(&p, 0, 2);
     assert_eq!((d.frames, d.slice), (4, 2));
     // `info` validates it like any image, with no identifying tags in its output
-    let o = Command::cargo_bin("lightbox")
-        .unwrap()
-        .arg("info")
-        .arg(&pack)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{out}");
+    let info = || {
+        let o = Command::cargo_bin("lightbox")
+            .unwrap()
+            .arg("info")
+            .arg(&pack)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        (o.status.success(), out)
+    };
+    let (ok, out) = info();
+    assert!(ok, "{out}");
     assert!(!out.contains("Doe") && !out.contains("PHI-123456"), "{out}");
+
+    // masks per slice: a slice folder `masks/chest-ct/<n>.png` (n = the slice number shown)
+    let masks = pack.join("masks/chest-ct");
+    std::fs::create_dir_all(&masks).unwrap();
+    let square = |k: usize| {
+        let mut m = vec![0u16; 48 * 40];
+        for y in 10..20 {
+            for x in 10 + 5 * k..20 + 5 * k {
+                m[y * 48 + x] = 1;
+            }
+        }
+        lightbox::geometry::LabelMask::new(48, 40, m).unwrap()
+    };
+    lightbox::formats::label_png::write(&masks.join("002.png"), &square(1)).unwrap();
+    lightbox::formats::label_png::write(&masks.join("4.png"), &square(3)).unwrap();
+    std::fs::write(
+        pack.join("lightbox.toml"),
+        "name = \"ct\"\n\n[[classes]]\nid = 1\nname = \"lung\"\n\n[ground_truth]\nmasks = \"masks\"\n",
+    )
+    .unwrap();
+    let p = lightbox::pack::Pack::open(&pack).unwrap();
+    assert_eq!(p.ground_truth[0].label_mask.as_deref(), Some(masks.as_path()));
+    let on = |slice: u32| {
+        let d = lightbox::render::CaseData::load_slice(&p, 0, slice);
+        let m = d.gt_mask.expect("a mask source").expect("readable");
+        assert_eq!((m.width(), m.height()), (48, 40));
+        m.as_slice()
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v == 1)
+            .map(|(i, _)| i % 48)
+            .min()
+    };
+    // slices 2 and 4 have their own squares; slices 1 and 3 have no file: no labels
+    assert_eq!(on(1), Some(15));
+    assert_eq!(on(3), Some(25));
+    assert_eq!(on(0), None);
+    assert_eq!(on(2), None);
+    let (ok, out) = info();
+    assert!(ok, "{out}");
+    // a slice beyond the volume, and two files for one slice, are named
+    lightbox::formats::label_png::write(&masks.join("7.png"), &square(0)).unwrap();
+    let (_, out) = info();
+    assert!(
+        out.contains("7.png") && out.contains("slice 7 of an image with 4 slice(s)"),
+        "{out}"
+    );
+    std::fs::remove_file(masks.join("7.png")).unwrap();
+    lightbox::formats::label_png::write(&masks.join("slice-4.png"), &square(0)).unwrap();
+    let (ok, out) = info();
+    assert!(!ok && out.contains("are both slice 4"), "{out}");
 }

@@ -712,8 +712,15 @@ impl Loader {
                 continue;
             };
             let stem = CaseId(stem + ".png");
+            // `<case stem>/<n>.png`: slice n of a volume's slice folder
+            let slice_of = || {
+                let (parent, _) = stem.stem().rsplit_once('/')?;
+                crate::formats::label_png::slice_number(f)?;
+                index.name(parent)
+            };
             match index.name(stem.stem()) {
                 Some(c) => out[c].label_mask = Some(f.clone()),
+                None if let Some(c) = slice_of() => out[c].label_mask = f.parent().map(Path::to_path_buf),
                 None => self.problems.push_capped(
                     "orphan mask",
                     Problem::warning(

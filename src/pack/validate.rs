@@ -102,7 +102,30 @@ pub fn validate(pack: &Pack) -> Validation {
                     ps.push(Problem::error(shown(path), "", e).hint("Give a NIfTI image its NIfTI label volume, and other images PNG masks").on_case(i));
                     return (i, ps, present);
                 }
-                match label_png::read(path) {
+                // a slice folder: every slice's file, each within the image's slices
+                let files: Vec<(std::path::PathBuf, Result<crate::geometry::LabelMask, img::ImageError>)> = if path.is_dir() {
+                    match label_png::slice_files(path) {
+                        Ok(fs) => {
+                            let frames = img::frame_count(&pack.cases[i].image).unwrap_or(1);
+                            fs.into_iter()
+                                .map(|(k, f)| {
+                                    let m = if k >= frames {
+                                        Err(img::ImageError::Corrupt(format!("slice {} of an image with {frames} slice(s)", k + 1)))
+                                    } else {
+                                        label_png::read(&f)
+                                    };
+                                    (f, m)
+                                })
+                                .collect()
+                        }
+                        Err(e) => vec![(path.clone(), Err(e))],
+                    }
+                } else {
+                    vec![(path.clone(), label_png::read(path))]
+                };
+                for (path, read) in files {
+                let path = &path;
+                match read {
                     Err(e) => ps.push(Problem::error(shown(path), "", e.to_string()).hint(e.hint()).on_case(i)),
                     Ok(m) => {
                         if let Some((w, h)) = size_of(i)
@@ -129,6 +152,9 @@ pub fn validate(pack: &Pack) -> Validation {
                         }
                     }
                 }
+                }
+                present.sort_by_key(|c| c.0);
+                present.dedup();
                 (i, ps, present)
             })
             .collect();
