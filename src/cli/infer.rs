@@ -26,7 +26,8 @@ pub struct Args {
     /// Where to write the run (default: runs/<RUN> in the pack).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Threads for ONNX Runtime.
+    /// Threads for ONNX Runtime (a cascade such as MTCNN gets this many one-thread sessions that
+    /// detect as many images at once).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
     /// Images per model run (same-size tensors are batched; images are decoded and prepared in

@@ -649,3 +649,96 @@ pub fn post(spec: &ModelSpec, shape: &[i64], data: &[f32], p: &Prepared) -> Resu
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::image::Pixels;
+    use crate::infer::spec::{BoxFormat, Color, InputSpec, OutputSpec, Resize, Values};
+
+    fn card(kind: OutputKind, classes: &[&str]) -> ModelSpec {
+        ModelSpec {
+            input: InputSpec {
+                name: None,
+                layout: Layout::Nchw,
+                size: None,
+                multiple_of: None,
+                resize: Resize::None,
+                pad: 0.0,
+                color: Color::Gray,
+                values: Values::Pixels,
+                clip: None,
+                scale: 1.0,
+                mean: vec![],
+                std: vec![],
+                transpose: true,
+            },
+            output: OutputSpec {
+                kind,
+                name: None,
+                activation: Activation::None,
+                threshold: 0.5,
+                classes: classes.iter().map(|c| c.to_string()).collect(),
+                boxes: None,
+                scores: None,
+                labels: None,
+                box_format: BoxFormat::Xyxy,
+                normalized: false,
+                score_threshold: 0.0,
+                nms_iou: None,
+            },
+            cascade: None,
+        }
+    }
+
+    /// A 3×2 image (3 wide, 2 high) prepared transposed: the tensor is 3 rows × 2 columns.
+    fn prepared(spec: &ModelSpec) -> Prepared {
+        let img = PixelImage {
+            width: 3,
+            height: 2,
+            pixels: Pixels::Gray8(vec![0; 6]),
+            scan: None,
+        };
+        tensor::prepare(&img, &spec.input)
+    }
+
+    #[test]
+    fn a_transposed_models_map_is_turned_back_onto_the_image() {
+        let spec = card(OutputKind::Segmentation, &["blob"]);
+        let p = prepared(&spec);
+        assert_eq!(p.shape, vec![1, 1, 3, 2]);
+        // the model marks tensor row 2 (image column 2), column 0 (image row 0)
+        let mut map = vec![0f32; 6];
+        map[2 * 2] = 1.0;
+        let Output::Segmentation {
+            width, height, labels, ..
+        } = post(&spec, &[1, 1, 3, 2], &map, &p).unwrap()
+        else {
+            panic!("segmentation")
+        };
+        assert_eq!((width, height), (3, 2));
+        let marked: Vec<usize> = (0..6).filter(|&i| labels[i].is_some()).collect();
+        assert_eq!(marked, vec![2], "image pixel (x 2, y 0)");
+    }
+
+    #[test]
+    fn a_transposed_models_boxes_swap_back() {
+        let mut spec = card(OutputKind::Detection, &["blob"]);
+        spec.output.scores = Some("s".into());
+        let p = prepared(&spec);
+        // a box in tensor coordinates: x (tensor columns = image rows) 0..1, y (tensor rows =
+        // image columns) 1..3
+        let Output::Detection(found) = detections(
+            &spec,
+            (vec![1, 1, 4], vec![0.0, 1.0, 1.0, 3.0]),
+            (vec![1, 1], vec![0.9]),
+            None,
+            &p,
+        )
+        .unwrap() else {
+            panic!("detection")
+        };
+        let b = found[0].2;
+        assert_eq!((b.x, b.y, b.w, b.h), (1.0, 0.0, 2.0, 1.0));
+    }
+}
