@@ -345,6 +345,42 @@ fn a_tiny_detection_model_puts_letterboxed_boxes_back_where_they_belong() {
     }
 }
 
+/// A pack of the sample's 40 images (one size: one tensor shape) with the given classes, and a
+/// model from the fixtures with its card beside it: (pack, model).
+fn sample_images_pack(tmp: &Path, fx: &Path, classes: &str, model: &str, card: &str) -> (PathBuf, PathBuf) {
+    let pack = tmp.join("pack");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chest-phantom");
+    std::fs::create_dir_all(pack.join("images")).unwrap();
+    for e in std::fs::read_dir(src.join("images")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), pack.join("images").join(e.file_name())).unwrap();
+    }
+    std::fs::write(pack.join("lightbox.toml"), format!("name = \"b\"\n{classes}")).unwrap();
+    std::fs::copy(fx.join(model), tmp.join(model)).unwrap();
+    std::fs::write(tmp.join(format!("{model}.toml")), card).unwrap();
+    (pack, tmp.join(model))
+}
+
+/// `infer` with --batch 1 and --batch 8 as runs "one" and "eight": both outputs.
+fn one_and_eight(pack: &Path, model: &Path) -> Vec<String> {
+    [("one", "1"), ("eight", "8")]
+        .iter()
+        .map(|(name, batch)| {
+            let (code, out) = infer(&[
+                pack.to_str().unwrap(),
+                "--model",
+                model.to_str().unwrap(),
+                "--name",
+                name,
+                "--batch",
+                batch,
+            ]);
+            assert_eq!(code, 0, "{out}");
+            out
+        })
+        .collect()
+}
+
 #[test]
 fn batched_runs_equal_one_by_one_runs() {
     let Some((fx, _)) = fixtures() else {
@@ -353,37 +389,15 @@ fn batched_runs_equal_one_by_one_runs() {
     };
     let tmp = tempfile::tempdir().unwrap();
     // the sample pack's 40 images at one tensor size: batches of 8
-    let pack = tmp.path().join("pack");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chest-phantom");
-    std::fs::create_dir_all(pack.join("images")).unwrap();
-    for e in std::fs::read_dir(src.join("images")).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), pack.join("images").join(e.file_name())).unwrap();
-    }
-    std::fs::write(
-        pack.join("lightbox.toml"),
-        "name = \"b\"\n\n[[classes]]\nid = 1\nname = \"blob\"\n",
-    )
-    .unwrap();
-    std::fs::copy(fx.join("seg.onnx"), tmp.path().join("seg.onnx")).unwrap();
-    std::fs::write(
-        tmp.path().join("seg.onnx.toml"),
+    let (pack, model) = sample_images_pack(
+        tmp.path(),
+        &fx,
+        "\n[[classes]]\nid = 1\nname = \"blob\"\n",
+        "seg.onnx",
         "[input]\nname = \"image\"\nsize = [96, 96]\nresize = \"letterbox\"\ncolor = \"gray\"\nscale = 0.00392156862745098\n\n[output]\nkind = \"segmentation\"\nname = \"prob\"\nclasses = [\"blob\"]\n",
-    )
-    .unwrap();
-    let model = tmp.path().join("seg.onnx");
-    for (name, batch) in [("one", "1"), ("eight", "8")] {
-        let (code, out) = infer(&[
-            pack.to_str().unwrap(),
-            "--model",
-            model.to_str().unwrap(),
-            "--name",
-            name,
-            "--batch",
-            batch,
-        ]);
-        assert_eq!(code, 0, "{out}");
-    }
+    );
+    let outs = one_and_eight(&pack, &model);
+    assert!(outs[1].contains("5 model runs"), "{}", outs[1]);
     for e in std::fs::read_dir(pack.join("runs/one/probabilities")).unwrap() {
         let f = e.unwrap().file_name();
         let a = std::fs::read(pack.join("runs/one/probabilities").join(&f)).unwrap();
@@ -648,39 +662,14 @@ fn batched_detection_equals_one_by_one_detection() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let pack = tmp.path().join("pack");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chest-phantom");
-    std::fs::create_dir_all(pack.join("images")).unwrap();
-    for e in std::fs::read_dir(src.join("images")).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), pack.join("images").join(e.file_name())).unwrap();
-    }
-    std::fs::write(
-        pack.join("lightbox.toml"),
-        "name = \"b\"\n\n[[classes]]\nid = 1\nname = \"blob\"\n\n[[classes]]\nid = 2\nname = \"ring\"\n",
-    )
-    .unwrap();
-    std::fs::copy(fx.join("detb.onnx"), tmp.path().join("detb.onnx")).unwrap();
-    std::fs::write(
-        tmp.path().join("detb.onnx.toml"),
+    let (pack, model) = sample_images_pack(
+        tmp.path(),
+        &fx,
+        "\n[[classes]]\nid = 1\nname = \"blob\"\n\n[[classes]]\nid = 2\nname = \"ring\"\n",
+        "detb.onnx",
         "[input]\nname = \"images\"\nsize = [64, 64]\nresize = \"letterbox\"\npad = 114\ncolor = \"rgb\"\nscale = 0.00392156862745098\n\n[output]\nkind = \"detection\"\nboxes = \"boxes\"\nscores = \"scores\"\nlabels = \"labels\"\nclasses = [\"blob\", \"ring\"]\n",
-    )
-    .unwrap();
-    let model = tmp.path().join("detb.onnx");
-    let mut outs = Vec::new();
-    for (name, batch) in [("one", "1"), ("eight", "8")] {
-        let (code, out) = infer(&[
-            pack.to_str().unwrap(),
-            "--model",
-            model.to_str().unwrap(),
-            "--name",
-            name,
-            "--batch",
-            batch,
-        ]);
-        assert_eq!(code, 0, "{out}");
-        outs.push(out);
-    }
+    );
+    let outs = one_and_eight(&pack, &model);
     assert!(outs[0].contains("40 model runs"), "{}", outs[0]);
     assert!(outs[1].contains("5 model runs"), "{}", outs[1]);
     let one = detections(&pack.join("runs/one/detections.json"));

@@ -14,7 +14,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui_image::picker::{Picker, ProtocolType};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 fn sample() -> Arc<Pack> {
@@ -848,12 +848,9 @@ fn review_mode_takes_verdicts_on_single_flags() {
     assert!(rv.state.case_verdict(&id).is_none() && rv.flag.is_none());
 }
 
-/// `v` shows the tensor the run's model receives: letterboxed with its padding, the run's masks
-/// carried into tensor coordinates, the tensor's facts beside the card's.
-#[test]
-fn network_eye_view_shows_the_tensor_with_its_padding() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("pack");
+/// A copy of the sample pack whose run `candidate` names `models/<model>` with `card` beside it.
+fn sample_with_model(tmp: &Path, model: &str, card: &str) -> PathBuf {
+    let dir = tmp.join("pack");
     fn copy(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).unwrap();
         for e in std::fs::read_dir(from).unwrap() {
@@ -872,16 +869,25 @@ fn network_eye_view_shows_the_tensor_with_its_padding() {
     let m = dir.join("lightbox.toml");
     let manifest = std::fs::read_to_string(&m).unwrap().replace(
         "[runs.candidate]\n",
-        "[runs.candidate]\nmodel_file = \"models/seg.onnx\"\n",
+        &format!("[runs.candidate]\nmodel_file = \"models/{model}\"\n"),
     );
     std::fs::write(&m, manifest).unwrap();
     std::fs::create_dir_all(dir.join("models")).unwrap();
+    std::fs::write(dir.join(format!("models/{model}.toml")), card).unwrap();
+    dir
+}
+
+/// `v` shows the tensor the run's model receives: letterboxed with its padding, the run's masks
+/// carried into tensor coordinates, the tensor's facts beside the card's.
+#[test]
+fn network_eye_view_shows_the_tensor_with_its_padding() {
+    let tmp = tempfile::tempdir().unwrap();
     // a wide tensor for square images: letterboxed left and right with padding 255
-    std::fs::write(
-        dir.join("models/seg.onnx.toml"),
+    let dir = sample_with_model(
+        tmp.path(),
+        "seg.onnx",
         "[input]\nsize = [128, 256]\nresize = \"letterbox\"\npad = 255\ncolor = \"gray\"\nscale = 0.00392156862745098\nmean = [0.5]\nstd = [0.25]\n\n[output]\nkind = \"segmentation\"\nclasses = [\"left_lung\"]\n",
-    )
-    .unwrap();
+    );
     let pack = Arc::new(Pack::open(&dir).unwrap());
     let mut a = app(pack, 140);
     a.run = a.pack.run_index("candidate").ok();
@@ -921,34 +927,11 @@ fn network_eye_view_shows_the_tensor_with_its_padding() {
 #[test]
 fn network_eye_view_of_a_transposed_cascade_shows_the_first_stage_on_its_side() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("pack");
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                copy(&e.path(), &to.join(e.file_name()));
-            } else {
-                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-            }
-        }
-    }
-    copy(
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/chest-phantom")),
-        &dir,
-    );
-    let m = dir.join("lightbox.toml");
-    let manifest = std::fs::read_to_string(&m).unwrap().replace(
-        "[runs.candidate]\n",
-        "[runs.candidate]\nmodel_file = \"models/pnet.onnx\"\n",
-    );
-    std::fs::write(&m, manifest).unwrap();
-    std::fs::create_dir_all(dir.join("models")).unwrap();
-    std::fs::write(
-        dir.join("models/pnet.onnx.toml"),
+    let dir = sample_with_model(
+        tmp.path(),
+        "pnet.onnx",
         "[input]\nlayout = \"nhwc\"\nresize = \"none\"\nmean = [127.5, 127.5, 127.5]\nstd = [128, 128, 128]\ntranspose = true\n\n[output]\nkind = \"detection\"\nclasses = [\"left_lung\"]\n\n[cascade]\nkind = \"mtcnn\"\nrnet = \"rnet.onnx\"\nonet = \"onet.onnx\"\nmin_size = 40\n",
-    )
-    .unwrap();
+    );
     let pack = Arc::new(Pack::open(&dir).unwrap());
     let mut a = app(pack, 160);
     a.run = a.pack.run_index("candidate").ok();
