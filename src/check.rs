@@ -38,6 +38,7 @@ impl Report {
                     "bound": f.bound,
                     "message": f.message,
                     "highlight_px": f.highlight.as_ref().map(|r| r.area()),
+                    "slice": f.slice.map(|k| k + 1),
                 })
             })
             .collect();
@@ -116,6 +117,7 @@ fn unexpected_acquisitions(pack: &Pack, expect: &crate::rules::spec::Expect) -> 
                 bound: "tags as [expect] declares".into(),
                 message: format!("the image was not acquired as expected: {}", wrong.join("; ")),
                 highlight: None,
+                slice: None,
             })
         })
         .collect()
@@ -160,6 +162,7 @@ fn rare_formats(pack: &Pack, severity: Severity) -> Vec<Flag> {
                     n_common as f64 * 100.0 / total as f64
                 ),
                 highlight: None,
+                slice: None,
             })
         })
         .collect()
@@ -203,6 +206,7 @@ pub fn check_with(
                 bound: format!("|z| ≤ {:.0}", reference.max_z),
                 message: format!("the image is {}", f.sentence(&reference)),
                 highlight: None,
+                slice: None,
             });
         }
         ood_reference = Some(reference);

@@ -821,6 +821,58 @@ fn a_series_folder_reads_as_one_volume_in_patient_order() {
     assert_eq!(on(2), None);
     let (ok, out) = info();
     assert!(ok, "{out}");
+    // a rule checked on every slice flags the slices whose masks break it, by slice; the same
+    // rule on the first slice only sees slice 1 (no labels there)
+    std::fs::write(
+        pack.join("rules.toml"),
+        "[[rule]]\nid = \"small-each\"\ndescription = \"a small section\"\nkind = \"area\"\nseverity = \"major\"\nsubject = \"lung\"\nmax = 0.04\nslices = \"each\"\n\n[[rule]]\nid = \"small-first\"\ndescription = \"a small section\"\nkind = \"area\"\nseverity = \"major\"\nsubject = \"lung\"\nmax = 0.04\n",
+    )
+    .unwrap();
+    let manifest = std::fs::read_to_string(pack.join("lightbox.toml")).unwrap();
+    std::fs::write(
+        pack.join("lightbox.toml"),
+        format!("rules = \"rules.toml\"\n{manifest}"),
+    )
+    .unwrap();
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(["check", "--json"])
+        .arg(&pack)
+        .output()
+        .unwrap();
+    let report: Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let flags: Vec<(String, u64, String)> = report["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("small"))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["slice"].as_u64().unwrap_or(0),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags.iter().map(|f| (f.0.as_str(), f.1)).collect::<Vec<_>>(),
+        vec![("small-each", 2), ("small-each", 4)],
+        "{flags:?}"
+    );
+    assert!(flags[0].2.starts_with("slice 2: "), "{flags:?}");
+    // the dashboard draws a slice's flags on that slice only
+    let p = lightbox::pack::Pack::open(&pack).unwrap();
+    let rules = lightbox::check::load_rules(&p, None).unwrap().unwrap();
+    let found = lightbox::rules::evaluate(&p, &rules, &[lightbox::pack::Source::GroundTruth]);
+    assert!(found.iter().all(|f| f.slice.is_none_or(|k| k == 1 || k == 3)));
+    assert!(
+        found
+            .iter()
+            .filter(|f| f.slice.is_some())
+            .all(|f| f.highlight.is_some())
+    );
+    std::fs::write(pack.join("lightbox.toml"), manifest).unwrap();
     // a slice beyond the volume, and two files for one slice, are named
     lightbox::formats::label_png::write(&masks.join("7.png"), &square(0)).unwrap();
     let (_, out) = info();

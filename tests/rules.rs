@@ -299,6 +299,10 @@ fn rule_file_mistakes_name_the_line_column_and_fix() {
     assert!(e.contains("max_holes") && e.contains("docs/rules.md"), "{e}");
     let e = error_of("[[rule]]\nid = \"x\"\nkind = \"holes\"\nseverity = \"fatal\"\nsubject = \"heart\"\n");
     assert!(e.starts_with("rules.toml:4:"), "{e}");
+    let e = error_of(
+        "[[rule]]\nid = \"x\"\nkind = \"presence\"\nseverity = \"major\"\nsubject = \"heart\"\nslices = \"all\"\n",
+    );
+    assert!(e.starts_with("rules.toml:6:") && e.contains("\"each\""), "{e}");
     let e = error_of("[regions]\nthorax = \"dilate(hull(lungs), 5px)\"\n");
     assert!(e.contains("\"lungs\" is not a class or region"), "{e}");
     let e = error_of("[regions]\nthorax = \"dilate(heart, 5mm)\"\n");

@@ -31,6 +31,9 @@ pub struct Flag {
     /// What to highlight (the part outside, the extra fragments, the hole), as an RLE.
     #[serde(skip)]
     pub highlight: Option<Rle>,
+    /// The slice of a volume it was found on (from 0), for rules checked on every slice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slice: Option<u32>,
 }
 
 /// What a kind reports before the rule's identity is attached.
@@ -47,6 +50,8 @@ pub struct CaseMasks<'a> {
     pub pack: &'a Pack,
     pub rules: &'a RuleSet,
     pub case: usize,
+    /// The slice the masks are of (0 unless a volume is checked slice by slice).
+    pub slice: u32,
     pub width: u32,
     pub height: u32,
     labels: HashMap<Source, Option<LabelMask>>,
@@ -60,6 +65,18 @@ pub struct CaseMasks<'a> {
 impl<'a> CaseMasks<'a> {
     /// Load the label masks of `sources` for `case`; `None` when the case's size is unknown.
     pub fn load(pack: &'a Pack, rules: &'a RuleSet, case: usize, sources: &[Source]) -> Option<CaseMasks<'a>> {
+        Self::load_slice(pack, rules, case, sources, 0)
+    }
+
+    /// The same for one slice of a volume: label volumes give that slice, 2-D masks and
+    /// instances belong to slice 0 only.
+    pub fn load_slice(
+        pack: &'a Pack,
+        rules: &'a RuleSet,
+        case: usize,
+        sources: &[Source],
+        slice: u32,
+    ) -> Option<CaseMasks<'a>> {
         let mut labels = HashMap::new();
         let mut size = pack.cases[case].size();
         for &s in sources.iter().chain(std::iter::once(&Source::GroundTruth)) {
@@ -67,7 +84,8 @@ impl<'a> CaseMasks<'a> {
                 .annotations(s, case)
                 .and_then(|a| a.label_mask.as_deref())
                 .filter(|p| label_png::grid_mismatch(p, &pack.cases[case].image).is_none())
-                .and_then(|p| label_png::read(p).ok());
+                .filter(|p| slice == 0 || label_png::is_volume(p))
+                .and_then(|p| label_png::read_frame(p, if label_png::is_volume(p) { slice } else { 0 }).ok());
             if size.is_none() {
                 size = m.as_ref().map(|m| (m.width(), m.height()));
             }
@@ -97,6 +115,7 @@ impl<'a> CaseMasks<'a> {
             pack,
             rules,
             case,
+            slice,
             width,
             height,
             labels,
@@ -107,6 +126,9 @@ impl<'a> CaseMasks<'a> {
     }
 
     pub fn instances(&self, source: Source) -> &'a [Instance] {
+        if self.slice > 0 {
+            return &[];
+        }
         self.pack
             .annotations(source, self.case)
             .map(|a| a.instances.as_slice())
@@ -228,6 +250,7 @@ pub fn evaluate(pack: &Pack, rules: &RuleSet, sources: &[Source]) -> Vec<Flag> {
                         rule.id
                     ),
                     highlight: None,
+                    slice: None,
                 });
             }
             for &source in sources {
@@ -237,7 +260,47 @@ pub fn evaluate(pack: &Pack, rules: &RuleSet, sources: &[Source]) -> Vec<Flag> {
                         RegionsFrom::GroundTruth => Source::GroundTruth,
                     };
                     for f in kinds::check(rule, &masks, source, region_source) {
-                        out.push(attach(rule, case, source, f));
+                        out.push(attach(rule, case, source, f, None));
+                    }
+                }
+            }
+            // rules checked on every slice of a volume whose masks have one per slice
+            let each: Vec<&Rule> = rules
+                .rules
+                .iter()
+                .filter(|r| r.each_slice && (!r.uses_mm || masks.mm_per_px.is_some()))
+                .collect();
+            let volume = sources.iter().chain(std::iter::once(&Source::GroundTruth)).any(|&s| {
+                pack.annotations(s, case)
+                    .and_then(|a| a.label_mask.as_deref())
+                    .is_some_and(label_png::is_volume)
+            });
+            if !each.is_empty() && volume {
+                let frames = crate::formats::image::frame_count(&pack.cases[case].image).unwrap_or(1);
+                for slice in 1..frames {
+                    let Some(masks) = CaseMasks::load_slice(pack, rules, case, sources, slice) else {
+                        continue;
+                    };
+                    for &source in sources {
+                        for rule in &each {
+                            let region_source = match rule.regions_from {
+                                RegionsFrom::Same => source,
+                                RegionsFrom::GroundTruth => Source::GroundTruth,
+                            };
+                            for f in kinds::check(rule, &masks, source, region_source) {
+                                out.push(attach(rule, case, source, f, Some(slice)));
+                            }
+                        }
+                    }
+                }
+                // slice 0's flags of those rules say their slice too
+                for f in out
+                    .iter_mut()
+                    .filter(|f| f.source.is_some() && each.iter().any(|r| r.id == f.rule))
+                {
+                    if f.slice.is_none() {
+                        f.slice = Some(0);
+                        f.message = format!("slice 1: {}", f.message);
                     }
                 }
             }
@@ -247,8 +310,13 @@ pub fn evaluate(pack: &Pack, rules: &RuleSet, sources: &[Source]) -> Vec<Flag> {
     per_case.into_iter().flatten().collect()
 }
 
-fn attach(rule: &Rule, case: usize, source: Source, f: Finding) -> Flag {
+fn attach(rule: &Rule, case: usize, source: Source, f: Finding, slice: Option<u32>) -> Flag {
+    let message = match slice {
+        Some(k) => format!("slice {}: {}", k + 1, f.message),
+        None => f.message,
+    };
     Flag {
+        slice,
         rule: rule.id.clone(),
         severity: rule.severity,
         case,
@@ -256,7 +324,7 @@ fn attach(rule: &Rule, case: usize, source: Source, f: Finding) -> Flag {
         instance: f.instance,
         value: f.value,
         bound: f.bound,
-        message: f.message,
+        message,
         highlight: f.highlight.filter(|m| m.area() > 0).map(|m| Rle::encode(&m)),
     }
 }

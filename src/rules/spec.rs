@@ -207,6 +207,9 @@ pub struct Rule {
     pub regions_from: RegionsFrom,
     /// Whether a length or area is given in millimetres (the rule needs the pixel spacing).
     pub uses_mm: bool,
+    /// `slices = "each"`: on a volume with masks per slice, checked on every slice (else on the
+    /// first, where annotations belong).
+    pub each_slice: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -340,6 +343,7 @@ struct RuleFile {
     min_score: Option<Spanned<f64>>,
     present: Option<bool>,
     regions_from: Option<Spanned<String>>,
+    slices: Option<Spanned<String>>,
     allow_filled_by: Option<Spanned<String>>,
     max_mm: Option<Spanned<f64>>,
     min_mm2: Option<Spanned<f64>>,
@@ -821,6 +825,17 @@ fn convert(ctx: &Ctx, r: &RuleFile) -> Result<Rule, RuleError> {
             ));
         }
     };
+    let each_slice = match r.slices.as_ref().map(|s| (s.span().start, s.get_ref().as_str())) {
+        None | Some((_, "first")) => false,
+        Some((_, "each")) => true,
+        Some((at, other)) => {
+            return Err(ctx.err(
+                at,
+                format!("slices {other:?}"),
+                "Use \"each\" (every slice of a volume with masks per slice) or \"first\" (the default)",
+            ));
+        }
+    };
     Ok(Rule {
         id: r.id.get_ref().clone(),
         description: r.description.clone().unwrap_or_default(),
@@ -828,5 +843,6 @@ fn convert(ctx: &Ctx, r: &RuleFile) -> Result<Rule, RuleError> {
         kind,
         regions_from,
         uses_mm: ctx.used_mm.replace(false),
+        each_slice,
     })
 }

@@ -940,10 +940,13 @@ impl App {
                 .run
                 .map(crate::pack::Source::Run)
                 .unwrap_or(crate::pack::Source::GroundTruth);
+            let slice = self.slice();
             s.highlights = self
                 .flags
                 .iter()
                 .filter(|f| f.case == case && f.source == Some(want))
+                // a flag found on a volume's slice is drawn on that slice; others on the first
+                .filter(|f| f.slice.unwrap_or(0) == slice)
                 .filter_map(|f| f.highlight.clone().map(|h| (h, colour(f.severity))))
                 .collect();
         }
@@ -966,9 +969,8 @@ impl App {
         let mut views = self.views();
         let slice = self.slice();
         if slice > 0 {
-            // annotations belong to frame 0
+            // annotations belong to frame 0 (flags of rules checked on every slice stay)
             style.instances = false;
-            style.highlights.clear();
         }
         if let Some(r) = self.network_run() {
             // tensor pixels: label masks and boxes are carried there (instance masks are not)
