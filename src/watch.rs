@@ -219,7 +219,12 @@ fn unsettled(pack: &Pack, previous: &Pack, changed: &[PathBuf]) -> Option<String
             .ground_truth
             .iter()
             .chain(pack.runs.iter().flat_map(|r| r.annotations.iter()))
-            .any(|a| a.label_mask.as_deref().is_some_and(|m| same_file(m, c)));
+            .any(|a| {
+                // a mask file, or a slice of a volume's slice folder
+                a.label_mask
+                    .as_deref()
+                    .is_some_and(|m| same_file(m, c) || c.parent().is_some_and(|p| same_file(m, p)))
+            });
         if is_png
             && is_mask
             && let Err(e) = crate::formats::label_png::read(c)
