@@ -12,8 +12,10 @@ pub mod measure;
 pub mod morphology;
 pub mod polygon;
 pub mod rle;
+pub mod runs;
 
 pub use bbox::BBox;
 pub use components::{Component, Connectivity};
 pub use mask::{BinaryMask, LabelMask};
 pub use rle::Rle;
+pub use runs::Runs;

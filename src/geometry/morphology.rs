@@ -1,10 +1,9 @@
 //! Morphology on binary masks: exact Euclidean distance transform (Felzenszwalb & Huttenlocher
-//! 2012), dilation and erosion by a disc of any radius in O(pixels), filled convex hull, hole
-//! filling and the largest component.
+//! 2012), and, through [`Runs`], dilation and erosion by a disc of any radius, filled convex hull,
+//! hole filling and the largest component.
 
-use super::components::{self, Connectivity};
 use super::mask::BinaryMask;
-use super::polygon;
+use super::runs::Runs;
 
 const INF: f64 = 1e20;
 
@@ -77,94 +76,16 @@ pub fn squared_distance_to(mask: &BinaryMask) -> Vec<f64> {
     grid
 }
 
-/// The pixels within Euclidean distance `r` of a pixel whose value is `want`, built from runs: a
-/// disc is a stack of rows, so each output row is the union of the source runs of the rows within
-/// `r`, each widened by that row's half-width of the disc.
-fn grow_runs(mask: &BinaryMask, want: u8, r: f64) -> BinaryMask {
-    let (w, h) = (mask.width() as usize, mask.height() as usize);
-    let r2 = r * r;
-    let ry = r.floor() as i64;
-    // largest dx with dx² + dy² <= r², for dy = 0..=ry
-    let half: Vec<i64> = (0..=ry)
-        .map(|dy| {
-            let mut dx = (r2 - (dy * dy) as f64).max(0.0).sqrt().floor() as i64;
-            while ((dx + 1) * (dx + 1) + dy * dy) as f64 <= r2 {
-                dx += 1;
-            }
-            while dx > 0 && (dx * dx + dy * dy) as f64 > r2 {
-                dx -= 1;
-            }
-            dx
-        })
-        .collect();
-    let runs: Vec<Vec<(i64, i64)>> = mask
-        .as_slice()
-        .chunks_exact(w.max(1))
-        .map(|row| {
-            super::mask::row_runs(row, want != 0)
-                .map(|(s, e)| (s as i64, e as i64))
-                .collect()
-        })
-        .collect();
-    let mut out = BinaryMask::new(mask.width(), mask.height());
-    let mut spans: Vec<(i64, i64)> = Vec::new();
-    let data = out.as_mut_slice();
-    for y in 0..h as i64 {
-        spans.clear();
-        for dy in -ry..=ry {
-            let sy = y + dy;
-            if sy < 0 || sy >= h as i64 {
-                continue;
-            }
-            let hw = half[dy.unsigned_abs() as usize];
-            spans.extend(
-                runs[sy as usize]
-                    .iter()
-                    .map(|&(s, e)| ((s - hw).max(0), (e + hw).min(w as i64))),
-            );
-        }
-        if spans.is_empty() {
-            continue;
-        }
-        spans.sort_unstable();
-        let row = &mut data[y as usize * w..(y as usize + 1) * w];
-        let (mut cs, mut ce) = spans[0];
-        for &(s, e) in &spans[1..] {
-            if s > ce {
-                row[cs as usize..ce as usize].fill(1);
-                (cs, ce) = (s, e);
-            } else {
-                ce = ce.max(e);
-            }
-        }
-        row[cs as usize..ce as usize].fill(1);
-    }
-    out
-}
-
 /// Pixels within distance `r` of the mask (a disc-shaped dilation; exact Euclidean distances
-/// between pixel centres).
+/// between pixel centres). Computed on runs ([`Runs::dilate`]).
 pub fn dilate(mask: &BinaryMask, r: f64) -> BinaryMask {
-    if r <= 0.0 || mask.area() == 0 {
-        return mask.clone();
-    }
-    grow_runs(mask, 1, r)
+    Runs::from_mask(mask).dilate(r).to_mask()
 }
 
 /// Pixels farther than `r` from the background (a disc-shaped erosion; pixels outside the image
 /// are not background).
 pub fn erode(mask: &BinaryMask, r: f64) -> BinaryMask {
-    if r <= 0.0 {
-        return mask.clone();
-    }
-    let near_bg = grow_runs(mask, 0, r);
-    let data = near_bg
-        .as_slice()
-        .iter()
-        .zip(mask.as_slice())
-        .map(|(&n, &m)| (m != 0 && n == 0) as u8)
-        .collect();
-    BinaryMask::from_row_major(mask.width(), mask.height(), data).expect("same size")
+    Runs::from_mask(mask).erode(r).to_mask()
 }
 
 pub fn complement(mask: &BinaryMask) -> BinaryMask {
@@ -172,72 +93,20 @@ pub fn complement(mask: &BinaryMask) -> BinaryMask {
     BinaryMask::from_row_major(mask.width(), mask.height(), data).expect("same size")
 }
 
-/// The filled convex hull of the foreground (pixel squares), rasterised as pycocotools would.
+/// The filled convex hull of the foreground: the pixels whose centres lie in the hull of the
+/// set pixels' squares ([`Runs::convex_hull`]).
 pub fn convex_hull(mask: &BinaryMask) -> BinaryMask {
-    let (w, h) = (mask.width(), mask.height());
-    let mut pts: Vec<(i64, i64)> = Vec::new();
-    for (y, row) in mask.as_slice().chunks_exact(w.max(1) as usize).enumerate() {
-        let (Some(a), Some(b)) = (row.iter().position(|&v| v != 0), row.iter().rposition(|&v| v != 0)) else {
-            continue;
-        };
-        let y = y as i64;
-        for x in [a as i64, b as i64 + 1] {
-            pts.push((x, y));
-            pts.push((x, y + 1));
-        }
-    }
-    if pts.len() < 3 {
-        return mask.clone();
-    }
-    pts.sort_unstable();
-    pts.dedup();
-    let cross = |o: (i64, i64), a: (i64, i64), b: (i64, i64)| (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0);
-    let mut lower: Vec<(i64, i64)> = Vec::new();
-    for &p in &pts {
-        while lower.len() >= 2 && cross(lower[lower.len() - 2], lower[lower.len() - 1], p) <= 0 {
-            lower.pop();
-        }
-        lower.push(p);
-    }
-    let mut upper: Vec<(i64, i64)> = Vec::new();
-    for &p in pts.iter().rev() {
-        while upper.len() >= 2 && cross(upper[upper.len() - 2], upper[upper.len() - 1], p) <= 0 {
-            upper.pop();
-        }
-        upper.push(p);
-    }
-    lower.pop();
-    upper.pop();
-    lower.extend(upper);
-    let xy: Vec<f64> = lower.iter().flat_map(|&(x, y)| [x as f64, y as f64]).collect();
-    // the polygon through pixel corners covers the pixels whose centres lie inside; union with
-    // the mask so no foreground pixel is lost on the hull's edge
-    let hull = polygon::rasterize(&xy, h, w).decode();
-    hull.union(mask).expect("same size")
+    Runs::from_mask(mask).convex_hull().to_mask()
 }
 
 /// The mask with its holes filled.
 pub fn fill_holes(mask: &BinaryMask) -> BinaryMask {
-    let (labels, comps) = components::label(mask, false, Connectivity::Four);
-    let enclosed: Vec<bool> = comps.iter().map(|c| !c.touches_border).collect();
-    let data = mask
-        .as_slice()
-        .iter()
-        .zip(&labels)
-        .map(|(&m, &l)| (m != 0 || (l > 0 && enclosed[l as usize - 1])) as u8)
-        .collect();
-    BinaryMask::from_row_major(mask.width(), mask.height(), data).expect("same size")
+    Runs::from_mask(mask).fill_holes().to_mask()
 }
 
 /// The largest connected component (8-connected), or an empty mask.
 pub fn largest_component(mask: &BinaryMask) -> BinaryMask {
-    let (labels, comps) = components::label(mask, true, Connectivity::Eight);
-    let Some((best, _)) = comps.iter().enumerate().max_by_key(|(_, c)| c.area) else {
-        return mask.clone();
-    };
-    let id = best as u32 + 1;
-    let data = labels.iter().map(|&l| (l == id) as u8).collect();
-    BinaryMask::from_row_major(mask.width(), mask.height(), data).expect("same size")
+    Runs::from_mask(mask).largest_component().to_mask()
 }
 
 #[cfg(test)]

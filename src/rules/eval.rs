@@ -6,12 +6,13 @@ use super::expr::{Expr, Length};
 use super::kinds;
 use super::spec::{BACKGROUND, RegionsFrom, Rule, RuleSet, Severity};
 use crate::formats::label_png;
-use crate::geometry::{BinaryMask, LabelMask, Rle, morphology};
+use crate::geometry::{Rle, Runs};
 use crate::pack::{Instance, Pack, Source};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// One broken rule on one case.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,10 +43,12 @@ pub struct Finding {
     pub value: f64,
     pub bound: String,
     pub message: String,
-    pub highlight: Option<BinaryMask>,
+    pub highlight: Option<Runs>,
 }
 
-/// A case's masks for one evaluation.
+/// A case's masks for one evaluation, held as runs: each label mask is split into its values'
+/// runs in one pass when it is read, and classes and region expressions are built from runs and
+/// cached for the case.
 pub struct CaseMasks<'a> {
     pub pack: &'a Pack,
     pub rules: &'a RuleSet,
@@ -54,8 +57,12 @@ pub struct CaseMasks<'a> {
     pub slice: u32,
     pub width: u32,
     pub height: u32,
-    labels: HashMap<Source, Option<LabelMask>>,
-    cache: RefCell<HashMap<(Source, String), BinaryMask>>,
+    /// Each source's label-mask values and their pixels (empty without a label mask).
+    labels: HashMap<Source, Vec<(u16, Runs)>>,
+    /// Classes by (source, class id).
+    classes: RefCell<HashMap<(Source, crate::pack::ClassId), Rc<Runs>>>,
+    /// Region expressions by (source, the expression's address in the rule set).
+    cache: RefCell<HashMap<(Source, usize), Rc<Runs>>>,
     /// Millimetres per pixel (geometric mean of the two sides) and mm² per pixel: the image's
     /// own spacing with `pixel_spacing_mm = "image"`, else the rules file's.
     pub mm_per_px: Option<f64>,
@@ -98,11 +105,16 @@ impl<'a> CaseMasks<'a> {
         }
         let (width, height) = size?;
         // masks of another size than the image are reported by validation; do not use them
-        labels.values_mut().for_each(|m| {
-            if m.as_ref().is_some_and(|m| (m.width(), m.height()) != (width, height)) {
-                *m = None;
-            }
-        });
+        let labels = labels
+            .into_iter()
+            .map(|(s, m)| {
+                let runs = match m {
+                    Some(m) if (m.width(), m.height()) == (width, height) => Runs::by_label(&m),
+                    _ => Vec::new(),
+                };
+                (s, runs)
+            })
+            .collect();
         let (mm_per_px, mm2_per_px) = if rules.spacing_from_image {
             match crate::formats::image::read_spacing(&pack.cases[case].image) {
                 Some(sp) => (Some(sp.pixel_area_mm2().sqrt()), Some(sp.pixel_area_mm2())),
@@ -119,6 +131,7 @@ impl<'a> CaseMasks<'a> {
             width,
             height,
             labels,
+            classes: RefCell::new(HashMap::new()),
             cache: RefCell::new(HashMap::new()),
             mm_per_px,
             mm2_per_px,
@@ -136,23 +149,36 @@ impl<'a> CaseMasks<'a> {
     }
 
     /// An instance's pixels: its mask, else its box.
-    pub fn instance_mask(&self, inst: &Instance) -> BinaryMask {
+    pub fn instance_runs(&self, inst: &Instance) -> Runs {
         match &inst.segmentation {
-            Some(s) => s.to_rle(self.height, self.width).decode(),
-            None => Rle::from_bbox(&inst.bbox, self.height, self.width).decode(),
+            Some(s) => Runs::from_rle(&s.to_rle(self.height, self.width)),
+            None => Runs::from_rle(&Rle::from_bbox(&inst.bbox, self.height, self.width)),
         }
     }
 
-    /// A class's pixels in `source`: its label-mask value and its instances.
-    fn class_mask(&self, name: &str, source: Source) -> Option<BinaryMask> {
+    fn empty(&self) -> Runs {
+        Runs::empty(self.width, self.height)
+    }
+
+    /// A class's pixels in `source`: its label-mask value and its instances; `None` for a name
+    /// that is no class.
+    pub fn class(&self, name: &str, source: Source) -> Option<Rc<Runs>> {
         let class = self.pack.class_by_name(name)?;
-        let mut m = match self.labels.get(&source).and_then(|l| l.as_ref()) {
-            Some(l) => l.binary(class.mask_value),
-            None => BinaryMask::new(self.width, self.height),
-        };
-        for inst in self.instances(source).iter().filter(|i| i.class == class.id) {
-            m = m.union(&self.instance_mask(inst)).unwrap_or(m);
+        let key = (source, class.id);
+        if let Some(m) = self.classes.borrow().get(&key) {
+            return Some(m.clone());
         }
+        let mut m = self
+            .labels
+            .get(&source)
+            .and_then(|l| l.iter().find(|(v, _)| *v == class.mask_value))
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| self.empty());
+        for inst in self.instances(source).iter().filter(|i| i.class == class.id) {
+            m = m.union(&self.instance_runs(inst));
+        }
+        let m = Rc::new(m);
+        self.classes.borrow_mut().insert(key, m.clone());
         Some(m)
     }
 
@@ -165,47 +191,48 @@ impl<'a> CaseMasks<'a> {
         }
     }
 
-    /// Evaluate a region expression on `source`'s masks (cached).
-    pub fn region(&self, e: &Expr, source: Source) -> BinaryMask {
-        let key = (source, e.to_string());
+    /// Evaluate a region expression on `source`'s masks. Results are cached by the expression's
+    /// address, which is why it must be borrowed from the rule set: a node is one expression for
+    /// the whole evaluation.
+    pub fn region(&self, e: &'a Expr, source: Source) -> Rc<Runs> {
+        if let Expr::Name(n) = e {
+            return match self.rules.regions.get(n) {
+                Some(def) => self.region(def, source),
+                None => match self.class(n, source) {
+                    Some(c) => c,
+                    None if n == BACKGROUND => {
+                        let any = self.pack.classes.iter().fold(self.empty(), |acc, c| {
+                            self.class(&c.name, source).map(|m| acc.union(&m)).unwrap_or(acc)
+                        });
+                        Rc::new(any.complement())
+                    }
+                    None => Rc::new(self.empty()),
+                },
+            };
+        }
+        let key = (source, e as *const Expr as usize);
         if let Some(m) = self.cache.borrow().get(&key) {
             return m.clone();
         }
-        let empty = || BinaryMask::new(self.width, self.height);
         let m = match e {
-            Expr::Name(n) => match self.rules.regions.get(n) {
-                Some(def) => self.region(def, source),
-                None => match self.class_mask(n, source) {
-                    Some(c) => c,
-                    None if n == BACKGROUND => {
-                        let any = self.pack.classes.iter().fold(empty(), |acc, c| {
-                            self.class_mask(&c.name, source)
-                                .and_then(|m| acc.union(&m))
-                                .unwrap_or(acc)
-                        });
-                        morphology::complement(&any)
-                    }
-                    None => empty(),
-                },
-            },
-            Expr::Union(v) => v
-                .iter()
-                .fold(empty(), |acc, x| acc.union(&self.region(x, source)).unwrap_or(acc)),
+            Expr::Name(_) => unreachable!("names are resolved above"),
+            Expr::Union(v) => v.iter().fold(self.empty(), |acc, x| acc.union(&self.region(x, source))),
             Expr::Intersect(v) => {
                 let mut it = v.iter();
-                let first = it.next().map(|x| self.region(x, source)).unwrap_or_else(empty);
-                it.fold(first, |acc, x| acc.intersection(&self.region(x, source)).unwrap_or(acc))
+                let first = it
+                    .next()
+                    .map(|x| (*self.region(x, source)).clone())
+                    .unwrap_or_else(|| self.empty());
+                it.fold(first, |acc, x| acc.intersection(&self.region(x, source)))
             }
-            Expr::Minus(a, b) => {
-                let a = self.region(a, source);
-                a.minus(&self.region(b, source)).unwrap_or(a)
-            }
-            Expr::Hull(a) => morphology::convex_hull(&self.region(a, source)),
-            Expr::FillHoles(a) => morphology::fill_holes(&self.region(a, source)),
-            Expr::Largest(a) => morphology::largest_component(&self.region(a, source)),
-            Expr::Dilate(a, r) => morphology::dilate(&self.region(a, source), self.px(r)),
-            Expr::Erode(a, r) => morphology::erode(&self.region(a, source), self.px(r)),
+            Expr::Minus(a, b) => self.region(a, source).minus(&self.region(b, source)),
+            Expr::Hull(a) => self.region(a, source).convex_hull(),
+            Expr::FillHoles(a) => self.region(a, source).fill_holes(),
+            Expr::Largest(a) => self.region(a, source).largest_component(),
+            Expr::Dilate(a, r) => self.region(a, source).dilate(self.px(r)),
+            Expr::Erode(a, r) => self.region(a, source).erode(self.px(r)),
         };
+        let m = Rc::new(m);
         self.cache.borrow_mut().insert(key, m.clone());
         m
     }
@@ -325,6 +352,6 @@ fn attach(rule: &Rule, case: usize, source: Source, f: Finding, slice: Option<u3
         value: f.value,
         bound: f.bound,
         message,
-        highlight: f.highlight.filter(|m| m.area() > 0).map(|m| Rle::encode(&m)),
+        highlight: f.highlight.filter(|m| !m.is_empty()).map(|m| m.to_rle()),
     }
 }

@@ -2,10 +2,9 @@
 //! sentence a radiologist accepts, with the pixels to highlight.
 
 use super::eval::{CaseMasks, Finding};
-use super::expr::Expr;
 use super::spec::{Kind, Orientation, Relation, Rule};
-use crate::geometry::components::{self, Connectivity};
-use crate::geometry::{BinaryMask, measure, morphology};
+use crate::geometry::components::Connectivity;
+use crate::geometry::{Runs, measure};
 use crate::pack::Source;
 
 fn pct(x: f64) -> String {
@@ -45,7 +44,7 @@ fn allowance_px(max: f64) -> String {
     }
 }
 
-fn finding(value: f64, bound: String, message: String, highlight: Option<BinaryMask>) -> Finding {
+fn finding(value: f64, bound: String, message: String, highlight: Option<Runs>) -> Finding {
     Finding {
         instance: None,
         value,
@@ -56,7 +55,7 @@ fn finding(value: f64, bound: String, message: String, highlight: Option<BinaryM
 }
 
 /// Evaluate one rule for one source of one case.
-pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec<Finding> {
+pub fn check<'a>(rule: &'a Rule, m: &CaseMasks<'a>, source: Source, regions: Source) -> Vec<Finding> {
     let id = &rule.id;
     let img_area = (m.width as f64) * (m.height as f64);
     match &rule.kind {
@@ -76,12 +75,10 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                     .filter(|(_, i)| i.class == c.id)
                     .collect();
                 // findings are checked one by one; a class drawn only as a label mask, as a whole
-                let pieces: Vec<(Option<usize>, String, BinaryMask)> = if insts.is_empty() {
-                    let whole = m.region(&Expr::Name(class.clone()), source);
-                    if whole.area() == 0 {
-                        vec![]
-                    } else {
-                        vec![(None, class.clone(), whole)]
+                let pieces: Vec<(Option<usize>, String, Runs)> = if insts.is_empty() {
+                    match m.class(class, source) {
+                        Some(whole) if !whole.is_empty() => vec![(None, class.clone(), (*whole).clone())],
+                        _ => vec![],
                     }
                 } else {
                     insts
@@ -91,7 +88,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                                 Some(s) => format!("{class} #{} (score {s:.2})", k + 1),
                                 None => format!("{class} #{}", k + 1),
                             };
-                            (Some(*k), label, m.instance_mask(i))
+                            (Some(*k), label, m.instance_runs(i))
                         })
                         .collect()
                 };
@@ -100,10 +97,10 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                     if area == 0 {
                         continue;
                     }
-                    let inside = s.intersection(&r).map(|x| x.area()).unwrap_or(0);
+                    let inside = s.intersection_area(&r);
                     let frac = inside as f64 / area as f64;
                     if frac < *min_fraction {
-                        let outside = s.minus(&r).unwrap_or(s);
+                        let outside = s.minus(&r);
                         out.push(Finding {
                             instance: k,
                             value: frac,
@@ -126,9 +123,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
             if aa == 0 || ab == 0 {
                 return vec![];
             }
-            let both = ma
-                .intersection(&mb)
-                .unwrap_or_else(|| BinaryMask::new(m.width, m.height));
+            let both = ma.intersection(&mb);
             let frac = both.area() as f64 / aa.min(ab) as f64;
             if frac > *max_fraction {
                 return vec![finding(
@@ -154,10 +149,10 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
             .iter()
             .filter_map(|s| {
                 let mask = m.region(s, source);
-                if mask.area() == 0 {
+                if mask.is_empty() {
                     return None;
                 }
-                let (labels, comps) = components::label(&mask, true, Connectivity::Eight);
+                let (ids, comps) = mask.label(Connectivity::Eight);
                 let counted: Vec<usize> = (0..comps.len())
                     .filter(|&i| comps[i].area as f64 >= *min_area)
                     .collect();
@@ -166,11 +161,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                     return None;
                 }
                 let largest = counted.iter().copied().max_by_key(|&i| comps[i].area);
-                let data = labels
-                    .iter()
-                    .map(|&l| (l > 0 && Some(l as usize - 1) != largest) as u8)
-                    .collect();
-                let extra = BinaryMask::from_row_major(m.width, m.height, data);
+                let extra = Some(mask.select(&ids, |id| Some(id as usize) != largest));
                 let big = largest.map(|i| comps[i].area).unwrap_or(0);
                 let specks = if *min_area > 0.0 {
                     format!("; specks under {min_area:.0} px ignored")
@@ -200,7 +191,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                 if mask.area() == 0 {
                     return None;
                 }
-                let (holes, hole_px) = components::holes_with_pixels(&mask, Connectivity::Eight, *min_area);
+                let (holes, hole_px) = mask.holes(Connectivity::Eight, *min_area);
                 let n = holes.len() as u32;
                 if n <= *max {
                     return None;
@@ -255,7 +246,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                             mm2,
                             bound.clone(),
                             format!("{s} covers {}; rule '{id}' needs {bound}", show(mm2)),
-                            Some(mask),
+                            Some((*mask).clone()),
                         ));
                     }
                 }
@@ -281,7 +272,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                         pct(frac),
                         bounds_text(*min, *max, pct)
                     ),
-                    Some(mask),
+                    Some((*mask).clone()),
                 ))
             })
             .collect(),
@@ -331,7 +322,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                 d,
                 format!("≥ {margin:.0} px"),
                 format!("{a}'s centre {now} {b}'s centre; rule '{id}' needs it {need}"),
-                Some(ma),
+                Some((*ma).clone()),
             )]
         }
         Kind::Enclosure { a, b, tolerance } => {
@@ -339,14 +330,12 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
             if ma.area() == 0 {
                 return vec![];
             }
-            let ring = morphology::dilate(&ma, 1.5)
-                .minus(&ma)
-                .unwrap_or_else(|| BinaryMask::new(m.width, m.height));
+            let ring = ma.dilate(1.5).minus(&ma);
             let n = ring.area();
             if n == 0 {
                 return vec![];
             }
-            let touching = ring.intersection(&mb).map(|x| x.area()).unwrap_or(0);
+            let touching = ring.intersection_area(&mb);
             let frac = touching as f64 / n as f64;
             if frac >= 1.0 - tolerance {
                 return vec![];
@@ -360,7 +349,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                     pct(frac),
                     pct(1.0 - tolerance)
                 ),
-                gap,
+                Some(gap),
             )]
         }
         Kind::Adjacency {
@@ -374,9 +363,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
             if ma.area() == 0 || mb.area() == 0 {
                 return vec![];
             }
-            let contact = morphology::dilate(&ma, 1.5)
-                .intersection(&mb)
-                .unwrap_or_else(|| BinaryMask::new(m.width, m.height));
+            let contact = ma.dilate(1.5).intersection(&mb);
             let c = contact.area() as f64;
             if c >= *min_contact && c <= *max_contact {
                 return vec![];
@@ -397,7 +384,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                 c,
                 bounds_text(*min_contact, *max_contact, |x| format!("{x:.0} px")),
                 msg,
-                Some(if c > 0.0 { contact } else { ma }),
+                Some(if c > 0.0 { contact } else { (*ma).clone() }),
             )]
         }
         Kind::Symmetry { a, b, min, max } => {
@@ -415,7 +402,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                 ratio,
                 format!("{min:.2}..{max:.2}"),
                 format!("{a} is {ratio:.2}× the area of {b}; rule '{id}' needs {min:.2} to {max:.2}"),
-                Some(smaller),
+                Some((*smaller).clone()),
             )]
         }
         Kind::Shape {
@@ -430,7 +417,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                 if area == 0 {
                     return None;
                 }
-                let hull = morphology::convex_hull(&mask);
+                let hull = mask.convex_hull();
                 let solidity = area as f64 / hull.area().max(1) as f64;
                 let bb = mask.bbox()?;
                 let aspect = bb.w.max(bb.h) / bb.w.min(bb.h).max(1.0);
@@ -444,7 +431,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                             "{s} fills only {} of its convex hull (solidity {solidity:.2}); rule '{id}' needs {min:.2}",
                             pct(solidity)
                         ),
-                        hull.minus(&mask),
+                        Some(hull.minus(&mask)),
                     ));
                 }
                 if let Some(max) = max_aspect
@@ -454,7 +441,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                         aspect,
                         format!("≤ {max:.1}"),
                         format!("{s} is {aspect:.1}× as long as it is wide; rule '{id}' allows {max:.1}"),
-                        Some(mask),
+                        Some((*mask).clone()),
                     ));
                 }
                 None
@@ -478,10 +465,9 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
             if n >= *min && n <= *max {
                 return vec![];
             }
-            let mut boxes = BinaryMask::new(m.width, m.height);
-            for i in &found {
-                boxes = boxes.union(&m.instance_mask(i)).unwrap_or(boxes);
-            }
+            let boxes = found
+                .iter()
+                .fold(Runs::empty(m.width, m.height), |acc, i| acc.union(&m.instance_runs(i)));
             let scored = if *min_score > 0.0 {
                 format!(" scoring ≥ {min_score:.2}")
             } else {
@@ -519,7 +505,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                         area,
                         "absent".into(),
                         format!("{s} is present ({area:.0} px); rule '{id}' needs it absent"),
-                        Some(mask),
+                        Some((*mask).clone()),
                     )),
                     _ => None,
                 }
@@ -533,14 +519,14 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
             .iter()
             .filter_map(|s| {
                 let mask = m.region(s, source);
-                if mask.area() == 0 {
+                if mask.is_empty() {
                     return None;
                 }
-                let (mut n, mut px) = measure::hole_pixels(&mask);
+                let (mut n, mut px) = measure::hole_pixels(&mask.to_mask());
                 let mut expected = String::new();
                 if let (Some(allowed), true) = (allow_filled_by, n > 0) {
                     // the allowed class's first piece is expected to fill a hole (vital's MYO rule)
-                    let inside = m.region(allowed, source);
+                    let inside = m.region(allowed, source).to_mask();
                     n = n.saturating_sub(measure::first_component_area(&inside));
                     px = px.minus(&inside).unwrap_or(px);
                     expected = format!(" besides {allowed}");
@@ -553,7 +539,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                             "{s} has {n} px of holes{expected}; rule '{id}' allows {}",
                             allowance_px(*max)
                         ),
-                        Some(px),
+                        Some(Runs::from_mask(&px)),
                     )
                 })
             })
@@ -561,7 +547,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
         Kind::Disconnected { subjects, max } => subjects
             .iter()
             .filter_map(|s| {
-                let (n, px) = measure::disconnected_pixels(&m.region(s, source));
+                let (n, px) = measure::disconnected_pixels(&m.region(s, source).to_mask());
                 (n as f64 > *max).then(|| {
                     finding(
                         n as f64,
@@ -570,13 +556,13 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                             "{n} px of {s} lie outside its largest piece; rule '{id}' allows {}",
                             allowance_px(*max)
                         ),
-                        Some(px),
+                        Some(Runs::from_mask(&px)),
                     )
                 })
             })
             .collect(),
         Kind::GapBetween { a, b, max } => {
-            let (n, px) = measure::gap_between(&m.region(a, source), &m.region(b, regions));
+            let (n, px) = measure::gap_between(&m.region(a, source).to_mask(), &m.region(b, regions).to_mask());
             // pockets at or under H·W/2^14 pixels are the noise morphology leaves behind
             let floor = img_area / 16384.0;
             let n = n as f64;
@@ -590,12 +576,12 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                     "{n:.0} px of background are enclosed between {a} and {b}; rule '{id}' allows at most {:.0} px",
                     max.max(floor)
                 ),
-                Some(px),
+                Some(Runs::from_mask(&px)),
             )]
         }
         Kind::GapDistance { a, b, max, mm } => {
             let (ma, mb) = (m.region(a, source), m.region(b, regions));
-            let Some(d) = measure::gap_distance(&ma, &mb) else {
+            let Some(d) = measure::gap_distance(&ma.to_mask(), &mb.to_mask()) else {
                 return vec![];
             };
             let (d, unit) = if *mm {
@@ -610,11 +596,11 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                 d,
                 format!("at most {max} {unit}"),
                 format!("{a} is {d:.1} {unit} away from {b}; rule '{id}' needs at most {max} {unit}"),
-                Some(ma),
+                Some((*ma).clone()),
             )]
         }
         Kind::Frontier { a, b, max } => {
-            let (n, px) = measure::frontier(&m.region(a, source), &m.region(b, regions));
+            let (n, px) = measure::frontier(&m.region(a, source).to_mask(), &m.region(b, regions).to_mask());
             if n as f64 <= *max {
                 return vec![];
             }
@@ -622,13 +608,13 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                 n as f64,
                 format!("at most {max:.0} px"),
                 format!("{n} px of {a} touch {b}; rule '{id}' allows at most {max:.0} px"),
-                Some(px),
+                Some(Runs::from_mask(&px)),
             )]
         }
         Kind::ConcavityDepth { subjects, max, mm } => subjects
             .iter()
             .filter_map(|s| {
-                let (d, dent) = measure::concavity_depth(&m.region(s, source))?;
+                let (d, dent) = measure::concavity_depth(&m.region(s, source).to_mask())?;
                 let (d, unit) = if *mm {
                     (d * m.mm_per_px.unwrap_or(1.0), "mm")
                 } else {
@@ -639,7 +625,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                         d,
                         format!("at most {max} {unit}"),
                         format!("{s} has a dent {d:.1} {unit} deep; rule '{id}' allows at most {max} {unit}"),
-                        Some(dent),
+                        Some(Runs::from_mask(&dent)),
                     )
                 })
             })
@@ -647,7 +633,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
         Kind::Circularity { subjects, min } => subjects
             .iter()
             .filter_map(|s| {
-                let mask = m.region(s, source);
+                let mask = m.region(s, source).to_mask();
                 let c = measure::circularity(&mask)?;
                 (c < *min).then(|| {
                     let rim = mask.minus(&measure::erode_square(&mask)).unwrap_or(mask);
@@ -655,7 +641,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                         c,
                         format!("at least {min}"),
                         format!("{s} has circularity {c:.2} (a disc has 1); rule '{id}' needs at least {min}"),
-                        Some(rim),
+                        Some(Runs::from_mask(&rim)),
                     )
                 })
             })
