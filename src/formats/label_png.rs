@@ -2,7 +2,8 @@
 //! each pixel's value a class's `mask_value` (0 = background).
 
 use super::image::{ImageError, Pixels};
-use crate::geometry::LabelMask;
+use crate::geometry::runs::SplitByValue;
+use crate::geometry::{LabelMask, Runs};
 use std::path::Path;
 
 /// Decode a label mask; refuses colour masks with a hint, since their colours are not values.
@@ -82,26 +83,95 @@ pub fn read_frame(path: &Path, frame: u32) -> Result<LabelMask, ImageError> {
             LabelMask::new(h.width, h.height, vec![0; h.width as usize * h.height as usize]).expect("w*h values"),
         );
     }
-    let img = super::image::decode_frame(path, frame)?;
+    to_labels(super::image::decode_frame(path, frame)?)
+}
+
+/// A decoded frame's label values.
+fn to_labels(img: super::image::PixelImage) -> Result<LabelMask, ImageError> {
     let (w, h) = (img.width, img.height);
     // volumes store values offset by their minimum: labels are the file's own values
-    let label = |v: u16| -> u16 {
-        match &img.scan {
-            Some(s) => s.modality(v as f64).round().clamp(0.0, 65535.0) as u16,
-            None => v,
-        }
-    };
-    let data: Vec<u16> = match &img.pixels {
-        Pixels::Gray8(p) => p.iter().map(|&v| label(v as u16)).collect(),
-        Pixels::Gray16(p) => p.iter().map(|&v| label(v)).collect(),
-        Pixels::Rgb8(_) | Pixels::Rgb16(_) => {
-            return Err(ImageError::Unsupported(
-                "RGB (a label mask must be single-channel: each pixel's value is a class; convert colours to values)"
-                    .into(),
-            ));
-        }
+    let data: Vec<u16> = match (&img.pixels, &img.scan) {
+        (Pixels::Gray8(p), None) => p.iter().map(|&v| v as u16).collect(),
+        (Pixels::Gray16(p), None) => p.clone(),
+        (Pixels::Gray8(p), Some(s)) => p.iter().map(|&v| modality_label(s, v as u16)).collect(),
+        (Pixels::Gray16(p), Some(s)) => p.iter().map(|&v| modality_label(s, v)).collect(),
+        (Pixels::Rgb8(_) | Pixels::Rgb16(_), _) => return Err(not_single_channel()),
     };
     Ok(LabelMask::new(w, h, data).expect("decoder returns w*h pixels"))
+}
+
+fn modality_label(scan: &super::scan::Scan, v: u16) -> u16 {
+    scan.modality(v as f64).round().clamp(0.0, 65535.0) as u16
+}
+
+fn not_single_channel() -> ImageError {
+    ImageError::Unsupported(
+        "RGB (a label mask must be single-channel: each pixel's value is a class; convert colours to values)".into(),
+    )
+}
+
+/// A frame's label values and their pixels as runs, split in one pass over the decoded pixels
+/// (8-bit files without widening them to 16 bits): what the rule engine reads.
+pub fn read_frame_runs(path: &Path, frame: u32) -> Result<(u32, u32, Vec<(u16, Runs)>), ImageError> {
+    if path.is_dir() {
+        let m = read_frame(path, frame)?;
+        return Ok((m.width(), m.height(), Runs::by_label(&m)));
+    }
+    if frame == 0
+        && let Some(split) = png_runs(path)
+    {
+        return Ok(split);
+    }
+    let img = super::image::decode_frame(path, frame)?;
+    let (w, h) = (img.width, img.height);
+    match (&img.pixels, &img.scan) {
+        (Pixels::Gray8(p), None) => Ok((w, h, Runs::by_value(w, h, p))),
+        (Pixels::Gray16(p), None) => Ok((w, h, Runs::by_value(w, h, p))),
+        _ => {
+            let m = to_labels(img)?;
+            Ok((w, h, Runs::by_label(&m)))
+        }
+    }
+}
+
+/// An 8- or 16-bit grey PNG, not interlaced, split into runs row by row as it is inflated: no
+/// full-size image is allocated. `None` for any other file, and for a PNG that does not decode
+/// (the general decoder then reads it, or says what is wrong with it).
+fn png_runs(path: &Path) -> Option<(u32, u32, Vec<(u16, Runs)>)> {
+    let is_png = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    if !is_png {
+        return None;
+    }
+    let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let mut reader = png::Decoder::new(file).read_info().ok()?;
+    let info = reader.info();
+    let (w, h) = (info.width, info.height);
+    if info.color_type != png::ColorType::Grayscale
+        || !matches!(info.bit_depth, png::BitDepth::Eight | png::BitDepth::Sixteen)
+        || info.interlaced
+        || super::image::check_dimensions(w as u64, h as u64).is_err()
+    {
+        return None;
+    }
+    let wide = info.bit_depth == png::BitDepth::Sixteen;
+    let mut split = SplitByValue::new(w, h);
+    let mut row16 = Vec::new();
+    let mut rows = 0;
+    while let Some(row) = reader.next_row().ok()? {
+        let data = row.data();
+        if wide {
+            row16.clear();
+            row16.extend(data.chunks_exact(2).map(|b| u16::from_be_bytes([b[0], b[1]])));
+            split.push_row(&row16);
+        } else {
+            split.push_row(data);
+        }
+        rows += 1;
+    }
+    (rows == h).then(|| (w, h, split.finish()))
 }
 
 /// Write a label mask as an 8-bit PNG when every value fits, else 16-bit.

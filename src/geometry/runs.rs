@@ -77,6 +77,79 @@ fn disc_half_widths(r: f64) -> Vec<i64> {
         .collect()
 }
 
+/// Splits a label image into its values' runs row by row, so a decoder can hand over each row
+/// as it is decoded and no full-size image is ever held.
+pub struct SplitByValue {
+    width: u32,
+    height: u32,
+    y: u32,
+    out: Vec<(u16, Vec<Span>)>,
+}
+
+/// Whether every value of `block` is `v` (no early exit, so the comparison is vectorised).
+#[inline]
+fn uniform<T: Copy + Eq>(block: &[T], v: T) -> bool {
+    block.iter().fold(true, |all, &p| all & (p == v))
+}
+
+impl SplitByValue {
+    pub fn new(width: u32, height: u32) -> SplitByValue {
+        SplitByValue {
+            width,
+            height,
+            y: 0,
+            out: Vec::new(),
+        }
+    }
+
+    /// The next row (`width` values; rows beyond `height` are ignored).
+    pub fn push_row<T: Copy + Eq + Into<u16>>(&mut self, row: &[T]) {
+        const BLOCK: usize = 32;
+        if self.y >= self.height {
+            return;
+        }
+        let row = &row[..row.len().min(self.width as usize)];
+        let mut x = 0;
+        while x < row.len() {
+            let v = row[x];
+            let start = x;
+            x += 1;
+            while x + BLOCK <= row.len() && uniform(&row[x..x + BLOCK], v) {
+                x += BLOCK;
+            }
+            while x < row.len() && row[x] == v {
+                x += 1;
+            }
+            let v: u16 = v.into();
+            if v == 0 {
+                continue;
+            }
+            let i = match self.out.iter().position(|(k, _)| *k == v) {
+                Some(i) => i,
+                None => {
+                    self.out.push((v, Vec::new()));
+                    self.out.len() - 1
+                }
+            };
+            self.out[i].1.push(Span {
+                y: self.y,
+                x0: start as u32,
+                x1: x as u32,
+            });
+        }
+        self.y += 1;
+    }
+
+    /// Every non-zero value and its pixels, sorted by value.
+    pub fn finish(mut self) -> Vec<(u16, Runs)> {
+        self.out.sort_by_key(|(v, _)| *v);
+        self.out
+            .into_iter()
+            .map(|(v, spans)| (v, Runs::from_sorted(self.width, self.height, spans)))
+            .collect()
+    }
+}
+
 impl Runs {
     pub fn empty(width: u32, height: u32) -> Runs {
         Runs {
@@ -204,41 +277,16 @@ impl Runs {
 
     /// Every non-zero value of a label mask and its pixels, in one pass, sorted by value.
     pub fn by_label(mask: &LabelMask) -> Vec<(u16, Runs)> {
-        let (w, h) = (mask.width(), mask.height());
-        let mut out: Vec<(u16, Vec<Span>)> = Vec::new();
-        for (y, row) in mask.as_slice().chunks_exact(w.max(1) as usize).enumerate() {
-            let mut x = 0;
-            while x < row.len() {
-                let v = row[x];
-                let start = x;
-                x += 1;
-                // skip whole blocks of the same value (the compiler vectorises the comparison)
-                while x + 16 <= row.len() && row[x..x + 16].iter().all(|&p| p == v) {
-                    x += 16;
-                }
-                while x < row.len() && row[x] == v {
-                    x += 1;
-                }
-                if v != 0 {
-                    let i = match out.iter().position(|(k, _)| *k == v) {
-                        Some(i) => i,
-                        None => {
-                            out.push((v, Vec::new()));
-                            out.len() - 1
-                        }
-                    };
-                    out[i].1.push(Span {
-                        y: y as u32,
-                        x0: start as u32,
-                        x1: x as u32,
-                    });
-                }
-            }
-        }
-        out.sort_by_key(|(v, _)| *v);
-        out.into_iter()
-            .map(|(v, spans)| (v, Runs::from_sorted(w, h, spans)))
-            .collect()
+        Runs::by_value(mask.width(), mask.height(), mask.as_slice())
+    }
+
+    /// The same for row-major values of any integer type (8-bit masks are split as they are).
+    pub fn by_value<T: Copy + Eq + Into<u16>>(w: u32, h: u32, data: &[T]) -> Vec<(u16, Runs)> {
+        let mut split = SplitByValue::new(w, h);
+        data.chunks_exact(w.max(1) as usize)
+            .take(h as usize)
+            .for_each(|row| split.push_row(row));
+        split.finish()
     }
 
     pub fn area(&self) -> u64 {
@@ -409,32 +457,44 @@ impl Runs {
         let (w, h) = (self.width as i64, self.height as i64);
         let idx = self.row_index();
         let mut out = Vec::new();
-        let mut gathered: Vec<(i64, i64)> = Vec::new();
+        // the row's union so far and a scratch list: each contributing row's spans are sorted,
+        // so they are merged in, not sorted
+        let (mut acc, mut next): (Vec<(i64, i64)>, Vec<(i64, i64)>) = (Vec::new(), Vec::new());
         for y in rows {
-            gathered.clear();
+            acc.clear();
             for dy in -ry..=ry {
                 let sy = y as i64 + dy;
                 if sy < 0 || sy >= h {
                     continue;
                 }
                 let hw = half[dy.unsigned_abs() as usize];
-                gathered.extend(
-                    self.spans[idx[sy as usize]..idx[sy as usize + 1]]
-                        .iter()
-                        .map(|s| ((s.x0 as i64 - hw).max(0), (s.x1 as i64 + hw).min(w))),
-                );
+                let add = &self.spans[idx[sy as usize]..idx[sy as usize + 1]];
+                if add.is_empty() {
+                    continue;
+                }
+                next.clear();
+                let (mut i, mut j) = (0, 0);
+                while i < acc.len() || j < add.len() {
+                    let take_acc = j >= add.len() || (i < acc.len() && acc[i].0 <= add[j].x0 as i64 - hw);
+                    let (s, e) = if take_acc {
+                        i += 1;
+                        acc[i - 1]
+                    } else {
+                        j += 1;
+                        ((add[j - 1].x0 as i64 - hw).max(0), (add[j - 1].x1 as i64 + hw).min(w))
+                    };
+                    match next.last_mut() {
+                        Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                        _ => next.push((s, e)),
+                    }
+                }
+                std::mem::swap(&mut acc, &mut next);
             }
-            gathered.sort_unstable();
-            for &(s, e) in &gathered {
-                push_joined(
-                    &mut out,
-                    Span {
-                        y,
-                        x0: s as u32,
-                        x1: e as u32,
-                    },
-                );
-            }
+            out.extend(acc.iter().map(|&(s, e)| Span {
+                y,
+                x0: s as u32,
+                x1: e as u32,
+            }));
         }
         Runs::from_sorted(self.width, self.height, out)
     }
@@ -477,25 +537,37 @@ impl Runs {
             return self.clone();
         }
         let idx = self.row_index();
-        let mut pts: Vec<(i64, i64)> = Vec::new();
-        for y in 0..self.height as usize {
-            let row = &self.spans[idx[y]..idx[y + 1]];
-            let (Some(a), Some(b)) = (row.first(), row.last()) else {
-                continue;
-            };
-            let y = y as i64;
-            for x in [a.x0 as i64, b.x1 as i64] {
-                pts.push((x, y));
-                pts.push((x, y + 1));
+        // each row's outermost corners, level by level (the line between rows y - 1 and y holds
+        // the bottom corners of row y - 1 and the top corners of row y): only the leftmost and
+        // the rightmost of a level can be hull vertices, and they come out in (y, x) order
+        let ends = |y: i64| -> Option<(i64, i64)> {
+            if y < 0 || y >= self.height as i64 {
+                return None;
             }
+            let row = &self.spans[idx[y as usize]..idx[y as usize + 1]];
+            Some((row.first()?.x0 as i64, row.last()?.x1 as i64))
+        };
+        let (first, last) = (self.spans[0].y as i64, self.spans[self.spans.len() - 1].y as i64);
+        let mut pts: Vec<(i64, i64)> = Vec::with_capacity(2 * (last - first + 2) as usize);
+        for level in first..=last + 1 {
+            let (l, r) = match (ends(level - 1), ends(level)) {
+                (Some(a), Some(b)) => (a.0.min(b.0), a.1.max(b.1)),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => continue,
+            };
+            pts.push((level, l));
+            pts.push((level, r));
         }
-        pts.sort_unstable();
-        pts.dedup();
+        // (y, x) order: Andrew's monotone chain works along either axis
+        let pts: Vec<(i64, i64)> = pts.into_iter().map(|(y, x)| (x, y)).collect();
         let cross = |o: (i64, i64), a: (i64, i64), b: (i64, i64)| (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0);
         let mut hull: Vec<(i64, i64)> = Vec::new();
-        for pass in [pts.clone(), pts.iter().rev().copied().collect()] {
+        for pass in [
+            &mut pts.iter() as &mut dyn Iterator<Item = &(i64, i64)>,
+            &mut pts.iter().rev(),
+        ] {
             let start = hull.len();
-            for p in pass {
+            for &p in pass {
                 while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0 {
                     hull.pop();
                 }

@@ -61,8 +61,10 @@ pub struct CaseMasks<'a> {
     labels: HashMap<Source, Vec<(u16, Runs)>>,
     /// Classes by (source, class id).
     classes: RefCell<HashMap<(Source, crate::pack::ClassId), Rc<Runs>>>,
-    /// Region expressions by (source, the expression's address in the rule set).
+    /// Region expressions by (source, the expression's address in the rule set), and by
+    /// (source, text) so that equal expressions written in two rules are built once.
     cache: RefCell<HashMap<(Source, usize), Rc<Runs>>>,
+    by_text: RefCell<HashMap<(Source, String), Rc<Runs>>>,
     /// Millimetres per pixel (geometric mean of the two sides) and mm² per pixel: the image's
     /// own spacing with `pixel_spacing_mm = "image"`, else the rules file's.
     pub mm_per_px: Option<f64>,
@@ -92,9 +94,9 @@ impl<'a> CaseMasks<'a> {
                 .and_then(|a| a.label_mask.as_deref())
                 .filter(|p| label_png::grid_mismatch(p, &pack.cases[case].image).is_none())
                 .filter(|p| slice == 0 || label_png::is_volume(p))
-                .and_then(|p| label_png::read_frame(p, if label_png::is_volume(p) { slice } else { 0 }).ok());
+                .and_then(|p| label_png::read_frame_runs(p, if label_png::is_volume(p) { slice } else { 0 }).ok());
             if size.is_none() {
-                size = m.as_ref().map(|m| (m.width(), m.height()));
+                size = m.as_ref().map(|m| (m.0, m.1));
             }
             labels.insert(s, m);
         }
@@ -109,7 +111,7 @@ impl<'a> CaseMasks<'a> {
             .into_iter()
             .map(|(s, m)| {
                 let runs = match m {
-                    Some(m) if (m.width(), m.height()) == (width, height) => Runs::by_label(&m),
+                    Some((w, h, runs)) if (w, h) == (width, height) => runs,
                     _ => Vec::new(),
                 };
                 (s, runs)
@@ -133,6 +135,7 @@ impl<'a> CaseMasks<'a> {
             labels,
             classes: RefCell::new(HashMap::new()),
             cache: RefCell::new(HashMap::new()),
+            by_text: RefCell::new(HashMap::new()),
             mm_per_px,
             mm2_per_px,
         })
@@ -214,6 +217,11 @@ impl<'a> CaseMasks<'a> {
         if let Some(m) = self.cache.borrow().get(&key) {
             return m.clone();
         }
+        let text = (source, e.to_string());
+        if let Some(m) = self.by_text.borrow().get(&text).cloned() {
+            self.cache.borrow_mut().insert(key, m.clone());
+            return m;
+        }
         let m = match e {
             Expr::Name(_) => unreachable!("names are resolved above"),
             Expr::Union(v) => v.iter().fold(self.empty(), |acc, x| acc.union(&self.region(x, source))),
@@ -234,6 +242,7 @@ impl<'a> CaseMasks<'a> {
         };
         let m = Rc::new(m);
         self.cache.borrow_mut().insert(key, m.clone());
+        self.by_text.borrow_mut().insert(text, m.clone());
         m
     }
 }

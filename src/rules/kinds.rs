@@ -64,7 +64,9 @@ pub fn check<'a>(rule: &'a Rule, m: &CaseMasks<'a>, source: Source, regions: Sou
             region,
             min_fraction,
         } => {
-            let r = m.region(region, regions);
+            // the region is built only when there is something to check against it
+            let r = std::cell::OnceCell::new();
+            let r = || r.get_or_init(|| m.region(region, regions));
             let mut out = Vec::new();
             for class in subjects {
                 let Some(c) = m.pack.class_by_name(class) else { continue };
@@ -97,10 +99,10 @@ pub fn check<'a>(rule: &'a Rule, m: &CaseMasks<'a>, source: Source, regions: Sou
                     if area == 0 {
                         continue;
                     }
-                    let inside = s.intersection_area(&r);
+                    let inside = s.intersection_area(r());
                     let frac = inside as f64 / area as f64;
                     if frac < *min_fraction {
-                        let outside = s.minus(&r);
+                        let outside = s.minus(r());
                         out.push(Finding {
                             instance: k,
                             value: frac,
@@ -118,9 +120,13 @@ pub fn check<'a>(rule: &'a Rule, m: &CaseMasks<'a>, source: Source, regions: Sou
             out
         }
         Kind::Exclusion { a, b, max_fraction } => {
-            let (ma, mb) = (m.region(a, source), m.region(b, regions));
+            let ma = m.region(a, source);
+            if ma.is_empty() {
+                return vec![];
+            }
+            let mb = m.region(b, regions);
             let (aa, ab) = (ma.area(), mb.area());
-            if aa == 0 || ab == 0 {
+            if ab == 0 {
                 return vec![];
             }
             let both = ma.intersection(&mb);
