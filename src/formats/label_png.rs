@@ -145,7 +145,15 @@ fn png_runs(path: &Path) -> Option<(u32, u32, Vec<(u16, Runs)>)> {
     if !is_png {
         return None;
     }
-    let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let bytes = std::fs::read(path).ok()?;
+    if let Some((w, h, split)) = super::grey_png::for_each_row(
+        &bytes,
+        |w, h| (w, h, SplitByValue::new(w, h)),
+        |(_, _, split), row| split.push_row_u8(row),
+    ) {
+        return Some((w, h, split.finish()));
+    }
+    let file = std::io::Cursor::new(bytes);
     let mut reader = png::Decoder::new(file).read_info().ok()?;
     let info = reader.info();
     let (w, h) = (info.width, info.height);
@@ -167,7 +175,7 @@ fn png_runs(path: &Path) -> Option<(u32, u32, Vec<(u16, Runs)>)> {
             row16.extend(data.chunks_exact(2).map(|b| u16::from_be_bytes([b[0], b[1]])));
             split.push_row(&row16);
         } else {
-            split.push_row(data);
+            split.push_row_u8(data);
         }
         rows += 1;
     }

@@ -142,6 +142,21 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        // discs and their unions: rows of one span each, the dilation's fast path
+        #[test]
+        fn dilating_blobs_equals_the_distance_transform(
+            w in 8u32..60, cx in 0.0f64..60.0, cy in 0.0f64..60.0, r0 in 0.0f64..12.0,
+            dx in -20.0f64..20.0, r1 in 0.0f64..8.0, r in 0.3f64..14.0
+        ) {
+            let m = disc(w, cx, cy, r0).union(&disc(w, cx + dx, cy + dx / 2.0, r1)).unwrap();
+            let d = squared_distance_to(&m);
+            let want: Vec<u8> = d.iter().map(|&v| (v <= r * r) as u8).collect();
+            let got = dilate(&m, r);
+            proptest::prop_assert_eq!(got.as_slice(), &want[..]);
+        }
+    }
+
     #[test]
     fn dilating_a_point_gives_a_disc_and_erosion_undoes_it() {
         let p = disc(41, 20.0, 20.0, 0.0);

@@ -50,13 +50,21 @@ fn push_joined(out: &mut Vec<Span>, s: Span) {
     out.push(s);
 }
 
-/// `floor(a / b)` and `ceil(a / b)` for `b > 0`.
+/// `floor(a / b)` and `ceil(a / b)` for `b > 0`, exact: a float quotient (fast) corrected with
+/// integer products (the quotient is within one of the true value for the small integers here).
 fn div_floor(a: i64, b: i64) -> i64 {
-    a.div_euclid(b)
+    let mut q = (a as f64 / b as f64).floor() as i64;
+    while q * b > a {
+        q -= 1;
+    }
+    while (q + 1) * b <= a {
+        q += 1;
+    }
+    q
 }
 
 fn div_ceil(a: i64, b: i64) -> i64 {
-    -(-a).div_euclid(b)
+    -div_floor(-a, b)
 }
 
 /// For a disc of radius `r` (pixel centres within Euclidean distance `r`): the largest `dx` with
@@ -102,6 +110,56 @@ impl SplitByValue {
         }
     }
 
+    /// The next row of 8-bit values: runs are found eight bytes at a time (the first byte that
+    /// differs from the run's value is the lowest non-zero byte of a XOR).
+    pub fn push_row_u8(&mut self, row: &[u8]) {
+        if self.y >= self.height {
+            return;
+        }
+        let row = &row[..row.len().min(self.width as usize)];
+        let mut x = 0;
+        while x < row.len() {
+            let v = row[x];
+            let start = x;
+            x += 1;
+            let splat = u64::from(v) * 0x0101_0101_0101_0101;
+            loop {
+                let Some(word) = row.get(x..x + 8) else {
+                    while x < row.len() && row[x] == v {
+                        x += 1;
+                    }
+                    break;
+                };
+                let diff = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ splat;
+                if diff != 0 {
+                    x += (diff.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                x += 8;
+            }
+            self.add(v.into(), start, x);
+        }
+        self.y += 1;
+    }
+
+    fn add(&mut self, v: u16, x0: usize, x1: usize) {
+        if v == 0 {
+            return;
+        }
+        let i = match self.out.iter().position(|(k, _)| *k == v) {
+            Some(i) => i,
+            None => {
+                self.out.push((v, Vec::new()));
+                self.out.len() - 1
+            }
+        };
+        self.out[i].1.push(Span {
+            y: self.y,
+            x0: x0 as u32,
+            x1: x1 as u32,
+        });
+    }
+
     /// The next row (`width` values; rows beyond `height` are ignored).
     pub fn push_row<T: Copy + Eq + Into<u16>>(&mut self, row: &[T]) {
         const BLOCK: usize = 32;
@@ -120,22 +178,7 @@ impl SplitByValue {
             while x < row.len() && row[x] == v {
                 x += 1;
             }
-            let v: u16 = v.into();
-            if v == 0 {
-                continue;
-            }
-            let i = match self.out.iter().position(|(k, _)| *k == v) {
-                Some(i) => i,
-                None => {
-                    self.out.push((v, Vec::new()));
-                    self.out.len() - 1
-                }
-            };
-            self.out[i].1.push(Span {
-                y: self.y,
-                x0: start as u32,
-                x1: x as u32,
-            });
+            self.add(v.into(), start, x);
         }
         self.y += 1;
     }
@@ -460,7 +503,47 @@ impl Runs {
         // the row's union so far and a scratch list: each contributing row's spans are sorted,
         // so they are merged in, not sorted
         let (mut acc, mut next): (Vec<(i64, i64)>, Vec<(i64, i64)>) = (Vec::new(), Vec::new());
-        for y in rows {
+        'row: for y in rows {
+            // fast path: when each row in reach has at most one span and each widened span
+            // overlaps or touches the one before, their union is one span
+            let (mut lo, mut hi, mut prev) = (i64::MAX, i64::MIN, None::<(i64, i64)>);
+            let mut chained = true;
+            for dy in -ry..=ry {
+                let sy = y as i64 + dy;
+                if sy < 0 || sy >= h {
+                    continue;
+                }
+                let add = &self.spans[idx[sy as usize]..idx[sy as usize + 1]];
+                match add {
+                    [] => {}
+                    [sp] => {
+                        let hw = half[dy.unsigned_abs() as usize];
+                        let (s, e) = ((sp.x0 as i64 - hw).max(0), (sp.x1 as i64 + hw).min(w));
+                        if let Some((ps, pe)) = prev
+                            && (s > pe || ps > e)
+                        {
+                            chained = false;
+                            break;
+                        }
+                        prev = Some((s, e));
+                        (lo, hi) = (lo.min(s), hi.max(e));
+                    }
+                    _ => {
+                        chained = false;
+                        break;
+                    }
+                }
+            }
+            if chained {
+                if lo < hi {
+                    out.push(Span {
+                        y,
+                        x0: lo as u32,
+                        x1: hi as u32,
+                    });
+                }
+                continue 'row;
+            }
             acc.clear();
             for dy in -ry..=ry {
                 let sy = y as i64 + dy;
@@ -898,6 +981,23 @@ mod tests {
             by[0].1.spans(),
             [Span { y: 0, x0: 0, x1: 50 }, Span { y: 0, x0: 51, x1: 100 }]
         );
+    }
+
+    proptest! {
+        #[test]
+        fn bytes_split_eight_at_a_time_equal_the_generic_split(w in 1u32..70, h in 1u32..6, seed in 0u64..u64::MAX, runs in 1u64..20) {
+            // rows of long runs of a few values
+            let mut state = seed | 1;
+            let mut v = 0u8;
+            let data: Vec<u8> = (0..w * h).map(|_| {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+                if state % (2 * runs) == 0 { v = (state >> 32) as u8 % 4; }
+                v
+            }).collect();
+            let mut fast = SplitByValue::new(w, h);
+            data.chunks_exact(w as usize).for_each(|r| fast.push_row_u8(r));
+            prop_assert_eq!(fast.finish(), Runs::by_value(w, h, &data));
+        }
     }
 
     #[test]
