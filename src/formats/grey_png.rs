@@ -158,6 +158,11 @@ fn unfilter(filter: u8, prev: &[u8], cur: &mut [u8]) -> Option<()> {
                 if flat8(prev, cur, x, v) {
                     cur[x..x + 8].fill(v);
                     x += 8;
+                    // and on while the stretch lasts
+                    while flat8(prev, cur, x, v) {
+                        cur[x..x + 8].fill(v);
+                        x += 8;
+                    }
                 } else {
                     one(x, cur);
                     x += 1;

@@ -50,23 +50,6 @@ fn push_joined(out: &mut Vec<Span>, s: Span) {
     out.push(s);
 }
 
-/// `floor(a / b)` and `ceil(a / b)` for `b > 0`, exact: a float quotient (fast) corrected with
-/// integer products (the quotient is within one of the true value for the small integers here).
-fn div_floor(a: i64, b: i64) -> i64 {
-    let mut q = (a as f64 / b as f64).floor() as i64;
-    while q * b > a {
-        q -= 1;
-    }
-    while (q + 1) * b <= a {
-        q += 1;
-    }
-    q
-}
-
-fn div_ceil(a: i64, b: i64) -> i64 {
-    -div_floor(-a, b)
-}
-
 /// For a disc of radius `r` (pixel centres within Euclidean distance `r`): the largest `dx` with
 /// `dx² + dy² ≤ r²`, for `dy = 0..=⌊r⌋`.
 fn disc_half_widths(r: f64) -> Vec<i64> {
@@ -668,13 +651,26 @@ impl Runs {
             }
             let (p, q) = if p.1 < q.1 { (p, q) } else { (q, p) };
             let d = q.1 - p.1;
+            // the edge crosses the centre line of row y at x = n / 2d with
+            // n = 2·px·d + (qx − px)(2y + 1 − 2py); pixel x is inside when its centre x + ½ lies
+            // between the row's two crossings, so the bounds are ⌈(n − d) / 2d⌉ and
+            // ⌊(n − d) / 2d⌋ + 1. (n − d) / 2d is carried as quotient and remainder from row to
+            // row (it grows by 2(qx − px) / 2d), so there is no division per row.
+            let den = 2 * d;
+            let first = 2 * p.0 * d + (q.0 - p.0) - d;
+            let (mut quot, mut rem) = (first.div_euclid(den), first.rem_euclid(den));
+            let step = 2 * (q.0 - p.0);
+            let (step_quot, step_rem) = (step.div_euclid(den), step.rem_euclid(den));
             for y in p.1..q.1 {
-                // the edge crosses the centre line y + ½ at x = n / 2d; pixel x is inside when
-                // its centre x + ½ lies between the two crossings
-                let n = 2 * p.0 * d + (q.0 - p.0) * (2 * y + 1 - 2 * p.1);
                 let i = (y - ymin) as usize;
-                lo[i] = lo[i].min(div_ceil(n - d, 2 * d));
-                hi[i] = hi[i].max(div_floor(n - d, 2 * d) + 1);
+                lo[i] = lo[i].min(quot + (rem > 0) as i64);
+                hi[i] = hi[i].max(quot + 1);
+                quot += step_quot;
+                rem += step_rem;
+                if rem >= den {
+                    quot += 1;
+                    rem -= den;
+                }
             }
         }
         let mut spans = Vec::with_capacity(rows);
