@@ -64,8 +64,11 @@ pub fn for_each_row<S>(
     let stride = w as usize;
     let total = (stride + 1).checked_mul(h as usize)?;
     INFLATED.with_borrow_mut(|buf| {
-        buf.clear();
-        buf.resize(total, 0);
+        // grown when needed, never cleared: every byte is written by the inflater (checked below)
+        if buf.len() < total {
+            buf.resize(total, 0);
+        }
+        let buf = &mut buf[..total];
         let mut inflate = fdeflate::Decompressor::new();
         let (mut read, mut written) = (0, 0);
         while !inflate.is_done() {

@@ -75,6 +75,8 @@ pub struct SplitByValue {
     height: u32,
     y: u32,
     out: Vec<(u16, Vec<Span>)>,
+    /// For values below 256: 1 + the value's index in `out` (0 = not seen yet).
+    slot: [u16; 256],
 }
 
 /// Whether every value of `block` is `v` (no early exit, so the comparison is vectorised).
@@ -90,6 +92,7 @@ impl SplitByValue {
             height,
             y: 0,
             out: Vec::new(),
+            slot: [0; 256],
         }
     }
 
@@ -129,13 +132,18 @@ impl SplitByValue {
         if v == 0 {
             return;
         }
-        let i = match self.out.iter().position(|(k, _)| *k == v) {
-            Some(i) => i,
-            None => {
-                self.out.push((v, Vec::new()));
-                self.out.len() - 1
-            }
+        let known = match self.slot.get(v as usize) {
+            Some(&k) if k > 0 => Some(k as usize - 1),
+            Some(_) => None,
+            None => self.out.iter().position(|(k, _)| *k == v),
         };
+        let i = known.unwrap_or_else(|| {
+            self.out.push((v, Vec::new()));
+            if let Some(k) = self.slot.get_mut(v as usize) {
+                *k = self.out.len() as u16;
+            }
+            self.out.len() - 1
+        });
         self.out[i].1.push(Span {
             y: self.y,
             x0: x0 as u32,
@@ -684,7 +692,8 @@ impl Runs {
                 });
             }
         }
-        Runs::from_sorted(self.width, self.height, spans).union(self)
+        // every set pixel is among them: its centre lies inside its own square
+        Runs::from_sorted(self.width, self.height, spans)
     }
 
     /// Connected components: each span's component (numbered from 0 in the raster order of

@@ -306,11 +306,12 @@ pub fn evaluate(pack: &Pack, rules: &RuleSet, sources: &[Source]) -> Vec<Flag> {
                 .iter()
                 .filter(|r| r.each_slice && (!r.uses_mm || masks.mm_per_px.is_some()))
                 .collect();
-            let volume = sources.iter().chain(std::iter::once(&Source::GroundTruth)).any(|&s| {
-                pack.annotations(s, case)
-                    .and_then(|a| a.label_mask.as_deref())
-                    .is_some_and(label_png::is_volume)
-            });
+            let volume = !each.is_empty()
+                && sources.iter().chain(std::iter::once(&Source::GroundTruth)).any(|&s| {
+                    pack.annotations(s, case)
+                        .and_then(|a| a.label_mask.as_deref())
+                        .is_some_and(label_png::is_volume)
+                });
             if !each.is_empty() && volume {
                 let frames = crate::formats::image::frame_count(&pack.cases[case].image).unwrap_or(1);
                 for slice in 1..frames {
