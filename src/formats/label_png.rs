@@ -110,9 +110,12 @@ fn not_single_channel() -> ImageError {
     )
 }
 
+/// A label image's width, height, and each non-zero value with its pixels (sorted by value).
+pub type LabelRuns = (u32, u32, Vec<(u16, Runs)>);
+
 /// A frame's label values and their pixels as runs, split in one pass over the decoded pixels
 /// (8-bit files without widening them to 16 bits): what the rule engine reads.
-pub fn read_frame_runs(path: &Path, frame: u32) -> Result<(u32, u32, Vec<(u16, Runs)>), ImageError> {
+pub fn read_frame_runs(path: &Path, frame: u32) -> Result<LabelRuns, ImageError> {
     if path.is_dir() {
         let m = read_frame(path, frame)?;
         return Ok((m.width(), m.height(), Runs::by_label(&m)));
@@ -137,7 +140,7 @@ pub fn read_frame_runs(path: &Path, frame: u32) -> Result<(u32, u32, Vec<(u16, R
 /// An 8- or 16-bit grey PNG, not interlaced, split into runs row by row as it is inflated: no
 /// full-size image is allocated. `None` for any other file, and for a PNG that does not decode
 /// (the general decoder then reads it, or says what is wrong with it).
-fn png_runs(path: &Path) -> Option<(u32, u32, Vec<(u16, Runs)>)> {
+fn png_runs(path: &Path) -> Option<LabelRuns> {
     let is_png = path
         .extension()
         .and_then(|e| e.to_str())

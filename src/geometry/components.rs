@@ -7,6 +7,7 @@
 
 use super::bbox::BBox;
 use super::mask::BinaryMask;
+use super::runs::Runs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Connectivity {
@@ -37,10 +38,8 @@ pub struct Component {
 }
 
 /// Labels every pixel equal to `fg` (1 = foreground, 0 = background) inside the window by
-/// component, numbering components in the raster order of their first pixel.
-///
-/// Works on runs: each row's runs are joined with the overlapping runs of the row above
-/// (union–find), so the cost is one pass over the bytes plus one step per run.
+/// component, numbering components in the raster order of their first pixel: the window's runs
+/// are labelled by [`Runs::label`] and painted into `labels`.
 fn label_in(
     mask: &BinaryMask,
     fg: bool,
@@ -49,102 +48,30 @@ fn label_in(
     labels: &mut [u32],
     comps: &mut Vec<Component>,
 ) {
-    let (w, h) = (mask.width() as usize, mask.height() as usize);
+    let w = mask.width() as usize;
     let (wx0, wy0, wx1, wy1) = win;
-    let data = mask.as_slice();
-    // runs: (row, start, end) with end exclusive, in raster order
-    let mut runs: Vec<(u32, u32, u32)> = Vec::new();
-    let mut row_start: Vec<usize> = Vec::with_capacity(wy1 - wy0 + 1);
-    for y in wy0..wy1 {
-        row_start.push(runs.len());
-        let row = &data[y * w + wx0..y * w + wx1];
-        runs.extend(super::mask::row_runs(row, fg).map(|(s, e)| (y as u32, (wx0 + s) as u32, (wx0 + e) as u32)));
+    let set = Runs::from_mask(mask);
+    let runs = if fg {
+        set
+    } else {
+        set.complement_in((wx0 as u32, wy0 as u32, wx1 as u32, wy1 as u32))
+    };
+    let (ids, found) = runs.label(conn);
+    let first = comps.len() as u32 + 1;
+    for (s, &id) in runs.spans().iter().zip(&ids) {
+        let at = s.y as usize * w;
+        labels[at + s.x0 as usize..at + s.x1 as usize].fill(first + id);
     }
-    row_start.push(runs.len());
-    let mut parent: Vec<u32> = (0..runs.len() as u32).collect();
-    fn find(parent: &mut [u32], mut i: u32) -> u32 {
-        while parent[i as usize] != i {
-            let p = parent[parent[i as usize] as usize];
-            parent[i as usize] = p;
-            i = p;
-        }
-        i
-    }
-    let reach = (conn == Connectivity::Eight) as u32;
-    for r in 1..row_start.len() - 1 {
-        let (prev, cur) = (row_start[r - 1]..row_start[r], row_start[r]..row_start[r + 1]);
-        let mut j = prev.start;
-        for i in cur {
-            let (_, s, e) = runs[i];
-            // skip runs of the row above that end before this one can touch them
-            while j < prev.end && runs[j].2 + reach <= s {
-                j += 1;
-            }
-            let mut k = j;
-            while k < prev.end && runs[k].1 < e + reach {
-                let (a, b) = (find(&mut parent, i as u32), find(&mut parent, k as u32));
-                if a != b {
-                    // the smaller index (earlier in raster order) stays the root
-                    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-                    parent[hi as usize] = lo;
-                }
-                k += 1;
-            }
-        }
-    }
-    struct Acc {
-        area: u64,
-        sx2: u64,
-        sy2: u64,
-        x0: u32,
-        y0: u32,
-        x1: u32,
-        y1: u32,
-    }
-    let mut id_of_root: Vec<u32> = vec![0; runs.len()];
-    let mut acc: Vec<Acc> = Vec::new();
-    for (i, &(y, s, e)) in runs.iter().enumerate() {
-        let root = find(&mut parent, i as u32) as usize;
-        if id_of_root[root] == 0 {
-            acc.push(Acc {
-                area: 0,
-                sx2: 0,
-                sy2: 0,
-                x0: u32::MAX,
-                y0: u32::MAX,
-                x1: 0,
-                y1: 0,
-            });
-            id_of_root[root] = (comps.len() + acc.len()) as u32;
-        }
-        let id = id_of_root[root];
-        labels[y as usize * w + s as usize..y as usize * w + e as usize].fill(id);
-        let a = &mut acc[id as usize - comps.len() - 1];
-        let n = (e - s) as u64;
-        a.area += n;
-        // sums of 2x + 1 and 2y + 1: centres at x + 0.5, exactly
-        a.sx2 += n * (s as u64 + e as u64);
-        a.sy2 += n * (2 * y as u64 + 1);
-        a.x0 = a.x0.min(s);
-        a.x1 = a.x1.max(e - 1);
-        a.y0 = a.y0.min(y);
-        a.y1 = a.y1.max(y);
-    }
-    for a in acc {
-        let (x0, y0, x1, y1) = (a.x0 as usize, a.y0 as usize, a.x1 as usize, a.y1 as usize);
-        comps.push(Component {
-            area: a.area,
-            bbox: BBox::from_corners(x0 as f64, y0 as f64, x1 as f64 + 1.0, y1 as f64 + 1.0),
-            centroid: (a.sx2 as f64 / (2 * a.area) as f64, a.sy2 as f64 / (2 * a.area) as f64),
-            // in a background window, the window's edge joins the region outside it, which
-            // touches the border; a foreground window is the mask's own box, whose edge does not
-            touches_border: (!fg && (x0 == wx0 || y0 == wy0 || x1 + 1 == wx1 || y1 + 1 == wy1))
-                || x0 == 0
-                || y0 == 0
-                || x1 + 1 == w
-                || y1 + 1 == h,
-        });
-    }
+    comps.extend(found.into_iter().map(|mut c| {
+        // in a background window, the window's edge joins the region outside it, which
+        // touches the border; a foreground window is the mask's own box, whose edge does not
+        let edge = c.bbox.x as usize == wx0
+            || c.bbox.y as usize == wy0
+            || c.bbox.x2() as usize == wx1
+            || c.bbox.y2() as usize == wy1;
+        c.touches_border |= !fg && edge;
+        c
+    }));
 }
 
 /// Labels every pixel equal to `fg` (1 = foreground, 0 = background) by component; returns the

@@ -99,31 +99,43 @@ impl SplitByValue {
     /// The next row of 8-bit values: runs are found eight bytes at a time (the first byte that
     /// differs from the run's value is the lowest non-zero byte of a XOR).
     pub fn push_row_u8(&mut self, row: &[u8]) {
+        self.split_row(row, |row, mut x| {
+            let v = row[x];
+            let splat = u64::from(v) * 0x0101_0101_0101_0101;
+            while let Some(word) = row.get(x..x + 8) {
+                let diff = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ splat;
+                if diff != 0 {
+                    return x + (diff.trailing_zeros() / 8) as usize;
+                }
+                x += 8;
+            }
+            x + row[x..].iter().take_while(|&&p| p == v).count()
+        });
+    }
+
+    /// The next row (`width` values; rows beyond `height` are ignored).
+    pub fn push_row<T: Copy + Eq + Into<u16>>(&mut self, row: &[T]) {
+        const BLOCK: usize = 32;
+        self.split_row(row, |row, mut x| {
+            let v = row[x];
+            while x + BLOCK <= row.len() && uniform(&row[x..x + BLOCK], v) {
+                x += BLOCK;
+            }
+            x + row[x..].iter().take_while(|&&p| p == v).count()
+        });
+    }
+
+    /// Splits a row into runs; `run_end(row, x)` is where the run of `row[x]` starting at `x` ends.
+    fn split_row<T: Copy + Eq + Into<u16>>(&mut self, row: &[T], run_end: impl Fn(&[T], usize) -> usize) {
         if self.y >= self.height {
             return;
         }
         let row = &row[..row.len().min(self.width as usize)];
         let mut x = 0;
         while x < row.len() {
-            let v = row[x];
-            let start = x;
-            x += 1;
-            let splat = u64::from(v) * 0x0101_0101_0101_0101;
-            loop {
-                let Some(word) = row.get(x..x + 8) else {
-                    while x < row.len() && row[x] == v {
-                        x += 1;
-                    }
-                    break;
-                };
-                let diff = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ splat;
-                if diff != 0 {
-                    x += (diff.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                x += 8;
-            }
-            self.add(v.into(), start, x);
+            let end = run_end(row, x);
+            self.add(row[x].into(), x, end);
+            x = end;
         }
         self.y += 1;
     }
@@ -149,29 +161,6 @@ impl SplitByValue {
             x0: x0 as u32,
             x1: x1 as u32,
         });
-    }
-
-    /// The next row (`width` values; rows beyond `height` are ignored).
-    pub fn push_row<T: Copy + Eq + Into<u16>>(&mut self, row: &[T]) {
-        const BLOCK: usize = 32;
-        if self.y >= self.height {
-            return;
-        }
-        let row = &row[..row.len().min(self.width as usize)];
-        let mut x = 0;
-        while x < row.len() {
-            let v = row[x];
-            let start = x;
-            x += 1;
-            while x + BLOCK <= row.len() && uniform(&row[x..x + BLOCK], v) {
-                x += BLOCK;
-            }
-            while x < row.len() && row[x] == v {
-                x += 1;
-            }
-            self.add(v.into(), start, x);
-        }
-        self.y += 1;
     }
 
     /// Every non-zero value and its pixels, sorted by value.
@@ -457,7 +446,7 @@ impl Runs {
     }
 
     /// The unset pixels of the window `x0..x1` × `y0..y1`.
-    fn complement_in(&self, (wx0, wy0, wx1, wy1): (u32, u32, u32, u32)) -> Runs {
+    pub(crate) fn complement_in(&self, (wx0, wy0, wx1, wy1): (u32, u32, u32, u32)) -> Runs {
         let idx = self.row_index();
         let mut out = Vec::new();
         for y in wy0..wy1 {
@@ -493,7 +482,8 @@ impl Runs {
         let mut out = Vec::new();
         // the row's union so far and a scratch list: each contributing row's spans are sorted,
         // so they are merged in, not sorted
-        let (mut acc, mut next): (Vec<(i64, i64)>, Vec<(i64, i64)>) = (Vec::new(), Vec::new());
+        let mut acc: Vec<(i64, i64)> = Vec::new();
+        let mut next: Vec<(i64, i64)> = Vec::new();
         'row: for y in rows {
             // fast path: when each row in reach has at most one span and each widened span
             // overlaps or touches the one before, their union is one span
