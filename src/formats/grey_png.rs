@@ -46,7 +46,7 @@ pub fn for_each_row<S>(
                     u32::from_be_bytes(d[4..8].try_into().ok()?),
                 );
                 // 8-bit, greyscale, deflate, adaptive filtering, not interlaced
-                if d[8..13] != [8, 0, 0, 0, 0] || w == 0 || h == 0 {
+                if d[8..13] != [8, 0, 0, 0, 0] || w == 0 || h == 0 || size.is_some() {
                     return None;
                 }
                 super::image::check_dimensions(w as u64, h as u64).ok()?;

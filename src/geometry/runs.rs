@@ -976,6 +976,11 @@ mod tests {
             by[0].1.spans(),
             [Span { y: 0, x0: 0, x1: 50 }, Span { y: 0, x0: 51, x1: 100 }]
         );
+        // 16-bit values beyond the 8-bit slots
+        let wide = LabelMask::new(5, 1, vec![300, 300, 7, 1000, 300]).unwrap();
+        let by = Runs::by_label(&wide);
+        let areas: Vec<(u16, u64)> = by.iter().map(|(v, r)| (*v, r.area())).collect();
+        assert_eq!(areas, [(7, 1), (300, 3), (1000, 1)]);
     }
 
     proptest! {
