@@ -61,10 +61,8 @@ pub struct CaseMasks<'a> {
     labels: HashMap<Source, Vec<(u16, Runs)>>,
     /// Classes by (source, class id).
     classes: RefCell<HashMap<(Source, crate::pack::ClassId), Rc<Runs>>>,
-    /// Region expressions by (source, the expression's address in the rule set), and by
-    /// (source, text) so that equal expressions written in two rules are built once.
-    cache: RefCell<HashMap<(Source, usize), Rc<Runs>>>,
-    by_text: RefCell<HashMap<(Source, String), Rc<Runs>>>,
+    /// Region expressions by (source, text): equal expressions written in two rules are built once.
+    cache: RefCell<HashMap<(Source, String), Rc<Runs>>>,
     /// Millimetres per pixel (geometric mean of the two sides) and mm² per pixel: the image's
     /// own spacing with `pixel_spacing_mm = "image"`, else the rules file's.
     pub mm_per_px: Option<f64>,
@@ -135,7 +133,6 @@ impl<'a> CaseMasks<'a> {
             labels,
             classes: RefCell::new(HashMap::new()),
             cache: RefCell::new(HashMap::new()),
-            by_text: RefCell::new(HashMap::new()),
             mm_per_px,
             mm2_per_px,
         })
@@ -194,10 +191,8 @@ impl<'a> CaseMasks<'a> {
         }
     }
 
-    /// Evaluate a region expression on `source`'s masks. Results are cached by the expression's
-    /// address, which is why it must be borrowed from the rule set: a node is one expression for
-    /// the whole evaluation.
-    pub fn region(&self, e: &'a Expr, source: Source) -> Rc<Runs> {
+    /// Evaluate a region expression on `source`'s masks (cached by its text).
+    pub fn region(&self, e: &Expr, source: Source) -> Rc<Runs> {
         if let Expr::Name(n) = e {
             return match self.rules.regions.get(n) {
                 Some(def) => self.region(def, source),
@@ -213,14 +208,9 @@ impl<'a> CaseMasks<'a> {
                 },
             };
         }
-        let key = (source, e as *const Expr as usize);
+        let key = (source, e.to_string());
         if let Some(m) = self.cache.borrow().get(&key) {
             return m.clone();
-        }
-        let text = (source, e.to_string());
-        if let Some(m) = self.by_text.borrow().get(&text).cloned() {
-            self.cache.borrow_mut().insert(key, m.clone());
-            return m;
         }
         let m = match e {
             Expr::Name(_) => unreachable!("names are resolved above"),
@@ -242,7 +232,6 @@ impl<'a> CaseMasks<'a> {
         };
         let m = Rc::new(m);
         self.cache.borrow_mut().insert(key, m.clone());
-        self.by_text.borrow_mut().insert(text, m.clone());
         m
     }
 }

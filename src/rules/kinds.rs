@@ -55,7 +55,7 @@ fn finding(value: f64, bound: String, message: String, highlight: Option<Runs>) 
 }
 
 /// Evaluate one rule for one source of one case.
-pub fn check<'a>(rule: &'a Rule, m: &CaseMasks<'a>, source: Source, regions: Source) -> Vec<Finding> {
+pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec<Finding> {
     let id = &rule.id;
     let img_area = (m.width as f64) * (m.height as f64);
     match &rule.kind {
