@@ -7,7 +7,9 @@ pub mod hash;
 pub mod journal;
 pub mod plan;
 pub mod record;
+pub mod policy;
 pub mod report;
+pub mod ssh;
 
 pub use journal::{Event, Journal, JournalError, Verdict};
 pub use plan::Plan;
@@ -87,7 +89,7 @@ impl State {
                         }
                     }
                 }
-                Event::Session { .. } | Event::Signed { .. } => {}
+                Event::Session { .. } | Event::Signed { .. } | Event::Reopen { .. } => {}
             }
         }
         s
@@ -126,6 +128,33 @@ impl std::fmt::Display for Progress {
     }
 }
 
+/// Where a review of `plan` stands in `state`.
+pub fn progress_of(plan: &Plan, state: &State) -> Progress {
+    let required: HashSet<&str> = plan.required.iter().map(|r| r.case.as_str()).collect();
+    let mut p = Progress {
+        required: required.len(),
+        reviewed_required: required.iter().filter(|c| state.reviewed(c)).count(),
+        accepted: 0,
+        rejected: 0,
+        unsure: 0,
+        extra: 0,
+    };
+    for ((case, flag), g) in &state.verdicts {
+        if flag.is_some() {
+            continue;
+        }
+        match g.verdict {
+            Verdict::Accept => p.accepted += 1,
+            Verdict::Reject => p.rejected += 1,
+            Verdict::Unsure => p.unsure += 1,
+        }
+        if !required.contains(case.as_str()) {
+            p.extra += 1;
+        }
+    }
+    p
+}
+
 /// Who reviews, for what.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identity {
@@ -146,6 +175,46 @@ pub struct Session {
     pub ssh_key: Option<std::path::PathBuf>,
     /// Blind review, with the seed of its order.
     pub blind_seed: Option<u64>,
+    /// Set once the review is signed: (the `signed` entry's seq, what it meant). A closed review
+    /// takes no more actions; `lightbox review --reopen` opens it again.
+    pub closed: Option<(u64, String)>,
+}
+
+/// The signature that closes a journal: its last `signed` entry not followed by a `reopen`, and
+/// whose record was written (a signing cut off before its record exists closes nothing).
+pub fn closing_signature(entries: &[journal::Entry], journal_path: &std::path::Path) -> Option<(u64, String)> {
+    let (i, meaning, content) = entries.iter().enumerate().rev().find_map(|(i, e)| match &e.event {
+        Event::Signed { meaning, record, .. } => Some((i, meaning.clone(), record.clone())),
+        _ => None,
+    })?;
+    if entries[i + 1..]
+        .iter()
+        .any(|e| matches!(e.event, Event::Reopen { signed } if signed == i as u64))
+    {
+        return None;
+    }
+    let written = std::fs::read(record::record_path(journal_path))
+        .ok()
+        .and_then(|b| crate::formats::json::parse::<Record>(&b).ok())
+        .is_some_and(|r| r.content_sha256() == content);
+    written.then_some((i as u64, meaning))
+}
+
+/// Why a session cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(
+        "{journal}: release {release} was signed (\"{meaning}\", journal entry {seq}) and the review is closed. Check it with `lightbox verify {record}`, read it with `lightbox report {record} -o DIR`; to change verdicts, start again with --reopen (the signed record then no longer verifies, until the review is signed again)"
+    )]
+    Closed {
+        journal: std::path::PathBuf,
+        record: std::path::PathBuf,
+        release: String,
+        meaning: String,
+        seq: u64,
+    },
 }
 
 impl Session {
@@ -156,12 +225,13 @@ impl Session {
         identity: Identity,
         plan: Plan,
         journal_path: &std::path::Path,
-    ) -> Result<Session, JournalError> {
-        Self::start_blind(pack, run, identity, plan, journal_path, None)
+    ) -> Result<Session, StartError> {
+        Self::start_blind(pack, run, identity, plan, journal_path, None, false)
     }
 
     /// As [`Session::start`]; with `blind_seed`, the session is recorded as blind (run name and
-    /// scores hidden, order shuffled with that seed).
+    /// scores hidden, order shuffled with that seed). A signed journal is refused unless
+    /// `reopen`, which records a `reopen` entry: the signature no longer stands.
     pub fn start_blind(
         pack: &crate::pack::Pack,
         run: usize,
@@ -169,8 +239,10 @@ impl Session {
         plan: Plan,
         journal_path: &std::path::Path,
         blind_seed: Option<u64>,
-    ) -> Result<Session, JournalError> {
+        reopen: bool,
+    ) -> Result<Session, StartError> {
         let mut journal = Journal::open(journal_path)?;
+        let closed = closing_signature(&journal.entries, &journal.path);
         let run_name = pack.source_name(crate::pack::Source::Run(run));
         // a journal belongs to one release, reviewer and run
         if let Some(Event::Session {
@@ -191,6 +263,18 @@ impl Session {
                     "this journal records release {release} by {reviewer} of run {r}, not release {} by {} of run {run_name}; give another --journal",
                     identity.release, identity.reviewer
                 ),
+            }
+            .into());
+        }
+        if let Some((seq, meaning)) = &closed
+            && !reopen
+        {
+            return Err(StartError::Closed {
+                record: record::record_path(&journal.path),
+                journal: journal.path.clone(),
+                release: identity.release.clone(),
+                meaning: meaning.clone(),
+                seq: *seq,
             });
         }
         journal.append(Event::Session {
@@ -203,6 +287,9 @@ impl Session {
             plan: plan.digest(),
             blind_seed,
         })?;
+        if let Some((seq, _)) = closed {
+            journal.append(Event::Reopen { signed: seq })?;
+        }
         let state = State::replay(&journal.entries);
         Ok(Session {
             identity,
@@ -213,11 +300,21 @@ impl Session {
             state,
             ssh_key: None,
             blind_seed,
+            closed: None,
         })
     }
 
-    /// Record an event (fsync'd) and update the state; returns the entry's hash.
+    /// Record an event (fsync'd) and update the state; returns the entry's hash. A signed
+    /// (closed) session takes nothing more.
     pub fn record(&mut self, event: Event) -> Result<(u64, String), JournalError> {
+        if let Some((seq, meaning)) = &self.closed {
+            return Err(JournalError::Io {
+                path: self.journal.path.clone(),
+                message: format!(
+                    "the review is signed (\"{meaning}\", entry {seq}) and closed: nothing more is recorded. To change verdicts, start `lightbox review` again with --reopen (the signed record then no longer verifies)"
+                ),
+            });
+        }
         if let Event::Undo { undoes } = &event
             && !self.state.undoable.contains(undoes)
         {
@@ -240,29 +337,7 @@ impl Session {
     }
 
     pub fn progress(&self) -> Progress {
-        let required: HashSet<&str> = self.plan.required.iter().map(|r| r.case.as_str()).collect();
-        let mut p = Progress {
-            required: required.len(),
-            reviewed_required: required.iter().filter(|c| self.state.reviewed(c)).count(),
-            accepted: 0,
-            rejected: 0,
-            unsure: 0,
-            extra: 0,
-        };
-        for ((case, flag), g) in &self.state.verdicts {
-            if flag.is_some() {
-                continue;
-            }
-            match g.verdict {
-                Verdict::Accept => p.accepted += 1,
-                Verdict::Reject => p.rejected += 1,
-                Verdict::Unsure => p.unsure += 1,
-            }
-            if !required.contains(case.as_str()) {
-                p.extra += 1;
-            }
-        }
-        p
+        progress_of(&self.plan, &self.state)
     }
 
     /// The first required case not yet reviewed, in plan order.

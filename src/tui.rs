@@ -207,11 +207,22 @@ pub fn apply_review(
         ReviewCmd::Record(ev) => {
             let what = match &ev {
                 crate::review::Event::Verdict {
-                    case, verdict, reason, ..
-                } => match reason {
-                    Some(r) => format!("{case}: {} ({r})", verdict.name()),
-                    None => format!("{case}: {}", verdict.name()),
-                },
+                    case,
+                    verdict,
+                    reason,
+                    flag,
+                    ..
+                } => {
+                    let meaning = crate::review::record::meaning_of(*verdict, flag.is_some());
+                    let on = match flag {
+                        Some(f) => format!("{case} flag {f}"),
+                        None => case.clone(),
+                    };
+                    match reason {
+                        Some(r) => format!("{on}: {meaning} ({r})"),
+                        None => format!("{on}: {meaning}"),
+                    }
+                }
                 crate::review::Event::Note { case, .. } => format!("note on {case}"),
                 crate::review::Event::Shown { case } => format!("{case} shown"),
                 _ => "recorded".into(),
@@ -226,32 +237,21 @@ pub fn apply_review(
         ReviewCmd::Sign {
             approve,
             override_reason,
+            noted,
             threshold,
         } => {
-            let (by, metrics) = signing_context(pack, session.run, flags);
-            let ssh_key = session.ssh_key.clone();
-            crate::review::record::sign(
+            let signing = crate::review::record::Signing::new(
                 pack,
                 session,
-                crate::review::record::Signing {
-                    approve,
-                    override_reason,
-                    threshold,
-                    min_seconds: pack.manifest.review.min_seconds,
-                    flags: by,
-                    metrics,
-                    known: pack
-                        .manifest
-                        .review
-                        .known
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect(),
-                    ssh_key,
-                },
-            )
-            .map(|(p, r)| format!("signed \"{}\": record {}", r.meaning, p.display()))
-            .map_err(|e| e.to_string())
+                flags,
+                approve,
+                override_reason,
+                noted,
+                threshold,
+            );
+            crate::review::record::sign(pack, session, signing)
+                .map(|(p, r)| format!("signed \"{}\": record {}", r.meaning, p.display()))
+                .map_err(|e| e.to_string())
         }
     };
     match said {
@@ -262,35 +262,6 @@ pub fn apply_review(
         },
         Err(e) => ReviewReply::Failed(e),
     }
-}
-
-/// Flags by severity and metric figures at signing time, as the record keeps them.
-pub fn signing_context(
-    pack: &crate::pack::Pack,
-    run: usize,
-    flags: &[crate::rules::Flag],
-) -> (
-    std::collections::BTreeMap<String, usize>,
-    std::collections::BTreeMap<String, Option<f64>>,
-) {
-    let mut by = std::collections::BTreeMap::new();
-    for f in flags
-        .iter()
-        .filter(|f| f.source == Some(crate::pack::Source::Run(run)) || f.source.is_none())
-    {
-        *by.entry(f.severity.name().to_string()).or_insert(0) += 1;
-    }
-    let options = crate::metrics::Options {
-        bootstrap: crate::metrics::classification::Bootstrap {
-            resamples: 0,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let metrics = crate::metrics::compute(pack, run, &options)
-        .map(|r| r.figures().into_iter().map(|f| (f.name, f.value)).collect())
-        .unwrap_or_default();
-    (by, metrics)
 }
 
 fn run_with(
@@ -702,6 +673,9 @@ pub fn handle_key(app: &mut App, k: crossterm::event::KeyEvent) {
                     PromptKind::Note => app.review_note(&line),
                     PromptKind::Sign => app.review_sign(&line),
                     PromptKind::Tag => app.tag(&line),
+                    PromptKind::ConfirmApproval {
+                        noted, override_reason, ..
+                    } => app.review_confirm(&line, noted, override_reason),
                 }
             }
             KeyCode::Backspace => {

@@ -51,12 +51,47 @@ pub struct Args {
     /// with `lightbox verify --allowed-signers` or `ssh-keygen -Y verify`).
     #[arg(long, value_name = "KEY")]
     pub ssh_key: Option<PathBuf>,
+    /// The release repository's allowed-signers file: with --ssh-key, the reviewer's name is the
+    /// one this file gives the key (see docs/signoff.md).
+    #[arg(long, value_name = "FILE", requires = "ssh_key")]
+    pub allowed_signers: Option<PathBuf>,
+    /// Open a signed review again to change verdicts: recorded in the journal, and the signed
+    /// record no longer verifies until the review is signed again.
+    #[arg(long)]
+    pub reopen: bool,
     /// How to draw images (dashboard).
     #[arg(long, value_enum)]
     pub graphics: Option<lightbox::tui::Graphics>,
 }
 
 fn reviewer(a: &Args) -> anyhow::Result<String> {
+    // with a key and the team's allowed-signers file, the name is the one the file gives the key
+    if let (Some(key), Some(allowed)) = (&a.ssh_key, &a.allowed_signers) {
+        let public = lightbox::review::ssh::public_key(key).map_err(anyhow::Error::msg)?;
+        let text = std::fs::read_to_string(allowed).with_context(|| format!("--allowed-signers {}", allowed.display()))?;
+        let names = lightbox::review::ssh::principals_for(&text, &public);
+        return match (names.as_slice(), &a.reviewer) {
+            ([], _) => anyhow::bail!(
+                "--ssh-key {}: this key is not in {}; add a line for the reviewer, e.g. \"Dr Bo Chen\" {public}",
+                key.display(),
+                allowed.display()
+            ),
+            (names, Some(r)) if !names.contains(r) => anyhow::bail!(
+                "--reviewer {r:?}, but {} gives the key {} to {}",
+                allowed.display(),
+                key.display(),
+                names.join(", ")
+            ),
+            (_, Some(r)) => Ok(r.clone()),
+            ([one], None) => Ok(one.clone()),
+            (names, None) => anyhow::bail!(
+                "{} gives the key {} to several names ({}): choose one with --reviewer",
+                allowed.display(),
+                key.display(),
+                names.join(", ")
+            ),
+        };
+    }
     let config =
         lightbox::tui::config::Config::load(None).unwrap_or_else(|_| lightbox::tui::config::Config::defaults());
     a.reviewer
@@ -124,7 +159,7 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
         }
         let c = lightbox::pack::find_case(&pack, key)
             .map_err(|e| anyhow::anyhow!("lightbox.toml: review.known.{key:?}: {e}"))?;
-        extra.push((c, "known answer".into()));
+        extra.push((c, plan::KNOWN_ANSWER.into()));
     }
     let plan = Plan::make_with(
         &pack,
@@ -151,6 +186,7 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
 fn start(
     (pack, run, plan, path, identity, flags): (Pack, usize, Plan, PathBuf, Identity, Vec<lightbox::rules::Flag>),
     blind: bool,
+    reopen: bool,
 ) -> anyhow::Result<Prepared> {
     let blind_seed = blind.then(|| {
         std::time::SystemTime::now()
@@ -158,7 +194,14 @@ fn start(
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1)
     });
-    let session = Session::start_blind(&pack, run, identity, plan, &path, blind_seed).map_err(anyhow::Error::msg)?;
+    let session =
+        Session::start_blind(&pack, run, identity, plan, &path, blind_seed, reopen).map_err(anyhow::Error::msg)?;
+    if reopen {
+        eprintln!(
+            "note: {}: the review is open again; its earlier record no longer verifies until it is signed again",
+            session.journal.path.display()
+        );
+    }
     if let Some((aside, why)) = &session.journal.set_aside {
         eprintln!(
             "warning: {}: {why}; the damaged line is kept in {} and everything before it was loaded",
@@ -178,9 +221,10 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         }
     };
     if a.plan {
-        let plan = &prepared.2;
+        // as the reviewer sees it: known-answer cases look like the random sample
+        let plan = &prepared.2.for_reviewer();
         println!(
-            "review plan for {} · run {} · {} required ({} flagged, out of distribution, regressions, tagged or known answers; {} sampled at random from {} unflagged, seed {})",
+            "review plan for {} · run {} · {} required ({} flagged, out of distribution, regressions or tagged; {} sampled at random from {} unflagged, seed {})",
             a.release,
             plan.run,
             plan.required.len(),
@@ -199,7 +243,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_OK);
     }
-    let mut p = match start(prepared, a.blind) {
+    let mut p = match start(prepared, a.blind, a.reopen) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -236,136 +280,176 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// `--batch`: one action per line; each is acknowledged (`ok SEQ SHA256`) only once it is on disk.
+/// `--batch`: one action per line; each is acknowledged (`ok SEQ SHA256`) only once it is on
+/// disk, and each that fails is answered `err LINE MESSAGE` (LINE: its line number in the
+/// input). The exit status is 1 when any action failed.
 fn batch(p: &mut Prepared) -> anyhow::Result<u8> {
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     let reasons = p.pack.manifest.review.reasons.clone();
-    let min_seconds = p.pack.manifest.review.min_seconds;
     writeln!(out, "ready {}", p.session.progress())?;
     out.flush()?;
-    for line in stdin.lock().lines() {
+    let mut failed = 0usize;
+    for (n, line) in stdin.lock().lines().enumerate() {
         let line = line?;
         let words: Vec<&str> = line.split_whitespace().collect();
         let Some(&cmd) = words.first() else { continue };
-        let case_arg = |i: usize| -> Result<String, String> {
-            let key = words.get(i).ok_or_else(|| format!("{cmd}: which case?"))?;
-            lightbox::pack::find_case(&p.pack, key).map(|c| p.pack.cases[c].id.0.clone())
-        };
-        let result: Result<Option<(u64, String)>, String> = match cmd {
-            "shown" => case_arg(1).and_then(|case| {
-                p.session
-                    .record(Event::Shown { case })
-                    .map(Some)
-                    .map_err(|e| e.to_string())
-            }),
-            "accept" | "reject" | "unsure" => case_arg(1).and_then(|case| {
-                let verdict: Verdict = cmd.parse()?;
-                // reject CASE [REASON-NUMBER|flag=RULE] [note...]
-                let mut flag = None;
-                let mut reason = None;
-                let mut rest = Vec::new();
-                for w in &words[2..] {
-                    if let Some(r) = w.strip_prefix("flag=") {
-                        flag = Some(r.to_string());
-                    } else if let Some(n) = w.strip_prefix("reason=") {
-                        let i: usize = n.parse().map_err(|_| format!("reason={n}: give the reason's number"))?;
-                        reason = Some(
-                            reasons
-                                .get(i.wrapping_sub(1))
-                                .cloned()
-                                .ok_or_else(|| format!("reason {i}: the reasons are 1–{}", reasons.len()))?,
-                        );
-                    } else {
-                        rest.push(*w);
-                    }
-                }
-                let seconds = rest
-                    .iter()
-                    .position(|w| w.starts_with("seconds="))
-                    .map(|i| rest.remove(i)[8..].parse::<f64>().unwrap_or(0.0))
-                    .unwrap_or(0.0);
-                let note = (!rest.is_empty()).then(|| rest.join(" "));
-                p.session
-                    .record(Event::Verdict {
-                        case,
-                        verdict,
-                        flag,
-                        reason,
-                        note,
-                        seconds,
-                    })
-                    .map(Some)
-                    .map_err(|e| e.to_string())
-            }),
-            "note" => case_arg(1).and_then(|case| {
-                p.session
-                    .record(Event::Note {
-                        case,
-                        text: words[2..].join(" "),
-                    })
-                    .map(Some)
-                    .map_err(|e| e.to_string())
-            }),
-            "undo" => p.session.undo().map_err(|e| e.to_string()),
-            "status" => {
-                writeln!(out, "status {}", p.session.progress())?;
-                Ok(None)
-            }
-            "sign" => {
-                let approve = match words.get(1) {
-                    Some(&"approve") => Ok(true),
-                    Some(&"reject") => Ok(false),
-                    _ => Err("sign approve|reject [override REASON...]".to_string()),
-                };
-                approve.and_then(|approve| {
-                    let override_reason = (words.get(2) == Some(&"override")).then(|| words[3..].join(" "));
-                    let (flags, metrics) = lightbox::tui::signing_context(&p.pack, p.session.run, &p.flags);
-                    let ssh_key = p.session.ssh_key.clone();
-                    record::sign(
-                        &p.pack,
-                        &mut p.session,
-                        Signing {
-                            approve,
-                            override_reason,
-                            threshold: 0.0,
-                            min_seconds,
-                            flags,
-                            metrics,
-                            known: p
-                                .pack
-                                .manifest
-                                .review
-                                .known
-                                .iter()
-                                .map(|(k, v)| (k.clone(), v.clone()))
-                                .collect(),
-                            ssh_key,
-                        },
-                    )
-                    .map(|(path, _)| {
-                        let _ = writeln!(out, "signed {}", path.display());
-                        Some((
-                            p.session.journal.entries.len() as u64 - 1,
-                            p.session.journal.last_hash.clone(),
-                        ))
-                    })
-                    .map_err(|e| e.to_string())
-                })
-            }
-            other => Err(format!(
-                "unknown action {other:?}: shown, accept, reject, unsure, note, undo, status, sign"
-            )),
-        };
+        if cmd.starts_with('#') {
+            continue;
+        }
+        let result = batch_action(p, &reasons, cmd, &words, &mut out);
         match result {
             Ok(Some((seq, hash))) => writeln!(out, "ok {seq} {hash}")?,
             Ok(None) => {}
-            Err(e) => writeln!(out, "error: {e}")?,
+            Err(e) => {
+                failed += 1;
+                writeln!(out, "err {} {e}", n + 1)?;
+            }
         }
         out.flush()?;
     }
     writeln!(out, "done {}", p.session.progress())?;
+    if failed > 0 {
+        writeln!(out, "failed {failed} action(s)")?;
+        return Ok(1);
+    }
     Ok(EXIT_OK)
+}
+
+/// One batch action.
+fn batch_action(
+    p: &mut Prepared,
+    reasons: &[String],
+    cmd: &str,
+    words: &[&str],
+    out: &mut impl Write,
+) -> Result<Option<(u64, String)>, String> {
+    let case_arg = |i: usize| -> Result<String, String> {
+        let key = words.get(i).ok_or_else(|| format!("{cmd}: which case?"))?;
+        lightbox::pack::find_case(&p.pack, key).map(|c| p.pack.cases[c].id.0.clone())
+    };
+    let record = |s: &mut Session, e: Event| s.record(e).map(Some).map_err(|e| e.to_string());
+    match cmd {
+        "shown" => {
+            let case = case_arg(1)?;
+            record(&mut p.session, Event::Shown { case })
+        }
+        "accept" | "reject" | "unsure" | "confirm" | "dismiss" => {
+            let case = case_arg(1)?;
+            // confirm / dismiss: a verdict on one flag (a real error / a false alarm)
+            let verdict: Verdict = match cmd {
+                "confirm" => Verdict::Accept,
+                "dismiss" => Verdict::Reject,
+                c => c.parse()?,
+            };
+            // reject CASE [reason=N] [flag=RULE] [seconds=S] [note...]
+            let mut flag = None;
+            let mut reason = None;
+            let mut seconds = 0.0;
+            let mut rest = Vec::new();
+            for w in &words[2..] {
+                if let Some(r) = w.strip_prefix("flag=") {
+                    flag = Some(r.to_string());
+                } else if let Some(n) = w.strip_prefix("reason=") {
+                    let i: usize = n.parse().map_err(|_| format!("reason={n}: give the reason's number"))?;
+                    reason = Some(
+                        reasons
+                            .get(i.wrapping_sub(1))
+                            .cloned()
+                            .ok_or_else(|| format!("reason {i}: the reasons are 1–{}", reasons.len()))?,
+                    );
+                } else if let Some(x) = w.strip_prefix("seconds=") {
+                    seconds = x
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .ok_or_else(|| format!("seconds={x}: give the seconds the case was on screen"))?;
+                } else {
+                    rest.push(*w);
+                }
+            }
+            if matches!(cmd, "confirm" | "dismiss") && flag.is_none() {
+                return Err(format!("{cmd} is a verdict on a flag: give flag=RULE"));
+            }
+            if let Some(f) = &flag {
+                let c = lightbox::pack::find_case(&p.pack, &case)?;
+                let known: Vec<&str> = p
+                    .flags
+                    .iter()
+                    .filter(|x| x.case == c)
+                    .filter(|x| x.source.is_none_or(|s| s == Source::GroundTruth || s == Source::Run(p.session.run)))
+                    .map(|x| x.rule.as_str())
+                    .collect();
+                if !known.contains(&f.as_str()) {
+                    return Err(format!(
+                        "flag={f}: {case} has no such flag ({})",
+                        if known.is_empty() {
+                            "it has none".to_string()
+                        } else {
+                            format!("its flags: {}", known.join(", "))
+                        }
+                    ));
+                }
+            }
+            let note = (!rest.is_empty()).then(|| rest.join(" "));
+            record(
+                &mut p.session,
+                Event::Verdict {
+                    case,
+                    verdict,
+                    flag,
+                    reason,
+                    note,
+                    seconds,
+                },
+            )
+        }
+        "note" => {
+            let case = case_arg(1)?;
+            let text = words[2..].join(" ");
+            if text.trim().is_empty() {
+                return Err("note: the note is empty".into());
+            }
+            record(&mut p.session, Event::Note { case, text })
+        }
+        "undo" => match p.session.undo() {
+            Ok(Some(r)) => Ok(Some(r)),
+            Ok(None) => Err("nothing to undo".into()),
+            Err(e) => Err(e.to_string()),
+        },
+        "status" => {
+            let _ = writeln!(out, "status {}", p.session.progress());
+            Ok(None)
+        }
+        "sign" => {
+            let approve = match words.get(1) {
+                Some(&"approve") => true,
+                Some(&"reject") => false,
+                _ => return Err("sign approve|reject [noted=N] [override REASON...]".into()),
+            };
+            let mut noted = None;
+            let mut i = 2;
+            if let Some(n) = words.get(2).and_then(|w| w.strip_prefix("noted=")) {
+                noted = Some(n.parse::<usize>().map_err(|_| format!("noted={n}: give a number"))?);
+                i = 3;
+            }
+            let override_reason = match words.get(i) {
+                Some(&"override") => Some(words[i + 1..].join(" ")),
+                Some(w) => return Err(format!("sign: unexpected {w:?}: sign approve|reject [noted=N] [override REASON...]")),
+                None => None,
+            };
+            let signing = Signing::new(&p.pack, &p.session, &p.flags, approve, override_reason, noted, 0.0);
+            let (path, _) = record::sign(&p.pack, &mut p.session, signing).map_err(|e| e.to_string())?;
+            let _ = writeln!(out, "signed {}", path.display());
+            Ok(Some((
+                p.session.journal.entries.len() as u64 - 1,
+                p.session.journal.last_hash.clone(),
+            )))
+        }
+        other => Err(format!(
+            "unknown action {other:?}: shown, accept, reject, unsure, confirm, dismiss, note, undo, status, sign"
+        )),
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -379,8 +463,9 @@ pub struct VerifyArgs {
     /// The pack (default: the folder holding reviews/, or the current folder with --release).
     #[arg(long, value_name = "DIR")]
     pub pack: Option<PathBuf>,
-    /// Also check each record's SSH signature against this allowed-signers file (principal: the
-    /// reviewer's name; see `man ssh-keygen`, ALLOWED SIGNERS).
+    /// Check each record's SSH signature against this allowed-signers file, for the reviewer's
+    /// name (`"Dr Bo Chen" ssh-ed25519 AAAA…`; see docs/signoff.md). Without it, a signature is
+    /// still checked against the key it carries, and a bad one fails.
     #[arg(long, value_name = "FILE")]
     pub allowed_signers: Option<PathBuf>,
 }
@@ -452,6 +537,12 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
         }
         (None, None) => anyhow::bail!("give a record file, or --release NAME to verify a whole release"),
     };
+    if let Some(f) = &a.allowed_signers
+        && !f.is_file()
+    {
+        eprintln!("error: --allowed-signers {}: no such file", f.display());
+        return Ok(EXIT_INPUT);
+    }
     let pack = match open_for_verify(&pack_dir, &records)? {
         Ok(p) => p,
         Err(changed) => {
@@ -463,53 +554,73 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
     let mut failed = false;
     let mut verified = Vec::new();
     for r in &records {
-        let mut result = record::verify(r, &pack);
-        if let (Some(allowed), Ok((rec, bad))) = (&a.allowed_signers, &mut result) {
-            match record::ssh_verify(r, allowed, &rec.reviewer) {
-                Ok(_) => println!("SSH signature of {} by {} is good", r.display(), rec.reviewer),
-                Err(e) => bad.push(e),
+        let v = match record::verify(r, &pack, a.allowed_signers.as_deref()) {
+            Ok(v) => v,
+            Err(e) => {
+                println!("NOT verified: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let rec = &v.record;
+        if v.ok() {
+            println!(
+                "verified: {}{} signed \"{}\" for release {} of run {} at {}; journal chain intact and sealed by the record, nothing recorded after signing; {} pack files and {} run files unchanged{}",
+                rec.reviewer,
+                rec.role.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(),
+                rec.meaning,
+                rec.release,
+                rec.run,
+                rec.time,
+                rec.pack_files.len(),
+                rec.runs.iter().map(|x| x.files.len()).sum::<usize>(),
+                rec.known_agreement().map(|k| format!("; {k}")).unwrap_or_default()
+            );
+        } else {
+            failed = true;
+            println!(
+                "NOT verified: {} ({}): {} difference(s)",
+                r.display(),
+                rec.reviewer,
+                v.problems.len()
+            );
+            for b in &v.problems {
+                println!("  {b}");
             }
         }
-        match result {
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(EXIT_INPUT);
-            }
-            Ok((rec, bad)) if bad.is_empty() => {
-                println!(
-                    "verified: {}{} signed \"{}\" for release {} of run {} at {}; journal chain intact; {} pack files and {} run files unchanged{}",
-                    rec.reviewer,
-                    rec.role.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(),
-                    rec.meaning,
-                    rec.release,
-                    rec.run,
-                    rec.time,
-                    rec.pack_files.len(),
-                    rec.runs.iter().map(|x| x.files.len()).sum::<usize>(),
-                    rec.known_agreement().map(|k| format!("; {k}")).unwrap_or_default()
-                );
-                verified.push(rec);
-            }
-            Ok((rec, bad)) => {
-                failed = true;
-                println!(
-                    "NOT verified: {} ({}): {} difference(s)",
-                    r.display(),
-                    rec.reviewer,
-                    bad.len()
-                );
-                for b in &bad {
-                    println!("  {b}");
-                }
-            }
+        match &v.signature {
+            record::Signature::None => println!(
+                "  signature: none. Integrity only: anyone with write access could have produced this record (sign with `review --ssh-key`, check with `verify --allowed-signers`)"
+            ),
+            record::Signature::Good {
+                fingerprint,
+                principal: Some(p),
+            } => println!(
+                "  signature: good SSH signature by {p:?}, key {fingerprint}, as the allowed-signers file gives it"
+            ),
+            record::Signature::Good {
+                fingerprint,
+                principal: None,
+            } => println!(
+                "  signature: a valid SSH signature by key {fingerprint}; whose key that is was NOT checked: give --allowed-signers FILE"
+            ),
+            record::Signature::Bad(e) => println!("  signature: BAD: {e}"),
+        }
+        if v.ok() {
+            verified.push(v);
         }
     }
     if a.release.is_some() && a.record.is_none() {
         let author = verified
             .first()
-            .and_then(|r| pack.manifest.runs.get(&r.run))
+            .and_then(|v| pack.manifest.runs.get(&v.record.run))
             .and_then(|s| s.author.clone());
-        let bad = record::check_policy(&verified, &pack.manifest.review, author.as_deref());
+        let bad = lightbox::review::policy::check(
+            &verified,
+            &pack.manifest.review,
+            author.as_deref(),
+            a.allowed_signers.is_some(),
+        );
         if bad.is_empty() && !failed {
             println!(
                 "release {}: sign-off policy satisfied",

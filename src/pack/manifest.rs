@@ -66,9 +66,22 @@ pub struct ReviewPolicy {
     /// Distinct reviewers who must sign "approved for release".
     #[serde(default = "default_signatures")]
     pub signatures: usize,
-    /// Roles that must be among the approving signers (e.g. ["radiologist"]).
+    /// Roles that must be among the approving signers (e.g. ["radiologist"]). The run's author
+    /// never counts towards them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// Who may hold a role (`radiologist = ["Dr Ann Lee", "Dr Bo Chen"]`): when a role is listed
+    /// here, only these names count for it, whatever `--role` a reviewer gave.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub role_holders: IndexMap<String, Vec<String>>,
+    /// The share of known-answer cases an approving reviewer must have got right (0–1; default 1:
+    /// all of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_agreement: Option<f64>,
+    /// Every record must carry an SSH signature that verifies for its reviewer against the
+    /// allowed-signers file given to `lightbox verify --allowed-signers`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_ssh: bool,
 }
 
 fn default_signatures() -> usize {
@@ -113,6 +126,9 @@ impl Default for ReviewPolicy {
             known: IndexMap::new(),
             signatures: default_signatures(),
             roles: Vec::new(),
+            role_holders: IndexMap::new(),
+            known_agreement: None,
+            require_ssh: false,
         }
     }
 }

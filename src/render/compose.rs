@@ -40,6 +40,27 @@ pub enum Panel {
     Error { run: usize },
 }
 
+impl Panel {
+    /// The source a panel shows first: its filled layer (a run's error view: that run). A flag's
+    /// highlight belongs on its own source's panels only, never on another run's or the ground
+    /// truth's; `None` for the image alone.
+    pub fn owner(&self) -> Option<Source> {
+        match self {
+            Panel::Layers(layers) => layers.first().map(|l| l.source),
+            Panel::Error { run } => Some(Source::Run(*run)),
+        }
+    }
+}
+
+/// Flagged geometry to mark on a panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Highlight {
+    pub rle: crate::geometry::Rle,
+    pub color: [u8; 3],
+    /// The source whose flag it is; `None`: a flag on the input image (drawn on every panel).
+    pub source: Option<Source>,
+}
+
 /// The overlay settings a person controls.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Style {
@@ -64,7 +85,8 @@ pub struct Style {
     /// A crosshair at this image pixel.
     pub cursor: Option<(u32, u32)>,
     /// Flagged geometry to mark (the part outside, the extra fragments, the hole), with colour.
-    pub highlights: Vec<(crate::geometry::Rle, [u8; 3])>,
+    /// Each is drawn only on the panels of the source that has the flag (see [`Panel::owner`]).
+    pub highlights: Vec<Highlight>,
     pub palette: Palette,
 }
 
@@ -220,8 +242,13 @@ pub fn compose(
             }
         }
     }
-    for (rle, color) in &style.highlights {
-        draw_highlight(&mut out, &map, rle, *color);
+    let owner = panel.owner();
+    for h in style
+        .highlights
+        .iter()
+        .filter(|h| h.source.is_none() || h.source == owner)
+    {
+        draw_highlight(&mut out, &map, &h.rle, h.color);
     }
     if let Some(c) = style.cursor {
         draw_cursor(&mut out, &map, c);

@@ -2,7 +2,9 @@
 //! line before it, appended and fsync'd before it counts as recorded.
 //!
 //! One file per release and reviewer (`reviews/<release>/<reviewer>.jsonl`), so two reviewers
-//! never write the same file; a lock file beside it stops a second session of the same reviewer.
+//! never write the same file; an exclusive lock on a file beside it (taken atomically by the
+//! operating system, released when the process ends however it ends) stops a second session of
+//! the same reviewer.
 //! On opening, the chain is checked line by line. A last line that is truncated or corrupt (a
 //! power cut mid-write) is moved aside to `<journal>.corrupt-<seq>` and reported — never silently
 //! dropped — and everything before it loads. Damage anywhere else is tampering or a broken disk:
@@ -85,13 +87,17 @@ pub enum Event {
     Note { case: String, text: String },
     /// Takes back the entry with this sequence number.
     Undo { undoes: u64 },
-    /// The reviewer signed; the record's SHA-256.
+    /// The reviewer signed; `record` is the SHA-256 of the record's content (its canonical JSON
+    /// without the `seal`, which in turn holds the hash of the journal up to this line).
     Signed {
         meaning: String,
         record: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         override_reason: Option<String>,
     },
+    /// A signed review opened again on purpose (`lightbox review --reopen`): the signature of
+    /// entry `signed` no longer stands, and its record no longer verifies.
+    Reopen { signed: u64 },
 }
 
 /// One line of the journal (the hash chain, not field checks, guards its integrity).
@@ -120,7 +126,7 @@ pub enum JournalError {
         message: String,
     },
     #[error(
-        "{path}: another lightbox session (pid {pid}) is recording in this journal. Close it first; if it crashed, delete {lock}"
+        "{path}: another lightbox session ({pid}) is recording in this journal. Close it first (the lock {lock} is released as soon as that process ends)"
     )]
     Locked { path: PathBuf, pid: String, lock: PathBuf },
 }
@@ -135,7 +141,8 @@ pub struct Journal {
     /// Set when a damaged last line was moved aside on opening: where to, and why.
     pub set_aside: Option<(PathBuf, String)>,
     file: Option<File>,
-    lock: Option<PathBuf>,
+    /// The locked file; the lock is released when it is closed (or the process ends).
+    _lock: File,
 }
 
 /// A parsed journal: its entries, the last line's hash, and a damaged last line (byte offset,
@@ -215,8 +222,7 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| io(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let lock = lock_path(path);
-        take_lock(path, &lock)?;
+        let lock = take_lock(path, &lock_path(path))?;
         let result = (|| {
             let bytes = match std::fs::read(path) {
                 Ok(b) => b,
@@ -258,12 +264,9 @@ impl Journal {
                 last_hash,
                 set_aside,
                 file: Some(file),
-                lock: Some(lock),
+                _lock: lock,
             }),
-            Err(e) => {
-                let _ = std::fs::remove_file(&lock);
-                Err(e)
-            }
+            Err(e) => Err(e),
         }
     }
 
@@ -293,53 +296,71 @@ impl Journal {
     }
 }
 
-impl Drop for Journal {
-    fn drop(&mut self) {
-        if let Some(l) = self.lock.take() {
-            let _ = std::fs::remove_file(l);
-        }
-    }
-}
-
 fn lock_path(path: &Path) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(".lock");
     PathBuf::from(p)
 }
 
-/// Take the journal's lock file; a lock left by a process that no longer runs is taken over.
-fn take_lock(path: &Path, lock: &Path) -> Result<(), JournalError> {
-    for _ in 0..2 {
-        match OpenOptions::new().write(true).create_new(true).open(lock) {
-            Ok(mut f) => {
-                let _ = write!(f, "{}", std::process::id());
-                return Ok(());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let pid = std::fs::read_to_string(lock).unwrap_or_default().trim().to_string();
-                let alive = !pid.is_empty() && Path::new("/proc").join(&pid).exists() && pid != "0";
-                if alive && Path::new("/proc").exists() {
-                    return Err(JournalError::Locked {
-                        path: path.into(),
-                        pid,
-                        lock: lock.into(),
-                    });
-                }
-                // stale: its process is gone
-                let _ = std::fs::remove_file(lock);
-            }
-            Err(e) => {
-                return Err(JournalError::Io {
-                    path: path.into(),
-                    message: format!("cannot create the lock file {}: {e}", lock.display()),
-                });
+/// Take an exclusive lock on the journal's lock file. The operating system grants it to one
+/// process at a time, atomically, and releases it when that process ends, crashed or not; so
+/// there is no stale lock to take over and no window between "is it free?" and "take it". The
+/// file stays (deleting it would let two processes lock two different files of one name); it
+/// holds the pid of its holder, for the message.
+fn take_lock(path: &Path, lock: &Path) -> Result<File, JournalError> {
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock)
+        .map_err(|e| JournalError::Io {
+            path: path.into(),
+            message: format!("cannot create the lock file {}: {e}", lock.display()),
+        })?;
+    match f.try_lock() {
+        Ok(()) => {
+            let _ = f.set_len(0);
+            let _ = write!(f, "{}", std::process::id());
+            Ok(f)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let pid = std::fs::read_to_string(lock).unwrap_or_default().trim().to_string();
+            Err(JournalError::Locked {
+                path: path.into(),
+                pid: if pid.is_empty() {
+                    "starting".into()
+                } else {
+                    format!("pid {pid}")
+                },
+                lock: lock.into(),
+            })
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(JournalError::Io {
+            path: path.into(),
+            message: format!(
+                "cannot lock {}: {e}. The journal must be on a file system that supports file locks",
+                lock.display()
+            ),
+        }),
+    }
+}
+
+/// The bytes of the journal's first `n` lines (newlines included), as read from disk.
+pub fn prefix(bytes: &[u8], n: usize) -> Option<&[u8]> {
+    if n == 0 {
+        return Some(&bytes[..0]);
+    }
+    let mut seen = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            seen += 1;
+            if seen == n {
+                return Some(&bytes[..=i]);
             }
         }
     }
-    Err(JournalError::Io {
-        path: path.into(),
-        message: format!("cannot take the lock {}", lock.display()),
-    })
+    None
 }
 
 /// The journal's path for a release and reviewer: `reviews/<release>/<reviewer>.jsonl` beside

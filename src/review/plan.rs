@@ -8,6 +8,10 @@ use crate::rules::Flag;
 use crate::sample::rng::Rng;
 use serde::{Deserialize, Serialize};
 
+/// The reason given to known-answer cases (never shown to the reviewer: see
+/// [`Plan::for_reviewer`]).
+pub const KNOWN_ANSWER: &str = "known answer";
+
 /// Why a case is in the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Required {
@@ -156,6 +160,36 @@ impl Plan {
             unflagged,
             sample: k,
             seed,
+        }
+    }
+
+    /// The plan as the reviewer may see it: known-answer cases are not told apart from the
+    /// random sample (their reason reads "random sample", and they sit in the sample's block in
+    /// case order), so a reviewer cannot tell which verdicts are being checked.
+    pub fn for_reviewer(&self) -> Plan {
+        let mut required = Vec::new();
+        let mut sample = Vec::new();
+        for r in &self.required {
+            let reasons: Vec<String> = r.reasons.iter().filter(|x| *x != KNOWN_ANSWER).cloned().collect();
+            if reasons.is_empty() || reasons.iter().all(|x| x == "random sample") {
+                sample.push(Required {
+                    case: r.case.clone(),
+                    reasons: vec!["random sample".into()],
+                });
+            } else {
+                required.push(Required {
+                    case: r.case.clone(),
+                    reasons,
+                });
+            }
+        }
+        sample.sort_by(|a, b| a.case.cmp(&b.case));
+        let shown = sample.len();
+        required.extend(sample);
+        Plan {
+            required,
+            sample: shown,
+            ..self.clone()
         }
     }
 

@@ -1,14 +1,24 @@
 //! The sign-off record: who signed what, when, meaning what — tied by SHA-256 to every file of
-//! the pack (manifest, images, ground truth, rules), every run file and the journal's last entry —
-//! and its verification.
+//! the pack (manifest, images, ground truth, rules), every run file and the whole journal — and
+//! its verification.
+//!
+//! The record and the journal bind each other completely. The record's *content* (its canonical
+//! JSON without the `seal`) is hashed into the journal's `signed` entry; the record's `seal`
+//! holds the SHA-256 of the journal's bytes up to and including that entry. So changing any
+//! journal line, the signed one included, or any byte of the record's content, or adding an
+//! entry after the signature, fails verification. Without an SSH signature this is integrity
+//! only: whoever can write the files can recompute every hash (`verify` says so).
 
 use super::hash::{sha256_file, sha256_hex, utc_now};
 use super::journal::{self, Event};
-use super::{Progress, Session, State};
+use super::{Progress, Session, State, Verdict};
 use crate::pack::Pack;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// The record format written now.
+pub const FORMAT: u32 = 2;
 
 /// A file and its SHA-256, the path relative to the pack (`/`-separated).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -26,6 +36,7 @@ pub struct RunFiles {
     pub files: Vec<FileHash>,
 }
 
+/// A case the reviewer rejected (whole-case verdicts only; verdicts on flags are in `verdicts`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RejectedCase {
@@ -36,6 +47,51 @@ pub struct RejectedCase {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// A standing verdict, on a case or on one of its flags, worded as what it means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictRecord {
+    pub case: String,
+    /// The rule id, for a verdict on one flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag: Option<String>,
+    /// The flag's sentence as the reviewer saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag_message: Option<String>,
+    /// `accept`, `reject` or `unsure`, as journaled.
+    pub verdict: String,
+    /// What it means: "accepted", "rejected", "flag confirmed: a real error", "flag dismissed:
+    /// a false alarm", ...
+    pub meaning: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub seconds: f64,
+}
+
+/// A note on a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRecord {
+    pub case: String,
+    pub text: String,
+}
+
+/// A flag at signing time, with its sentence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagRecord {
+    pub case: String,
+    pub rule: String,
+    pub severity: String,
+    /// "input", "ground truth" or the run's name.
+    pub source: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,20 +105,48 @@ pub struct JournalRef {
     pub last_entry_sha256: String,
 }
 
+/// The SSH key a record is signed with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SshKey {
+    /// `SHA256:…`, as `ssh-keygen -l` prints it.
+    pub fingerprint: String,
+    /// `KEYTYPE BASE64`.
+    pub public_key: String,
+}
+
+/// What binds the record to the journal after the `signed` entry is written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seal {
+    /// The `signed` entry's sequence number.
+    pub signed_entry: u64,
+    /// SHA-256 of the `signed` entry's line.
+    pub signed_entry_sha256: String,
+    /// SHA-256 of the journal's bytes from its first line to the `signed` entry, newline included.
+    pub journal_sha256: String,
+}
+
 /// The record written when a reviewer signs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Record {
-    /// Always 1.
+    /// The record format ([`FORMAT`]).
     pub lightbox_record: u32,
     pub lightbox: String,
     pub release: String,
     pub reviewer: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// The key the record is signed with, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_key: Option<SshKey>,
     /// UTC, RFC 3339.
     pub time: String,
-    /// "approved for release" or "rejected".
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// In words: "approved for release", "approved for release with 2 rejected cases noted",
+    /// "rejected".
     pub meaning: String,
     pub pack: String,
     pub run: String,
@@ -86,21 +170,31 @@ pub struct Record {
     pub progress: Progress,
     /// What the random sample proves.
     pub sample_statement: String,
+    /// Cases rejected as a whole.
     pub rejected: Vec<RejectedCase>,
+    /// Every standing verdict, on cases and on flags.
+    pub verdicts: Vec<VerdictRecord>,
+    /// Every note.
+    pub notes: Vec<NoteRecord>,
     /// Verdicts given faster than the policy's minimum, in seconds.
     pub fast_verdicts: Vec<(String, f64)>,
     /// Required cases not reviewed, and why signing went ahead.
     pub unreviewed: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub override_reason: Option<String>,
-    /// Flags at signing time, by severity.
+    /// Flags at signing time, by severity (the reviewed run's and the inputs').
     pub flags: BTreeMap<String, usize>,
+    /// Every flag on the reviewed run, the ground truth and the inputs, with its sentence.
+    pub flag_list: Vec<FlagRecord>,
     /// Metric figures at signing time (`lightbox metrics` names).
     pub metrics: BTreeMap<String, Option<f64>>,
     /// Known-answer cases: the correct verdict and the reviewer's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub known_answers: Vec<KnownAnswer>,
     pub journal: JournalRef,
+    /// Written after the `signed` entry; not part of the content the journal hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<Seal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,35 +205,114 @@ pub struct KnownAnswer {
     pub given: Option<String>,
 }
 
-fn rel(pack: &Pack, p: &Path) -> String {
-    let root = pack.root.clone().unwrap_or_else(|| PathBuf::from("."));
-    crate::pack::paths::relative_slash(&root, p).unwrap_or_else(|| p.display().to_string())
-}
+impl Record {
+    /// SHA-256 of the record's content: its compact JSON without the seal.
+    pub fn content_sha256(&self) -> String {
+        let mut c = self.clone();
+        c.seal = None;
+        sha256_hex(serde_json::to_string(&c).expect("records serialise").as_bytes())
+    }
 
-fn resolve(pack: &Pack, p: &Path) -> PathBuf {
-    match &pack.root {
-        Some(r) if p.is_relative() => r.join(p),
-        _ => p.to_path_buf(),
+    pub fn approves(&self) -> bool {
+        self.decision == "approve"
+    }
+
+    /// Agreement with known-answer cases: (agreed, total).
+    pub fn known_score(&self) -> Option<(usize, usize)> {
+        if self.known_answers.is_empty() {
+            return None;
+        }
+        let agreed = self
+            .known_answers
+            .iter()
+            .filter(|k| k.given.as_deref() == Some(k.expected.as_str()))
+            .count();
+        Some((agreed, self.known_answers.len()))
+    }
+
+    /// Agreement with known-answer cases, in words.
+    pub fn known_agreement(&self) -> Option<String> {
+        self.known_score()
+            .map(|(a, n)| format!("{a} of {n} known-answer cases agreed"))
     }
 }
 
+/// The pack's folder, as it was named and as it resolves, so that every stored path is relative
+/// to it however the pack was given (`.`, `dir`, `./dir`, `a/b/dir`, absolute, a symlink).
+struct Root {
+    named: PathBuf,
+    real: Option<PathBuf>,
+}
+
+impl Root {
+    fn of(pack: &Pack) -> Root {
+        let named = pack.root.clone().unwrap_or_else(|| PathBuf::from("."));
+        let real = named.canonicalize().ok();
+        Root { named, real }
+    }
+
+    /// `p` relative to the pack, `/`-separated; a file outside it keeps its path as given.
+    fn rel(&self, p: &Path) -> String {
+        let clean = |p: &Path| -> PathBuf {
+            p.components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .collect()
+        };
+        if let Some(r) = crate::pack::paths::relative_slash(&clean(&self.named), &clean(p)) {
+            return r;
+        }
+        if let (Some(real), Ok(pr)) = (&self.real, p.canonicalize())
+            && let Some(r) = crate::pack::paths::relative_slash(real, &pr)
+        {
+            return r;
+        }
+        p.display().to_string()
+    }
+
+    /// A path from the manifest (relative to the pack) as a path to open.
+    fn join(&self, p: &Path) -> PathBuf {
+        if p.is_relative() { self.named.join(p) } else { p.to_path_buf() }
+    }
+}
+
+fn hash(root: &Root, f: &Path) -> Result<FileHash, String> {
+    Ok(FileHash {
+        path: root.rel(f),
+        sha256: sha256_file(f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?,
+    })
+}
+
+/// The folder a `{stem}` mask pattern lies in (`masks/{stem}.png` → `masks`).
+fn pattern_dir(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        if c.as_os_str().to_string_lossy().contains("{stem}") {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Hash a source's files (each file, or every file under a folder).
-fn source_files(pack: &Pack, s: &crate::pack::Sources, out: &mut Vec<FileHash>) -> Result<(), String> {
+fn source_files(root: &Root, s: &crate::pack::Sources, out: &mut Vec<FileHash>) -> Result<(), String> {
     for (_, p) in s.paths() {
-        let p = resolve(pack, p);
-        let files = if p.is_dir() {
+        let p = root.join(p);
+        let files = if p.to_string_lossy().contains("{stem}") {
+            // masks named after the images: every file of the folder they are in
+            let dir = pattern_dir(&p);
+            if dir.is_dir() {
+                crate::pack::paths::walk_files(&dir).map_err(|e| format!("{}: {e}", dir.display()))?
+            } else {
+                Vec::new()
+            }
+        } else if p.is_dir() {
             crate::pack::paths::walk_files(&p).map_err(|e| format!("{}: {e}", p.display()))?
-        } else if p.to_string_lossy().contains("{stem}") {
-            // masks beside the images: hashed with the images' folder below
-            Vec::new()
         } else {
             vec![p]
         };
         for f in files {
-            out.push(FileHash {
-                path: rel(pack, &f),
-                sha256: sha256_file(&f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?,
-            });
+            out.push(hash(root, &f)?);
         }
     }
     Ok(())
@@ -147,39 +320,36 @@ fn source_files(pack: &Pack, s: &crate::pack::Sources, out: &mut Vec<FileHash>) 
 
 /// SHA-256 of every file the pack is made of (runs apart), sorted by path.
 pub fn pack_files(pack: &Pack) -> Result<Vec<FileHash>, String> {
+    let root = Root::of(pack);
     let mut out = Vec::new();
-    let mut add = |p: PathBuf| -> Result<(), String> {
-        if p.is_file() {
-            out.push(FileHash {
-                path: rel(pack, &p),
-                sha256: sha256_file(&p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?,
-            });
+    if pack.root.is_some() {
+        for f in [crate::pack::MANIFEST_FILE, crate::check::OOD_LOCK] {
+            let p = root.join(Path::new(f));
+            if p.is_file() {
+                out.push(hash(&root, &p)?);
+            }
         }
-        Ok(())
-    };
-    if let Some(root) = &pack.root {
-        add(root.join(crate::pack::MANIFEST_FILE))?;
-        add(root.join(crate::check::OOD_LOCK))?;
     }
     if let Some(r) = &pack.manifest.rules {
-        add(resolve(pack, r))?;
-    }
-    let image_root = resolve(pack, &pack.image_root);
-    if image_root.is_dir() {
-        // the reviews themselves (journals, records) are not part of what was reviewed
-        // nor is the workspace (tags people add while triaging)
-        let reviews = pack.root.as_ref().map(|r| r.join("reviews"));
-        let workspace = pack.root.as_ref().map(|r| r.join(".lightbox"));
-        for f in crate::pack::paths::walk_files(&image_root).map_err(|e| format!("{}: {e}", image_root.display()))? {
-            if reviews.as_ref().is_some_and(|r| f.starts_with(r))
-                || workspace.as_ref().is_some_and(|w| f.starts_with(w))
-            {
-                continue;
-            }
-            add(f)?;
+        let p = root.join(r);
+        if p.is_file() {
+            out.push(hash(&root, &p)?);
         }
     }
-    source_files(pack, &pack.manifest.ground_truth, &mut out)?;
+    // `pack.image_root` is already resolved against the pack's folder
+    let image_root = &pack.image_root;
+    if image_root.is_dir() {
+        // the reviews themselves (journals, records) are not part of what was reviewed,
+        // nor is the workspace (tags people add while triaging)
+        for f in crate::pack::paths::walk_files(image_root).map_err(|e| format!("{}: {e}", image_root.display()))? {
+            let r = root.rel(&f);
+            if pack.root.is_some() && (r.starts_with("reviews/") || r.starts_with(".lightbox/")) {
+                continue;
+            }
+            out.push(hash(&root, &f)?);
+        }
+    }
+    source_files(&root, &pack.manifest.ground_truth, &mut out)?;
     out.sort();
     out.dedup();
     Ok(out)
@@ -187,15 +357,16 @@ pub fn pack_files(pack: &Pack) -> Result<Vec<FileHash>, String> {
 
 /// SHA-256 of every run's files.
 pub fn run_files(pack: &Pack) -> Result<Vec<RunFiles>, String> {
+    let root = Root::of(pack);
     pack.manifest
         .runs
         .iter()
         .map(|(name, s)| {
             let mut files = Vec::new();
-            source_files(pack, s, &mut files)?;
+            source_files(&root, s, &mut files)?;
             // the model itself and its card, when the run names them
             if let Some(m) = &s.model_file {
-                let m = resolve(pack, m);
+                let m = root.join(m);
                 let card = crate::infer::ModelSpec::beside(&m);
                 let mut model_files = vec![m.clone(), card.clone()];
                 // a cascade's further stages are part of the model too
@@ -207,14 +378,12 @@ pub fn run_files(pack: &Pack) -> Result<Vec<RunFiles>, String> {
                 }
                 for f in model_files {
                     if f.is_file() {
-                        files.push(FileHash {
-                            path: rel(pack, &f),
-                            sha256: sha256_file(&f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?,
-                        });
+                        files.push(hash(&root, &f)?);
                     }
                 }
             }
             files.sort();
+            files.dedup();
             Ok(RunFiles {
                 name: name.clone(),
                 model: s.model.clone(),
@@ -222,6 +391,25 @@ pub fn run_files(pack: &Pack) -> Result<Vec<RunFiles>, String> {
             })
         })
         .collect()
+}
+
+/// Every case's image must be among the hashed files: a record that does not bind the images
+/// would verify after any image was swapped.
+fn check_images_bound(pack: &Pack, files: &[FileHash]) -> Result<(), String> {
+    let root = Root::of(pack);
+    let have: std::collections::HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    for c in &pack.cases {
+        let r = root.rel(&c.image);
+        let bound = have.contains(r.as_str()) || have.iter().any(|h| h.starts_with(&format!("{r}/")));
+        if !bound {
+            return Err(format!(
+                "the image of case {} ({}) is not among the pack's hashed files; refusing to sign a record that would not bind it (is it outside the pack's folder?)",
+                c.id.0,
+                c.image.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The record's file beside its journal: `<reviewer>.record.json`.
@@ -236,6 +424,10 @@ pub enum SignError {
         "{n} required case(s) not reviewed yet ({first}…): review them, or sign with an override reason saying why not"
     )]
     Unreviewed { n: usize, first: String },
+    #[error(
+        "not signed: approving now means \"{meaning}\" ({list}). Confirm that this is what you mean: {how}"
+    )]
+    Unconfirmed { meaning: String, list: String, how: String },
     #[error("{0}")]
     Files(String),
     #[error(transparent)]
@@ -247,9 +439,13 @@ pub enum SignError {
 pub struct Signing {
     pub approve: bool,
     pub override_reason: Option<String>,
+    /// Approving with rejected or unsure cases needs this confirmation: the number of such
+    /// cases the signer was shown.
+    pub noted: Option<usize>,
     pub threshold: f64,
     pub min_seconds: f64,
-    pub flags: BTreeMap<String, usize>,
+    /// Flags at signing time (the reviewed run's, the ground truth's, the inputs').
+    pub flags: Vec<FlagRecord>,
     pub metrics: BTreeMap<String, Option<f64>>,
     /// Known-answer cases (case → expected verdict).
     pub known: Vec<(String, String)>,
@@ -257,20 +453,115 @@ pub struct Signing {
     pub ssh_key: Option<PathBuf>,
 }
 
-/// Sign: write the record (atomically) and append a `signed` entry holding its SHA-256.
-pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, Record), SignError> {
-    let unreviewed: Vec<String> = session.unreviewed().iter().map(|c| c.to_string()).collect();
-    if !unreviewed.is_empty() && s.override_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(SignError::Unreviewed {
-            n: unreviewed.len(),
-            first: unreviewed[0].clone(),
-        });
+impl Signing {
+    /// What the signer says in `session`: the flags and metric figures at signing time and the
+    /// manifest's known answers and minimum time are gathered here, the same for every interface.
+    pub fn new(
+        pack: &Pack,
+        session: &Session,
+        flags: &[crate::rules::Flag],
+        approve: bool,
+        override_reason: Option<String>,
+        noted: Option<usize>,
+        threshold: f64,
+    ) -> Signing {
+        let (flags, metrics) = signing_context(pack, session.run, flags);
+        Signing {
+            approve,
+            override_reason,
+            noted,
+            threshold,
+            min_seconds: pack.manifest.review.min_seconds,
+            flags,
+            metrics,
+            known: pack
+                .manifest
+                .review
+                .known
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            ssh_key: session.ssh_key.clone(),
+        }
     }
-    let state = &session.state;
+}
+
+/// The flags (the reviewed run's, the ground truth's, the inputs') with their sentences, and the
+/// metric figures, at signing time.
+pub fn signing_context(
+    pack: &Pack,
+    run: usize,
+    flags: &[crate::rules::Flag],
+) -> (Vec<FlagRecord>, BTreeMap<String, Option<f64>>) {
+    use crate::pack::Source;
+    let list = flags
+        .iter()
+        .filter(|f| matches!(f.source, None | Some(Source::GroundTruth)) || f.source == Some(Source::Run(run)))
+        .filter(|f| f.case < pack.cases.len())
+        .map(|f| FlagRecord {
+            case: pack.cases[f.case].id.0.clone(),
+            rule: f.rule.clone(),
+            severity: f.severity.name().to_string(),
+            source: match f.source {
+                None => "input".to_string(),
+                Some(s) => pack.source_name(s),
+            },
+            message: f.message.clone(),
+            slice: f.slice,
+        })
+        .collect();
+    let options = crate::metrics::Options {
+        bootstrap: crate::metrics::classification::Bootstrap {
+            resamples: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let metrics = crate::metrics::compute(pack, run, &options)
+        .map(|r| r.figures().into_iter().map(|f| (f.name, f.value)).collect())
+        .unwrap_or_default();
+    (list, metrics)
+}
+
+/// What the journal says, as the record states it: derived the same way when signing and when
+/// verifying, so that a record that says anything else fails.
+#[derive(Debug, Clone, PartialEq)]
+struct Derived {
+    progress: Progress,
+    rejected: Vec<RejectedCase>,
+    verdicts: Vec<(String, Option<String>, String, String, Option<String>, Option<String>, f64)>,
+    notes: Vec<NoteRecord>,
+    fast: Vec<(String, f64)>,
+    unreviewed: Vec<String>,
+    known: Vec<KnownAnswer>,
+    sample_rejects: usize,
+}
+
+/// What a verdict means, in words.
+pub fn meaning_of(verdict: Verdict, on_flag: bool) -> &'static str {
+    match (verdict, on_flag) {
+        (Verdict::Accept, false) => "accepted",
+        (Verdict::Reject, false) => "rejected",
+        (Verdict::Unsure, false) => "unsure",
+        (Verdict::Accept, true) => "flag confirmed: a real error",
+        (Verdict::Reject, true) => "flag dismissed: a false alarm",
+        (Verdict::Unsure, true) => "flag: unsure",
+    }
+}
+
+fn derive(
+    pack: &Pack,
+    plan: &super::Plan,
+    state: &State,
+    min_seconds: f64,
+    known: &[(String, String)],
+    override_given: bool,
+) -> Derived {
+    let progress = super::progress_of(plan, state);
     let rejected = state
         .verdicts
         .iter()
-        .filter(|(_, g)| g.verdict == super::Verdict::Reject)
+        .filter(|((_, flag), g)| flag.is_none() && g.verdict == Verdict::Reject)
         .map(|((case, flag), g)| RejectedCase {
             case: case.clone(),
             flag: flag.clone(),
@@ -278,108 +569,275 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
             note: g.note.clone(),
         })
         .collect();
-    let fast_verdicts = state
+    let verdicts = state
         .verdicts
         .iter()
-        .filter(|(_, g)| g.seconds < s.min_seconds)
+        .map(|((case, flag), g)| {
+            (
+                case.clone(),
+                flag.clone(),
+                g.verdict.name().to_string(),
+                meaning_of(g.verdict, flag.is_some()).to_string(),
+                g.reason.clone(),
+                g.note.clone(),
+                g.seconds,
+            )
+        })
+        .collect();
+    let notes = state
+        .notes
+        .iter()
+        .map(|(case, text)| NoteRecord {
+            case: case.clone(),
+            text: text.clone(),
+        })
+        .collect();
+    let fast = state
+        .verdicts
+        .iter()
+        .filter(|(_, g)| g.seconds < min_seconds)
         .map(|((case, _), g)| (case.clone(), (g.seconds * 10.0).round() / 10.0))
         .collect();
-    let sampled: Vec<&str> = session
-        .plan
+    let unreviewed: Vec<String> = plan
+        .required
+        .iter()
+        .map(|r| r.case.clone())
+        .filter(|c| !state.reviewed(c))
+        .collect();
+    let known = known
+        .iter()
+        .map(|(case, expected)| {
+            let id = crate::pack::find_case(pack, case)
+                .map(|c| pack.cases[c].id.0.clone())
+                .unwrap_or(case.clone());
+            KnownAnswer {
+                case: id.clone(),
+                expected: expected.clone(),
+                given: state.case_verdict(&id).map(|g| g.verdict.name().to_string()),
+            }
+        })
+        .collect();
+    let sample_rejects = plan
         .required
         .iter()
         .filter(|r| r.reasons.iter().any(|x| x == "random sample"))
-        .map(|r| r.case.as_str())
-        .collect();
-    let sample_rejects = sampled
-        .iter()
-        .filter(|c| {
+        .filter(|r| {
             state
-                .case_verdict(c)
-                .is_some_and(|g| g.verdict == super::Verdict::Reject)
+                .case_verdict(&r.case)
+                .is_some_and(|g| g.verdict == Verdict::Reject)
         })
         .count();
-    let journal_file = session
-        .journal
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let record = Record {
-        lightbox_record: 1,
+    Derived {
+        progress,
+        rejected,
+        verdicts,
+        notes,
+        fast,
+        unreviewed: if override_given { unreviewed } else { Vec::new() },
+        known,
+        sample_rejects,
+    }
+}
+
+/// What approving means, given the cases rejected or left unsure.
+pub fn approval_meaning(rejected: usize, unsure: usize) -> String {
+    let plural = |n: usize| if n == 1 { "case" } else { "cases" };
+    match (rejected, unsure) {
+        (0, 0) => "approved for release".into(),
+        (r, 0) => format!("approved for release with {r} rejected {} noted", plural(r)),
+        (0, u) => format!("approved for release with {u} unsure {} noted", plural(u)),
+        (r, u) => format!(
+            "approved for release with {r} rejected and {u} unsure {} noted",
+            plural(u)
+        ),
+    }
+}
+
+/// The cases rejected or left unsure, as the signer must see them before approving.
+pub fn noted_cases(state: &State) -> Vec<(String, Verdict, Option<String>)> {
+    state
+        .verdicts
+        .iter()
+        .filter(|((_, flag), g)| flag.is_none() && g.verdict != Verdict::Accept)
+        .map(|((case, _), g)| (case.clone(), g.verdict, g.reason.clone()))
+        .collect()
+}
+
+/// Sign: write the `signed` entry (holding the record content's SHA-256), then the record with
+/// its seal (atomically), then the SSH signature.
+pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, Record), SignError> {
+    if let Some((seq, meaning)) = &session.closed {
+        return Err(SignError::Files(format!(
+            "the review is already signed (\"{meaning}\", entry {seq}); start it again with --reopen to sign anew"
+        )));
+    }
+    let unreviewed = session.unreviewed();
+    if !unreviewed.is_empty() && s.override_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(SignError::Unreviewed {
+            n: unreviewed.len(),
+            first: unreviewed[0].to_string(),
+        });
+    }
+    let noted = noted_cases(&session.state);
+    let rejected_n = noted.iter().filter(|n| n.1 == Verdict::Reject).count();
+    let meaning = if s.approve {
+        approval_meaning(rejected_n, noted.len() - rejected_n)
+    } else {
+        "rejected".to_string()
+    };
+    if s.approve && !noted.is_empty() && s.noted != Some(noted.len()) {
+        let list = noted
+            .iter()
+            .map(|(c, v, r)| match r {
+                Some(r) => format!("{c}: {} ({r})", v.name()),
+                None => format!("{c}: {}", v.name()),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(SignError::Unconfirmed {
+            meaning,
+            list,
+            how: format!("sign approve noted={}", noted.len()),
+        });
+    }
+    let ssh_key = match &s.ssh_key {
+        Some(k) => {
+            let public_key = super::ssh::public_key(k).map_err(SignError::Files)?;
+            Some(SshKey {
+                fingerprint: super::ssh::fingerprint(&public_key).map_err(SignError::Files)?,
+                public_key,
+            })
+        }
+        None => None,
+    };
+    let override_given = s.override_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
+    let d = derive(
+        pack,
+        &session.plan,
+        &session.state,
+        s.min_seconds,
+        &s.known,
+        override_given,
+    );
+    let flag_message = |case: &str, rule: &str| {
+        s.flags
+            .iter()
+            .find(|f| f.case == case && f.rule == rule)
+            .map(|f| f.message.clone())
+    };
+    let pack_files = pack_files(pack).map_err(SignError::Files)?;
+    check_images_bound(pack, &pack_files).map_err(SignError::Files)?;
+    let shipping = pack.manifest.runs.get(&session.run_name).and_then(|r| r.threshold);
+    let mut record = Record {
+        lightbox_record: FORMAT,
         lightbox: env!("CARGO_PKG_VERSION").into(),
         release: session.identity.release.clone(),
         reviewer: session.identity.reviewer.clone(),
         role: session.identity.role.clone(),
+        ssh_key,
         time: utc_now(),
-        meaning: if s.approve { "approved for release" } else { "rejected" }.into(),
+        decision: if s.approve { "approve" } else { "reject" }.into(),
+        meaning,
         pack: pack.manifest.name.clone(),
         run: session.run_name.clone(),
         reviewed_threshold: s.threshold,
-        shipping_threshold: pack.manifest.runs.get(&session.run_name).and_then(|r| r.threshold),
-        threshold_note: pack
-            .manifest
-            .runs
-            .get(&session.run_name)
-            .and_then(|r| r.threshold)
-            .filter(|t| (t - s.threshold).abs() > 1e-9)
-            .map(|t| {
-                format!(
-                    "reviewed with predictions scoring below {:.2} hidden; the run ships with threshold {t:.2}",
-                    s.threshold
-                )
-            }),
+        shipping_threshold: shipping,
+        threshold_note: shipping.filter(|t| (t - s.threshold).abs() > 1e-9).map(|t| {
+            format!(
+                "reviewed with predictions scoring below {:.2} hidden; the run ships with threshold {t:.2}",
+                s.threshold
+            )
+        }),
         blind_seed: session.blind_seed,
-        pack_files: pack_files(pack).map_err(SignError::Files)?,
+        pack_files,
         runs: run_files(pack).map_err(SignError::Files)?,
         plan: session.plan.clone(),
         plan_sha256: session.plan.digest(),
-        progress: session.progress(),
-        sample_statement: session.plan.sample_statement(sample_rejects),
-        rejected,
-        fast_verdicts,
-        unreviewed: if s.override_reason.is_some() {
-            unreviewed
-        } else {
-            Vec::new()
-        },
-        override_reason: s.override_reason.clone(),
-        flags: s.flags,
-        metrics: s.metrics,
-        known_answers: s
-            .known
-            .iter()
-            .map(|(case, expected)| {
-                let id = crate::pack::find_case(pack, case)
-                    .map(|c| pack.cases[c].id.0.clone())
-                    .unwrap_or(case.clone());
-                KnownAnswer {
-                    case: id.clone(),
-                    expected: expected.clone(),
-                    given: state.case_verdict(&id).map(|g| g.verdict.name().to_string()),
-                }
+        progress: d.progress,
+        sample_statement: session.plan.sample_statement(d.sample_rejects),
+        rejected: d.rejected,
+        verdicts: d
+            .verdicts
+            .into_iter()
+            .map(|(case, flag, verdict, meaning, reason, note, seconds)| VerdictRecord {
+                flag_message: flag.as_deref().and_then(|f| flag_message(&case, f)),
+                case,
+                flag,
+                verdict,
+                meaning,
+                reason,
+                note,
+                seconds,
             })
             .collect(),
+        notes: d.notes,
+        fast_verdicts: d.fast,
+        unreviewed: d.unreviewed,
+        override_reason: s.override_reason.clone().filter(|_| override_given),
+        flags: {
+            let mut by = BTreeMap::new();
+            for f in s.flags.iter().filter(|f| f.source != "ground truth") {
+                *by.entry(f.severity.clone()).or_insert(0) += 1;
+            }
+            by
+        },
+        flag_list: s.flags.clone(),
+        metrics: s.metrics,
+        known_answers: d.known,
         journal: JournalRef {
-            file: journal_file,
+            file: session
+                .journal
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             entries: session.journal.entries.len() as u64,
             last_entry_sha256: session.journal.last_hash.clone(),
         },
+        seal: None,
     };
+    // the content hash must survive a write and a read (it is recomputed from the file)
+    let content = record.content_sha256();
+    let text = serde_json::to_string(&record).expect("records serialise");
+    let back: Record = serde_json::from_str(&text).map_err(|e| SignError::Files(format!("record does not read back: {e}")))?;
+    if back.content_sha256() != content {
+        return Err(SignError::Files(
+            "the record does not read back as written (a value that JSON cannot hold?); not signed".into(),
+        ));
+    }
+    let (seq, line_hash) = session.record(Event::Signed {
+        meaning: record.meaning.clone(),
+        record: content,
+        override_reason: record.override_reason.clone(),
+    })?;
+    let journal_bytes = std::fs::read(&session.journal.path)
+        .map_err(|e| SignError::Files(format!("{}: cannot read back: {e}", session.journal.path.display())))?;
+    let upto = journal::prefix(&journal_bytes, seq as usize + 1).ok_or_else(|| {
+        SignError::Files(format!(
+            "{}: the signed entry is not on disk",
+            session.journal.path.display()
+        ))
+    })?;
+    record.seal = Some(Seal {
+        signed_entry: seq,
+        signed_entry_sha256: line_hash,
+        journal_sha256: sha256_hex(upto),
+    });
     let path = record_path(&session.journal.path);
     let text = serde_json::to_string_pretty(&record).expect("record serialises") + "\n";
-    crate::fsutil::write_atomic(&path, text.as_bytes())
-        .map_err(|e| SignError::Files(format!("{}: cannot write the record: {e}", path.display())))?;
-    session.record(Event::Signed {
-        meaning: record.meaning.clone(),
-        record: sha256_hex(text.as_bytes()),
-        override_reason: s.override_reason,
+    crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(|e| {
+        SignError::Files(format!(
+            "{}: cannot write the record: {e}. The journal holds the signature but the record is missing: the review stays open; sign again",
+            path.display()
+        ))
     })?;
+    session.closed = Some((seq, record.meaning.clone()));
     if let Some(key) = &s.ssh_key {
-        ssh_sign(&path, key).map_err(|e| {
+        super::ssh::sign(&path, key).map_err(|e| {
             SignError::Files(format!(
-                "the record {} is written and journaled, but not SSH-signed: {e}. Sign it later with: ssh-keygen -Y sign -n {SSH_NAMESPACE} -f KEY {}",
+                "the record {} is written and journaled, but not SSH-signed: {e}. It will not verify until it is: ssh-keygen -Y sign -n {} -f KEY {}",
                 path.display(),
+                super::ssh::NAMESPACE,
                 path.display()
             ))
         })?;
@@ -387,9 +845,49 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
     Ok((path, record))
 }
 
-/// Check a record against its journal and the pack as it is now. Empty: everything matches.
-pub fn verify(record_path: &Path, pack: &Pack) -> Result<(Record, Vec<String>), String> {
+/// The state of a record's SSH signature.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Signature {
+    /// No `.sig` beside the record: integrity only.
+    None,
+    /// A valid signature by the key with this fingerprint; `principal` when it was also checked
+    /// against an allowed-signers file for the record's reviewer.
+    Good {
+        fingerprint: String,
+        principal: Option<String>,
+    },
+    /// A signature that is invalid or could not be checked (also listed among the problems).
+    Bad(String),
+}
+
+/// A record checked against its journal and the pack as it is now.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub record: Record,
+    /// Empty: everything matches.
+    pub problems: Vec<String>,
+    pub signature: Signature,
+}
+
+impl Verification {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Check a record against its journal, its signature and the pack as it is now. `Err`: the file
+/// is not a record at all.
+pub fn verify(record_path: &Path, pack: &Pack, allowed_signers: Option<&Path>) -> Result<Verification, String> {
     let bytes = std::fs::read(record_path).map_err(|e| format!("{}: cannot read: {e}", record_path.display()))?;
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
+        && let Some(n) = v.get("lightbox_record").and_then(|n| n.as_u64())
+        && n != FORMAT as u64
+    {
+        return Err(format!(
+            "{}: a sign-off record of format {n}; this lightbox verifies format {FORMAT} only. Records of format 1 did not bind the signed journal line and cannot be trusted: review and sign the release again",
+            record_path.display()
+        ));
+    }
     let record: Record = crate::formats::json::parse(&bytes).map_err(|e| {
         format!(
             "{}: not a sign-off record: {} at `{}`",
@@ -399,52 +897,211 @@ pub fn verify(record_path: &Path, pack: &Pack) -> Result<(Record, Vec<String>), 
         )
     })?;
     let mut bad = Vec::new();
-    let record_sha = sha256_hex(&bytes);
-    // the journal: intact chain, a `signed` entry holding this record's hash, right after the
-    // entry the record names
+    check_journal(record_path, &record, pack, &mut bad);
+    check_files(&record, pack, &mut bad);
+    if pack.manifest.name != record.pack {
+        bad.push(format!(
+            "the pack is {:?}, the record is for {:?}",
+            pack.manifest.name, record.pack
+        ));
+    }
+    let signature = check_signature(record_path, &record, allowed_signers, &mut bad);
+    Ok(Verification {
+        record,
+        problems: bad,
+        signature,
+    })
+}
+
+fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec<String>) {
     let jpath = record_path.with_file_name(&record.journal.file);
-    match journal::read(&jpath) {
-        Err(e) => bad.push(format!("journal: {e}")),
-        Ok((entries, _, tail)) => {
-            if let Some((_, why)) = tail {
-                bad.push(format!("journal {}: its last line is damaged: {why}", jpath.display()));
+    let Some(seal) = &record.seal else {
+        bad.push("the record has no seal: it was never completed by signing".into());
+        return;
+    };
+    let bytes = match std::fs::read(&jpath) {
+        Ok(b) => b,
+        Err(e) => {
+            bad.push(format!("journal {}: cannot read: {e}", jpath.display()));
+            return;
+        }
+    };
+    let (entries, _, tail) = match journal::read(&jpath) {
+        Ok(p) => p,
+        Err(e) => {
+            bad.push(format!("journal: {e}"));
+            return;
+        }
+    };
+    if let Some((_, why)) = tail {
+        bad.push(format!(
+            "journal {}: its last line is damaged ({why}): changed after signing",
+            jpath.display()
+        ));
+    }
+    let content = record.content_sha256();
+    let Some(signed) = entries.get(seal.signed_entry as usize) else {
+        bad.push(format!(
+            "journal {}: the record was sealed by entry {}, the journal has {} entries",
+            jpath.display(),
+            seal.signed_entry,
+            entries.len()
+        ));
+        return;
+    };
+    match &signed.event {
+        Event::Signed { meaning, record: r, .. } => {
+            if *r != content {
+                bad.push(format!(
+                    "journal {} entry {}: the signed entry holds record content {r}, the record's content hashes to {content}: the record was changed after signing, or belongs to another journal",
+                    jpath.display(),
+                    signed.seq
+                ));
             }
-            let signed = entries
-                .iter()
-                .find(|e| matches!(&e.event, Event::Signed { record, .. } if *record == record_sha));
-            match signed {
-                None => bad.push(format!(
-                    "journal {}: no `signed` entry holds this record's SHA-256 ({record_sha}): the record was changed after signing, or belongs to another journal",
-                    jpath.display()
-                )),
-                Some(s) => {
-                    if s.seq != record.journal.entries || s.prev != record.journal.last_entry_sha256 {
-                        bad.push(format!(
-                            "journal {}: the record names entry {} ({}) as the last before signing, the journal has {} ({})",
-                            jpath.display(),
-                            record.journal.entries,
-                            record.journal.last_entry_sha256,
-                            s.seq,
-                            s.prev
-                        ));
-                    }
-                    let state = State::replay(&entries[..s.seq as usize]);
-                    let rejected: usize = state
-                        .verdicts
-                        .values()
-                        .filter(|g| g.verdict == super::Verdict::Reject)
-                        .count();
-                    if rejected != record.rejected.len() {
-                        bad.push(format!(
-                            "the record lists {} rejected verdict(s), the journal {rejected}",
-                            record.rejected.len()
-                        ));
-                    }
-                }
+            if *meaning != record.meaning {
+                bad.push(format!(
+                    "journal entry {}: signed \"{meaning}\", the record says \"{}\"",
+                    signed.seq, record.meaning
+                ));
             }
         }
+        other => bad.push(format!(
+            "journal entry {} is not a signature but {:?}",
+            signed.seq,
+            serde_json::to_value(other)
+                .ok()
+                .and_then(|v| v.get("type").cloned())
+                .unwrap_or_default()
+        )),
     }
-    // the files as they are now
+    // the seal: the journal's bytes up to the signed entry, and that entry's line
+    match journal::prefix(&bytes, seal.signed_entry as usize + 1) {
+        Some(upto) if sha256_hex(upto) == seal.journal_sha256 => {}
+        _ => bad.push(format!(
+            "journal {}: its lines up to the signed entry {} hash differently than when signed: changed after signing",
+            jpath.display(),
+            seal.signed_entry
+        )),
+    }
+    let line = journal::prefix(&bytes, seal.signed_entry as usize + 1).and_then(|upto| {
+        let without = &upto[..upto.len().saturating_sub(1)];
+        let start = without.iter().rposition(|&b| b == b'\n').map(|i| i + 1).unwrap_or(0);
+        Some(sha256_hex(&without[start..]))
+    });
+    if line.as_deref() != Some(seal.signed_entry_sha256.as_str()) {
+        bad.push(format!(
+            "journal entry {}: the signed line hashes differently than when signed: changed after signing",
+            seal.signed_entry
+        ));
+    }
+    if signed.seq != record.journal.entries || signed.prev != record.journal.last_entry_sha256 {
+        bad.push(format!(
+            "journal {}: the record names entry {} ({}) as the last before signing, the journal has {} ({})",
+            jpath.display(),
+            record.journal.entries,
+            record.journal.last_entry_sha256,
+            signed.seq,
+            signed.prev
+        ));
+    }
+    // nothing may follow the signature
+    let after: Vec<String> = entries[signed.seq as usize + 1..]
+        .iter()
+        .map(|e| {
+            let what = match &e.event {
+                Event::Verdict { case, verdict, .. } => format!("a verdict ({}) on {case}", verdict.name()),
+                Event::Reopen { .. } => "a reopening of the review".into(),
+                Event::Session { .. } => "a new session".into(),
+                Event::Shown { case } => format!("a display of {case}"),
+                Event::Note { case, .. } => format!("a note on {case}"),
+                Event::Undo { undoes } => format!("an undo of entry {undoes}"),
+                Event::Signed { .. } => "another signature".into(),
+            };
+            format!("entry {} ({what})", e.seq)
+        })
+        .collect();
+    if !after.is_empty() {
+        bad.push(format!(
+            "journal {}: changed after signing: {} recorded after the signed entry {}; sign the review again",
+            jpath.display(),
+            after.join(", "),
+            signed.seq
+        ));
+    }
+    // who, and what the record says the journal holds
+    for e in &entries[..signed.seq as usize] {
+        if let Event::Session { release, reviewer, run, .. } = &e.event
+            && (release != &record.release || reviewer != &record.reviewer || run != &record.run)
+        {
+            bad.push(format!(
+                "journal entry {}: a session of release {release} by {reviewer} of run {run}; the record is release {} by {} of run {}",
+                e.seq, record.release, record.reviewer, record.run
+            ));
+        }
+    }
+    let state = State::replay(&entries[..signed.seq as usize]);
+    let known: Vec<(String, String)> = pack
+        .manifest
+        .review
+        .known
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let d = derive(
+        pack,
+        &record.plan,
+        &state,
+        pack.manifest.review.min_seconds,
+        &known,
+        record.override_reason.is_some(),
+    );
+    let mut differ = |what: &str, same: bool| {
+        if !same {
+            bad.push(format!(
+                "the record's {what} differ from what the journal holds: the record was changed after signing"
+            ));
+        }
+    };
+    differ("progress figures", d.progress == record.progress);
+    differ("rejected cases", d.rejected == record.rejected);
+    let theirs: Vec<_> = record
+        .verdicts
+        .iter()
+        .map(|v| {
+            (
+                v.case.clone(),
+                v.flag.clone(),
+                v.verdict.clone(),
+                v.meaning.clone(),
+                v.reason.clone(),
+                v.note.clone(),
+                v.seconds,
+            )
+        })
+        .collect();
+    differ("verdicts", d.verdicts == theirs);
+    differ("notes", d.notes == record.notes);
+    differ("fast verdicts", d.fast == record.fast_verdicts);
+    differ("unreviewed cases", d.unreviewed == record.unreviewed);
+    differ("known-answer results", d.known == record.known_answers);
+    differ(
+        "sample statement",
+        record.plan.sample_statement(d.sample_rejects) == record.sample_statement,
+    );
+    differ("plan (its hash)", record.plan.digest() == record.plan_sha256);
+    let session_plans: Vec<&String> = entries[..signed.seq as usize]
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Session { plan, .. } => Some(plan),
+            _ => None,
+        })
+        .collect();
+    if session_plans.last().is_some_and(|p| **p != record.plan_sha256) {
+        bad.push("the record's plan is not the plan the journal's last session reviewed".into());
+    }
+}
+
+fn check_files(record: &Record, pack: &Pack, bad: &mut Vec<String>) {
     let compare = |what: &str, then: &[FileHash], now: &[FileHash], bad: &mut Vec<String>| {
         let now_map: BTreeMap<&str, &str> = now.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
         let then_map: BTreeMap<&str, &str> = then.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
@@ -462,145 +1119,80 @@ pub fn verify(record_path: &Path, pack: &Pack) -> Result<(Record, Vec<String>), 
         }
     };
     match pack_files(pack) {
-        Ok(now) => compare("pack", &record.pack_files, &now, &mut bad),
+        Ok(now) => compare("pack", &record.pack_files, &now, bad),
         Err(e) => bad.push(format!("pack: {e}")),
+    }
+    if let Err(e) = check_images_bound(pack, &record.pack_files) {
+        bad.push(format!("pack: {e}"));
     }
     match run_files(pack) {
         Ok(now) => {
             for r in &record.runs {
                 match now.iter().find(|n| n.name == r.name) {
-                    Some(n) => compare(&format!("run {}", r.name), &r.files, &n.files, &mut bad),
+                    Some(n) => compare(&format!("run {}", r.name), &r.files, &n.files, bad),
                     None => bad.push(format!("run {}: no longer in the pack", r.name)),
+                }
+            }
+            for n in &now {
+                if !record.runs.iter().any(|r| r.name == n.name) {
+                    bad.push(format!("run {}: added to the pack after signing", n.name));
                 }
             }
         }
         Err(e) => bad.push(format!("runs: {e}")),
     }
-    if pack.manifest.name != record.pack {
-        bad.push(format!(
-            "the pack is {:?}, the record is for {:?}",
-            pack.manifest.name, record.pack
-        ));
-    }
-    Ok((record, bad))
 }
 
-impl Record {
-    /// Agreement with known-answer cases, in words.
-    pub fn known_agreement(&self) -> Option<String> {
-        if self.known_answers.is_empty() {
-            return None;
-        }
-        let agreed = self
-            .known_answers
-            .iter()
-            .filter(|k| k.given.as_deref() == Some(k.expected.as_str()))
-            .count();
-        Some(format!(
-            "{agreed} of {} known-answer cases agreed",
-            self.known_answers.len()
-        ))
-    }
-}
-
-/// Whether a release's signatures satisfy the policy: enough distinct approving reviewers, the
-/// required roles among them, not the run's author alone, and no rejection. Empty: satisfied.
-pub fn check_policy(
-    records: &[Record],
-    policy: &crate::pack::manifest::ReviewPolicy,
-    author: Option<&str>,
-) -> Vec<String> {
-    let mut bad = Vec::new();
-    let approving: Vec<&Record> = records.iter().filter(|r| r.meaning == "approved for release").collect();
-    for r in records.iter().filter(|r| r.meaning != "approved for release") {
-        bad.push(format!("{} signed \"{}\"", r.reviewer, r.meaning));
-    }
-    let mut who: Vec<&str> = approving.iter().map(|r| r.reviewer.as_str()).collect();
-    who.sort();
-    who.dedup();
-    if who.len() < policy.signatures {
-        bad.push(format!(
-            "{} approving reviewer(s) ({}); the policy needs {}",
-            who.len(),
-            if who.is_empty() {
-                "none".to_string()
-            } else {
-                who.join(", ")
-            },
-            policy.signatures
-        ));
-    }
-    for role in &policy.roles {
-        if !approving.iter().any(|r| r.role.as_deref() == Some(role.as_str())) {
-            bad.push(format!("no approving reviewer has the role {role:?}"));
-        }
-    }
-    if let Some(a) = author
-        && !who.is_empty()
-        && who.iter().all(|w| *w == a)
-    {
-        bad.push(format!("the only approval is by the run's author ({a})"));
-    }
-    bad
-}
-
-/// The SSH signature namespace of sign-off records (`ssh-keygen -Y ... -n lightbox-signoff`).
-pub const SSH_NAMESPACE: &str = "lightbox-signoff";
-
-/// The signature file beside a record: `<record>.sig`.
-pub fn signature_path(record: &Path) -> PathBuf {
-    let mut p = record.as_os_str().to_owned();
-    p.push(".sig");
-    PathBuf::from(p)
-}
-
-/// Sign a record with an SSH key (ed25519 or any key ssh-keygen takes) in the standard SSH
-/// signature format, with `ssh-keygen -Y sign`; anyone can check it with `ssh-keygen -Y verify`.
-pub fn ssh_sign(record: &Path, key: &Path) -> Result<PathBuf, String> {
-    let sig = signature_path(record);
-    let _ = std::fs::remove_file(&sig);
-    let out = std::process::Command::new("ssh-keygen")
-        .args(["-Y", "sign", "-n", SSH_NAMESPACE, "-f"])
-        .arg(key)
-        .arg(record)
-        .output()
-        .map_err(|e| format!("cannot run ssh-keygen (OpenSSH 8.1 or later is needed to sign): {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "ssh-keygen could not sign with {}: {}",
-            key.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    Ok(sig)
-}
-
-/// Check a record's SSH signature against an allowed-signers file, for the reviewer's name as
-/// the principal (`ssh-keygen -Y verify`).
-pub fn ssh_verify(record: &Path, allowed_signers: &Path, principal: &str) -> Result<String, String> {
-    let sig = signature_path(record);
+fn check_signature(
+    record_path: &Path,
+    record: &Record,
+    allowed_signers: Option<&Path>,
+    bad: &mut Vec<String>,
+) -> Signature {
+    let sig = super::ssh::signature_path(record_path);
     if !sig.exists() {
-        return Err(format!(
-            "{}: no SSH signature (the record was not signed with --ssh-key)",
-            sig.display()
-        ));
+        if let Some(k) = &record.ssh_key {
+            let e = format!(
+                "the record says it is signed with SSH key {}, but its signature {} is missing",
+                k.fingerprint,
+                sig.display()
+            );
+            bad.push(e.clone());
+            return Signature::Bad(e);
+        }
+        return Signature::None;
     }
-    let input = std::fs::File::open(record).map_err(|e| format!("{}: {e}", record.display()))?;
-    let out = std::process::Command::new("ssh-keygen")
-        .args(["-Y", "verify", "-n", SSH_NAMESPACE, "-I", principal, "-f"])
-        .arg(allowed_signers)
-        .arg("-s")
-        .arg(&sig)
-        .stdin(input)
-        .output()
-        .map_err(|e| format!("cannot run ssh-keygen: {e}"))?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string() + String::from_utf8_lossy(&out.stderr).trim();
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(format!(
-            "SSH signature of {} does not verify for {principal:?}: {text}",
-            record.display()
-        ))
+    let fingerprint = match super::ssh::check(record_path) {
+        Ok(f) => f,
+        Err(e) => {
+            bad.push(e.clone());
+            return Signature::Bad(e);
+        }
+    };
+    if let Some(k) = &record.ssh_key
+        && k.fingerprint != fingerprint
+    {
+        let e = format!(
+            "the record names SSH key {}, its signature is by {fingerprint}",
+            k.fingerprint
+        );
+        bad.push(e.clone());
+        return Signature::Bad(e);
+    }
+    match allowed_signers {
+        None => Signature::Good {
+            fingerprint,
+            principal: None,
+        },
+        Some(allowed) => match super::ssh::verify(record_path, allowed, &record.reviewer) {
+            Ok(_) => Signature::Good {
+                fingerprint,
+                principal: Some(record.reviewer.clone()),
+            },
+            Err(e) => {
+                bad.push(e.clone());
+                Signature::Bad(e)
+            }
+        },
     }
 }

@@ -131,6 +131,13 @@ pub enum PromptKind {
     Sign,
     /// Tags on the case: `word` adds, `-word` removes.
     Tag,
+    /// Approving with rejected or unsure cases: `question` says what approving then means and
+    /// lists them; typing `approve` again signs.
+    ConfirmApproval {
+        noted: usize,
+        override_reason: Option<String>,
+        question: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -538,8 +545,10 @@ impl App {
     /// Enter review mode: the plan's required cases first, in plan order, then the rest; the
     /// first unreviewed required case on screen.
     pub fn start_review(&mut self, mode: super::review::ReviewMode) {
+        // known-answer cases sit in the random sample's block, as the reviewer's plan shows them
         let mut order: Vec<usize> = mode
             .plan
+            .for_reviewer()
             .required
             .iter()
             .filter_map(|r| self.pack.cases.iter().position(|c| c.id.0 == r.case))
@@ -733,6 +742,7 @@ impl App {
     }
 
     /// The sign prompt: `approve` or `reject`, and an override reason if required cases are open.
+    /// Approving with rejected or unsure cases asks for a confirmation that lists them first.
     pub fn review_sign(&mut self, line: &str) {
         let Some(r) = self.review.as_mut() else { return };
         let line = line.trim();
@@ -745,11 +755,54 @@ impl App {
                 return;
             }
         };
+        let override_reason = (!rest.trim().is_empty()).then(|| rest.trim().to_string());
+        let noted = crate::review::record::noted_cases(&r.state);
+        if approve && !noted.is_empty() {
+            let rejected = noted
+                .iter()
+                .filter(|n| n.1 == crate::review::Verdict::Reject)
+                .count();
+            let meaning = crate::review::record::approval_meaning(rejected, noted.len() - rejected);
+            let list: Vec<String> = noted
+                .iter()
+                .map(|(c, v, why)| match why {
+                    Some(w) => format!("{c} {} ({w})", crate::review::record::meaning_of(*v, false)),
+                    None => format!("{c} {}", crate::review::record::meaning_of(*v, false)),
+                })
+                .collect();
+            self.overlay = Overlay::Prompt {
+                kind: PromptKind::ConfirmApproval {
+                    noted: noted.len(),
+                    override_reason,
+                    question: format!(
+                        "approving now means \"{meaning}\": {} · type approve to sign, esc cancels",
+                        list.join(", ")
+                    ),
+                },
+                input: String::new(),
+            };
+            return;
+        }
+        self.send_sign(approve, override_reason, None);
+    }
+
+    /// The answer to the approval confirmation.
+    pub fn review_confirm(&mut self, line: &str, noted: usize, override_reason: Option<String>) {
+        if line.trim() == "approve" {
+            self.send_sign(true, override_reason, Some(noted));
+        } else {
+            self.warn("not signed: type approve to confirm, or esc");
+        }
+    }
+
+    fn send_sign(&mut self, approve: bool, override_reason: Option<String>, noted: Option<usize>) {
+        let Some(r) = self.review.as_mut() else { return };
         r.pending += 1;
         let threshold = self.style.score_threshold;
         self.review_out.push(super::review::ReviewCmd::Sign {
             approve,
-            override_reason: (!rest.trim().is_empty()).then(|| rest.trim().to_string()),
+            override_reason,
+            noted,
             threshold,
         });
     }
@@ -935,19 +988,23 @@ impl App {
                     _ => [255, 80, 40],
                 }
             };
-            // the run's own flags (or the ground truth's when no run is shown)
-            let want = self
-                .run
-                .map(crate::pack::Source::Run)
-                .unwrap_or(crate::pack::Source::GroundTruth);
+            // each panel's own flags: a run's on that run's panel, the ground truth's on its own
+            // (compose draws each highlight only on the panels of its source)
+            let owners: Vec<crate::pack::Source> = self.views().iter().filter_map(|v| v.panel().owner()).collect();
             let slice = self.slice();
             s.highlights = self
                 .flags
                 .iter()
-                .filter(|f| f.case == case && f.source == Some(want))
+                .filter(|f| f.case == case && f.source.is_some_and(|src| owners.contains(&src)))
                 // a flag found on a volume's slice is drawn on that slice; others on the first
                 .filter(|f| f.slice.unwrap_or(0) == slice)
-                .filter_map(|f| f.highlight.clone().map(|h| (h, colour(f.severity))))
+                .filter_map(|f| {
+                    f.highlight.clone().map(|rle| crate::render::compose::Highlight {
+                        rle,
+                        color: colour(f.severity),
+                        source: f.source,
+                    })
+                })
                 .collect();
         }
         s

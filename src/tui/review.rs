@@ -14,6 +14,8 @@ pub enum ReviewCmd {
     Sign {
         approve: bool,
         override_reason: Option<String>,
+        /// The rejected and unsure cases the signer confirmed seeing (approving with them).
+        noted: Option<usize>,
         threshold: f64,
     },
 }

@@ -15,6 +15,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let dim = Style::default().fg(t.ui.dim);
     if let Overlay::Prompt { kind, input } = &app.overlay {
         let (lead, hint) = match kind {
+            PromptKind::ConfirmApproval { question, .. } => ("confirm:", question.as_str()),
             PromptKind::Filter => ("/", "enter apply · esc cancel · e.g. class:opacity score>0.8"),
             PromptKind::Command => (":", "enter run · esc cancel · goto N, run NAME, export DIR"),
             PromptKind::Note => ("note:", "enter record · esc cancel"),

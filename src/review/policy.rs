@@ -1,0 +1,120 @@
+//! The manifest's sign-off policy applied to a release's verified records: enough distinct
+//! approving reviewers, the required roles held by them, the run's author never counting, the
+//! known-answer agreement, and SSH signatures where the policy requires them.
+
+use super::record::{Signature, Verification};
+use crate::pack::manifest::ReviewPolicy;
+
+/// Whether a release's records satisfy the policy. Empty: satisfied. `records` are the ones
+/// that verified; `allowed_signers` says whether signatures were checked against a file.
+pub fn check(
+    records: &[Verification],
+    policy: &ReviewPolicy,
+    author: Option<&str>,
+    allowed_signers: bool,
+) -> Vec<String> {
+    let mut bad = Vec::new();
+    if records.is_empty() {
+        bad.push("no verified record".into());
+    }
+    let mut runs: Vec<&str> = records.iter().map(|v| v.record.run.as_str()).collect();
+    runs.sort();
+    runs.dedup();
+    if runs.len() > 1 {
+        bad.push(format!(
+            "the records review different runs ({}): a release signs off one run",
+            runs.join(", ")
+        ));
+    }
+    for v in records.iter().filter(|v| !v.record.approves()) {
+        bad.push(format!("{} signed \"{}\"", v.record.reviewer, v.record.meaning));
+    }
+    if policy.require_ssh {
+        if !allowed_signers {
+            bad.push(
+                "the policy requires SSH signatures (require_ssh): give --allowed-signers FILE, the release repository's list of reviewers' keys"
+                    .into(),
+            );
+        }
+        for v in records {
+            match &v.signature {
+                Signature::Good {
+                    principal: Some(_), ..
+                } => {}
+                Signature::Good { principal: None, .. } => {}
+                Signature::None => bad.push(format!(
+                    "{}'s record has no SSH signature; the policy requires one (require_ssh)",
+                    v.record.reviewer
+                )),
+                Signature::Bad(e) => bad.push(format!("{}'s SSH signature: {e}", v.record.reviewer)),
+            }
+        }
+    }
+    // who counts: approving, not the run's author, one vote per person (and per key)
+    let mut counted: Vec<&Verification> = Vec::new();
+    for v in records.iter().filter(|v| v.record.approves()) {
+        if author == Some(v.record.reviewer.as_str()) {
+            bad.push(format!(
+                "{} is the run's author: their approval does not count towards the signatures or roles the policy needs",
+                v.record.reviewer
+            ));
+            continue;
+        }
+        let key = v.record.ssh_key.as_ref().map(|k| k.fingerprint.as_str());
+        if counted.iter().any(|c| {
+            c.record.reviewer == v.record.reviewer
+                || (key.is_some() && c.record.ssh_key.as_ref().map(|k| k.fingerprint.as_str()) == key)
+        }) {
+            continue;
+        }
+        // known answers: an approval from a reviewer who missed them does not count
+        if let Some((agreed, n)) = v.record.known_score() {
+            let need = policy.known_agreement.unwrap_or(1.0);
+            if (agreed as f64) < need * n as f64 - 1e-9 {
+                bad.push(format!(
+                    "{} agreed with {agreed} of {n} known-answer cases; the policy needs {:.0}% (known_agreement)",
+                    v.record.reviewer,
+                    need * 100.0
+                ));
+                continue;
+            }
+        }
+        counted.push(v);
+    }
+    if counted.len() < policy.signatures {
+        let names: Vec<&str> = counted.iter().map(|v| v.record.reviewer.as_str()).collect();
+        bad.push(format!(
+            "{} approving reviewer(s) who count ({}); the policy needs {}",
+            counted.len(),
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            },
+            policy.signatures
+        ));
+    }
+    for role in &policy.roles {
+        let holders = policy.role_holders.get(role);
+        let held = counted.iter().any(|v| {
+            v.record.role.as_deref() == Some(role.as_str())
+                && holders.is_none_or(|h| h.iter().any(|n| *n == v.record.reviewer))
+        });
+        if !held {
+            let claimed: Vec<&str> = counted
+                .iter()
+                .filter(|v| v.record.role.as_deref() == Some(role.as_str()))
+                .map(|v| v.record.reviewer.as_str())
+                .collect();
+            bad.push(if claimed.is_empty() {
+                format!("no approving reviewer who counts has the role {role:?}")
+            } else {
+                format!(
+                    "{} gave the role {role:?} but the policy's role_holders do not list them",
+                    claimed.join(", ")
+                )
+            });
+        }
+    }
+    bad
+}
