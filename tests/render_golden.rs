@@ -227,3 +227,46 @@ fn lightbox_render_writes_the_same_pixels() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no case \"case-999\""));
 }
+
+/// A run's flag is hatched on that run's panel only: the ground-truth panel beside it, and
+/// another run's panel, are exactly as without the highlight.
+#[test]
+fn a_flag_is_hatched_only_on_the_panel_of_its_source() {
+    use lightbox::pack::Source;
+    use lightbox::render::compose::Highlight;
+    let pack = sample();
+    let c = lightbox::pack::find_case(&pack, "case-007.jpg").unwrap();
+    let cand = pack.run_index("candidate").unwrap();
+    let base = pack.run_index("baseline").unwrap();
+    let rules = lightbox::check::load_rules(&pack, None).unwrap().unwrap();
+    let flags = lightbox::rules::evaluate(&pack, &rules, &[Source::Run(cand)]);
+    let f = flags
+        .iter()
+        .find(|f| f.case == c && f.source == Some(Source::Run(cand)) && f.highlight.is_some())
+        .expect("case-007's candidate has a flag with geometry");
+    let plain = Style::new(Palette::for_pack(&pack, &[]));
+    let mut flagged = plain.clone();
+    flagged.highlights = vec![Highlight {
+        rle: f.highlight.clone().unwrap(),
+        color: [255, 0, 255],
+        source: f.source,
+    }];
+    let views = [View::GroundTruth, View::Prediction(base), View::Prediction(cand)];
+    let a = render(&pack, "case-007.jpg", &views, &plain, &Viewport::fit(), 600, 200);
+    let b = render(&pack, "case-007.jpg", &views, &flagged, &Viewport::fit(), 600, 200);
+    let panel = |img: &image::RgbImage, k: u32| -> Vec<[u8; 3]> {
+        let pw = (600 - 2 * 4) / 3;
+        (0..200)
+            .flat_map(|y| (k * (pw + 4)..k * (pw + 4) + pw).map(move |x| (x, y)))
+            .map(|(x, y)| img.get_pixel(x, y).0)
+            .collect()
+    };
+    assert_eq!(panel(&a, 0), panel(&b, 0), "nothing hatched on the ground truth");
+    assert_eq!(panel(&a, 1), panel(&b, 1), "nothing hatched on the baseline");
+    let changed = panel(&a, 2).iter().zip(panel(&b, 2)).filter(|(x, y)| **x != *y).count();
+    assert!(changed > 50, "hatched on the candidate's panel: {changed} pixels");
+    // a flag on the input image (no source) is drawn on every panel
+    flagged.highlights[0].source = None;
+    let c2 = render(&pack, "case-007.jpg", &views, &flagged, &Viewport::fit(), 600, 200);
+    assert_ne!(panel(&a, 0), panel(&c2, 0));
+}

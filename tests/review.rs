@@ -96,7 +96,7 @@ fn full_review(pack: &Path, reviewer: &str) -> PathBuf {
     let (code, out, err) = batch(pack, reviewer, &input);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("signed"), "{out}");
-    assert!(!out.contains("error"), "{out}");
+    assert!(!out.contains("err "), "{out}");
     pack.join(format!("reviews/v2.3.0/{reviewer}.record.json"))
 }
 
@@ -174,8 +174,8 @@ fn a_full_review_signs_and_verifies_and_every_hashed_input_is_tamper_evident() {
 fn signing_with_required_cases_open_needs_a_reason() {
     let (_tmp, pack) = pack_copy();
     let (code, out, _) = batch(&pack, "carol", "shown case-007\naccept case-007\nsign approve\n");
-    assert_eq!(code, 0);
-    assert!(out.contains("error: ") && out.contains("not reviewed yet"), "{out}");
+    assert_eq!(code, 1, "a refused action fails the batch: {out}");
+    assert!(out.contains("err 3 ") && out.contains("not reviewed yet"), "{out}");
     assert!(!pack.join("reviews/v2.3.0/carol.record.json").exists());
     let (_, out, _) = batch(
         &pack,
@@ -355,26 +355,31 @@ fn a_second_session_of_the_same_reviewer_is_refused_while_the_first_runs() {
     assert_eq!(code, 0, "free again once the first has closed");
 }
 
-/// Review as `reviewer` with `role`: every required case accepted, except known rejects.
-fn review_all(pack: &Path, reviewer: &str, role: &str, sign: &str) -> String {
+/// Review as `reviewer` with `role`: every required case accepted, except `rejects`; approving
+/// with rejected cases is confirmed (`noted=N`).
+fn review_as(pack: &Path, reviewer: &str, role: Option<&str>, rejects: &[&str], approve: bool) -> String {
     let cases = required(pack);
     let mut input = String::new();
     for c in &cases {
-        let (verb, why) = if c == "case-007.jpg" {
+        let (verb, why) = if rejects.contains(&c.as_str()) {
             ("reject", "reason=2")
         } else {
             ("accept", "")
         };
         input.push_str(&format!("shown {c}\n{verb} {c} {why} seconds=5\n"));
     }
-    input.push_str(&format!("sign {sign}\n"));
-    let out = Command::cargo_bin("lightbox")
-        .unwrap()
-        .args(review_args(pack))
-        .args(["--reviewer", reviewer, "--role", role, "--batch"])
-        .write_stdin(input)
-        .output()
-        .unwrap();
+    let n = cases.iter().filter(|c| rejects.contains(&c.as_str())).count();
+    input.push_str(&match (approve, n) {
+        (false, _) => "sign reject\n".to_string(),
+        (true, 0) => "sign approve\n".to_string(),
+        (true, n) => format!("sign approve noted={n}\n"),
+    });
+    let mut cmd = Command::cargo_bin("lightbox").unwrap();
+    cmd.args(review_args(pack)).args(["--reviewer", reviewer, "--batch"]);
+    if let Some(r) = role {
+        cmd.args(["--role", r]);
+    }
+    let out = cmd.write_stdin(input).output().unwrap();
     let s = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(s.contains("signed"), "{s}{}", String::from_utf8_lossy(&out.stderr));
     s
@@ -392,19 +397,23 @@ fn verify_release(pack: &Path) -> (i32, String) {
     )
 }
 
-#[test]
-fn the_sign_off_policy_needs_two_reviewers_a_radiologist_and_not_the_author_alone() {
-    let (_tmp, pack) = pack_copy();
+/// Append a `[review]` policy and make alice the candidate's author.
+fn with_policy(pack: &Path, policy: &str) {
     let m = pack.join("lightbox.toml");
     let text = std::fs::read_to_string(&m)
         .unwrap()
         .replace("[runs.candidate]\n", "[runs.candidate]\nauthor = \"alice\"\n");
-    std::fs::write(
-        &m,
-        text + "\n[review]\nsignatures = 2\nroles = [\"radiologist\"]\nbaseline = \"baseline\"\nsample = 5\n\n[review.known]\n\"case-007.jpg\" = \"reject\"\n\"case-013.jpg\" = \"reject\"\n",
-    )
-    .unwrap();
-    // the plan holds the regressions against the baseline and the known-answer cases
+    std::fs::write(&m, text + "\n" + policy).unwrap();
+}
+
+const POLICY: &str = "[review]\nsignatures = 2\nroles = [\"radiologist\"]\nbaseline = \"baseline\"\nsample = 5\n\n[review.known]\n\"case-007.jpg\" = \"reject\"\n\"case-013.jpg\" = \"reject\"\n";
+
+#[test]
+fn the_sign_off_policy_needs_two_reviewers_a_radiologist_and_not_the_author_alone() {
+    let (_tmp, pack) = pack_copy();
+    with_policy(&pack, POLICY);
+    // the plan holds the regressions against the baseline; the known-answer cases are in it,
+    // but not told apart from the random sample
     let out = Command::cargo_bin("lightbox")
         .unwrap()
         .args(review_args(&pack))
@@ -413,25 +422,66 @@ fn the_sign_off_policy_needs_two_reviewers_a_radiologist_and_not_the_author_alon
         .unwrap();
     let plan = String::from_utf8_lossy(&out.stdout);
     assert!(plan.contains("regression vs baseline"), "{plan}");
-    assert!(plan.contains("known answer"), "{plan}");
+    assert!(!plan.contains("known"), "{plan}");
+    let both = ["case-007.jpg", "case-013.jpg"];
 
-    review_all(&pack, "alice", "radiologist", "approve");
+    review_as(&pack, "alice", Some("radiologist"), &both, true);
     let (code, out) = verify_release(&pack);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("needs 2") && out.contains("run's author"), "{out}");
-    // agreement with the known answers: case-007 rejected (agrees), case-013 accepted (does not)
-    assert!(out.contains("1 of 2 known-answer cases agreed"), "{out}");
+    assert!(out.contains("2 of 2 known-answer cases agreed"), "{out}");
 
-    review_all(&pack, "bob", "engineer", "approve");
+    // the author (a radiologist) and a second reviewer with no role: not enough
+    review_as(&pack, "bob", None, &both, true);
+    let (code, out) = verify_release(&pack);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("1 approving reviewer(s) who count (bob)") && out.contains("no approving reviewer who counts has the role \"radiologist\""),
+        "{out}"
+    );
+
+    // a radiologist who missed a known answer does not count either
+    review_as(&pack, "carol", Some("radiologist"), &["case-007.jpg"], true);
+    let (code, out) = verify_release(&pack);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("carol agreed with 1 of 2 known-answer cases; the policy needs 100%"),
+        "{out}"
+    );
+
+    // one who got both: satisfied
+    review_as(&pack, "dana", Some("radiologist"), &both, true);
     let (code, out) = verify_release(&pack);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("policy satisfied"), "{out}");
 
     // a rejection by anyone stops the release
-    review_all(&pack, "carol", "radiologist", "reject");
+    review_as(&pack, "erin", Some("radiologist"), &both, false);
     let (code, out) = verify_release(&pack);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("carol signed \"rejected\""), "{out}");
+    assert!(out.contains("erin signed \"rejected\""), "{out}");
+}
+
+#[test]
+fn the_known_answer_threshold_and_role_holders_are_the_policys() {
+    let (_tmp, pack) = pack_copy();
+    with_policy(
+        &pack,
+        &POLICY.replace(
+            "sample = 5\n",
+            "sample = 5\nknown_agreement = 0.5\n\n[review.role_holders]\nradiologist = [\"carol\", \"Dr Bo Chen\"]\n",
+        ),
+    );
+    // dana says she is a radiologist; the policy does not list her
+    review_as(&pack, "bob", None, &["case-007.jpg"], true);
+    review_as(&pack, "dana", Some("radiologist"), &["case-007.jpg"], true);
+    let (code, out) = verify_release(&pack);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("dana gave the role \"radiologist\" but the policy's role_holders do not list them"), "{out}");
+    // carol is listed; 1 of 2 known answers is enough at known_agreement = 0.5
+    review_as(&pack, "carol", Some("radiologist"), &["case-007.jpg"], true);
+    let (code, out) = verify_release(&pack);
+    assert_eq!(code, 0, "{out}");
 }
 
 /// A record signed with the reviewer's ed25519 key verifies with `lightbox verify
@@ -533,9 +583,9 @@ fn the_report_has_the_overlays_verdicts_metrics_and_hashes() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(md.contains("# Sign-off: v2.3.0 — rejected"));
+    assert!(md.starts_with("# Sign-off v2.3.0: rejected\n\n**rejected by alice"), "{md}");
     assert!(
-        md.contains("reject — outside anatomy — “opacity below the diaphragm”"),
+        md.contains("Verdict: **rejected — outside anatomy — “opacity below the diaphragm”**"),
         "{md}"
     );
     assert!(md.contains("images/case-007.jpg.png") && out.join("images/case-007.jpg.png").exists());
@@ -547,4 +597,463 @@ fn the_report_has_the_overlays_verdicts_metrics_and_hashes() {
         "every flagged case, embedded"
     );
     assert!(!html.contains("src=\"images/"), "standalone: no external images");
+}
+
+// ---- issue 17: what a release auditor and an attacker tried ------------------------------
+
+/// The images a record binds.
+fn bound_images(record: &Path) -> usize {
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(record).unwrap()).unwrap();
+    r["pack_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().starts_with("images/"))
+        .count()
+}
+
+/// `lightbox ARGS` run in `dir`: (exit code, stdout + stderr).
+fn lightbox_in(dir: &Path, args: &[&str], stdin: &str) -> (i32, String) {
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .write_stdin(stdin.to_string())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn every_way_of_naming_the_pack_binds_every_image_and_verifies_from_anywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a_b = tmp.path().join("a/b");
+    std::fs::create_dir_all(&a_b).unwrap();
+    let real = a_b.join("dir");
+    copy_dir(&sample(), &real);
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let abs = real.display().to_string();
+    let via_link = link.display().to_string();
+    // (working directory, the pack as named)
+    let ways: [(&Path, &str); 6] = [
+        (&real, "."),
+        (&a_b, "dir"),
+        (&a_b, "./dir"),
+        (tmp.path(), "a/b/dir"),
+        (elsewhere.path(), &abs),
+        (elsewhere.path(), &via_link),
+    ];
+    for (i, (cwd, named)) in ways.iter().enumerate() {
+        let release = format!("v{i}");
+        let input = "shown case-007\nreject case-007 reason=2\nsign reject override spot check\n";
+        let (code, out) = lightbox_in(
+            cwd,
+            &["review", named, "--release", &release, "--run", "candidate", "--reviewer", "alice", "--batch"],
+            input,
+        );
+        assert_eq!(code, 0, "{named}: {out}");
+        let record = real.join(format!("reviews/{release}/alice.record.json"));
+        assert_eq!(bound_images(&record), 40, "{named}: every image bound");
+        // plain verify of the record, and the release from another folder, by another name
+        let rec = record.display().to_string();
+        let (code, out) = lightbox_in(elsewhere.path(), &["verify", &rec], "");
+        assert_eq!(code, 0, "{named}: {out}");
+        let (code, out) = lightbox_in(tmp.path(), &["verify", "--release", &release, "--pack", "a/b/dir"], "");
+        assert!(out.contains("verified: alice"), "{named}: {out}");
+        assert_eq!(code, 1, "a rejection is not a sign-off: {out}");
+        let (code, out) = lightbox_in(&a_b, &["verify", "--release", &release, "--pack", "./dir"], "");
+        assert!(code == 1 && out.contains("verified: alice"), "{named}: {out}");
+    }
+    // a swapped image is caught however the pack is named
+    let img = real.join("images/case-001.jpg");
+    let original = std::fs::read(&img).unwrap();
+    std::fs::copy(real.join("images/case-002.jpg"), &img).unwrap();
+    for (cwd, pack) in [(tmp.path(), "a/b/dir"), (&a_b, "dir"), (elsewhere.path(), via_link.as_str())] {
+        let (code, out) = lightbox_in(cwd, &["verify", "--release", "v1", "--pack", pack], "");
+        assert!(
+            code == 1 && out.contains("images/case-001.jpg changed"),
+            "{pack}: {out}"
+        );
+    }
+    std::fs::write(&img, original).unwrap();
+}
+
+/// A signed review of the sample by `who`: (pack folder guard, pack, record).
+fn signed(who: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (tmp, pack) = pack_copy();
+    let (code, out, err) = batch(
+        &pack,
+        who,
+        "shown case-007\nreject case-007 reason=2\nnote case-007 check with the original DICOM\nsign reject override spot check\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let record = pack.join(format!("reviews/v2.3.0/{who}.record.json"));
+    (tmp, pack, record)
+}
+
+#[test]
+fn the_signed_journal_line_and_the_record_bind_each_other() {
+    let (_tmp, pack, record) = signed("alice");
+    let journal = pack.join("reviews/v2.3.0/alice.jsonl");
+    let (code, out) = verify(&record);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Integrity only: anyone with write access could have produced this record"),
+        "an unsigned record says what it proves: {out}"
+    );
+    let jtext = std::fs::read_to_string(&journal).unwrap();
+    let rtext = std::fs::read_to_string(&record).unwrap();
+    // one byte of the last (signed) line: its meaning
+    let last = jtext.lines().last().unwrap().to_string();
+    assert!(last.contains("\"type\":\"signed\""), "{last}");
+    std::fs::write(&journal, jtext.replace(&last, &last.replace("\"rejected\"", "\"rejectet\""))).unwrap();
+    let (code, out) = verify(&record);
+    assert!(code == 1 && out.contains("changed after signing"), "{out}");
+    std::fs::write(&journal, &jtext).unwrap();
+
+    // the forger without a key: swap an image, put its new hash in the record, and patch the
+    // `record` field of the signed line to the record's new content hash
+    let img = pack.join("images/case-001.jpg");
+    std::fs::copy(pack.join("images/case-002.jpg"), &img).unwrap();
+    let new_hash = lightbox::review::hash::sha256_file(&img).unwrap();
+    let mut r: lightbox::review::Record = serde_json::from_str(&rtext).unwrap();
+    let old_hash = r
+        .pack_files
+        .iter()
+        .find(|f| f.path == "images/case-001.jpg")
+        .unwrap()
+        .sha256
+        .clone();
+    r.pack_files.iter_mut().find(|f| f.path == "images/case-001.jpg").unwrap().sha256 = new_hash;
+    let forged = serde_json::to_string_pretty(&r).unwrap();
+    std::fs::write(&record, &forged).unwrap();
+    let signed_line = jtext.lines().last().unwrap();
+    let v: serde_json::Value = serde_json::from_str(signed_line).unwrap();
+    let old_content = v["record"].as_str().unwrap().to_string();
+    std::fs::write(&journal, jtext.replace(&old_content, &r.content_sha256())).unwrap();
+    let (code, out) = verify(&record);
+    assert!(code == 1 && out.contains("changed after signing"), "{out}");
+    assert!(!out.contains(&old_hash), "the forged record is what is checked: {out}");
+}
+
+#[test]
+fn a_signed_review_is_closed_and_reopening_invalidates_the_record() {
+    let (_tmp, pack, record) = signed("alice");
+    // the record holds the note, and each verdict worded as what it means
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert_eq!(r["notes"][0]["text"], "check with the original DICOM");
+    assert_eq!(r["verdicts"][0]["meaning"], "rejected");
+    // resuming a signed review is refused, and nothing is written
+    let journal = pack.join("reviews/v2.3.0/alice.jsonl");
+    let before = std::fs::read(&journal).unwrap();
+    let (code, out, err) = batch(&pack, "alice", "accept case-007\n");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("the review is closed") && err.contains("--reopen"), "{err}");
+    assert_eq!(std::fs::read(&journal).unwrap(), before);
+    assert_eq!(verify(&record).0, 0);
+    // an explicit reopen: the verdict is recorded, and the record no longer verifies
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(review_args(&pack))
+        .args(["--reviewer", "alice", "--role", "radiologist", "--batch", "--reopen"])
+        .write_stdin("accept case-007\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let (code, out) = verify(&record);
+    assert!(code == 1 && out.contains("changed after signing"), "{out}");
+    assert!(out.contains("a reopening of the review") && out.contains("a verdict (accept) on case-007.jpg"), "{out}");
+    // signing again closes it anew, and the new record verifies
+    let (code, out, _) = batch(&pack, "alice", "accept case-013\n");
+    assert_eq!(code, 0, "still open: {out}");
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(review_args(&pack))
+        .args(["--reviewer", "alice", "--batch"])
+        .write_stdin("sign approve override re-reviewed case-007\nunsure case-013\n")
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("signed") && s.contains("closed"), "{s}");
+    assert_eq!(out.status.code(), Some(1), "the verdict after signing failed: {s}");
+    let (code, out) = verify(&record);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn batch_failures_are_err_lines_and_a_non_zero_exit() {
+    let (_tmp, pack) = pack_copy();
+    let (code, out, _) = batch(
+        &pack,
+        "alice",
+        "shown case-007\nfrobnicate case-007\naccept case-999\nreject case-007 reason=9\naccept case-007 flag=no-such-rule\nshown case-013\naccept case-013\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    for l in ["err 2 unknown action", "err 3 no case", "err 4 reason 9", "err 5 flag=no-such-rule"] {
+        assert!(out.contains(l), "{l}: {out}");
+    }
+    assert_eq!(out.matches("\nok ").count(), 3, "{out}");
+    assert!(out.contains("failed 4 action(s)"), "{out}");
+}
+
+#[test]
+fn approving_with_rejected_cases_is_confirmed_and_says_so() {
+    let (_tmp, pack) = pack_copy();
+    let (code, out, _) = batch(
+        &pack,
+        "alice",
+        "shown case-007\nreject case-007 reason=2\nshown case-013\nunsure case-013\nsign approve override spot check\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("approved for release with 1 rejected and 1 unsure cases noted")
+            && out.contains("case-007.jpg: reject (outside anatomy)")
+            && out.contains("sign approve noted=2"),
+        "{out}"
+    );
+    let (code, out, _) = batch(&pack, "alice", "sign approve noted=2 override spot check\n");
+    assert_eq!(code, 0, "{out}");
+    let r: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(pack.join("reviews/v2.3.0/alice.record.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(r["decision"], "approve");
+    assert_eq!(r["meaning"], "approved for release with 1 rejected and 1 unsure cases noted");
+}
+
+#[test]
+fn verdicts_on_flags_are_worded_as_what_they_mean_in_the_record_and_report() {
+    let (tmp, pack) = pack_copy();
+    // case-007's candidate has a critical flag (opacity outside the lungs)
+    let check = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(["check", pack.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    let flags: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let rule = flags["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["case"] == "case-007.jpg" && f["source"] == "candidate")
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .expect("a candidate flag on case-007");
+    let (code, out, _) = batch(
+        &pack,
+        "alice",
+        &format!("shown case-007\nconfirm case-007 flag={rule}\nreject case-007 reason=2\nnote case-007 see the lateral view\nsign reject override spot check\n"),
+    );
+    assert_eq!(code, 0, "{out}");
+    let record = pack.join("reviews/v2.3.0/alice.record.json");
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    let on_flag = r["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["flag"] == rule.as_str())
+        .unwrap();
+    assert_eq!(on_flag["meaning"], "flag confirmed: a real error");
+    assert!(on_flag["flag_message"].as_str().unwrap().len() > 10);
+    assert_eq!(r["rejected"].as_array().unwrap().len(), 1, "a verdict on a flag is not a rejected case");
+    let out = tmp.path().join("report");
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("report")
+        .arg(&record)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let sentence = on_flag["flag_message"].as_str().unwrap();
+    assert!(md.contains(sentence) && md.contains("**flag confirmed: a real error**"), "{md}");
+    assert!(md.contains("note: “see the lateral view”"), "{md}");
+    assert!(md.contains("left: ground truth · right: candidate"), "{md}");
+    let appendix = md.find("## Appendix: hashes").unwrap();
+    assert!(md.find("## Cases").unwrap() < appendix && md.find("images/case-001.jpg").unwrap() > appendix);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<div class=\"panels\"><div>ground truth</div><div>candidate (run)</div></div>"));
+    assert!(html.contains("Legend:") && html.contains("right_lung (filled and outlined)"));
+}
+
+/// Make an ed25519 key; returns its public line.
+fn keygen(k: &Path, comment: &str) -> String {
+    let ok = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
+        .arg(k)
+        .status()
+        .expect("ssh-keygen (openssh-client) is needed: scripts/test.sh installs it")
+        .success();
+    assert!(ok);
+    let mut p = k.as_os_str().to_owned();
+    p.push(".pub");
+    std::fs::read_to_string(PathBuf::from(p)).unwrap().trim().to_string()
+}
+
+#[test]
+fn signatures_are_checked_by_plain_verify_and_required_by_policy() {
+    let (tmp, pack) = pack_copy();
+    with_policy(&pack, "[review]\nsample = 3\nrequire_ssh = true\n");
+    let key = tmp.path().join("bo");
+    let public = keygen(&key, "bo@lab");
+    let allowed = tmp.path().join("allowed_signers");
+    // names with spaces are quoted, as OpenSSH reads them
+    std::fs::write(&allowed, format!("# the release repository's reviewers\n\"Dr Bo Chen\" {public}\n")).unwrap();
+    // the key's name comes from the allowed-signers file
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(review_args(&pack))
+        .args(["--batch", "--ssh-key", key.to_str().unwrap(), "--allowed-signers", allowed.to_str().unwrap()])
+        .write_stdin("shown case-007\nreject case-007 reason=2\nsign reject override spot check\n")
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("signed"), "{s}{}", String::from_utf8_lossy(&out.stderr));
+    let record = pack.join("reviews/v2.3.0/Dr_Bo_Chen.record.json");
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert_eq!(r["reviewer"], "Dr Bo Chen");
+    let fp = r["ssh_key"]["fingerprint"].as_str().unwrap().to_string();
+    assert!(fp.starts_with("SHA256:"));
+    let verify_with = |extra: &[&str]| {
+        let o = Command::cargo_bin("lightbox")
+            .unwrap()
+            .arg("verify")
+            .arg(&record)
+            .args(extra)
+            .output()
+            .unwrap();
+        (o.status.code().unwrap(), String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let (code, out) = verify_with(&["--allowed-signers", allowed.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("good SSH signature by \"Dr Bo Chen\"") && out.contains(&fp), "{out}");
+    let (code, out) = verify_with(&[]);
+    assert!(code == 0 && out.contains("whose key that is was NOT checked"), "{out}");
+    // the report shows the key
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("report")
+        .arg(&record)
+        .arg("-o")
+        .arg(tmp.path().join("rep"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap().contains(&fp));
+
+    // an invalid signature beside the record fails plain verify
+    let sig = pack.join("reviews/v2.3.0/Dr_Bo_Chen.record.json.sig");
+    let good_sig = std::fs::read(&sig).unwrap();
+    let other = tmp.path().join("other.txt");
+    std::fs::write(&other, b"something else").unwrap();
+    let st = std::process::Command::new("ssh-keygen")
+        .args(["-Y", "sign", "-n", "lightbox-signoff", "-f"])
+        .arg(&key)
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    std::fs::copy(tmp.path().join("other.txt.sig"), &sig).unwrap();
+    let (code, out) = verify_with(&[]);
+    assert!(code == 1 && out.contains("is not a valid SSH signature"), "{out}");
+    // a signature removed from a record that names its key fails too
+    std::fs::remove_file(&sig).unwrap();
+    let (code, out) = verify_with(&[]);
+    assert!(code == 1 && out.contains("signature") && out.contains("is missing"), "{out}");
+    std::fs::write(&sig, &good_sig).unwrap();
+
+    // the policy requires a signature from every signer: an unsigned second record fails it
+    let (code, _, _) = batch(&pack, "erin", "shown case-007\nreject case-007 reason=2\nsign reject override spot check\n");
+    assert_eq!(code, 0);
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(["verify", "--release", "v2.3.0", "--pack", pack.to_str().unwrap(), "--allowed-signers"])
+        .arg(&allowed)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("erin's record has no SSH signature; the policy requires one"), "{out}");
+    // and without the allowed-signers file, it cannot be satisfied
+    let (code, out) = verify_release(&pack);
+    assert!(code == 1 && out.contains("give --allowed-signers FILE"), "{out}");
+}
+
+#[test]
+fn the_plan_does_not_tell_known_answers_from_the_random_sample() {
+    let (_tmp, pack) = pack_copy();
+    with_policy(&pack, "[review]\nsample = 4\nseed = 3\n\n[review.known]\n\"case-002.jpg\" = \"accept\"\n");
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(review_args(&pack))
+        .args(["--reviewer", "bob", "--plan"])
+        .output()
+        .unwrap();
+    let plan = String::from_utf8_lossy(&out.stdout);
+    assert!(!plan.contains("known"), "{plan}");
+    let line = plan.lines().find(|l| l.contains("case-002.jpg")).unwrap();
+    assert!(line.contains("random sample"), "{plan}");
+    // it sits among the sampled cases in case order
+    let sampled: Vec<&str> = plan
+        .lines()
+        .filter(|l| l.contains("random sample"))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let mut sorted = sampled.clone();
+    sorted.sort();
+    assert_eq!(sampled, sorted, "{plan}");
+    assert_eq!(sampled.len(), 5, "{plan}");
+}
+
+#[test]
+fn simultaneous_sessions_on_one_journal_never_both_write() {
+    let (_tmp, pack) = pack_copy();
+    let journal = pack.join("reviews/v2.3.0/alice.jsonl");
+    let mut acknowledged = 0;
+    for round in 0..8 {
+        let spawn = || {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("lightbox"))
+                .args(review_args(&pack))
+                .args(["--reviewer", "alice", "--batch"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let mut a = spawn();
+        let mut b = spawn();
+        for c in [&mut a, &mut b] {
+            let mut i = c.stdin.take().unwrap();
+            let _ = writeln!(i, "note case-00{} round {round}", round % 9 + 1);
+        }
+        let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let codes = [oa.status.code(), ob.status.code()];
+        let won = codes.iter().filter(|c| **c == Some(0)).count();
+        assert!(won >= 1, "{codes:?}");
+        for o in [&oa, &ob] {
+            let s = String::from_utf8_lossy(&o.stdout);
+            acknowledged += s.matches("\nok ").count();
+            if o.status.code() != Some(0) {
+                assert!(
+                    String::from_utf8_lossy(&o.stderr).contains("another lightbox session"),
+                    "{}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+        }
+        // the journal opens, its chain intact, and holds every acknowledged note
+        let (entries, _, tail) = lightbox::review::journal::read(&journal).unwrap();
+        assert!(tail.is_none());
+        let notes = entries
+            .iter()
+            .filter(|e| matches!(e.event, lightbox::review::Event::Note { .. }))
+            .count();
+        assert_eq!(notes, acknowledged, "round {round}");
+    }
 }

@@ -615,12 +615,16 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
             .first()
             .and_then(|v| pack.manifest.runs.get(&v.record.run))
             .and_then(|s| s.author.clone());
-        let bad = lightbox::review::policy::check(
+        let outcome = lightbox::review::policy::check(
             &verified,
             &pack.manifest.review,
             author.as_deref(),
             a.allowed_signers.is_some(),
         );
+        let bad = outcome.failures;
+        for n in &outcome.notes {
+            println!("policy note: {n}");
+        }
         if bad.is_empty() && !failed {
             println!(
                 "release {}: sign-off policy satisfied",

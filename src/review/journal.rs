@@ -475,6 +475,31 @@ mod tests {
     }
 
     #[test]
+    fn simultaneous_opens_give_the_lock_to_exactly_one() {
+        // the old pid-file lock let two openers through when the second read the file before the
+        // first had written its pid; the operating system's lock has no such window
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("j.jsonl");
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let (p, b) = (p.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        b.wait();
+                        let j = Journal::open(&p);
+                        // hold it until every thread has tried
+                        std::thread::sleep(std::time::Duration::from_millis(30));
+                        j.is_ok()
+                    })
+                })
+                .collect();
+            let won = handles.into_iter().map(|h| h.join().unwrap()).filter(|ok| *ok).count();
+            assert_eq!(won, 1);
+        }
+    }
+
+    #[test]
     fn names_are_safe() {
         assert_eq!(safe("v2.3.0"), "v2.3.0");
         assert_eq!(safe("../etc"), "_.._etc");

@@ -5,15 +5,26 @@
 use super::record::{Signature, Verification};
 use crate::pack::manifest::ReviewPolicy;
 
-/// Whether a release's records satisfy the policy. Empty: satisfied. `records` are the ones
-/// that verified; `allowed_signers` says whether signatures were checked against a file.
+/// What the policy says of a release.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Why the release is not signed off. Empty: satisfied.
+    pub failures: Vec<String>,
+    /// Approvals that do not count, and why (the run's author, a reviewer who missed known
+    /// answers): said, but not failures while others meet the policy.
+    pub notes: Vec<String>,
+}
+
+/// Whether a release's records satisfy the policy. `records` are the ones that verified;
+/// `allowed_signers` says whether signatures were checked against a file.
 pub fn check(
     records: &[Verification],
     policy: &ReviewPolicy,
     author: Option<&str>,
     allowed_signers: bool,
-) -> Vec<String> {
+) -> Outcome {
     let mut bad = Vec::new();
+    let mut notes = Vec::new();
     if records.is_empty() {
         bad.push("no verified record".into());
     }
@@ -54,7 +65,7 @@ pub fn check(
     let mut counted: Vec<&Verification> = Vec::new();
     for v in records.iter().filter(|v| v.record.approves()) {
         if author == Some(v.record.reviewer.as_str()) {
-            bad.push(format!(
+            notes.push(format!(
                 "{} is the run's author: their approval does not count towards the signatures or roles the policy needs",
                 v.record.reviewer
             ));
@@ -71,7 +82,7 @@ pub fn check(
         if let Some((agreed, n)) = v.record.known_score() {
             let need = policy.known_agreement.unwrap_or(1.0);
             if (agreed as f64) < need * n as f64 - 1e-9 {
-                bad.push(format!(
+                notes.push(format!(
                     "{} agreed with {agreed} of {n} known-answer cases; the policy needs {:.0}% (known_agreement)",
                     v.record.reviewer,
                     need * 100.0
@@ -116,5 +127,5 @@ pub fn check(
             });
         }
     }
-    bad
+    Outcome { failures: bad, notes }
 }

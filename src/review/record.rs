@@ -648,7 +648,7 @@ pub fn approval_meaning(rejected: usize, unsure: usize) -> String {
         (0, u) => format!("approved for release with {u} unsure {} noted", plural(u)),
         (r, u) => format!(
             "approved for release with {r} rejected and {u} unsure {} noted",
-            plural(u)
+            plural(r + u)
         ),
     }
 }
