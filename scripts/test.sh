@@ -16,6 +16,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# SSH signatures of sign-off records are made and checked with OpenSSH's ssh-keygen (tests/review.rs)
+if ! command -v ssh-keygen >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client
+    else
+        echo "error: the sign-off tests need ssh-keygen: install OpenSSH's client (openssh-client)" >&2
+        exit 2
+    fi
+fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv

@@ -1025,3 +1025,71 @@ fn a_dicom_ct_volume_shows_hounsfield_windows_and_slices() {
     assert_eq!(name, "manual");
     assert!(w.width() > 400.0 * 1.4 && (w.center() - 40.0).abs() < 1e-9, "{w:?}");
 }
+
+#[test]
+fn approving_with_a_rejected_case_asks_first_and_a_signed_review_takes_no_more_verdicts() {
+    use lightbox::review::{Identity, Plan, Session};
+    use lightbox::tui::review::ReviewMode;
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = sample();
+    let run = pack.run_index("candidate").unwrap();
+    let rules = lightbox::check::load_rules(&pack, None).unwrap().unwrap();
+    let sources = [lightbox::pack::Source::GroundTruth, lightbox::pack::Source::Run(run)];
+    let flags = lightbox::check::check(&pack, &rules, &sources, false).unwrap().flags;
+    let plan = Plan::make(&pack, run, &flags, &[], 0, 1);
+    let identity = Identity {
+        release: "r".into(),
+        reviewer: "zoe".into(),
+        role: None,
+    };
+    let mut session = Session::start(&pack, run, identity, plan.clone(), &tmp.path().join("zoe.jsonl")).unwrap();
+    let mut a = app(Arc::clone(&pack), 140);
+    a.run = Some(run);
+    a.start_review(ReviewMode::new(
+        "r".into(),
+        "zoe".into(),
+        plan,
+        session.state.clone(),
+        session.progress(),
+        pack.manifest.review.reasons.clone(),
+    ));
+    let mut pump = |a: &mut App| {
+        for cmd in std::mem::take(&mut a.review_out) {
+            let reply = lightbox::tui::apply_review(&pack, &mut session, &flags, cmd);
+            a.review_reply(reply);
+        }
+    };
+    let c = a.case().unwrap();
+    a.review_displayed(c);
+    assert!(a.review_key('r') && a.review_key('2'));
+    pump(&mut a);
+    a.review_sign("approve the rest was read on paper");
+    assert!(a.review_out.is_empty(), "nothing is signed before the confirmation");
+    let t = draw(&mut a, 140, 40);
+    let s = text(&t);
+    assert!(
+        s.contains("confirm:") && s.contains("approved for release with 1 rejected case noted"),
+        "{s}"
+    );
+    let Overlay::Prompt {
+        kind: lightbox::tui::app::PromptKind::ConfirmApproval {
+            noted, override_reason, ..
+        },
+        ..
+    } = a.overlay.clone()
+    else {
+        panic!("the confirmation prompt: {:?}", a.overlay)
+    };
+    a.overlay = Overlay::None;
+    a.review_confirm("yes", noted, override_reason.clone());
+    assert!(a.review_out.is_empty(), "only `approve` confirms");
+    a.review_confirm("approve", noted, override_reason);
+    pump(&mut a);
+    let signed = a.review.as_ref().unwrap().signed.clone().unwrap();
+    assert!(signed.contains("approved for release with 1 rejected case noted"), "{signed}");
+    // signed: the review is closed
+    assert!(a.review_key('a'));
+    pump(&mut a);
+    let n = a.notice.as_ref().unwrap().text.clone();
+    assert!(n.contains("NOT recorded") && n.contains("closed"), "{n}");
+}

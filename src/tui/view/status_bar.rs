@@ -32,7 +32,14 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             ),
             Span::raw(input.clone()),
             Span::styled("▏", Style::default().fg(t.ui.accent)),
-            Span::styled(format!("   {hint}"), dim),
+            Span::styled(
+                format!("   {hint}"),
+                if matches!(kind, PromptKind::ConfirmApproval { .. }) {
+                    Style::default().fg(t.status.warning).add_modifier(Modifier::BOLD)
+                } else {
+                    dim
+                },
+            ),
         ]);
         f.render_widget(Paragraph::new(line).style(base), area);
         return;
