@@ -176,7 +176,8 @@ pub struct Record {
     pub verdicts: Vec<VerdictRecord>,
     /// Every note.
     pub notes: Vec<NoteRecord>,
-    /// Verdicts given faster than the policy's minimum, in seconds.
+    /// Verdicts given faster than the policy's minimum: the case (and `flag RULE` for a verdict
+    /// on a flag), in seconds.
     pub fast_verdicts: Vec<(String, f64)>,
     /// Required cases not reviewed, and why signing went ahead.
     pub unreviewed: Vec<String>,
@@ -294,8 +295,15 @@ fn pattern_dir(p: &Path) -> PathBuf {
     out
 }
 
+/// Hash files on every core, in order.
+fn hash_all(root: &Root, files: &[PathBuf]) -> Result<Vec<FileHash>, String> {
+    use rayon::prelude::*;
+    files.par_iter().map(|f| hash(root, f)).collect()
+}
+
 /// Hash a source's files (each file, or every file under a folder).
 fn source_files(root: &Root, s: &crate::pack::Sources, out: &mut Vec<FileHash>) -> Result<(), String> {
+    let mut all = Vec::new();
     for (_, p) in s.paths() {
         let p = root.join(p);
         let files = if p.to_string_lossy().contains("{stem}") {
@@ -311,10 +319,9 @@ fn source_files(root: &Root, s: &crate::pack::Sources, out: &mut Vec<FileHash>) 
         } else {
             vec![p]
         };
-        for f in files {
-            out.push(hash(root, &f)?);
-        }
+        all.extend(files);
     }
+    out.extend(hash_all(root, &all)?);
     Ok(())
 }
 
@@ -341,13 +348,15 @@ pub fn pack_files(pack: &Pack) -> Result<Vec<FileHash>, String> {
     if image_root.is_dir() {
         // the reviews themselves (journals, records) are not part of what was reviewed,
         // nor is the workspace (tags people add while triaging)
-        for f in crate::pack::paths::walk_files(image_root).map_err(|e| format!("{}: {e}", image_root.display()))? {
-            let r = root.rel(&f);
-            if pack.root.is_some() && (r.starts_with("reviews/") || r.starts_with(".lightbox/")) {
-                continue;
-            }
-            out.push(hash(&root, &f)?);
-        }
+        let files: Vec<PathBuf> = crate::pack::paths::walk_files(image_root)
+            .map_err(|e| format!("{}: {e}", image_root.display()))?
+            .into_iter()
+            .filter(|f| {
+                let r = root.rel(f);
+                pack.root.is_none() || !(r.starts_with("reviews/") || r.starts_with(".lightbox/"))
+            })
+            .collect();
+        out.extend(hash_all(&root, &files)?);
     }
     source_files(&root, &pack.manifest.ground_truth, &mut out)?;
     out.sort();
@@ -596,7 +605,13 @@ fn derive(
         .verdicts
         .iter()
         .filter(|(_, g)| g.seconds < min_seconds)
-        .map(|((case, _), g)| (case.clone(), (g.seconds * 10.0).round() / 10.0))
+        .map(|((case, flag), g)| {
+            let what = match flag {
+                Some(f) => format!("{case} flag {f}"),
+                None => case.clone(),
+            };
+            (what, (g.seconds * 10.0).round() / 10.0)
+        })
         .collect();
     let unreviewed: Vec<String> = plan
         .required
