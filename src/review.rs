@@ -15,6 +15,7 @@ pub use journal::{Event, Journal, JournalError, Verdict};
 pub use plan::Plan;
 pub use record::Record;
 
+
 use indexmap::IndexMap;
 use std::collections::HashSet;
 
@@ -33,8 +34,8 @@ pub struct Given {
 pub struct State {
     /// Per (case, flag): the standing verdict (a flag of `None` is the whole case).
     pub verdicts: IndexMap<(String, Option<String>), Given>,
-    /// Cases whose image was displayed.
-    pub shown: HashSet<String>,
+    /// Cases whose image was displayed, with the entry that first says so.
+    pub shown: std::collections::HashMap<String, u64>,
     pub notes: Vec<(String, String)>,
     /// Sequence numbers of verdict entries still standing, in order (what `undo` takes back).
     pub undoable: Vec<u64>,
@@ -49,7 +50,7 @@ impl State {
         for e in entries {
             match &e.event {
                 Event::Shown { case } => {
-                    s.shown.insert(case.clone());
+                    s.shown.entry(case.clone()).or_insert(e.seq);
                 }
                 Event::Verdict {
                     case,
@@ -100,9 +101,13 @@ impl State {
         self.verdicts.get(&(case.to_string(), None))
     }
 
-    /// A case counts as reviewed when its image was displayed and it has a whole-case verdict.
+    /// A case counts as reviewed when its image was displayed and, after that, it was given a
+    /// whole-case verdict.
     pub fn reviewed(&self, case: &str) -> bool {
-        self.shown.contains(case) && self.case_verdict(case).is_some()
+        match (self.shown.get(case), self.case_verdict(case)) {
+            (Some(shown), Some(g)) => g.seq > *shown,
+            _ => false,
+        }
     }
 }
 
@@ -180,11 +185,12 @@ pub struct Session {
     pub closed: Option<(u64, String)>,
 }
 
-/// The signature that closes a journal: its last `signed` entry not followed by a `reopen`, and
-/// whose record was written (a signing cut off before its record exists closes nothing).
-pub fn closing_signature(entries: &[journal::Entry], journal_path: &std::path::Path) -> Option<(u64, String)> {
-    let (i, meaning, content) = entries.iter().enumerate().rev().find_map(|(i, e)| match &e.event {
-        Event::Signed { meaning, record, .. } => Some((i, meaning.clone(), record.clone())),
+/// The signature that closes a journal: its last `signed` entry not followed by a `reopen`
+/// (whether or not its record still exists: deleting a record does not reopen a review).
+/// Returns the entry's seq and what it meant.
+pub fn closing_signature(entries: &[journal::Entry]) -> Option<(u64, String)> {
+    let (i, meaning) = entries.iter().enumerate().rev().find_map(|(i, e)| match &e.event {
+        Event::Signed { meaning, .. } => Some((i, meaning.clone())),
         _ => None,
     })?;
     if entries[i + 1..]
@@ -193,11 +199,18 @@ pub fn closing_signature(entries: &[journal::Entry], journal_path: &std::path::P
     {
         return None;
     }
-    let written = std::fs::read(record::record_path(journal_path))
-        .ok()
-        .and_then(|b| crate::formats::json::parse::<Record>(&b).ok())
-        .is_some_and(|r| r.content_sha256() == content);
-    written.then_some((i as u64, meaning))
+    Some((i as u64, meaning))
+}
+
+/// How a session starts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Start {
+    /// Blind review: the run's name and scores hidden, the order shuffled with this seed.
+    pub blind_seed: Option<u64>,
+    /// Open a signed review again (journaled; its record no longer verifies).
+    pub reopen: bool,
+    /// Actions come from a script (`--batch`), not the dashboard.
+    pub batch: bool,
 }
 
 /// Why a session cannot start.
@@ -206,15 +219,18 @@ pub enum StartError {
     #[error(transparent)]
     Journal(#[from] JournalError),
     #[error(
-        "{journal}: release {release} was signed (\"{meaning}\", journal entry {seq}) and the review is closed. Check it with `lightbox verify {record}`, read it with `lightbox report {record} -o DIR`; to change verdicts, start again with --reopen (the signed record then no longer verifies, until the review is signed again)"
+        "{journal}: release {release} was signed (\"{meaning}\", journal entry {seq}) and the review is closed. {what}; to change verdicts, start again with --reopen (the signed record then no longer verifies, until the review is signed again)"
     )]
     Closed {
         journal: std::path::PathBuf,
-        record: std::path::PathBuf,
         release: String,
         meaning: String,
         seq: u64,
+        /// What to do with the record (or that it is missing).
+        what: String,
     },
+    #[error("{0}")]
+    Files(String),
 }
 
 impl Session {
@@ -226,23 +242,27 @@ impl Session {
         plan: Plan,
         journal_path: &std::path::Path,
     ) -> Result<Session, StartError> {
-        Self::start_blind(pack, run, identity, plan, journal_path, None, false)
+        Self::start_with(pack, run, identity, plan, journal_path, Start::default())
     }
 
-    /// As [`Session::start`]; with `blind_seed`, the session is recorded as blind (run name and
-    /// scores hidden, order shuffled with that seed). A signed journal is refused unless
-    /// `reopen`, which records a `reopen` entry: the signature no longer stands.
-    pub fn start_blind(
+    /// As [`Session::start`], blind, reopening or from a script as `how` says. A signed journal
+    /// is refused unless `how.reopen`, which records a `reopen` entry: the signature no longer
+    /// stands. The session entry holds the digest of every pack and run file as they are now.
+    pub fn start_with(
         pack: &crate::pack::Pack,
         run: usize,
         identity: Identity,
         plan: Plan,
         journal_path: &std::path::Path,
-        blind_seed: Option<u64>,
-        reopen: bool,
+        how: Start,
     ) -> Result<Session, StartError> {
+        let Start {
+            blind_seed,
+            reopen,
+            batch,
+        } = how;
         let mut journal = Journal::open(journal_path)?;
-        let closed = closing_signature(&journal.entries, &journal.path);
+        let closed = closing_signature(&journal.entries);
         let run_name = pack.source_name(crate::pack::Source::Run(run));
         // a journal belongs to one release, reviewer and run
         if let Some(Event::Session {
@@ -269,14 +289,27 @@ impl Session {
         if let Some((seq, meaning)) = &closed
             && !reopen
         {
+            let rec = record::record_path(&journal.path);
             return Err(StartError::Closed {
-                record: record::record_path(&journal.path),
+                what: if rec.is_file() {
+                    format!(
+                        "Check it with `lightbox verify {}`, read it with `lightbox report {} -o DIR`",
+                        rec.display(),
+                        rec.display()
+                    )
+                } else {
+                    format!(
+                        "Its record {} is missing (the signing was cut off, or the record was removed)",
+                        rec.display()
+                    )
+                },
                 journal: journal.path.clone(),
                 release: identity.release.clone(),
                 meaning: meaning.clone(),
                 seq: *seq,
             });
         }
+        let files = record::files_digest(pack).map_err(StartError::Files)?;
         journal.append(Event::Session {
             release: identity.release.clone(),
             reviewer: identity.reviewer.clone(),
@@ -286,6 +319,8 @@ impl Session {
             lightbox: env!("CARGO_PKG_VERSION").into(),
             plan: plan.digest(),
             blind_seed,
+            files: Some(files),
+            interface: Some(if batch { "batch" } else { "dashboard" }.into()),
         })?;
         if let Some((seq, _)) = closed {
             journal.append(Event::Reopen { signed: seq })?;
@@ -404,6 +439,9 @@ mod tests {
     #[test]
     fn a_verdict_without_the_image_shown_does_not_count_as_reviewed() {
         let s = State::replay(&[e(0, v("b", Verdict::Accept))]);
+        assert!(!s.reviewed("b"));
+        // nor one given before the image was shown
+        let s = State::replay(&[e(0, v("b", Verdict::Accept)), e(1, Event::Shown { case: "b".into() })]);
         assert!(!s.reviewed("b"));
     }
 }

@@ -110,12 +110,49 @@ pub struct Prepared {
     pub flags: Vec<lightbox::rules::Flag>,
 }
 
+/// A name as a person types it, checked: no control characters (they could forge lines of
+/// `verify`'s output), no space around it.
+fn plain_name(what: &str, s: &str) -> anyhow::Result<String> {
+    if s.chars().any(char::is_control) {
+        anyhow::bail!("{what} {s:?}: control characters (newlines, escapes) are not allowed in names");
+    }
+    let t = s.trim();
+    if t.is_empty() {
+        anyhow::bail!("{what}: empty");
+    }
+    Ok(t.to_string())
+}
+
 pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity, Vec<lightbox::rules::Flag>)> {
+    if a.source.pack.is_none() {
+        anyhow::bail!(
+            "a sign-off is bound to a pack folder (its lightbox.toml, images, ground truth and runs): make one with `lightbox init`, then review it"
+        );
+    }
     let pack = a.source.open()?;
+    if let Some(r) = &a.source.rules {
+        // the manifest's own rules, read again (the pack now holds --rules in their place)
+        let root = pack.root.clone().unwrap_or_default();
+        let manifest_rules = std::fs::read_to_string(root.join(lightbox::pack::MANIFEST_FILE))
+            .ok()
+            .and_then(|t| lightbox::pack::manifest::Manifest::parse(&t).ok())
+            .and_then(|m| m.rules)
+            .and_then(|m| root.join(m).canonicalize().ok());
+        let given = r.canonicalize().ok();
+        let same = given.is_some() && given == manifest_rules;
+        if !same {
+            anyhow::bail!(
+                "--rules {}: a sign-off is checked against the pack's own rules; name this file as `rules` in lightbox.toml (inside the pack) instead",
+                r.display()
+            );
+        }
+    }
     let Some(run) = a.source.selected_run(&pack)? else {
         anyhow::bail!("the pack has no runs to review; add one under [runs.NAME] in lightbox.toml");
     };
-    let who = reviewer(a)?;
+    let who = plain_name("--reviewer", &reviewer(a)?)?;
+    let role = a.role.as_deref().map(|r| plain_name("--role", r)).transpose()?;
+    plain_name("--release", &a.release)?;
     let rules = lightbox::check::load_rules(&pack, a.source.rules.as_deref())
         .map_err(anyhow::Error::msg)?
         .unwrap_or_else(lightbox::rules::RuleSet::empty);
@@ -161,7 +198,7 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
             .map_err(|e| anyhow::anyhow!("lightbox.toml: review.known.{key:?}: {e}"))?;
         extra.push((c, plan::KNOWN_ANSWER.into()));
     }
-    let plan = Plan::make_with(
+    let mut plan = Plan::make_with(
         &pack,
         run,
         &report.flags,
@@ -170,15 +207,16 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
         sample,
         a.seed.unwrap_or(policy.seed),
     );
+    plan.baseline = a.baseline.clone().or(policy.baseline.clone());
     let path = match (&a.journal, &pack.root) {
         (Some(j), _) => j.clone(),
         (None, Some(root)) => journal::default_path(root, &a.release, &who),
         (None, None) => anyhow::bail!("give --journal FILE: a pack given by flags has no folder for reviews/"),
     };
     let identity = Identity {
-        release: a.release.clone(),
+        release: a.release.trim().to_string(),
         reviewer: who,
-        role: a.role.clone(),
+        role,
     };
     Ok((pack, run, plan, path, identity, report.flags))
 }
@@ -187,6 +225,7 @@ fn start(
     (pack, run, plan, path, identity, flags): (Pack, usize, Plan, PathBuf, Identity, Vec<lightbox::rules::Flag>),
     blind: bool,
     reopen: bool,
+    batch: bool,
 ) -> anyhow::Result<Prepared> {
     let blind_seed = blind.then(|| {
         std::time::SystemTime::now()
@@ -194,8 +233,12 @@ fn start(
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1)
     });
-    let session =
-        Session::start_blind(&pack, run, identity, plan, &path, blind_seed, reopen).map_err(anyhow::Error::msg)?;
+    let how = lightbox::review::Start {
+        blind_seed,
+        reopen,
+        batch,
+    };
+    let session = Session::start_with(&pack, run, identity, plan, &path, how).map_err(anyhow::Error::msg)?;
     if reopen {
         eprintln!(
             "note: {}: the review is open again; its earlier record no longer verifies until it is signed again",
@@ -223,27 +266,33 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     if a.plan {
         // as the reviewer sees it: known-answer cases look like the random sample
         let plan = &prepared.2.for_reviewer();
-        println!(
+        out(&format!(
             "review plan for {} · run {} · {} required ({} flagged, out of distribution, regressions or tagged; {} sampled at random from {} unflagged, seed {})",
             a.release,
-            plan.run,
+            if a.blind { "(hidden: blind review)" } else { plan.run.as_str() },
             plan.required.len(),
             plan.required.len() - plan.sample,
             plan.sample,
             plan.unflagged,
             plan.seed
-        );
-        for r in &plan.required {
-            println!("  {:<20} {}", r.case, r.reasons.join("; "));
+        ));
+        let mut listed = plan.required.clone();
+        if a.blind {
+            // blind: the order is shuffled when the session starts; here, case order
+            listed.sort_by(|x, y| x.case.cmp(&y.case));
         }
-        println!(
-            "{}",
-            plan.sample_statement(0)
-                .replace("0 rejected of", "if 0 are rejected of")
-        );
+        for r in &listed {
+            out(&format!("  {:<20} {}", r.case, r.reasons.join("; ")));
+        }
+        // what the sample would prove with no rejection (the plan's own sample, without the
+        // known-answer cases listed among it)
+        let real = &prepared.2;
+        out(&real
+            .sample_statement(0, real.sample)
+            .replace("0 rejected or unsure of", "if none is rejected or unsure of"));
         return Ok(EXIT_OK);
     }
-    let mut p = match start(prepared, a.blind, a.reopen) {
+    let mut p = match start(prepared, a.blind, a.reopen, a.batch) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -362,7 +411,7 @@ fn batch_action(
                     seconds = x
                         .parse::<f64>()
                         .ok()
-                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .filter(|s| s.is_finite() && (0.0..=86_400.0).contains(s))
                         .ok_or_else(|| format!("seconds={x}: give the seconds the case was on screen"))?;
                 } else {
                     rest.push(*w);
@@ -409,6 +458,9 @@ fn batch_action(
             let text = words[2..].join(" ");
             if text.trim().is_empty() {
                 return Err("note: the note is empty".into());
+            }
+            if text.chars().any(char::is_control) {
+                return Err("note: control characters are not allowed".into());
             }
             record(&mut p.session, Event::Note { case, text })
         }
@@ -502,28 +554,82 @@ fn open_for_verify(pack_dir: &std::path::Path, records: &[PathBuf]) -> anyhow::R
     }
 }
 
-/// The pack a record belongs to: `--pack`, else the folder holding `reviews/<release>/`.
+/// The pack a record belongs to: `--pack`, else the folder holding `reviews/<release>/`, read
+/// from the record's path as given (a symlinked `reviews/<release>` folder does not lead to
+/// another pack).
 fn pack_of_record(record: &std::path::Path, pack: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
-    match pack {
-        Some(p) => Ok(p.clone()),
-        None => record
-            .canonicalize()
-            .ok()
-            .and_then(|p| p.parent()?.parent()?.parent().map(|x| x.to_path_buf()))
-            .context("give --pack DIR"),
+    if let Some(p) = pack {
+        return Ok(p.clone());
     }
+    let abs = if record.is_absolute() {
+        record.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(record)
+    };
+    // lexically: `.` dropped, `..` taken back
+    let mut clean = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            c => clean.push(c),
+        }
+    }
+    let release_dir = clean.parent();
+    let reviews = release_dir.and_then(|d| d.parent());
+    match reviews {
+        Some(r) if r.file_name().is_some_and(|n| n == "reviews") => Ok(r
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_else(|| PathBuf::from("/"))),
+        _ => anyhow::bail!(
+            "{}: the record is not in PACK/reviews/<release>/: give --pack DIR",
+            record.display()
+        ),
+    }
+}
+
+/// A line of output with control characters shown escaped: names and notes come from files
+/// that anyone could have written, and must not forge or hide lines of the verdict.
+fn out(line: &str) {
+    let safe: String = line
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(o, "{safe}");
 }
 
 pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
     let (records, pack_dir): (Vec<PathBuf>, PathBuf) = match (&a.record, &a.release) {
-        (Some(r), _) if !r.is_file() => {
+        (Some(_), Some(_)) => {
             eprintln!(
-                "error: {}: no such record. Records are written when a reviewer signs: reviews/<release>/<reviewer>.record.json",
+                "error: give a RECORD (that record alone), or --release V (every record of the release, and the sign-off policy), not both"
+            );
+            return Ok(EXIT_INPUT);
+        }
+        (Some(r), _) if !std::fs::metadata(r).is_ok_and(|m| m.is_file()) => {
+            eprintln!(
+                "error: {}: no such record file. Records are written when a reviewer signs: reviews/<release>/<reviewer>.record.json",
                 r.display()
             );
             return Ok(EXIT_INPUT);
         }
-        (Some(r), _) => (vec![r.clone()], pack_of_record(r, a.pack.as_ref())?),
+        (Some(r), _) => match pack_of_record(r, a.pack.as_ref()) {
+            Ok(p) => (vec![r.clone()], p),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return Ok(EXIT_INPUT);
+            }
+        },
         (None, Some(rel)) => {
             let dir = a.pack.clone().unwrap_or_else(|| PathBuf::from("."));
             let folder = dir.join("reviews").join(journal::safe(rel));
@@ -546,25 +652,38 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
     let pack = match open_for_verify(&pack_dir, &records)? {
         Ok(p) => p,
         Err(changed) => {
-            println!("NOT verified: 1 difference(s)");
-            println!("  {changed}");
+            out("NOT verified: 1 difference(s)");
+            out(&format!("  {changed}"));
             return Ok(1);
         }
     };
+    out(&format!(
+        "pack {:?} at {}",
+        pack.manifest.name,
+        pack_dir.canonicalize().unwrap_or(pack_dir.clone()).display()
+    ));
     let mut failed = false;
     let mut verified = Vec::new();
     for r in &records {
-        let v = match record::verify(r, &pack, a.allowed_signers.as_deref()) {
+        let mut v = match record::verify(r, &pack, a.allowed_signers.as_deref()) {
             Ok(v) => v,
             Err(e) => {
-                println!("NOT verified: {e}");
+                out(&format!("NOT verified: {e}"));
                 failed = true;
                 continue;
             }
         };
+        if let Some(rel) = &a.release
+            && v.record.release != *rel
+        {
+            v.problems.push(format!(
+                "the record is for release {:?}, not {rel:?}: a record of one release does not sign off another",
+                v.record.release
+            ));
+        }
         let rec = &v.record;
         if v.ok() {
-            println!(
+            out(&format!(
                 "verified: {}{} signed \"{}\" for release {} of run {} at {}; journal chain intact and sealed by the record, nothing recorded after signing; {} pack files and {} run files unchanged{}",
                 rec.reviewer,
                 rec.role.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(),
@@ -575,42 +694,54 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
                 rec.pack_files.len(),
                 rec.runs.iter().map(|x| x.files.len()).sum::<usize>(),
                 rec.known_agreement().map(|k| format!("; {k}")).unwrap_or_default()
-            );
+            ));
         } else {
             failed = true;
-            println!(
+            out(&format!(
                 "NOT verified: {} ({}): {} difference(s)",
                 r.display(),
                 rec.reviewer,
                 v.problems.len()
-            );
+            ));
             for b in &v.problems {
-                println!("  {b}");
+                out(&format!("  {b}"));
             }
         }
+        if !rec.unreviewed.is_empty() {
+            out(&format!(
+                "  OVERRIDE: {} of {} required cases were not reviewed; the signer's reason: {}",
+                rec.unreviewed.len(),
+                rec.progress.required,
+                rec.override_reason.as_deref().unwrap_or("")
+            ));
+        }
+        for n in earlier_signatures(r, rec) {
+            out(&format!("  note: {n}"));
+        }
         match &v.signature {
-            record::Signature::None => println!(
-                "  signature: none. Integrity only: anyone with write access could have produced this record (sign with `review --ssh-key`, check with `verify --allowed-signers`)"
+            record::Signature::None => out(
+                "  signature: none. Integrity only: anyone with write access could have produced this record (sign with `review --ssh-key`, check with `verify --allowed-signers`)",
             ),
             record::Signature::Good {
                 fingerprint,
                 principal: Some(p),
-            } => println!(
+            } => out(&format!(
                 "  signature: good SSH signature by {p:?}, key {fingerprint}, as the allowed-signers file gives it"
-            ),
+            )),
             record::Signature::Good {
                 fingerprint,
                 principal: None,
-            } => println!(
+            } => out(&format!(
                 "  signature: a valid SSH signature by key {fingerprint}; whose key that is was NOT checked: give --allowed-signers FILE"
-            ),
-            record::Signature::Bad(e) => println!("  signature: BAD: {e}"),
+            )),
+            record::Signature::Bad(e) => out(&format!("  signature: BAD: {e}")),
         }
         if v.ok() {
             verified.push(v);
         }
     }
-    if a.release.is_some() && a.record.is_none() {
+    if let (Some(rel), None) = (&a.release, &a.record) {
+        let mut bad = unsigned_journals(&pack_dir.join("reviews").join(journal::safe(rel)), &records);
         let author = verified
             .first()
             .and_then(|v| pack.manifest.runs.get(&v.record.run))
@@ -621,24 +752,75 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
             author.as_deref(),
             a.allowed_signers.is_some(),
         );
-        let bad = outcome.failures;
+        bad.extend(outcome.failures);
         for n in &outcome.notes {
-            println!("policy note: {n}");
+            out(&format!("policy note: {n}"));
         }
         if bad.is_empty() && !failed {
-            println!(
-                "release {}: sign-off policy satisfied",
-                a.release.as_deref().unwrap_or("")
-            );
+            out(&format!("release {rel}: sign-off policy satisfied"));
         } else {
             failed = true;
             for b in &bad {
-                println!("policy: {b}");
+                out(&format!("policy: {b}"));
             }
-            println!("release {}: NOT signed off", a.release.as_deref().unwrap_or(""));
+            out(&format!("release {rel}: NOT signed off"));
         }
     }
     Ok(if failed { 1 } else { EXIT_OK })
+}
+
+/// Earlier signatures in a record's journal that were reopened, in words.
+fn earlier_signatures(record_path: &std::path::Path, rec: &lightbox::review::Record) -> Vec<String> {
+    let Ok((entries, _, _)) = journal::read(&record_path.with_file_name(&rec.journal.file)) else {
+        return Vec::new();
+    };
+    let last = rec.seal.as_ref().map(|s| s.signed_entry);
+    entries
+        .iter()
+        .filter(|e| Some(e.seq) != last)
+        .filter_map(|e| match &e.event {
+            Event::Signed { meaning, .. } => Some(format!(
+                "this journal was signed before (entry {}, \"{meaning}\", at {}) and reopened",
+                e.seq, e.time
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Journals of a release whose signature has no record (a rejection cannot disappear by
+/// removing its record), and journals never signed.
+fn unsigned_journals(folder: &std::path::Path, records: &[PathBuf]) -> Vec<String> {
+    let mut bad = Vec::new();
+    let Ok(dir) = std::fs::read_dir(folder) else {
+        return bad;
+    };
+    let mut journals: Vec<PathBuf> = dir
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    journals.sort();
+    for j in journals {
+        let rec = record::record_path(&j);
+        let name = j.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        match journal::read(&j) {
+            Err(e) => bad.push(format!("{e}")),
+            Ok((entries, _, _)) => match lightbox::review::closing_signature(&entries) {
+                Some((seq, meaning)) if !records.contains(&rec) => bad.push(format!(
+                    "{}: {name}'s journal holds a signature (\"{meaning}\", entry {seq}) whose record {} is missing",
+                    j.display(),
+                    rec.display()
+                )),
+                Some(_) => {}
+                None if entries.iter().any(|e| matches!(e.event, Event::Verdict { .. })) => bad.push(format!(
+                    "{}: {name}'s review is not signed (or was reopened and not signed again)",
+                    j.display()
+                )),
+                None => {}
+            },
+        }
+    }
+    bad
 }
 
 #[derive(clap::Args, Debug)]
@@ -656,9 +838,14 @@ pub struct ReportArgs {
 pub fn report(a: ReportArgs) -> anyhow::Result<u8> {
     let pack = Pack::open(&pack_of_record(&a.record, a.pack.as_ref())?)?;
     match lightbox::review::report::write(&a.record, &pack, &a.out) {
-        Ok((md, html)) => {
+        Ok((md, html, verified)) => {
             println!("wrote {} and {}", md.display(), html.display());
-            Ok(EXIT_OK)
+            if verified {
+                Ok(EXIT_OK)
+            } else {
+                eprintln!("the record does NOT verify now: the report says so at its top; `lightbox verify` says why");
+                Ok(1)
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -82,6 +82,10 @@ pub struct ReviewPolicy {
     /// allowed-signers file given to `lightbox verify --allowed-signers`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_ssh: bool,
+    /// Approvals signed with required cases unreviewed (an override reason) count towards the
+    /// policy. Default: they do not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_override: bool,
 }
 
 fn default_signatures() -> usize {
@@ -129,6 +133,7 @@ impl Default for ReviewPolicy {
             role_holders: IndexMap::new(),
             known_agreement: None,
             require_ssh: false,
+            allow_override: false,
         }
     }
 }
@@ -136,6 +141,14 @@ impl Default for ReviewPolicy {
 impl ReviewPolicy {
     pub fn is_default(&self) -> bool {
         *self == ReviewPolicy::default()
+    }
+
+    /// The random sample the policy asks for: sized from `target_bound` when set, else `sample`.
+    pub fn sample_size(&self) -> usize {
+        match self.target_bound {
+            Some(b) if b > 0.0 && b < 1.0 => crate::review::plan::sample_for_bound(b, 0.95),
+            _ => self.sample,
+        }
     }
 }
 

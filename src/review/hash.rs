@@ -27,6 +27,13 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
         }
         return Ok(hex(&h.finalize()));
     }
+    // a FIFO or a device (a symlink to /dev/zero) would never end
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, a device?)",
+        ));
+    }
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];

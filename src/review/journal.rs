@@ -2,7 +2,7 @@
 //! line before it, appended and fsync'd before it counts as recorded.
 //!
 //! One file per release and reviewer (`reviews/<release>/<reviewer>.jsonl`), so two reviewers
-//! never write the same file; an exclusive lock on a file beside it (taken atomically by the
+//! never write the same file; an exclusive lock on the journal file itself (taken atomically by the
 //! operating system, released when the process ends however it ends) stops a second session of
 //! the same reviewer.
 //! On opening, the chain is checked line by line. A last line that is truncated or corrupt (a
@@ -67,6 +67,14 @@ pub enum Event {
         /// Blind review: the run's name and scores hidden, the order shuffled with `seed`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         blind_seed: Option<u64>,
+        /// SHA-256 of every pack and run file's hash as the session opened (see
+        /// [`super::record::files_digest`]): verdicts are about these files.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        files: Option<String>,
+        /// `dashboard`, or `batch` for actions read from a script (whose times on screen are
+        /// the script's word).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interface: Option<String>,
     },
     /// A case's image was displayed to the reviewer (a case only counts as reviewed after this).
     Shown { case: String },
@@ -126,9 +134,9 @@ pub enum JournalError {
         message: String,
     },
     #[error(
-        "{path}: another lightbox session ({pid}) is recording in this journal. Close it first (the lock {lock} is released as soon as that process ends)"
+        "{path}: another lightbox session is recording in this journal. Close it first (its lock is released as soon as that process ends)"
     )]
-    Locked { path: PathBuf, pid: String, lock: PathBuf },
+    Locked { path: PathBuf },
 }
 
 /// An open journal, ready to append.
@@ -141,7 +149,7 @@ pub struct Journal {
     /// Set when a damaged last line was moved aside on opening: where to, and why.
     pub set_aside: Option<(PathBuf, String)>,
     file: Option<File>,
-    /// The locked file; the lock is released when it is closed (or the process ends).
+    /// The journal, locked; the lock is released when it is closed (or the process ends).
     _lock: File,
 }
 
@@ -151,6 +159,15 @@ pub type Parsed = (Vec<Entry>, String, Option<(usize, String)>);
 
 /// Read and check a journal without opening it for writing (verification, reports).
 pub fn read(path: &Path) -> Result<Parsed, JournalError> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => {
+            return Err(JournalError::Io {
+                path: path.into(),
+                message: "not a regular file: a journal is a file of JSON lines".into(),
+            });
+        }
+        _ => {}
+    }
     let bytes = std::fs::read(path).map_err(|e| JournalError::Io {
         path: path.into(),
         message: format!("cannot read: {e}"),
@@ -222,7 +239,13 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| io(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let lock = take_lock(path, &lock_path(path))?;
+        // the journal must be a plain file (not a FIFO, a device, a folder)
+        if let Ok(m) = std::fs::metadata(path)
+            && !m.is_file()
+        {
+            return Err(io("not a regular file: a journal is a file of JSON lines".into()));
+        }
+        let lock = take_lock(path)?;
         let result = (|| {
             let bytes = match std::fs::read(path) {
                 Ok(b) => b,
@@ -232,15 +255,9 @@ impl Journal {
             let (entries, last_hash, tail) = parse(path, &bytes)?;
             let mut set_aside = None;
             if let Some((start, why)) = tail {
-                let aside = path.with_extension(format!("jsonl.corrupt-{}", entries.len()));
-                std::fs::write(&aside, &bytes[start..])
-                    .and_then(|_| File::open(&aside)?.sync_all())
-                    .map_err(|e| {
-                        io(format!(
-                            "cannot keep the damaged last line aside in {}: {e}",
-                            aside.display()
-                        ))
-                    })?;
+                let aside = keep_aside(path, entries.len(), &bytes[start..]).map_err(|e| {
+                    io(format!("cannot keep the damaged last line aside beside the journal: {e}"))
+                })?;
                 let f = OpenOptions::new()
                     .write(true)
                     .open(path)
@@ -296,52 +313,50 @@ impl Journal {
     }
 }
 
-fn lock_path(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".lock");
-    PathBuf::from(p)
+/// Keep a damaged last line in a new file beside the journal (`<journal>.corrupt-<seq>`, then
+/// `-2`, `-3`, ... when that name is taken): created exclusively, so an earlier one is never
+/// overwritten and nothing is written through a symlink of that name.
+fn keep_aside(path: &Path, seq: usize, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    for k in 1..1000 {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".corrupt-{seq}"));
+        if k > 1 {
+            name.push(format!("-{k}"));
+        }
+        let aside = PathBuf::from(name);
+        match OpenOptions::new().write(true).create_new(true).open(&aside) {
+            Ok(mut f) => {
+                f.write_all(bytes)?;
+                f.sync_all()?;
+                return Ok(aside);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("too many damaged lines kept aside already"))
 }
 
-/// Take an exclusive lock on the journal's lock file. The operating system grants it to one
+/// Take an exclusive lock on the journal file itself. The operating system grants it to one
 /// process at a time, atomically, and releases it when that process ends, crashed or not; so
-/// there is no stale lock to take over and no window between "is it free?" and "take it". The
-/// file stays (deleting it would let two processes lock two different files of one name); it
-/// holds the pid of its holder, for the message.
-fn take_lock(path: &Path, lock: &Path) -> Result<File, JournalError> {
-    let mut f = OpenOptions::new()
+/// there is no stale lock to take over and no window between "is it free?" and "take it". It
+/// locks the file, not its name, so a symlink or hard link to the same journal is the same lock.
+fn take_lock(path: &Path) -> Result<File, JournalError> {
+    let f = OpenOptions::new()
         .read(true)
-        .write(true)
+        .append(true)
         .create(true)
-        .truncate(false)
-        .open(lock)
+        .open(path)
         .map_err(|e| JournalError::Io {
             path: path.into(),
-            message: format!("cannot create the lock file {}: {e}", lock.display()),
+            message: format!("cannot open: {e}"),
         })?;
     match f.try_lock() {
-        Ok(()) => {
-            let _ = f.set_len(0);
-            let _ = write!(f, "{}", std::process::id());
-            Ok(f)
-        }
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let pid = std::fs::read_to_string(lock).unwrap_or_default().trim().to_string();
-            Err(JournalError::Locked {
-                path: path.into(),
-                pid: if pid.is_empty() {
-                    "starting".into()
-                } else {
-                    format!("pid {pid}")
-                },
-                lock: lock.into(),
-            })
-        }
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(JournalError::Locked { path: path.into() }),
         Err(std::fs::TryLockError::Error(e)) => Err(JournalError::Io {
             path: path.into(),
-            message: format!(
-                "cannot lock {}: {e}. The journal must be on a file system that supports file locks",
-                lock.display()
-            ),
+            message: format!("cannot lock: {e}. The journal must be on a file system that supports file locks"),
         }),
     }
 }

@@ -30,6 +30,13 @@ pub struct Plan {
     pub unflagged: usize,
     pub sample: usize,
     pub seed: u64,
+    /// The sample size asked for (`--sample`, or the policy's), before it was capped by the
+    /// number of unflagged cases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_sample: Option<usize>,
+    /// The run regressions were looked for against (`--baseline`, or the policy's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
 }
 
 /// `P(X ≤ k)` for `X ~ Binomial(n, p)`.
@@ -160,6 +167,8 @@ impl Plan {
             unflagged,
             sample: k,
             seed,
+            requested_sample: Some(sample),
+            baseline: None,
         }
     }
 
@@ -198,15 +207,27 @@ impl Plan {
         super::hash::sha256_hex(serde_json::to_string(self).expect("plan serialises").as_bytes())
     }
 
-    /// What the random sample proves, in words, given how many sampled cases were rejected.
-    pub fn sample_statement(&self, rejected: usize) -> String {
+    /// What the random sample proves, in words: `bad` of the `reviewed` sampled cases were
+    /// rejected or left unsure (an unsure case counts against the bound; a sampled case not
+    /// reviewed counts for nothing).
+    pub fn sample_statement(&self, bad: usize, reviewed: usize) -> String {
         if self.sample == 0 {
             return "no random sample was reviewed: nothing is claimed about unflagged cases".into();
         }
-        let b = upper_bound(rejected, self.sample, 0.95);
+        if reviewed == 0 {
+            return format!(
+                "none of the {} cases sampled from {} unflagged cases was reviewed: nothing is claimed about unflagged cases",
+                self.sample, self.unflagged
+            );
+        }
+        let b = upper_bound(bad, reviewed, 0.95);
+        let of = if reviewed < self.sample {
+            format!("{reviewed} reviewed of {} sampled", self.sample)
+        } else {
+            format!("{reviewed} sampled")
+        };
         format!(
-            "{rejected} rejected of {} sampled from {} unflagged cases: at most {:.1}% of unflagged cases would be rejected (95% confidence, exact binomial bound)",
-            self.sample,
+            "{bad} rejected or unsure of {of} from {} unflagged cases: at most {:.1}% of unflagged cases would be rejected or unsure (95% confidence, exact binomial bound)",
             self.unflagged,
             b * 100.0
         )

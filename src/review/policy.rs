@@ -5,6 +5,12 @@
 use super::record::{Signature, Verification};
 use crate::pack::manifest::ReviewPolicy;
 
+/// Names compared as people mean them: case and surrounding or repeated spaces aside.
+fn same_name(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    norm(a) == norm(b)
+}
+
 /// What the policy says of a release.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outcome {
@@ -64,7 +70,7 @@ pub fn check(
     // who counts: approving, not the run's author, one vote per person (and per key)
     let mut counted: Vec<&Verification> = Vec::new();
     for v in records.iter().filter(|v| v.record.approves()) {
-        if author == Some(v.record.reviewer.as_str()) {
+        if author.is_some_and(|a| same_name(a, &v.record.reviewer)) {
             notes.push(format!(
                 "{} is the run's author: their approval does not count towards the signatures or roles the policy needs",
                 v.record.reviewer
@@ -72,10 +78,51 @@ pub fn check(
             continue;
         }
         let key = v.record.ssh_key.as_ref().map(|k| k.fingerprint.as_str());
-        if counted.iter().any(|c| {
-            c.record.reviewer == v.record.reviewer
+        if let Some(c) = counted.iter().find(|c| {
+            same_name(&c.record.reviewer, &v.record.reviewer)
                 || (key.is_some() && c.record.ssh_key.as_ref().map(|k| k.fingerprint.as_str()) == key)
         }) {
+            notes.push(format!(
+                "{}'s approval is counted once: {} approved already (the same name or the same SSH key)",
+                v.record.reviewer, c.record.reviewer
+            ));
+            continue;
+        }
+        // the plan must be the policy's: not a smaller sample, another seed or another baseline
+        let plan = &v.record.plan;
+        let mut plan_bad = Vec::new();
+        if plan.requested_sample.is_none_or(|n| n < policy.sample_size()) {
+            plan_bad.push(format!(
+                "a random sample of {} (the policy asks for {})",
+                plan.requested_sample.map(|n| n.to_string()).unwrap_or_else(|| "unknown size".into()),
+                policy.sample_size()
+            ));
+        }
+        if plan.seed != policy.seed {
+            plan_bad.push(format!("seed {} (the policy's is {})", plan.seed, policy.seed));
+        }
+        if plan.baseline != policy.baseline {
+            plan_bad.push(format!(
+                "baseline {} (the policy's is {})",
+                plan.baseline.as_deref().unwrap_or("none"),
+                policy.baseline.as_deref().unwrap_or("none")
+            ));
+        }
+        if !plan_bad.is_empty() {
+            notes.push(format!(
+                "{}'s plan was made with {}: their approval does not count",
+                v.record.reviewer,
+                plan_bad.join(", ")
+            ));
+            continue;
+        }
+        if !v.record.unreviewed.is_empty() && !policy.allow_override {
+            notes.push(format!(
+                "{} approved with {} required case(s) unreviewed (override: {}): their approval does not count (allow_override = true in [review] lets it)",
+                v.record.reviewer,
+                v.record.unreviewed.len(),
+                v.record.override_reason.as_deref().unwrap_or("")
+            ));
             continue;
         }
         // known answers: an approval from a reviewer who missed them does not count
@@ -109,7 +156,7 @@ pub fn check(
         let holders = policy.role_holders.get(role);
         let held = counted.iter().any(|v| {
             v.record.role.as_deref() == Some(role.as_str())
-                && holders.is_none_or(|h| h.iter().any(|n| *n == v.record.reviewer))
+                && holders.is_none_or(|h| h.iter().any(|n| same_name(n, &v.record.reviewer)))
         });
         if !held {
             let claimed: Vec<&str> = counted

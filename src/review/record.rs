@@ -176,6 +176,10 @@ pub struct Record {
     pub verdicts: Vec<VerdictRecord>,
     /// Every note.
     pub notes: Vec<NoteRecord>,
+    /// Some verdicts came from a script (`review --batch`): their times on screen are the
+    /// script's word, not measured.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scripted: bool,
     /// Verdicts given faster than the policy's minimum: the case (and `flag RULE` for a verdict
     /// on a flag), in seconds.
     pub fast_verdicts: Vec<(String, f64)>,
@@ -402,6 +406,44 @@ pub fn run_files(pack: &Pack) -> Result<Vec<RunFiles>, String> {
         .collect()
 }
 
+/// Whether any session of the journal read its actions from a script.
+fn scripted(entries: &[journal::Entry]) -> bool {
+    entries
+        .iter()
+        .any(|e| matches!(&e.event, Event::Session { interface: Some(i), .. } if i == "batch"))
+}
+
+/// One SHA-256 over every pack and run file's hash: what a session's verdicts are about.
+pub fn files_digest(pack: &Pack) -> Result<String, String> {
+    Ok(digest_of(&pack_files(pack)?, &run_files(pack)?))
+}
+
+fn digest_of(pack_files: &[FileHash], runs: &[RunFiles]) -> String {
+    let mut text = String::new();
+    for f in pack_files {
+        text.push_str(&format!("pack\0{}\0{}\n", f.path, f.sha256));
+    }
+    for r in runs {
+        for f in &r.files {
+            text.push_str(&format!("run {}\0{}\0{}\n", r.name, f.path, f.sha256));
+        }
+    }
+    sha256_hex(text.as_bytes())
+}
+
+/// The sessions whose files were not these: (entry, why).
+fn sessions_on_other_files(entries: &[journal::Entry], digest: &str) -> Vec<(u64, &'static str)> {
+    entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Session { files: Some(f), .. } if f == digest => None,
+            Event::Session { files: Some(_), .. } => Some((e.seq, "other files")),
+            Event::Session { files: None, .. } => Some((e.seq, "files not recorded (an older lightbox)")),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Every case's image must be among the hashed files: a record that does not bind the images
 /// would verify after any image was swapped.
 fn check_images_bound(pack: &Pack, files: &[FileHash]) -> Result<(), String> {
@@ -543,7 +585,9 @@ struct Derived {
     fast: Vec<(String, f64)>,
     unreviewed: Vec<String>,
     known: Vec<KnownAnswer>,
-    sample_rejects: usize,
+    /// Sampled cases rejected or unsure, and sampled cases reviewed.
+    sample_bad: usize,
+    sample_reviewed: usize,
 }
 
 /// What a verdict means, in words.
@@ -632,15 +676,16 @@ fn derive(
             }
         })
         .collect();
-    let sample_rejects = plan
+    let sampled: Vec<&str> = plan
         .required
         .iter()
         .filter(|r| r.reasons.iter().any(|x| x == "random sample"))
-        .filter(|r| {
-            state
-                .case_verdict(&r.case)
-                .is_some_and(|g| g.verdict == Verdict::Reject)
-        })
+        .map(|r| r.case.as_str())
+        .filter(|c| state.reviewed(c))
+        .collect();
+    let sample_bad = sampled
+        .iter()
+        .filter(|c| state.case_verdict(c).is_some_and(|g| g.verdict != Verdict::Accept))
         .count();
     Derived {
         progress,
@@ -650,32 +695,85 @@ fn derive(
         fast,
         unreviewed: if override_given { unreviewed } else { Vec::new() },
         known,
-        sample_rejects,
+        sample_bad,
+        sample_reviewed: sampled.len(),
     }
 }
 
-/// What approving means, given the cases rejected or left unsure.
-pub fn approval_meaning(rejected: usize, unsure: usize) -> String {
-    let plural = |n: usize| if n == 1 { "case" } else { "cases" };
-    match (rejected, unsure) {
-        (0, 0) => "approved for release".into(),
-        (r, 0) => format!("approved for release with {r} rejected {} noted", plural(r)),
-        (0, u) => format!("approved for release with {u} unsure {} noted", plural(u)),
-        (r, u) => format!(
-            "approved for release with {r} rejected and {u} unsure {} noted",
-            plural(r + u)
+/// What approving means, given the cases rejected or left unsure and the flags confirmed as
+/// real errors.
+pub fn approval_meaning(rejected: usize, unsure: usize, confirmed: usize) -> String {
+    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = Vec::new();
+    if rejected > 0 {
+        parts.push(plural(rejected, "rejected case", "rejected cases"));
+    }
+    if unsure > 0 {
+        parts.push(plural(unsure, "unsure case", "unsure cases"));
+    }
+    if confirmed > 0 {
+        parts.push(plural(confirmed, "flag confirmed as a real error", "flags confirmed as real errors"));
+    }
+    match parts.len() {
+        0 => "approved for release".into(),
+        1 => format!("approved for release with {} noted", parts[0]),
+        n => format!(
+            "approved for release with {} and {} noted",
+            parts[..n - 1].join(", "),
+            parts[n - 1]
         ),
     }
 }
 
-/// The cases rejected or left unsure, as the signer must see them before approving.
-pub fn noted_cases(state: &State) -> Vec<(String, Verdict, Option<String>)> {
+/// A verdict the signer must have seen before approving: a case rejected or left unsure, or a
+/// flag confirmed as a real error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Noted {
+    pub case: String,
+    pub flag: Option<String>,
+    pub verdict: Verdict,
+    pub reason: Option<String>,
+}
+
+impl Noted {
+    pub fn describe(&self) -> String {
+        let what = match &self.flag {
+            Some(f) => format!("{} flag {f}: {}", self.case, meaning_of(self.verdict, true)),
+            None => format!("{}: {}", self.case, meaning_of(self.verdict, false)),
+        };
+        match &self.reason {
+            Some(r) => format!("{what} ({r})"),
+            None => what,
+        }
+    }
+}
+
+/// The verdicts that approving must acknowledge.
+pub fn noted_cases(state: &State) -> Vec<Noted> {
     state
         .verdicts
         .iter()
-        .filter(|((_, flag), g)| flag.is_none() && g.verdict != Verdict::Accept)
-        .map(|((case, _), g)| (case.clone(), g.verdict, g.reason.clone()))
+        .filter(|((_, flag), g)| match flag {
+            None => g.verdict != Verdict::Accept,
+            Some(_) => g.verdict == Verdict::Accept,
+        })
+        .map(|((case, flag), g)| Noted {
+            case: case.clone(),
+            flag: flag.clone(),
+            verdict: g.verdict,
+            reason: g.reason.clone(),
+        })
         .collect()
+}
+
+/// What approving would mean now.
+pub fn approval_meaning_of(noted: &[Noted]) -> String {
+    let count = |f: &dyn Fn(&Noted) -> bool| noted.iter().filter(|n| f(n)).count();
+    approval_meaning(
+        count(&|n| n.flag.is_none() && n.verdict == Verdict::Reject),
+        count(&|n| n.flag.is_none() && n.verdict == Verdict::Unsure),
+        count(&|n| n.flag.is_some()),
+    )
 }
 
 /// Sign: write the `signed` entry (holding the record content's SHA-256), then the record with
@@ -694,25 +792,21 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
         });
     }
     let noted = noted_cases(&session.state);
-    let rejected_n = noted.iter().filter(|n| n.1 == Verdict::Reject).count();
     let meaning = if s.approve {
-        approval_meaning(rejected_n, noted.len() - rejected_n)
+        approval_meaning_of(&noted)
     } else {
         "rejected".to_string()
     };
-    if s.approve && !noted.is_empty() && s.noted != Some(noted.len()) {
-        let list = noted
-            .iter()
-            .map(|(c, v, r)| match r {
-                Some(r) => format!("{c}: {} ({r})", v.name()),
-                None => format!("{c}: {}", v.name()),
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+    if s.approve && s.noted.is_some_and(|n| n != noted.len()) || s.approve && !noted.is_empty() && s.noted.is_none() {
+        let list = noted.iter().map(Noted::describe).collect::<Vec<_>>().join(", ");
         return Err(SignError::Unconfirmed {
             meaning,
-            list,
-            how: format!("sign approve noted={}", noted.len()),
+            list: if list.is_empty() { "nothing to note".into() } else { list },
+            how: if noted.is_empty() {
+                "sign approve (there is nothing to note)".into()
+            } else {
+                format!("sign approve noted={}", noted.len())
+            },
         });
     }
     let ssh_key = match &s.ssh_key {
@@ -742,6 +836,17 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
     };
     let pack_files = pack_files(pack).map_err(SignError::Files)?;
     check_images_bound(pack, &pack_files).map_err(SignError::Files)?;
+    let runs = run_files(pack).map_err(SignError::Files)?;
+    // every verdict must be about these files: a pack or run file changed between (or during)
+    // sessions would bind earlier verdicts to predictions the reviewer never saw
+    let other = sessions_on_other_files(&session.journal.entries, &digest_of(&pack_files, &runs));
+    if !other.is_empty() {
+        let list: Vec<String> = other.iter().map(|(seq, why)| format!("entry {seq}: {why}")).collect();
+        return Err(SignError::Files(format!(
+            "not signed: the pack's or runs' files are not the ones this journal's sessions opened ({}). Verdicts given then concern other files. `lightbox verify` on an earlier record names what changed; review these files in a new journal (--journal FILE, or another --release)",
+            list.join(", ")
+        )));
+    }
     let shipping = pack.manifest.runs.get(&session.run_name).and_then(|r| r.threshold);
     let mut record = Record {
         lightbox_record: FORMAT,
@@ -765,11 +870,11 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
         }),
         blind_seed: session.blind_seed,
         pack_files,
-        runs: run_files(pack).map_err(SignError::Files)?,
+        runs,
         plan: session.plan.clone(),
         plan_sha256: session.plan.digest(),
         progress: d.progress,
-        sample_statement: session.plan.sample_statement(d.sample_rejects),
+        sample_statement: session.plan.sample_statement(d.sample_bad, d.sample_reviewed),
         rejected: d.rejected,
         verdicts: d
             .verdicts
@@ -786,6 +891,7 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
             })
             .collect(),
         notes: d.notes,
+        scripted: scripted(&session.journal.entries),
         fast_verdicts: d.fast,
         unreviewed: d.unreviewed,
         override_reason: s.override_reason.clone().filter(|_| override_given),
@@ -893,6 +999,9 @@ impl Verification {
 /// Check a record against its journal, its signature and the pack as it is now. `Err`: the file
 /// is not a record at all.
 pub fn verify(record_path: &Path, pack: &Pack, allowed_signers: Option<&Path>) -> Result<Verification, String> {
+    if !std::fs::metadata(record_path).is_ok_and(|m| m.is_file()) {
+        return Err(format!("{}: not a regular file", record_path.display()));
+    }
     let bytes = std::fs::read(record_path).map_err(|e| format!("{}: cannot read: {e}", record_path.display()))?;
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
         && let Some(n) = v.get("lightbox_record").and_then(|n| n.as_u64())
@@ -912,6 +1021,19 @@ pub fn verify(record_path: &Path, pack: &Pack, allowed_signers: Option<&Path>) -
         )
     })?;
     let mut bad = Vec::new();
+    // byte for byte as written: no trailing data, no reformatting, no re-escaping
+    let canonical = serde_json::to_string_pretty(&record).expect("records serialise") + "\n";
+    if canonical.as_bytes() != bytes.as_slice() {
+        let at = canonical
+            .bytes()
+            .zip(bytes.iter())
+            .position(|(a, b)| a != *b)
+            .unwrap_or(canonical.len().min(bytes.len()));
+        bad.push(format!(
+            "{}: the file is not the record as lightbox wrote it (it differs from byte {at} on): the record was changed after signing",
+            record_path.display()
+        ));
+    }
     check_journal(record_path, &record, pack, &mut bad);
     check_files(&record, pack, &mut bad);
     if pack.manifest.name != record.pack {
@@ -957,10 +1079,11 @@ fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec
     let content = record.content_sha256();
     let Some(signed) = entries.get(seal.signed_entry as usize) else {
         bad.push(format!(
-            "journal {}: the record was sealed by entry {}, the journal has {} entries",
+            "journal {}: the record was sealed by entry {}, but the journal has only {} entries (0–{}): entries were removed after signing",
             jpath.display(),
             seal.signed_entry,
-            entries.len()
+            entries.len(),
+            entries.len().saturating_sub(1)
         ));
         return;
     };
@@ -981,11 +1104,11 @@ fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec
             }
         }
         other => bad.push(format!(
-            "journal entry {} is not a signature but {:?}",
+            "journal entry {} is not a signature but a {} entry: the journal was changed after signing",
             signed.seq,
             serde_json::to_value(other)
                 .ok()
-                .and_then(|v| v.get("type").cloned())
+                .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(String::from))
                 .unwrap_or_default()
         )),
     }
@@ -1043,6 +1166,18 @@ fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec
             signed.seq
         ));
     }
+    let other = sessions_on_other_files(&entries[..signed.seq as usize], &digest_of(&record.pack_files, &record.runs));
+    if !other.is_empty() {
+        bad.push(format!(
+            "journal {}: sessions opened on other pack or run files than the record binds ({}): their verdicts concern other files",
+            jpath.display(),
+            other
+                .iter()
+                .map(|(seq, why)| format!("entry {seq}: {why}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     // who, and what the record says the journal holds
     for e in &entries[..signed.seq as usize] {
         if let Event::Session { release, reviewer, run, .. } = &e.event
@@ -1096,12 +1231,13 @@ fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec
         .collect();
     differ("verdicts", d.verdicts == theirs);
     differ("notes", d.notes == record.notes);
+    differ("interface (scripted)", scripted(&entries[..signed.seq as usize]) == record.scripted);
     differ("fast verdicts", d.fast == record.fast_verdicts);
     differ("unreviewed cases", d.unreviewed == record.unreviewed);
     differ("known-answer results", d.known == record.known_answers);
     differ(
         "sample statement",
-        record.plan.sample_statement(d.sample_rejects) == record.sample_statement,
+        record.plan.sample_statement(d.sample_bad, d.sample_reviewed) == record.sample_statement,
     );
     differ("plan (its hash)", record.plan.digest() == record.plan_sha256);
     let session_plans: Vec<&String> = entries[..signed.seq as usize]
@@ -1177,6 +1313,19 @@ fn check_signature(
         }
         return Signature::None;
     }
+    if !std::fs::metadata(&sig).is_ok_and(|m| m.is_file()) {
+        let e = format!("{}: not a regular file", sig.display());
+        bad.push(e.clone());
+        return Signature::Bad(e);
+    }
+    let Some(key) = &record.ssh_key else {
+        let e = format!(
+            "{} is beside a record that names no SSH key: the record was not signed by lightbox with --ssh-key",
+            sig.display()
+        );
+        bad.push(e.clone());
+        return Signature::Bad(e);
+    };
     let fingerprint = match super::ssh::check(record_path) {
         Ok(f) => f,
         Err(e) => {
@@ -1184,12 +1333,10 @@ fn check_signature(
             return Signature::Bad(e);
         }
     };
-    if let Some(k) = &record.ssh_key
-        && k.fingerprint != fingerprint
-    {
+    if key.fingerprint != fingerprint {
         let e = format!(
             "the record names SSH key {}, its signature is by {fingerprint}",
-            k.fingerprint
+            key.fingerprint
         );
         bad.push(e.clone());
         return Signature::Bad(e);
@@ -1199,15 +1346,37 @@ fn check_signature(
             fingerprint,
             principal: None,
         },
-        Some(allowed) => match super::ssh::verify(record_path, allowed, &record.reviewer) {
+        Some(allowed) => {
+            // the reviewer's exact name must be on a line of this key: ssh-keygen also matches
+            // patterns ("Dr A*"), which would let any key listed with a pattern sign as anyone
+            let names = std::fs::read_to_string(allowed)
+                .map(|t| super::ssh::principals_for(&t, &key.public_key))
+                .unwrap_or_default();
+            if !names.iter().any(|n| *n == record.reviewer) {
+                let e = format!(
+                    "{} does not give the key {} to {:?} by name{}",
+                    allowed.display(),
+                    key.fingerprint,
+                    record.reviewer,
+                    if names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (it gives it to {})", names.join(", "))
+                    }
+                );
+                bad.push(e.clone());
+                return Signature::Bad(e);
+            }
+            match super::ssh::verify(record_path, allowed, &record.reviewer) {
             Ok(_) => Signature::Good {
                 fingerprint,
                 principal: Some(record.reviewer.clone()),
             },
-            Err(e) => {
-                bad.push(e.clone());
-                Signature::Bad(e)
+                Err(e) => {
+                    bad.push(e.clone());
+                    Signature::Bad(e)
+                }
             }
-        },
+        }
     }
 }

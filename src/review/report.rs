@@ -24,6 +24,26 @@ fn base64(bytes: &[u8]) -> String {
     s
 }
 
+/// Text from the record (names, notes, reasons) as Markdown shows it literally: no HTML, no
+/// emphasis, links or headings smuggled in.
+fn md_text(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '!' => {
+                o.push('\\');
+                o.push(c);
+            }
+            c if c.is_control() => o.push(' '),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -46,8 +66,9 @@ fn hex(c: [u8; 3]) -> String {
     format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
 }
 
-/// Write `report.md`, `report.html` and `images/*.png` into `out`. Returns the two report paths.
-pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, PathBuf), String> {
+/// Write `report.md`, `report.html` and `images/*.png` into `out`. Returns the two report paths
+/// and whether the record verifies now.
+pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, PathBuf, bool), String> {
     let v = record::verify(record_path, pack, None)?;
     let (rec, bad) = (&v.record, &v.problems);
     let run = pack.run_index(&rec.run)?;
@@ -216,6 +237,14 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
             },
         ),
         ("Progress", rec.progress.to_string()),
+        (
+            "Interface",
+            if rec.scripted {
+                "some verdicts were given through `lightbox review --batch` (a script): their times on screen are the script's word".into()
+            } else {
+                "the dashboard: times on screen measured".into()
+            },
+        ),
         ("Random sample", rec.sample_statement.clone()),
         (
             "Known answers",
@@ -256,10 +285,10 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
 
     // Markdown
     let mut md = String::new();
-    let _ = writeln!(md, "# Sign-off {}: {}\n", rec.release, rec.meaning);
-    let _ = writeln!(md, "**{decision}.**\n");
+    let _ = writeln!(md, "# Sign-off {}: {}\n", md_text(&rec.release), md_text(&rec.meaning));
+    let _ = writeln!(md, "**{}.**\n", md_text(&decision));
     for (k, v) in &facts[1..] {
-        let _ = writeln!(md, "- **{k}**: {v}");
+        let _ = writeln!(md, "- **{k}**: {}", md_text(v));
     }
     let _ = writeln!(md, "\n## Cases\n\nImages: {panels}.\n\nLegend:");
     for (c, what) in &legend {
@@ -267,16 +296,16 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
     }
     let _ = writeln!(md);
     for s in &cases {
-        let _ = writeln!(md, "### {}\n", s.case);
+        let _ = writeln!(md, "### {}\n", md_text(&s.case));
         if !s.why.is_empty() {
-            let _ = writeln!(md, "In the plan: {}\n", s.why.join("; "));
+            let _ = writeln!(md, "In the plan: {}\n", md_text(&s.why.join("; ")));
         }
-        let _ = writeln!(md, "Verdict: **{}**\n", s.verdict);
+        let _ = writeln!(md, "Verdict: **{}**\n", md_text(&s.verdict));
         for (who, sentence, on) in &s.flags {
-            let _ = writeln!(md, "- flag {who}: {sentence} — **{on}**");
+            let _ = writeln!(md, "- flag {}: {} — **{}**", md_text(who), md_text(sentence), md_text(on));
         }
         for n in &s.notes {
-            let _ = writeln!(md, "- note: “{n}”");
+            let _ = writeln!(md, "- note: “{}”", md_text(n));
         }
         if !s.flags.is_empty() || !s.notes.is_empty() {
             let _ = writeln!(md);
@@ -433,7 +462,7 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
     let (mdp, hp) = (out.join("report.md"), out.join("report.html"));
     std::fs::write(&mdp, md).map_err(|e| format!("{}: {e}", mdp.display()))?;
     std::fs::write(&hp, h).map_err(|e| format!("{}: {e}", hp.display()))?;
-    Ok((mdp, hp))
+    Ok((mdp, hp, bad.is_empty()))
 }
 
 #[cfg(test)]

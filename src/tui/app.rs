@@ -758,18 +758,8 @@ impl App {
         let override_reason = (!rest.trim().is_empty()).then(|| rest.trim().to_string());
         let noted = crate::review::record::noted_cases(&r.state);
         if approve && !noted.is_empty() {
-            let rejected = noted
-                .iter()
-                .filter(|n| n.1 == crate::review::Verdict::Reject)
-                .count();
-            let meaning = crate::review::record::approval_meaning(rejected, noted.len() - rejected);
-            let list: Vec<String> = noted
-                .iter()
-                .map(|(c, v, why)| match why {
-                    Some(w) => format!("{c} {} ({w})", crate::review::record::meaning_of(*v, false)),
-                    None => format!("{c} {}", crate::review::record::meaning_of(*v, false)),
-                })
-                .collect();
+            let meaning = crate::review::record::approval_meaning_of(&noted);
+            let list: Vec<String> = noted.iter().map(|n| n.describe()).collect();
             self.overlay = Overlay::Prompt {
                 kind: PromptKind::ConfirmApproval {
                     noted: noted.len(),

@@ -66,7 +66,7 @@ impl ReviewMode {
         progress: Progress,
         reasons: Vec<String>,
     ) -> Self {
-        let shown_sent = state.shown.clone();
+        let shown_sent = state.shown.keys().cloned().collect();
         ReviewMode {
             release,
             reviewer,
