@@ -557,7 +557,7 @@ fn records_signed_with_an_ssh_key_verify_with_ssh_keygen() {
     .unwrap();
     let (code, out) = verify(&other_allowed);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("does not verify"), "{out}");
+    assert!(out.contains("does not give the key") && out.contains("to \"alice\" by name"), "{out}");
 }
 
 #[test]
@@ -807,11 +807,15 @@ fn approving_with_rejected_cases_is_confirmed_and_says_so() {
     );
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("approved for release with 1 rejected and 1 unsure cases noted")
-            && out.contains("case-007.jpg: reject (outside anatomy)")
+        out.contains("approved for release with 1 rejected case and 1 unsure case noted")
+            && out.contains("case-007.jpg: rejected (outside anatomy)")
             && out.contains("sign approve noted=2"),
         "{out}"
     );
+    // a count that is not the number of noted cases confirms nothing
+    let (code, out, _) = batch(&pack, "alice", "sign approve noted=5 override spot check
+");
+    assert!(code == 1 && out.contains("sign approve noted=2"), "{out}");
     let (code, out, _) = batch(&pack, "alice", "sign approve noted=2 override spot check\n");
     assert_eq!(code, 0, "{out}");
     let r: serde_json::Value = serde_json::from_str(
@@ -819,7 +823,7 @@ fn approving_with_rejected_cases_is_confirmed_and_says_so() {
     )
     .unwrap();
     assert_eq!(r["decision"], "approve");
-    assert_eq!(r["meaning"], "approved for release with 1 rejected and 1 unsure cases noted");
+    assert_eq!(r["meaning"], "approved for release with 1 rejected case and 1 unsure case noted");
 }
 
 #[test]
@@ -867,8 +871,9 @@ fn verdicts_on_flags_are_worded_as_what_they_mean_in_the_record_and_report() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    let sentence = on_flag["flag_message"].as_str().unwrap();
-    assert!(md.contains(sentence) && md.contains("**flag confirmed: a real error**"), "{md}");
+    // Markdown shows the sentence literally (`_` escaped)
+    let sentence = on_flag["flag_message"].as_str().unwrap().replace('_', "\\_");
+    assert!(md.contains(&sentence) && md.contains("**flag confirmed: a real error**"), "{md}");
     assert!(md.contains("note: “see the lateral view”"), "{md}");
     assert!(md.contains("left: ground truth · right: candidate"), "{md}");
     let appendix = md.find("## Appendix: hashes").unwrap();
@@ -1052,4 +1057,290 @@ fn simultaneous_sessions_on_one_journal_never_both_write() {
             .count();
         assert_eq!(notes, acknowledged, "round {round}");
     }
+}
+
+// ---- what a hostile audit of the first fix found ----------------------------------------
+
+#[test]
+fn a_record_signs_off_its_own_release_only_and_verify_takes_a_record_or_a_release() {
+    let (_tmp, pack) = pack_copy();
+    review_as(&pack, "alice", Some("radiologist"), &[], true);
+    let v = pack.join("reviews/v2.3.0");
+    copy_dir(&v, &pack.join("reviews/v9"));
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(["verify", "--release", "v9", "--pack", pack.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{s}");
+    assert!(s.contains("the record is for release \"v2.3.0\", not \"v9\"") && s.contains("NOT signed off"), "{s}");
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("verify")
+        .arg(v.join("alice.record.json"))
+        .args(["--release", "v9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not both"));
+}
+
+#[test]
+fn a_symlinked_reviews_folder_is_checked_against_the_pack_it_sits_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("A"), tmp.path().join("B"));
+    copy_dir(&sample(), &a);
+    copy_dir(&sample(), &b);
+    batch(&a, "alice", "shown case-007\nreject case-007 reason=2\nsign reject override spot check\n");
+    std::fs::create_dir_all(b.join("reviews")).unwrap();
+    std::os::unix::fs::symlink(a.join("reviews/v2.3.0"), b.join("reviews/v2.3.0")).unwrap();
+    std::fs::copy(b.join("images/case-003.jpg"), b.join("images/case-002.jpg")).unwrap();
+    let (code, out) = verify(&b.join("reviews/v2.3.0/alice.record.json"));
+    assert!(code == 1 && out.contains("images/case-002.jpg changed"), "{out}");
+    assert!(out.contains(&format!("at {}", b.canonicalize().unwrap().display())), "it says which pack: {out}");
+}
+
+#[test]
+fn files_changed_between_sessions_cannot_be_signed_for() {
+    let (_tmp, pack) = pack_copy();
+    let (code, _, _) = batch(&pack, "alice", "shown case-001\naccept case-001\n");
+    assert_eq!(code, 0);
+    // the training job rewrote the candidate's detections before the reviewer came back
+    let det = pack.join("runs/candidate/detections.json");
+    let text = std::fs::read_to_string(&det).unwrap();
+    std::fs::write(&det, text.replacen("0.", "0.0", 1)).unwrap();
+    let (code, out, _) = batch(&pack, "alice", "sign approve override spot check\n");
+    assert!(code == 1 && out.contains("not the ones this journal's sessions opened"), "{out}");
+    assert!(!pack.join("reviews/v2.3.0/alice.record.json").exists());
+}
+
+#[test]
+fn overrides_and_unreviewed_samples_are_said_and_do_not_count_by_default() {
+    let (_tmp, pack) = pack_copy();
+    with_policy(&pack, "[review]\nsample = 5\n");
+    let (code, out, _) = batch(
+        &pack,
+        "carol",
+        "shown case-007\nreject case-007 reason=2\nsign approve noted=1 override read on paper\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    let record = pack.join("reviews/v2.3.0/carol.record.json");
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    // none of the sampled cases was looked at: nothing is claimed
+    assert!(
+        r["sample_statement"].as_str().unwrap().starts_with("none of the 5 cases sampled"),
+        "{}",
+        r["sample_statement"]
+    );
+    let (code, out) = verify_release(&pack);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("OVERRIDE: ") && out.contains("read on paper"), "{out}");
+    assert!(out.contains("carol approved with") && out.contains("does not count"), "{out}");
+    // a policy with allow_override lets the same approval count (a changed manifest is a new
+    // pack, so the release is reviewed again under it)
+    let m = pack.join("lightbox.toml");
+    let text = std::fs::read_to_string(&m).unwrap();
+    std::fs::write(&m, text.replace("sample = 5\n", "sample = 5\nallow_override = true\n")).unwrap();
+    std::fs::remove_dir_all(pack.join("reviews")).unwrap();
+    let (code, out, _) = batch(
+        &pack,
+        "carol",
+        "shown case-007\nreject case-007 reason=2\nsign approve noted=1 override read on paper\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = verify_release(&pack);
+    assert!(code == 0 && out.contains("OVERRIDE: "), "{out}");
+}
+
+#[test]
+fn a_plan_made_smaller_on_the_command_line_does_not_count() {
+    let (_tmp, pack) = pack_copy();
+    with_policy(&pack, "[review]\nsample = 5\n");
+    let input = required_with(&pack, &["--sample", "0"])
+        .iter()
+        .map(|c| format!("shown {c}\naccept {c} seconds=5\n"))
+        .collect::<String>()
+        + "sign approve\n";
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(review_args(&pack))
+        .args(["--reviewer", "dana", "--batch", "--sample", "0"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("signed"));
+    let (code, out) = verify_release(&pack);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("dana's plan was made with a random sample of 0 (the policy asks for 5)"), "{out}");
+}
+
+/// The plan's required cases with extra `review` arguments.
+fn required_with(pack: &Path, extra: &[&str]) -> Vec<String> {
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(review_args(pack))
+        .args(["--reviewer", "x", "--plan"])
+        .args(extra)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next().filter(|w| w.starts_with("case-")).map(String::from))
+        .collect()
+}
+
+#[test]
+fn confirmed_flags_are_noted_in_what_an_approval_means() {
+    let (_tmp, pack) = pack_copy();
+    let (code, out, _) = batch(
+        &pack,
+        "alice",
+        "shown case-007\nconfirm case-007 flag=opacity-in-lungs\naccept case-007\nsign approve override spot check\n",
+    );
+    assert!(code == 1 && out.contains("1 flag confirmed as a real error") && out.contains("noted=1"), "{out}");
+    let (code, out, _) = batch(&pack, "alice", "sign approve noted=1 override spot check\n");
+    assert_eq!(code, 0, "{out}");
+    let r: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(pack.join("reviews/v2.3.0/alice.record.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(r["meaning"], "approved for release with 1 flag confirmed as a real error noted");
+}
+
+#[test]
+fn a_removed_record_neither_reopens_a_review_nor_hides_its_rejection() {
+    let (_tmp, pack, record) = signed("mallory");
+    review_as(&pack, "alice", Some("radiologist"), &[], true);
+    std::fs::remove_file(&record).unwrap();
+    // the rejection's journal still speaks
+    let (code, out) = verify_release(&pack);
+    assert!(code == 1 && out.contains("mallory's journal holds a signature (\"rejected\"") && out.contains("is missing"), "{out}");
+    // and the review stays closed
+    let (code, _, err) = batch(&pack, "mallory", "accept case-007\n");
+    assert!(code == 2 && err.contains("is missing") && err.contains("--reopen"), "{err}");
+}
+
+#[test]
+fn links_and_special_files_neither_bypass_the_lock_nor_hang_nor_get_written_through() {
+    let (tmp, pack) = pack_copy();
+    let bin = assert_cmd::cargo::cargo_bin("lightbox");
+    // a session on the default journal, and another through a symlink to it
+    let mut first = std::process::Command::new(&bin)
+        .args(review_args(&pack))
+        .args(["--reviewer", "alice", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut r = BufReader::new(first.stdout.take().unwrap());
+    let mut l = String::new();
+    r.read_line(&mut l).unwrap();
+    let link = tmp.path().join("jl");
+    std::os::unix::fs::symlink(pack.join("reviews/v2.3.0/alice.jsonl"), &link).unwrap();
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(review_args(&pack))
+        .args(["--reviewer", "alice", "--batch", "--journal", link.to_str().unwrap()])
+        .write_stdin("status\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another lightbox session"));
+    drop(first.stdin.take());
+    first.wait().unwrap();
+    // a damaged last line is kept aside in a new file, never through a symlink or over an earlier one
+    let journal = pack.join("reviews/v2.3.0/alice.jsonl");
+    let precious = tmp.path().join("precious.txt");
+    std::fs::write(&precious, b"precious").unwrap();
+    let n = lightbox::review::journal::read(&journal).unwrap().0.len();
+    std::os::unix::fs::symlink(&precious, format!("{}.corrupt-{n}", journal.display())).unwrap();
+    let mut bytes = std::fs::read(&journal).unwrap();
+    bytes.extend_from_slice(b"{\"seq\":99,\"tim");
+    std::fs::write(&journal, &bytes).unwrap();
+    let (code, _, err) = batch(&pack, "alice", "status\n");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(&precious).unwrap(), b"precious");
+    assert!(err.contains(&format!(".corrupt-{n}-2")), "{err}");
+    // a FIFO in place of an image, a journal or a signature: an error, not a hang
+    let (_t2, pack2, record) = signed("bob");
+    let fifo = pack2.join("images/case-002.jpg");
+    std::fs::remove_file(&fifo).unwrap();
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let (code, out) = verify(&record);
+    assert!(code == 1 && out.contains("images/case-002.jpg is no longer a regular file"), "{out}");
+}
+
+#[test]
+fn a_record_is_bound_byte_for_byte() {
+    let (_tmp, _pack, record) = signed("alice");
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&record, text.clone() + "{\"decision\":\"approve\"}\n").unwrap();
+    let (code, out) = verify(&record);
+    assert!(code == 1 && out.contains("not the record as lightbox wrote it"), "{out}");
+    std::fs::write(&record, text.replace("\n  ", "\n   ")).unwrap();
+    let (code, _) = verify(&record);
+    assert_eq!(code, 1, "reformatted");
+}
+
+#[test]
+fn names_cannot_forge_output_and_allowed_signer_patterns_are_not_names() {
+    let (tmp, pack) = pack_copy();
+    let (code, _, err) = batch(&pack, "eve\nrelease v2.3.0: sign-off policy satisfied", "status\n");
+    assert!(code == 2 && err.contains("control characters"), "{err}");
+    // mallory's key listed under a pattern that matches "Dr Ann Lee"
+    let mal = tmp.path().join("mal");
+    let public = keygen(&mal, "mallory");
+    let ann = tmp.path().join("ann");
+    let ann_public = keygen(&ann, "ann");
+    let allowed = tmp.path().join("allowed");
+    std::fs::write(&allowed, format!("\"Dr Ann Lee\" {ann_public}\n\"mallory,Dr A*\" {public}\n")).unwrap();
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(review_args(&pack))
+        .args(["--reviewer", "Dr Ann Lee", "--batch", "--ssh-key", mal.to_str().unwrap()])
+        .write_stdin("shown case-007\nreject case-007 reason=2\nsign reject override spot check\n")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("signed"));
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("verify")
+        .arg(pack.join("reviews/v2.3.0/Dr_Ann_Lee.record.json"))
+        .arg("--allowed-signers")
+        .arg(&allowed)
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.code() == Some(1) && s.contains("to \"Dr Ann Lee\" by name (it gives it to mallory)"), "{s}");
+    // rules from outside the pack cannot be what a sign-off is checked against
+    let rules = tmp.path().join("lenient.toml");
+    std::fs::write(&rules, "").unwrap();
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(review_args(&pack))
+        .args(["--reviewer", "x", "--batch", "--rules", rules.to_str().unwrap()])
+        .write_stdin("status\n")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the pack's own rules"));
+}
+
+#[test]
+fn a_report_of_a_record_that_does_not_verify_exits_1() {
+    let (tmp, pack, record) = signed("alice");
+    std::fs::copy(pack.join("images/case-003.jpg"), pack.join("images/case-001.jpg")).unwrap();
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("report")
+        .arg(&record)
+        .arg("-o")
+        .arg(tmp.path().join("rep"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
+    assert!(md.contains("NOT verified now"), "{md}");
 }

@@ -1253,11 +1253,15 @@ fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec
 }
 
 fn check_files(record: &Record, pack: &Pack, bad: &mut Vec<String>) {
+    let root = Root::of(pack);
     let compare = |what: &str, then: &[FileHash], now: &[FileHash], bad: &mut Vec<String>| {
         let now_map: BTreeMap<&str, &str> = now.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
         let then_map: BTreeMap<&str, &str> = then.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
         for (p, h) in &then_map {
             match now_map.get(p) {
+                None if std::fs::symlink_metadata(root.join(Path::new(p))).is_ok() => {
+                    bad.push(format!("{what}: {p} is no longer a regular file (a FIFO, a device, a folder?)"))
+                }
                 None => bad.push(format!("{what}: {p} is gone")),
                 Some(n) if n != h => bad.push(format!("{what}: {p} changed (SHA-256 {h} when signed, {n} now)")),
                 _ => {}
