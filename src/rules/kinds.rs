@@ -320,9 +320,9 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
                 format!("is only {d:.0} px {words}")
             };
             let need = if *margin > 0.0 {
-                format!("{words} it by at least {margin:.0} px")
+                format!("{words} {b}'s centre by at least {margin:.0} px")
             } else {
-                words.to_string()
+                format!("{words} {b}'s centre")
             };
             vec![finding(
                 d,

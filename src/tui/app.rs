@@ -765,7 +765,7 @@ impl App {
                     noted: noted.len(),
                     override_reason,
                     question: format!(
-                        "approving now means \"{meaning}\": {} · type approve to sign, esc cancels",
+                        "type approve to sign \"{meaning}\", esc cancels · {}",
                         list.join(", ")
                     ),
                 },
