@@ -796,10 +796,17 @@ fn review_mode_records_verdicts_advances_and_signs() {
     assert!(v.problems.is_empty(), "{:?}", v.problems);
 }
 
-#[test]
-fn review_mode_takes_verdicts_on_single_flags() {
-    use lightbox::review::{Identity, Plan, Session, Verdict};
-    use lightbox::tui::review::ReviewMode;
+/// zoe's review session of the candidate (no random sample), and a dashboard for it.
+fn zoe_reviews() -> (
+    tempfile::TempDir,
+    Arc<Pack>,
+    usize,
+    Vec<lightbox::rules::Flag>,
+    lightbox::review::Plan,
+    lightbox::review::Session,
+    App,
+) {
+    use lightbox::review::{Identity, Plan, Session};
     let tmp = tempfile::tempdir().unwrap();
     let pack = sample();
     let run = pack.run_index("candidate").unwrap();
@@ -812,9 +819,17 @@ fn review_mode_takes_verdicts_on_single_flags() {
         reviewer: "zoe".into(),
         role: None,
     };
-    let mut session = Session::start(&pack, run, identity, plan.clone(), &tmp.path().join("zoe.jsonl")).unwrap();
+    let session = Session::start(&pack, run, identity, plan.clone(), &tmp.path().join("zoe.jsonl")).unwrap();
     let mut a = app(Arc::clone(&pack), 140);
     a.run = Some(run);
+    (tmp, pack, run, flags, plan, session, a)
+}
+
+#[test]
+fn review_mode_takes_verdicts_on_single_flags() {
+    use lightbox::review::Verdict;
+    use lightbox::tui::review::ReviewMode;
+    let (_tmp, pack, _run, flags, plan, mut session, mut a) = zoe_reviews();
     a.set_flags(flags.clone());
     a.start_review(ReviewMode::new(
         "r".into(),
@@ -1028,23 +1043,8 @@ fn a_dicom_ct_volume_shows_hounsfield_windows_and_slices() {
 
 #[test]
 fn approving_with_a_rejected_case_asks_first_and_a_signed_review_takes_no_more_verdicts() {
-    use lightbox::review::{Identity, Plan, Session};
     use lightbox::tui::review::ReviewMode;
-    let tmp = tempfile::tempdir().unwrap();
-    let pack = sample();
-    let run = pack.run_index("candidate").unwrap();
-    let rules = lightbox::check::load_rules(&pack, None).unwrap().unwrap();
-    let sources = [lightbox::pack::Source::GroundTruth, lightbox::pack::Source::Run(run)];
-    let flags = lightbox::check::check(&pack, &rules, &sources, false).unwrap().flags;
-    let plan = Plan::make(&pack, run, &flags, &[], 0, 1);
-    let identity = Identity {
-        release: "r".into(),
-        reviewer: "zoe".into(),
-        role: None,
-    };
-    let mut session = Session::start(&pack, run, identity, plan.clone(), &tmp.path().join("zoe.jsonl")).unwrap();
-    let mut a = app(Arc::clone(&pack), 140);
-    a.run = Some(run);
+    let (_tmp, pack, _run, flags, plan, mut session, mut a) = zoe_reviews();
     a.start_review(ReviewMode::new(
         "r".into(),
         "zoe".into(),

@@ -574,13 +574,16 @@ pub fn signing_context(
     (list, metrics)
 }
 
+/// A standing verdict as compared: case, flag, verdict, meaning, reason, note, seconds.
+type VerdictRow = (String, Option<String>, String, String, Option<String>, Option<String>, f64);
+
 /// What the journal says, as the record states it: derived the same way when signing and when
 /// verifying, so that a record that says anything else fails.
 #[derive(Debug, Clone, PartialEq)]
 struct Derived {
     progress: Progress,
     rejected: Vec<RejectedCase>,
-    verdicts: Vec<(String, Option<String>, String, String, Option<String>, Option<String>, f64)>,
+    verdicts: Vec<VerdictRow>,
     notes: Vec<NoteRecord>,
     fast: Vec<(String, f64)>,
     unreviewed: Vec<String>,
@@ -1121,10 +1124,10 @@ fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec
             seal.signed_entry
         )),
     }
-    let line = journal::prefix(&bytes, seal.signed_entry as usize + 1).and_then(|upto| {
+    let line = journal::prefix(&bytes, seal.signed_entry as usize + 1).map(|upto| {
         let without = &upto[..upto.len().saturating_sub(1)];
         let start = without.iter().rposition(|&b| b == b'\n').map(|i| i + 1).unwrap_or(0);
-        Some(sha256_hex(&without[start..]))
+        sha256_hex(&without[start..])
     });
     if line.as_deref() != Some(seal.signed_entry_sha256.as_str()) {
         bad.push(format!(
@@ -1356,7 +1359,7 @@ fn check_signature(
             let names = std::fs::read_to_string(allowed)
                 .map(|t| super::ssh::principals_for(&t, &key.public_key))
                 .unwrap_or_default();
-            if !names.iter().any(|n| *n == record.reviewer) {
+            if !names.contains(&record.reviewer) {
                 let e = format!(
                     "{} does not give the key {} to {:?} by name{}",
                     allowed.display(),

@@ -63,7 +63,7 @@ fn case_kind(i: usize) -> Kind {
 }
 
 fn is_16bit(i: usize) -> bool {
-    i % 5 == 0
+    i.is_multiple_of(5)
 }
 
 fn file_name(i: usize) -> String {
