@@ -261,6 +261,41 @@ impl Session {
             reopen,
             batch,
         } = how;
+        // a signed journal is refused before it is opened for writing: opening would set a
+        // damaged last line aside, and a closed review must be left exactly as it is
+        if !reopen
+            && std::fs::metadata(journal_path).is_ok_and(|m| m.is_file())
+            && let Ok((entries, _, tail)) = journal::read(journal_path)
+            && let Some((seq, meaning)) = closing_signature(&entries)
+        {
+            let rec = record::record_path(journal_path);
+            return Err(StartError::Closed {
+                what: format!(
+                    "{}{}",
+                    if rec.is_file() {
+                        format!(
+                            "Check it with `lightbox verify {}`, read it with `lightbox report {} -o DIR`",
+                            rec.display(),
+                            rec.display()
+                        )
+                    } else {
+                        format!(
+                            "Its record {} is missing (the signing was cut off, or the record was removed)",
+                            rec.display()
+                        )
+                    },
+                    if tail.is_some() {
+                        ". Its last line is damaged: something was written after the signature (left as it is)"
+                    } else {
+                        ""
+                    }
+                ),
+                journal: journal_path.to_path_buf(),
+                release: identity.release.clone(),
+                meaning,
+                seq,
+            });
+        }
         let mut journal = Journal::open(journal_path)?;
         let closed = closing_signature(&journal.entries);
         let run_name = pack.source_name(crate::pack::Source::Run(run));

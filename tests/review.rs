@@ -1344,3 +1344,131 @@ fn a_report_of_a_record_that_does_not_verify_exits_1() {
     let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
     assert!(md.contains("NOT verified now"), "{md}");
 }
+
+// ---- what the second audit found --------------------------------------------------------
+
+#[test]
+fn an_approval_copied_over_a_rejection_does_not_hide_it() {
+    let (_tmp, pack, _) = signed("ann");
+    review_as(&pack, "bo", Some("radiologist"), &[], true);
+    let dir = pack.join("reviews/v2.3.0");
+    std::fs::copy(dir.join("bo.record.json"), dir.join("ann.record.json")).unwrap();
+    let (code, out) = verify_release(&pack);
+    assert!(code == 1 && out.contains("this is the record of journal bo.jsonl"), "{out}");
+    assert!(out.contains("NOT signed off"), "{out}");
+}
+
+#[test]
+fn special_files_and_huge_signatures_fail_fast() {
+    let (_tmp, pack, record) = signed("alice");
+    let journal = pack.join("reviews/v2.3.0/alice.jsonl");
+    let saved = std::fs::read(&journal).unwrap();
+    std::fs::remove_file(&journal).unwrap();
+    assert!(std::process::Command::new("mkfifo").arg(&journal).status().unwrap().success());
+    let (code, out) = verify(&record);
+    assert!(code == 1 && out.contains("not a regular file"), "{out}");
+    std::fs::remove_file(&journal).unwrap();
+    std::fs::write(&journal, saved).unwrap();
+    // a 1 MB "signature"
+    let sig = pack.join("reviews/v2.3.0/alice.record.json.sig");
+    std::fs::write(&sig, vec![b'A'; 1 << 20]).unwrap();
+    let t = std::time::Instant::now();
+    let (code, out) = verify(&record);
+    assert!(code == 1 && out.contains("far too large to be an SSH signature"), "{out}");
+    assert!(t.elapsed().as_secs() < 60);
+}
+
+#[test]
+fn a_plan_that_leaves_out_required_cases_does_not_count() {
+    use lightbox::pack::Pack;
+    use lightbox::review::{Identity, Plan, Session, record};
+    let (_tmp, pack_dir) = pack_copy();
+    let pack = Pack::open(&pack_dir).unwrap();
+    let run = pack.run_index("candidate").unwrap();
+    let how = lightbox::review::plan::Making {
+        sample: pack.manifest.review.sample_size(),
+        seed: pack.manifest.review.seed,
+        baseline: None,
+    };
+    let (mut plan, flags) = Plan::for_review(&pack, run, &how).unwrap();
+    // the critical case-007 quietly left out of the plan
+    plan.required.retain(|r| r.case != "case-007.jpg");
+    let identity = Identity {
+        release: "v2.3.0".into(),
+        reviewer: "zed".into(),
+        role: None,
+    };
+    let journal = pack_dir.join("reviews/v2.3.0/zed.jsonl");
+    let mut s = Session::start(&pack, run, identity, plan.clone(), &journal).unwrap();
+    for r in &plan.required {
+        s.record(lightbox::review::Event::Shown { case: r.case.clone() }).unwrap();
+        s.record(lightbox::review::Event::Verdict {
+            case: r.case.clone(),
+            verdict: lightbox::review::Verdict::Accept,
+            flag: None,
+            reason: None,
+            note: None,
+            seconds: 5.0,
+        })
+        .unwrap();
+    }
+    let signing = record::Signing::new(&pack, &s, &flags, true, None, None, 0.0);
+    record::sign(&pack, &mut s, signing).unwrap();
+    drop(s);
+    // the record itself is consistent, but it is not the plan the pack gives
+    let (code, out) = verify(&journal.with_extension("record.json"));
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = verify_release(&pack_dir);
+    assert!(code == 1 && out.contains("zed's plan is not the plan the pack and its parameters give; it lacks case-007.jpg"), "{out}");
+}
+
+#[test]
+fn policy_values_that_would_weaken_it_are_errors() {
+    for (policy, says) in [
+        ("known_agreement = nan", "review.known_agreement"),
+        ("known_agreement = -1.0", "review.known_agreement"),
+        ("target_bound = 1e-17", "review.target_bound"),
+        ("target_bound = 1.0", "review.target_bound"),
+        ("min_seconds = inf", "review.min_seconds"),
+        ("hard = [\"case-999.jpg\"]", "review.hard"),
+    ] {
+        let (_tmp, pack) = pack_copy();
+        with_policy(&pack, &format!("[review]\n{policy}\n"));
+        let (code, _, err) = batch(&pack, "alice", "status\n");
+        assert!(code == 2 && err.contains(says), "{policy}: {err}");
+    }
+}
+
+#[test]
+fn batch_input_is_taken_strictly() {
+    let (_tmp, pack) = pack_copy();
+    let mut input = b"shown case-007\nundo undo\naccept case-007 seconds=1 seconds=2\n".to_vec();
+    input.extend_from_slice(b"note case-007 caf\xe9\n");
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(review_args(&pack))
+        .args(["--reviewer", "alice", "--batch"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{s}");
+    assert!(s.contains("err 2 undo takes nothing after it") && s.contains("err 3 seconds= given twice") && s.contains("err 4 not UTF-8"), "{s}");
+    // a name with a zero-width space cannot pass for another
+    let (code, _, err) = batch(&pack, "b\u{200b}ob", "status\n");
+    assert!(code == 2 && err.contains("invisible"), "{err}");
+}
+
+#[test]
+fn a_refused_start_on_a_signed_journal_leaves_it_exactly_as_it_was() {
+    let (_tmp, pack, record) = signed("alice");
+    let journal = pack.join("reviews/v2.3.0/alice.jsonl");
+    let mut bytes = std::fs::read(&journal).unwrap();
+    bytes.extend_from_slice(b"{\"seq\":99");
+    std::fs::write(&journal, &bytes).unwrap();
+    let (code, _, err) = batch(&pack, "alice", "status\n");
+    assert!(code == 2 && err.contains("last line is damaged"), "{err}");
+    assert_eq!(std::fs::read(&journal).unwrap(), bytes, "untouched");
+    let (code, out) = verify(&record);
+    assert!(code == 1 && out.contains("changed after signing"), "{out}");
+}

@@ -112,9 +112,19 @@ pub struct Prepared {
 
 /// A name as a person types it, checked: no control characters (they could forge lines of
 /// `verify`'s output), no space around it.
+/// Characters that change how text looks without being seen: control characters, zero-width
+/// characters and joiners, bidirectional overrides, the soft hyphen, the byte-order mark.
+pub fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{00ad}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
 fn plain_name(what: &str, s: &str) -> anyhow::Result<String> {
-    if s.chars().any(char::is_control) {
-        anyhow::bail!("{what} {s:?}: control characters (newlines, escapes) are not allowed in names");
+    if s.chars().any(invisible) {
+        anyhow::bail!(
+            "{what} {:?}: control characters and invisible characters (newlines, escapes, zero-width or bidirectional marks) are not allowed in names",
+            s.escape_default().to_string()
+        );
     }
     let t = s.trim();
     if t.is_empty() {
@@ -153,61 +163,13 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
     let who = plain_name("--reviewer", &reviewer(a)?)?;
     let role = a.role.as_deref().map(|r| plain_name("--role", r)).transpose()?;
     plain_name("--release", &a.release)?;
-    let rules = lightbox::check::load_rules(&pack, a.source.rules.as_deref())
-        .map_err(anyhow::Error::msg)?
-        .unwrap_or_else(lightbox::rules::RuleSet::empty);
-    let report = lightbox::check::check(&pack, &rules, &[Source::GroundTruth, Source::Run(run)], false)
-        .map_err(anyhow::Error::msg)?;
     let policy = &pack.manifest.review;
-    let sample = match (a.sample, policy.target_bound) {
-        (Some(n), _) => n,
-        (None, Some(b)) if b > 0.0 && b < 1.0 => plan::sample_for_bound(b, 0.95),
-        _ => policy.sample,
+    let how = plan::Making {
+        sample: a.sample.unwrap_or(policy.sample_size()),
+        seed: a.seed.unwrap_or(policy.seed),
+        baseline: a.baseline.clone().or(policy.baseline.clone()),
     };
-    let mut extra: Vec<(usize, String)> = Vec::new();
-    // regressions against the baseline run: cases where the reviewed run's error is larger
-    if let Some(base) = a.baseline.as_ref().or(policy.baseline.as_ref()) {
-        let b = pack.run_index(base).map_err(|e| anyhow::anyhow!("baseline: {e}"))?;
-        if b != run {
-            let options = lightbox::metrics::Options {
-                boundary: false,
-                bootstrap: lightbox::metrics::classification::Bootstrap {
-                    resamples: 0,
-                    ..Default::default()
-                },
-                ..Default::default()
-            };
-            let now = lightbox::metrics::compute(&pack, run, &options).map_err(anyhow::Error::msg)?;
-            let then = lightbox::metrics::compute(&pack, b, &options).map_err(anyhow::Error::msg)?;
-            for (c, (x, y)) in now.cases.iter().zip(&then.cases).enumerate() {
-                if x.error > y.error + 1e-9 {
-                    extra.push((
-                        c,
-                        format!("regression vs {base} (error {:.2} vs {:.2})", x.error, y.error),
-                    ));
-                }
-            }
-        }
-    }
-    // known-answer cases
-    for (key, v) in &policy.known {
-        if v != "accept" && v != "reject" {
-            anyhow::bail!("lightbox.toml: review.known.{key:?} = {v:?}: give accept or reject");
-        }
-        let c = lightbox::pack::find_case(&pack, key)
-            .map_err(|e| anyhow::anyhow!("lightbox.toml: review.known.{key:?}: {e}"))?;
-        extra.push((c, plan::KNOWN_ANSWER.into()));
-    }
-    let mut plan = Plan::make_with(
-        &pack,
-        run,
-        &report.flags,
-        &policy.hard,
-        &extra,
-        sample,
-        a.seed.unwrap_or(policy.seed),
-    );
-    plan.baseline = a.baseline.clone().or(policy.baseline.clone());
+    let (plan, flags) = Plan::for_review(&pack, run, &how).map_err(anyhow::Error::msg)?;
     let path = match (&a.journal, &pack.root) {
         (Some(j), _) => j.clone(),
         (None, Some(root)) => journal::default_path(root, &a.release, &who),
@@ -218,7 +180,7 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
         reviewer: who,
         role,
     };
-    Ok((pack, run, plan, path, identity, report.flags))
+    Ok((pack, run, plan, path, identity, flags))
 }
 
 fn start(
@@ -339,8 +301,14 @@ fn batch(p: &mut Prepared) -> anyhow::Result<u8> {
     writeln!(out, "ready {}", p.session.progress())?;
     out.flush()?;
     let mut failed = 0usize;
-    for (n, line) in stdin.lock().lines().enumerate() {
+    for (n, line) in stdin.lock().split(b'\n').enumerate() {
         let line = line?;
+        let Ok(line) = String::from_utf8(line) else {
+            failed += 1;
+            writeln!(out, "err {} not UTF-8 text", n + 1)?;
+            out.flush()?;
+            continue;
+        };
         let words: Vec<&str> = line.split_whitespace().collect();
         let Some(&cmd) = words.first() else { continue };
         if cmd.starts_with('#') {
@@ -396,6 +364,11 @@ fn batch_action(
             let mut reason = None;
             let mut seconds = 0.0;
             let mut rest = Vec::new();
+            for key in ["flag=", "reason=", "seconds="] {
+                if words[2..].iter().filter(|w| w.starts_with(key)).count() > 1 {
+                    return Err(format!("{key} given twice"));
+                }
+            }
             for w in &words[2..] {
                 if let Some(r) = w.strip_prefix("flag=") {
                     flag = Some(r.to_string());
@@ -412,6 +385,7 @@ fn batch_action(
                         .parse::<f64>()
                         .ok()
                         .filter(|s| s.is_finite() && (0.0..=86_400.0).contains(s))
+                        .map(|s: f64| s.abs())
                         .ok_or_else(|| format!("seconds={x}: give the seconds the case was on screen"))?;
                 } else {
                     rest.push(*w);
@@ -459,11 +433,12 @@ fn batch_action(
             if text.trim().is_empty() {
                 return Err("note: the note is empty".into());
             }
-            if text.chars().any(char::is_control) {
-                return Err("note: control characters are not allowed".into());
+            if text.chars().any(invisible) {
+                return Err("note: control characters and invisible characters are not allowed".into());
             }
             record(&mut p.session, Event::Note { case, text })
         }
+        "undo" | "status" if words.len() > 1 => Err(format!("{cmd} takes nothing after it")),
         "undo" => match p.session.undo() {
             Ok(Some(r)) => Ok(Some(r)),
             Ok(None) => Err("nothing to undo".into()),
@@ -597,8 +572,8 @@ fn out(line: &str) {
     let safe: String = line
         .chars()
         .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
+            if invisible(c) {
+                c.escape_unicode().collect::<Vec<_>>()
             } else {
                 vec![c]
             }
@@ -617,10 +592,14 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_INPUT);
         }
         (Some(r), _) if !std::fs::metadata(r).is_ok_and(|m| m.is_file()) => {
-            eprintln!(
-                "error: {}: no such record file. Records are written when a reviewer signs: reviews/<release>/<reviewer>.record.json",
-                r.display()
-            );
+            if std::fs::symlink_metadata(r).is_ok() {
+                eprintln!("error: {}: not a regular file (a FIFO, a device, a folder?)", r.display());
+            } else {
+                eprintln!(
+                    "error: {}: no such record file. Records are written when a reviewer signs: reviews/<release>/<reviewer>.record.json",
+                    r.display()
+                );
+            }
             return Ok(EXIT_INPUT);
         }
         (Some(r), _) => match pack_of_record(r, a.pack.as_ref()) {
@@ -746,11 +725,24 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
             .first()
             .and_then(|v| pack.manifest.runs.get(&v.record.run))
             .and_then(|s| s.author.clone());
+        // each record's plan is made again from the pack (once per run and parameters)
+        let made: std::cell::RefCell<Vec<(String, plan::Making, Result<Plan, String>)>> = Default::default();
+        let plan_for = |run: &str, how: &plan::Making| -> Result<Plan, String> {
+            if let Some((_, _, p)) = made.borrow().iter().find(|(r, m, _)| r == run && m == how) {
+                return p.clone();
+            }
+            let p = pack
+                .run_index(run)
+                .and_then(|r| Plan::for_review(&pack, r, how).map(|(p, _)| p));
+            made.borrow_mut().push((run.to_string(), how.clone(), p.clone()));
+            p
+        };
         let outcome = lightbox::review::policy::check(
             &verified,
             &pack.manifest.review,
             author.as_deref(),
             a.allowed_signers.is_some(),
+            &plan_for,
         );
         bad.extend(outcome.failures);
         for n in &outcome.notes {

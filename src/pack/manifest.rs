@@ -143,6 +143,34 @@ impl ReviewPolicy {
         *self == ReviewPolicy::default()
     }
 
+    /// Values that would weaken the policy without a word (`nan`, out of range) are errors.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(k) = self.known_agreement
+            && !(k.is_finite() && (0.0..=1.0).contains(&k))
+        {
+            return Err(format!(
+                "review.known_agreement = {k}: give the share of known answers to get right, from 0 to 1 (1: all)"
+            ));
+        }
+        if let Some(b) = self.target_bound
+            && !(b.is_finite()
+                && b > 0.0
+                && b < 1.0
+                && (1.0..=1_000_000.0).contains(&crate::review::plan::sample_for_bound_f64(b, 0.95)))
+        {
+            return Err(format!(
+                "review.target_bound = {b}: give the share of unflagged cases that may be rejected, between 0 and 1 (e.g. 0.05; at most a million sampled cases)"
+            ));
+        }
+        if !(self.min_seconds.is_finite() && self.min_seconds >= 0.0) {
+            return Err(format!(
+                "review.min_seconds = {}: give the seconds below which a verdict is pointed out (0 or more)",
+                self.min_seconds
+            ));
+        }
+        Ok(())
+    }
+
     /// The random sample the policy asks for: sized from `target_bound` when set, else `sample`.
     pub fn sample_size(&self) -> usize {
         match self.target_bound {
@@ -251,6 +279,12 @@ impl Sources {
 impl Manifest {
     /// Parse a manifest's text; the error is one line naming the line, the key and what to do.
     pub fn parse(text: &str) -> Result<Manifest, String> {
+        let m = Self::parse_toml(text)?;
+        m.review.validate()?;
+        Ok(m)
+    }
+
+    fn parse_toml(text: &str) -> Result<Manifest, String> {
         toml::from_str::<Manifest>(text).map_err(|e| {
             let line = e.span().map(|s| {
                 text.as_bytes()[..s.start.min(text.len())]

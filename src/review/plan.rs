@@ -12,6 +12,14 @@ use serde::{Deserialize, Serialize};
 /// [`Plan::for_reviewer`]).
 pub const KNOWN_ANSWER: &str = "known answer";
 
+/// How a plan is made: the sample size, its seed, the baseline run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Making {
+    pub sample: usize,
+    pub seed: u64,
+    pub baseline: Option<String>,
+}
+
 /// Why a case is in the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Required {
@@ -84,7 +92,13 @@ pub fn upper_bound(k: usize, n: usize, confidence: f64) -> f64 {
 
 /// The smallest sample with no rejection that bounds the reject rate by `target`.
 pub fn sample_for_bound(target: f64, confidence: f64) -> usize {
-    ((1.0 - confidence).ln() / (1.0 - target).ln()).ceil() as usize
+    sample_for_bound_f64(target, confidence) as usize
+}
+
+/// [`sample_for_bound`] before rounding to a count: infinite or NaN for targets outside (0, 1).
+pub fn sample_for_bound_f64(target: f64, confidence: f64) -> f64 {
+    // ln(1 - target) through ln_1p, exact for tiny targets
+    ((1.0 - confidence).ln() / (-target).ln_1p()).ceil()
 }
 
 impl Plan {
@@ -170,6 +184,54 @@ impl Plan {
             requested_sample: Some(sample),
             baseline: None,
         }
+    }
+
+    /// The plan a review of `run` needs, made from the pack as it is: its rules' flags on the
+    /// ground truth, the run and the inputs, the regressions against the baseline, the policy's
+    /// hard and known-answer cases, and the seeded sample. `lightbox review` makes it, and
+    /// `lightbox verify --release` makes it again to check a record's plan. Also returns the flags.
+    pub fn for_review(pack: &Pack, run: usize, how: &Making) -> Result<(Plan, Vec<Flag>), String> {
+        let rules = crate::check::load_rules(pack, None)?.unwrap_or_else(crate::rules::RuleSet::empty);
+        let report = crate::check::check(pack, &rules, &[Source::GroundTruth, Source::Run(run)], false)?;
+        let policy = &pack.manifest.review;
+        let mut extra: Vec<(usize, String)> = Vec::new();
+        // regressions against the baseline run: cases where the reviewed run's error is larger
+        if let Some(base) = &how.baseline {
+            let b = pack.run_index(base).map_err(|e| format!("baseline: {e}"))?;
+            if b != run {
+                let options = crate::metrics::Options {
+                    boundary: false,
+                    bootstrap: crate::metrics::classification::Bootstrap {
+                        resamples: 0,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                };
+                let now = crate::metrics::compute(pack, run, &options)?;
+                let then = crate::metrics::compute(pack, b, &options)?;
+                for (c, (x, y)) in now.cases.iter().zip(&then.cases).enumerate() {
+                    if x.error > y.error + 1e-9 {
+                        extra.push((
+                            c,
+                            format!("regression vs {base} (error {:.2} vs {:.2})", x.error, y.error),
+                        ));
+                    }
+                }
+            }
+        }
+        for h in &policy.hard {
+            crate::pack::find_case(pack, h).map_err(|e| format!("lightbox.toml: review.hard {h:?}: {e}"))?;
+        }
+        for (key, v) in &policy.known {
+            if v != "accept" && v != "reject" {
+                return Err(format!("lightbox.toml: review.known.{key:?} = {v:?}: give accept or reject"));
+            }
+            let c = crate::pack::find_case(pack, key).map_err(|e| format!("lightbox.toml: review.known.{key:?}: {e}"))?;
+            extra.push((c, KNOWN_ANSWER.into()));
+        }
+        let mut plan = Plan::make_with(pack, run, &report.flags, &policy.hard, &extra, how.sample, how.seed);
+        plan.baseline = how.baseline.clone();
+        Ok((plan, report.flags))
     }
 
     /// The plan as the reviewer may see it: known-answer cases are not told apart from the

@@ -28,6 +28,7 @@ pub fn check(
     policy: &ReviewPolicy,
     author: Option<&str>,
     allowed_signers: bool,
+    plan_for: &dyn Fn(&str, &crate::review::plan::Making) -> Result<crate::review::Plan, String>,
 ) -> Outcome {
     let mut bad = Vec::new();
     let mut notes = Vec::new();
@@ -101,7 +102,7 @@ pub fn check(
         if plan.seed != policy.seed {
             plan_bad.push(format!("seed {} (the policy's is {})", plan.seed, policy.seed));
         }
-        if plan.baseline != policy.baseline {
+        if policy.baseline.is_some() && plan.baseline != policy.baseline {
             plan_bad.push(format!(
                 "baseline {} (the policy's is {})",
                 plan.baseline.as_deref().unwrap_or("none"),
@@ -115,6 +116,43 @@ pub fn check(
                 plan_bad.join(", ")
             ));
             continue;
+        }
+        // the plan must be the one these parameters give on the pack as it is: a record whose
+        // plan left out required cases (flags, regressions, known answers) does not count
+        let making = crate::review::plan::Making {
+            sample: plan.requested_sample.unwrap_or(plan.sample),
+            seed: plan.seed,
+            baseline: plan.baseline.clone(),
+        };
+        match plan_for(&v.record.run, &making) {
+            Ok(expected) if expected.required == plan.required => {}
+            Ok(expected) => {
+                let has = |p: &crate::review::Plan, c: &str| p.required.iter().any(|r| r.case == c);
+                let missing: Vec<String> = expected
+                    .required
+                    .iter()
+                    .filter(|r| !has(plan, &r.case))
+                    .map(|r| format!("{} ({})", r.case, r.reasons.join("; ")))
+                    .collect();
+                let extra: Vec<&str> = plan
+                    .required
+                    .iter()
+                    .filter(|r| !has(&expected, &r.case))
+                    .map(|r| r.case.as_str())
+                    .collect();
+                notes.push(format!(
+                    "{}'s plan is not the plan the pack and its parameters give{}{}{}: their approval does not count",
+                    v.record.reviewer,
+                    if missing.is_empty() { String::new() } else { format!("; it lacks {}", missing.join(", ")) },
+                    if extra.is_empty() { String::new() } else { format!("; it has {} besides", extra.join(", ")) },
+                    if missing.is_empty() && extra.is_empty() { "; the reasons or the order differ" } else { "" }
+                ));
+                continue;
+            }
+            Err(e) => {
+                bad.push(format!("the plan cannot be made again to check {}'s: {e}", v.record.reviewer));
+                continue;
+            }
         }
         if !v.record.unreviewed.is_empty() && !policy.allow_override {
             notes.push(format!(

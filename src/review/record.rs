@@ -468,6 +468,10 @@ pub fn record_path(journal: &Path) -> PathBuf {
     journal.with_extension("record.json")
 }
 
+fn record_path_for(journal: &Path) -> PathBuf {
+    record_path(journal)
+}
+
 /// Why signing was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
@@ -1059,6 +1063,22 @@ fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec
         bad.push("the record has no seal: it was never completed by signing".into());
         return;
     };
+    // the record must sit beside its own journal: a record copied over another reviewer's
+    // (say, an approval over a rejection) names another journal
+    if record_path.file_name() != record_path_for(&jpath).file_name() {
+        bad.push(format!(
+            "{}: this is the record of journal {}, not of the journal beside this name; the record was copied or renamed",
+            record_path.display(),
+            record.journal.file
+        ));
+    }
+    if !std::fs::metadata(&jpath).is_ok_and(|m| m.is_file()) {
+        bad.push(format!(
+            "journal {}: missing or not a regular file",
+            jpath.display()
+        ));
+        return;
+    }
     let bytes = match std::fs::read(&jpath) {
         Ok(b) => b,
         Err(e) => {
@@ -1320,10 +1340,23 @@ fn check_signature(
         }
         return Signature::None;
     }
-    if !std::fs::metadata(&sig).is_ok_and(|m| m.is_file()) {
-        let e = format!("{}: not a regular file", sig.display());
-        bad.push(e.clone());
-        return Signature::Bad(e);
+    match std::fs::metadata(&sig) {
+        Ok(m) if !m.is_file() => {
+            let e = format!("{}: not a regular file", sig.display());
+            bad.push(e.clone());
+            return Signature::Bad(e);
+        }
+        // an SSH signature is a few kilobytes; a huge file would keep ssh-keygen busy for hours
+        Ok(m) if m.len() > 64 * 1024 => {
+            let e = format!(
+                "{}: {} bytes is far too large to be an SSH signature (a few kB)",
+                sig.display(),
+                m.len()
+            );
+            bad.push(e.clone());
+            return Signature::Bad(e);
+        }
+        _ => {}
     }
     let Some(key) = &record.ssh_key else {
         let e = format!(

@@ -151,17 +151,31 @@ pub fn verify(record: &Path, allowed_signers: &Path, principal: &str) -> Result<
     }
 }
 
-/// The first whitespace-delimited field of an allowed-signers line, with OpenSSH's quoting
-/// (`"Dr Bo Chen" ssh-ed25519 …`), and the rest of the line.
-fn first_field(line: &str) -> Option<(String, &str)> {
+/// The first field of an allowed-signers line, the principals, read as OpenSSH reads it: up to
+/// the first whitespace outside double quotes (`"Dr Bo Chen" ssh-ed25519 …`, `carol,"Dr Bo
+/// Chen" …`), split at commas, quotes removed. Returns the names and the rest of the line.
+fn first_field(line: &str) -> Option<(Vec<String>, &str)> {
     let line = line.trim_start();
-    if let Some(rest) = line.strip_prefix('"') {
-        let end = rest.find('"')?;
-        Some((rest[..end].to_string(), &rest[end + 1..]))
-    } else {
-        let end = line.find(char::is_whitespace).unwrap_or(line.len());
-        Some((line[..end].to_string(), &line[end..]))
+    let mut quoted = false;
+    let mut end = line.len();
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
     }
+    if quoted {
+        return None;
+    }
+    let names = line[..end]
+        .split(',')
+        .map(|p| p.trim().replace('"', ""))
+        .collect();
+    Some((names, &line[end..]))
 }
 
 /// The names an allowed-signers file gives a public key (`KEYTYPE BASE64`): the principals of
@@ -184,10 +198,8 @@ pub fn principals_for(allowed_signers: &str, public_key: &str) -> Vec<String> {
         if found {
             out.extend(
                 principals
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty() && !p.contains(['*', '?', '!']))
-                    .map(String::from),
+                    .into_iter()
+                    .filter(|p| !p.is_empty() && !p.contains(['*', '?', '!'])),
             );
         }
     }
@@ -206,5 +218,7 @@ mod tests {
         assert_eq!(principals_for(file, "ssh-ed25519 AAAAkeyA comment"), vec!["alice", "Dr_Alice"]);
         assert!(principals_for(file, "ssh-ed25519 AAAAother").is_empty());
         assert!(principals_for(file, "ssh-rsa AAAAkeyB").is_empty());
+        let mixed = "carol,\"Dr Bo Chen\" ssh-ed25519 AAAAkeyC\n";
+        assert_eq!(principals_for(mixed, "ssh-ed25519 AAAAkeyC"), vec!["carol", "Dr Bo Chen"]);
     }
 }
