@@ -726,7 +726,7 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
             .and_then(|v| pack.manifest.runs.get(&v.record.run))
             .and_then(|s| s.author.clone());
         // each record's plan is made again from the pack (once per run and parameters)
-        let made: std::cell::RefCell<Vec<(String, plan::Making, Result<Plan, String>)>> = Default::default();
+        let made: std::cell::RefCell<Vec<MadePlan>> = Default::default();
         let plan_for = |run: &str, how: &plan::Making| -> Result<Plan, String> {
             if let Some((_, _, p)) = made.borrow().iter().find(|(r, m, _)| r == run && m == how) {
                 return p.clone();
@@ -760,6 +760,9 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
     }
     Ok(if failed { 1 } else { EXIT_OK })
 }
+
+/// A plan made again for `verify --release`: the run, how, and the plan (or why not).
+type MadePlan = (String, plan::Making, Result<Plan, String>);
 
 /// Earlier signatures in a record's journal that were reopened, in words.
 fn earlier_signatures(record_path: &std::path::Path, rec: &lightbox::review::Record) -> Vec<String> {
