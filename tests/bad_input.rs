@@ -275,6 +275,14 @@ bad!(
     ["runs/m/results.json", "COCO results array"]
 );
 bad!(
+    results_wrapped_in_an_object,
+    |d| {
+        // `{"results": [...]}`: loading it as a run without predictions would lose every one
+        write(d, "runs/m/results.json", &format!("{{\"results\": {RESULTS}}}"));
+    },
+    ["runs/m/results.json", "without `annotations`", "JSON array of detections"]
+);
+bad!(
     mask_png_of_the_wrong_size,
     |d| {
         png_gray(&d.join("gt/masks/a.png"), 8, 8, false, 1);

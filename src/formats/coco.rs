@@ -242,8 +242,30 @@ impl<'de, F: FnMut(usize, CocoAnnotation)> Visitor<'de> for RunFileSeed<F> {
         Ok(None)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        CocoInstances::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+        // an object must be an instances file: without `annotations` (a results list wrapped
+        // in `{"results": [...]}`, say) it would load as a run with no predictions at all
+        let o = RunObject::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        let Some(annotations) = o.annotations else {
+            return Err(de::Error::custom(
+                "a JSON object without `annotations`: a COCO results file is a JSON array of detections [{image_id, category_id, bbox, score}, ...], an instances file an object with `images` and `annotations`",
+            ));
+        };
+        Ok(Some(CocoInstances {
+            images: o.images,
+            annotations,
+            categories: o.categories,
+        }))
     }
+}
+
+/// An instances-shaped run file, `annotations` required.
+#[derive(Deserialize)]
+struct RunObject {
+    #[serde(default)]
+    images: Vec<CocoImage>,
+    annotations: Option<Vec<CocoAnnotation>>,
+    #[serde(default)]
+    categories: Vec<CocoCategory>,
 }
 
 /// A COCO results entry as lightbox writes it (`infer`, `sample`).
