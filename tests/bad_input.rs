@@ -586,3 +586,43 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !c
 }
+
+/// `check`, `metrics` and `review` do not compute on a pack with errors unless told to: a missing
+/// image stops them with exit 2 and names the file (issue 18: `check` over missing images said
+/// "0 inputs flagged" and exited 0).
+#[test]
+fn commands_stop_on_a_pack_with_errors_unless_allowed() {
+    let t = mini_pack();
+    let d = t.path();
+    std::fs::remove_file(d.join("images/a.png")).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("lightbox").unwrap().args(args).arg(d).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout),
+        )
+    };
+    let (code, text) = run(&["check"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("images/a.png") && text.contains("--allow-problems"), "{text}");
+    let (code, text) = run(&["check", "--allow-problems"]);
+    assert!(code != 2 && text.contains("warning: the pack has 1 error(s)"), "{text}");
+    // metrics need no image file (COCO evaluation reads annotations), but every annotation
+    let (code, text) = run(&["metrics"]);
+    assert_eq!(code, 0, "{text}");
+    write(d, "runs/m/results.json", &RESULTS.replace(", \"score\": 0.9", ""));
+    let (code, text) = run(&["metrics"]);
+    assert!(code == 2 && text.contains("runs/m/results.json") && text.contains("[0].score"), "{text}");
+    let (code, text) = run(&["metrics", "--allow-problems"]);
+    assert!(code != 2 && text.contains("warning: the pack has"), "{text}");
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("review")
+        .arg(d)
+        .args(["--release", "r", "--reviewer", "x", "--batch"])
+        .write_stdin("status\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a sign-off needs a pack that loads whole"));
+}

@@ -36,6 +36,9 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
     let pack = a.source.open()?;
+    if let Some(code) = super::source::gate(&pack, "check", a.source.allow_problems) {
+        return Ok(code);
+    }
     let code = check_pack(&pack, &a)?;
     if !a.watch {
         return Ok(code);

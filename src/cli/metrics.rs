@@ -55,6 +55,9 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
     let pack = a.source.open()?;
+    if let Some(code) = super::source::gate_loaded(&pack, "metrics", a.source.allow_problems) {
+        return Ok(code);
+    }
     let Some(run) = a.source.selected_run(&pack)? else {
         eprintln!(
             "error: the pack has no runs to evaluate. Add one under [runs.NAME] in lightbox.toml or with --run NAME=FILE"

@@ -140,6 +140,14 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
         );
     }
     let pack = a.source.open()?;
+    let errors: Vec<String> = super::source::pack_errors(&pack).iter().map(|p| p.to_string()).collect();
+    if !errors.is_empty() {
+        anyhow::bail!(
+            "a sign-off needs a pack that loads whole, and this one has {} error(s) (`lightbox info PACK` lists them): {}",
+            errors.len(),
+            errors.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+        );
+    }
     if let Some(r) = &a.source.rules {
         // the manifest's own rules, read again (the pack now holds --rules in their place)
         let root = pack.root.clone().unwrap_or_default();

@@ -24,6 +24,66 @@ pub struct PackArgs {
     /// Rules file (overrides the manifest's).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// Compute even though the pack has errors (files it could not read, values it could not
+    /// use): the figures then cover only what loaded, and say so. Without it, such a pack stops
+    /// `check` (any error, missing images included) and `metrics` (errors in the annotations;
+    /// COCO evaluation needs no image file) with exit status 2; `lightbox info PACK` lists them.
+    #[arg(long)]
+    pub allow_problems: bool,
+}
+
+/// Every error in the pack's files: those found loading it, and those its images' headers and
+/// masks show (`lightbox info`'s check: missing or damaged images, masks of the wrong size).
+pub fn pack_errors(pack: &Pack) -> Vec<lightbox::pack::Problem> {
+    let v = lightbox::pack::validate::validate(pack);
+    pack.problems
+        .iter()
+        .chain(&v.problems)
+        .filter(|p| p.severity == lightbox::pack::Severity::Error)
+        .cloned()
+        .collect()
+}
+
+/// A pack with errors is not computed on in silence: the errors are said, and unless the user
+/// allows it, the command stops with exit status 2. `Some(code)`: stop with it.
+pub fn gate(pack: &Pack, command: &str, allow: bool) -> Option<u8> {
+    gate_on(pack_errors(pack), command, allow)
+}
+
+/// As [`gate`] on the errors found loading the pack only: for figures computed from the
+/// annotations alone (COCO evaluation needs no image file, as in pycocotools).
+pub fn gate_loaded(pack: &Pack, command: &str, allow: bool) -> Option<u8> {
+    let errors = pack
+        .problems
+        .iter()
+        .filter(|p| p.severity == lightbox::pack::Severity::Error)
+        .cloned()
+        .collect();
+    gate_on(errors, command, allow)
+}
+
+fn gate_on(errors: Vec<lightbox::pack::Problem>, command: &str, allow: bool) -> Option<u8> {
+    if errors.is_empty() {
+        return None;
+    }
+    let verb = if allow { "warning" } else { "error" };
+    eprintln!(
+        "{verb}: the pack has {} error(s); {command} {} on what loaded:",
+        errors.len(),
+        if allow { "goes on, its figures only" } else { "does not compute" }
+    );
+    for p in errors.iter().take(5) {
+        eprintln!("  {p}");
+    }
+    if errors.len() > 5 {
+        eprintln!("  ... {} more (`lightbox info PACK --all` lists them)", errors.len() - 5);
+    }
+    if allow {
+        None
+    } else {
+        eprintln!("Fix them, or pass --allow-problems to compute on what loaded");
+        Some(super::EXIT_INPUT)
+    }
 }
 
 impl PackArgs {
