@@ -607,6 +607,21 @@ fn commands_stop_on_a_pack_with_errors_unless_allowed() {
     assert!(text.contains("images/a.png") && text.contains("--allow-problems"), "{text}");
     let (code, text) = run(&["check", "--allow-problems"]);
     assert!(code != 2 && text.contains("warning: the pack has 1 error(s)"), "{text}");
+    // export and diff too
+    let out_dir = tempfile::tempdir().unwrap();
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("export")
+        .arg(d)
+        .args(["--filter", "all", "-o"])
+        .arg(out_dir.path().join("x"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.code() == Some(2) && text.contains("images/a.png"), "{text}");
+    let o = Command::cargo_bin("lightbox").unwrap().arg("diff").arg(d).args(["m", "m"]).output().unwrap();
+    let text = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.code() == Some(2) && text.contains("images/a.png"), "{text}");
     // metrics need no image file (COCO evaluation reads annotations), but every annotation
     let (code, text) = run(&["metrics"]);
     assert_eq!(code, 0, "{text}");

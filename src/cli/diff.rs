@@ -36,6 +36,10 @@ pub struct Args {
     /// Rules file (overrides the manifest's).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// Go on even though the pack has errors (missing or damaged images, annotations that could
+    /// not be read): without it, such a pack stops the command with exit status 2.
+    #[arg(long)]
+    pub allow_problems: bool,
 }
 
 fn f(v: Option<f64>) -> String {
@@ -147,6 +151,9 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             return Ok(EXIT_INPUT);
         }
     };
+    if let Some(code) = super::source::gate(&pack, "diff", a.allow_problems) {
+        return Ok(code);
+    }
     let (b, c) = match (pack.run_index(&a.baseline), pack.run_index(&a.candidate)) {
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), _) | (_, Err(e)) => {

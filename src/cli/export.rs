@@ -49,6 +49,10 @@ pub struct Args {
     /// Print what was done as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Go on even though the pack has errors (missing or damaged images, annotations that could
+    /// not be read): without it, such a pack stops the command with exit status 2.
+    #[arg(long)]
+    pub allow_problems: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
@@ -59,6 +63,9 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             return Ok(EXIT_INPUT);
         }
     };
+    if let Some(code) = super::source::gate(&pack, "export", a.allow_problems) {
+        return Ok(code);
+    }
     match select_and_export(&pack, &a) {
         Ok(Some(o)) => {
             if a.json {
