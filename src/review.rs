@@ -6,15 +6,14 @@
 pub mod hash;
 pub mod journal;
 pub mod plan;
-pub mod record;
 pub mod policy;
+pub mod record;
 pub mod report;
 pub mod ssh;
 
 pub use journal::{Event, Journal, JournalError, Verdict};
 pub use plan::Plan;
 pub use record::Record;
-
 
 use indexmap::IndexMap;
 use std::collections::HashSet;
@@ -233,6 +232,37 @@ pub enum StartError {
     Files(String),
 }
 
+impl StartError {
+    /// The refusal of a signed journal: how to check or read its record (or that it is
+    /// missing), and whether its last line is damaged.
+    fn closed(journal: &std::path::Path, release: &str, seq: u64, meaning: String, damaged: bool) -> StartError {
+        let rec = record::record_path(journal);
+        let what = if rec.is_file() {
+            format!(
+                "Check it with `lightbox verify {}`, read it with `lightbox report {} -o DIR`",
+                rec.display(),
+                rec.display()
+            )
+        } else {
+            format!(
+                "Its record {} is missing (the signing was cut off, or the record was removed)",
+                rec.display()
+            )
+        };
+        StartError::Closed {
+            what: if damaged {
+                what + ". Its last line is damaged: something was written after the signature (left as it is)"
+            } else {
+                what
+            },
+            journal: journal.to_path_buf(),
+            release: release.to_string(),
+            meaning,
+            seq,
+        }
+    }
+}
+
 impl Session {
     /// Open the journal (resuming it when it exists) and record the session's start.
     pub fn start(
@@ -268,33 +298,13 @@ impl Session {
             && let Ok((entries, _, tail)) = journal::read(journal_path)
             && let Some((seq, meaning)) = closing_signature(&entries)
         {
-            let rec = record::record_path(journal_path);
-            return Err(StartError::Closed {
-                what: format!(
-                    "{}{}",
-                    if rec.is_file() {
-                        format!(
-                            "Check it with `lightbox verify {}`, read it with `lightbox report {} -o DIR`",
-                            rec.display(),
-                            rec.display()
-                        )
-                    } else {
-                        format!(
-                            "Its record {} is missing (the signing was cut off, or the record was removed)",
-                            rec.display()
-                        )
-                    },
-                    if tail.is_some() {
-                        ". Its last line is damaged: something was written after the signature (left as it is)"
-                    } else {
-                        ""
-                    }
-                ),
-                journal: journal_path.to_path_buf(),
-                release: identity.release.clone(),
-                meaning,
+            return Err(StartError::closed(
+                journal_path,
+                &identity.release,
                 seq,
-            });
+                meaning,
+                tail.is_some(),
+            ));
         }
         let mut journal = Journal::open(journal_path)?;
         let closed = closing_signature(&journal.entries);
@@ -324,25 +334,14 @@ impl Session {
         if let Some((seq, meaning)) = &closed
             && !reopen
         {
-            let rec = record::record_path(&journal.path);
-            return Err(StartError::Closed {
-                what: if rec.is_file() {
-                    format!(
-                        "Check it with `lightbox verify {}`, read it with `lightbox report {} -o DIR`",
-                        rec.display(),
-                        rec.display()
-                    )
-                } else {
-                    format!(
-                        "Its record {} is missing (the signing was cut off, or the record was removed)",
-                        rec.display()
-                    )
-                },
-                journal: journal.path.clone(),
-                release: identity.release.clone(),
-                meaning: meaning.clone(),
-                seq: *seq,
-            });
+            // signed by another session between the look above and the lock
+            return Err(StartError::closed(
+                &journal.path,
+                &identity.release,
+                *seq,
+                meaning.clone(),
+                false,
+            ));
         }
         let files = record::files_digest(pack).map_err(StartError::Files)?;
         journal.append(Event::Session {

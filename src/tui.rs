@@ -240,15 +240,8 @@ pub fn apply_review(
             noted,
             threshold,
         } => {
-            let signing = crate::review::record::Signing::new(
-                pack,
-                session,
-                flags,
-                approve,
-                override_reason,
-                noted,
-                threshold,
-            );
+            let signing =
+                crate::review::record::Signing::new(pack, session, flags, approve, override_reason, noted, threshold);
             crate::review::record::sign(pack, session, signing)
                 .map(|(p, r)| format!("signed \"{}\": record {}", r.meaning, p.display()))
                 .map_err(|e| e.to_string())

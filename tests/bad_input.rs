@@ -280,7 +280,11 @@ bad!(
         // `{"results": [...]}`: loading it as a run without predictions would lose every one
         write(d, "runs/m/results.json", &format!("{{\"results\": {RESULTS}}}"));
     },
-    ["runs/m/results.json", "without `annotations`", "JSON array of detections"]
+    [
+        "runs/m/results.json",
+        "without `annotations`",
+        "JSON array of detections"
+    ]
 );
 bad!(
     mask_png_of_the_wrong_size,
@@ -596,7 +600,12 @@ fn commands_stop_on_a_pack_with_errors_unless_allowed() {
     let d = t.path();
     std::fs::remove_file(d.join("images/a.png")).unwrap();
     let run = |args: &[&str]| {
-        let out = Command::cargo_bin("lightbox").unwrap().args(args).arg(d).output().unwrap();
+        let out = Command::cargo_bin("lightbox")
+            .unwrap()
+            .args(args)
+            .arg(d)
+            .output()
+            .unwrap();
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout),
@@ -604,7 +613,10 @@ fn commands_stop_on_a_pack_with_errors_unless_allowed() {
     };
     let (code, text) = run(&["check"]);
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("images/a.png") && text.contains("--allow-problems"), "{text}");
+    assert!(
+        text.contains("images/a.png") && text.contains("--allow-problems"),
+        "{text}"
+    );
     let (code, text) = run(&["check", "--allow-problems"]);
     assert!(code != 2 && text.contains("warning: the pack has 1 error(s)"), "{text}");
     // export and diff too
@@ -619,7 +631,13 @@ fn commands_stop_on_a_pack_with_errors_unless_allowed() {
         .unwrap();
     let text = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.code() == Some(2) && text.contains("images/a.png"), "{text}");
-    let o = Command::cargo_bin("lightbox").unwrap().arg("diff").arg(d).args(["m", "m"]).output().unwrap();
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("diff")
+        .arg(d)
+        .args(["m", "m"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.code() == Some(2) && text.contains("images/a.png"), "{text}");
     // metrics need no image file (COCO evaluation reads annotations), but every annotation
@@ -627,7 +645,10 @@ fn commands_stop_on_a_pack_with_errors_unless_allowed() {
     assert_eq!(code, 0, "{text}");
     write(d, "runs/m/results.json", &RESULTS.replace(", \"score\": 0.9", ""));
     let (code, text) = run(&["metrics"]);
-    assert!(code == 2 && text.contains("runs/m/results.json") && text.contains("[0].score"), "{text}");
+    assert!(
+        code == 2 && text.contains("runs/m/results.json") && text.contains("[0].score"),
+        "{text}"
+    );
     let (code, text) = run(&["metrics", "--allow-problems"]);
     assert!(code != 2 && text.contains("warning: the pack has"), "{text}");
     let out = Command::cargo_bin("lightbox")

@@ -436,7 +436,8 @@ fn the_sign_off_policy_needs_two_reviewers_a_radiologist_and_not_the_author_alon
     let (code, out) = verify_release(&pack);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("1 approving reviewer(s) who count (bob)") && out.contains("no approving reviewer who counts has the role \"radiologist\""),
+        out.contains("1 approving reviewer(s) who count (bob)")
+            && out.contains("no approving reviewer who counts has the role \"radiologist\""),
         "{out}"
     );
 
@@ -477,7 +478,10 @@ fn the_known_answer_threshold_and_role_holders_are_the_policys() {
     review_as(&pack, "dana", Some("radiologist"), &["case-007.jpg"], true);
     let (code, out) = verify_release(&pack);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("dana gave the role \"radiologist\" but the policy's role_holders do not list them"), "{out}");
+    assert!(
+        out.contains("dana gave the role \"radiologist\" but the policy's role_holders do not list them"),
+        "{out}"
+    );
     // carol is listed; 1 of 2 known answers is enough at known_agreement = 0.5
     review_as(&pack, "carol", Some("radiologist"), &["case-007.jpg"], true);
     let (code, out) = verify_release(&pack);
@@ -557,7 +561,10 @@ fn records_signed_with_an_ssh_key_verify_with_ssh_keygen() {
     .unwrap();
     let (code, out) = verify(&other_allowed);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("does not give the key") && out.contains("to \"alice\" by name"), "{out}");
+    assert!(
+        out.contains("does not give the key") && out.contains("to \"alice\" by name"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -579,7 +586,10 @@ fn the_report_has_the_overlays_verdicts_metrics_and_hashes() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(md.starts_with("# Sign-off v2.3.0: rejected\n\n**rejected by alice"), "{md}");
+    assert!(
+        md.starts_with("# Sign-off v2.3.0: rejected\n\n**rejected by alice"),
+        "{md}"
+    );
     assert!(
         md.contains("Verdict: **rejected — outside anatomy — “opacity below the diaphragm”**"),
         "{md}"
@@ -649,7 +659,17 @@ fn every_way_of_naming_the_pack_binds_every_image_and_verifies_from_anywhere() {
         let input = "shown case-007\nreject case-007 reason=2\nsign reject override spot check\n";
         let (code, out) = lightbox_in(
             cwd,
-            &["review", named, "--release", &release, "--run", "candidate", "--reviewer", "alice", "--batch"],
+            &[
+                "review",
+                named,
+                "--release",
+                &release,
+                "--run",
+                "candidate",
+                "--reviewer",
+                "alice",
+                "--batch",
+            ],
             input,
         );
         assert_eq!(code, 0, "{named}: {out}");
@@ -669,7 +689,11 @@ fn every_way_of_naming_the_pack_binds_every_image_and_verifies_from_anywhere() {
     let img = real.join("images/case-001.jpg");
     let original = std::fs::read(&img).unwrap();
     std::fs::copy(real.join("images/case-002.jpg"), &img).unwrap();
-    for (cwd, pack) in [(tmp.path(), "a/b/dir"), (&a_b, "dir"), (elsewhere.path(), via_link.as_str())] {
+    for (cwd, pack) in [
+        (tmp.path(), "a/b/dir"),
+        (&a_b, "dir"),
+        (elsewhere.path(), via_link.as_str()),
+    ] {
         let (code, out) = lightbox_in(cwd, &["verify", "--release", "v1", "--pack", pack], "");
         assert!(
             code == 1 && out.contains("images/case-001.jpg changed"),
@@ -707,7 +731,11 @@ fn the_signed_journal_line_and_the_record_bind_each_other() {
     // one byte of the last (signed) line: its meaning
     let last = jtext.lines().last().unwrap().to_string();
     assert!(last.contains("\"type\":\"signed\""), "{last}");
-    std::fs::write(&journal, jtext.replace(&last, &last.replace("\"rejected\"", "\"rejectet\""))).unwrap();
+    std::fs::write(
+        &journal,
+        jtext.replace(&last, &last.replace("\"rejected\"", "\"rejectet\"")),
+    )
+    .unwrap();
     let (code, out) = verify(&record);
     assert!(code == 1 && out.contains("changed after signing"), "{out}");
     std::fs::write(&journal, &jtext).unwrap();
@@ -725,7 +753,11 @@ fn the_signed_journal_line_and_the_record_bind_each_other() {
         .unwrap()
         .sha256
         .clone();
-    r.pack_files.iter_mut().find(|f| f.path == "images/case-001.jpg").unwrap().sha256 = new_hash;
+    r.pack_files
+        .iter_mut()
+        .find(|f| f.path == "images/case-001.jpg")
+        .unwrap()
+        .sha256 = new_hash;
     let forged = serde_json::to_string_pretty(&r).unwrap();
     std::fs::write(&record, &forged).unwrap();
     let signed_line = jtext.lines().last().unwrap();
@@ -749,7 +781,10 @@ fn a_signed_review_is_closed_and_reopening_invalidates_the_record() {
     let before = std::fs::read(&journal).unwrap();
     let (code, out, err) = batch(&pack, "alice", "accept case-007\n");
     assert_eq!(code, 2, "{out}{err}");
-    assert!(err.contains("the review is closed") && err.contains("--reopen"), "{err}");
+    assert!(
+        err.contains("the review is closed") && err.contains("--reopen"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&journal).unwrap(), before);
     assert_eq!(verify(&record).0, 0);
     // an explicit reopen: the verdict is recorded, and the record no longer verifies
@@ -763,7 +798,10 @@ fn a_signed_review_is_closed_and_reopening_invalidates_the_record() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     let (code, out) = verify(&record);
     assert!(code == 1 && out.contains("changed after signing"), "{out}");
-    assert!(out.contains("a reopening of the review") && out.contains("a verdict (accept) on case-007.jpg"), "{out}");
+    assert!(
+        out.contains("a reopening of the review") && out.contains("a verdict (accept) on case-007.jpg"),
+        "{out}"
+    );
     // signing again closes it anew, and the new record verifies
     let (code, out, _) = batch(&pack, "alice", "accept case-013\n");
     assert_eq!(code, 0, "still open: {out}");
@@ -790,7 +828,12 @@ fn batch_failures_are_err_lines_and_a_non_zero_exit() {
         "shown case-007\nfrobnicate case-007\naccept case-999\nreject case-007 reason=9\naccept case-007 flag=no-such-rule\nshown case-013\naccept case-013\n",
     );
     assert_eq!(code, 1, "{out}");
-    for l in ["err 2 unknown action", "err 3 no case", "err 4 reason 9", "err 5 flag=no-such-rule"] {
+    for l in [
+        "err 2 unknown action",
+        "err 3 no case",
+        "err 4 reason 9",
+        "err 5 flag=no-such-rule",
+    ] {
         assert!(out.contains(l), "{l}: {out}");
     }
     assert_eq!(out.matches("\nok ").count(), 3, "{out}");
@@ -813,17 +856,22 @@ fn approving_with_rejected_cases_is_confirmed_and_says_so() {
         "{out}"
     );
     // a count that is not the number of noted cases confirms nothing
-    let (code, out, _) = batch(&pack, "alice", "sign approve noted=5 override spot check
-");
+    let (code, out, _) = batch(
+        &pack,
+        "alice",
+        "sign approve noted=5 override spot check
+",
+    );
     assert!(code == 1 && out.contains("sign approve noted=2"), "{out}");
     let (code, out, _) = batch(&pack, "alice", "sign approve noted=2 override spot check\n");
     assert_eq!(code, 0, "{out}");
-    let r: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(pack.join("reviews/v2.3.0/alice.record.json")).unwrap(),
-    )
-    .unwrap();
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pack.join("reviews/v2.3.0/alice.record.json")).unwrap()).unwrap();
     assert_eq!(r["decision"], "approve");
-    assert_eq!(r["meaning"], "approved for release with 1 rejected case and 1 unsure case noted");
+    assert_eq!(
+        r["meaning"],
+        "approved for release with 1 rejected case and 1 unsure case noted"
+    );
 }
 
 #[test]
@@ -846,7 +894,9 @@ fn verdicts_on_flags_are_worded_as_what_they_mean_in_the_record_and_report() {
     let (code, out, _) = batch(
         &pack,
         "alice",
-        &format!("shown case-007\nconfirm case-007 flag={rule}\nreject case-007 reason=2\nnote case-007 see the lateral view\nsign reject override spot check\n"),
+        &format!(
+            "shown case-007\nconfirm case-007 flag={rule}\nreject case-007 reason=2\nnote case-007 see the lateral view\nsign reject override spot check\n"
+        ),
     );
     assert_eq!(code, 0, "{out}");
     let record = pack.join("reviews/v2.3.0/alice.record.json");
@@ -859,7 +909,11 @@ fn verdicts_on_flags_are_worded_as_what_they_mean_in_the_record_and_report() {
         .unwrap();
     assert_eq!(on_flag["meaning"], "flag confirmed: a real error");
     assert!(on_flag["flag_message"].as_str().unwrap().len() > 10);
-    assert_eq!(r["rejected"].as_array().unwrap().len(), 1, "a verdict on a flag is not a rejected case");
+    assert_eq!(
+        r["rejected"].as_array().unwrap().len(),
+        1,
+        "a verdict on a flag is not a rejected case"
+    );
     let out = tmp.path().join("report");
     let o = Command::cargo_bin("lightbox")
         .unwrap()
@@ -873,7 +927,10 @@ fn verdicts_on_flags_are_worded_as_what_they_mean_in_the_record_and_report() {
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     // Markdown shows the sentence literally (`_` escaped)
     let sentence = on_flag["flag_message"].as_str().unwrap().replace('_', "\\_");
-    assert!(md.contains(&sentence) && md.contains("**flag confirmed: a real error**"), "{md}");
+    assert!(
+        md.contains(&sentence) && md.contains("**flag confirmed: a real error**"),
+        "{md}"
+    );
     assert!(md.contains("note: “see the lateral view”"), "{md}");
     assert!(md.contains("left: ground truth · right: candidate"), "{md}");
     let appendix = md.find("## Appendix: hashes").unwrap();
@@ -905,12 +962,22 @@ fn signatures_are_checked_by_plain_verify_and_required_by_policy() {
     let public = keygen(&key, "bo@lab");
     let allowed = tmp.path().join("allowed_signers");
     // names with spaces are quoted, as OpenSSH reads them
-    std::fs::write(&allowed, format!("# the release repository's reviewers\n\"Dr Bo Chen\" {public}\n")).unwrap();
+    std::fs::write(
+        &allowed,
+        format!("# the release repository's reviewers\n\"Dr Bo Chen\" {public}\n"),
+    )
+    .unwrap();
     // the key's name comes from the allowed-signers file
     let out = Command::cargo_bin("lightbox")
         .unwrap()
         .args(review_args(&pack))
-        .args(["--batch", "--ssh-key", key.to_str().unwrap(), "--allowed-signers", allowed.to_str().unwrap()])
+        .args([
+            "--batch",
+            "--ssh-key",
+            key.to_str().unwrap(),
+            "--allowed-signers",
+            allowed.to_str().unwrap(),
+        ])
         .write_stdin("shown case-007\nreject case-007 reason=2\nsign reject override spot check\n")
         .output()
         .unwrap();
@@ -929,11 +996,17 @@ fn signatures_are_checked_by_plain_verify_and_required_by_policy() {
             .args(extra)
             .output()
             .unwrap();
-        (o.status.code().unwrap(), String::from_utf8_lossy(&o.stdout).into_owned())
+        (
+            o.status.code().unwrap(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
     };
     let (code, out) = verify_with(&["--allowed-signers", allowed.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("good SSH signature by \"Dr Bo Chen\"") && out.contains(&fp), "{out}");
+    assert!(
+        out.contains("good SSH signature by \"Dr Bo Chen\"") && out.contains(&fp),
+        "{out}"
+    );
     let (code, out) = verify_with(&[]);
     assert!(code == 0 && out.contains("whose key that is was NOT checked"), "{out}");
     // the report shows the key
@@ -946,7 +1019,11 @@ fn signatures_are_checked_by_plain_verify_and_required_by_policy() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
-    assert!(std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap().contains(&fp));
+    assert!(
+        std::fs::read_to_string(tmp.path().join("rep/report.md"))
+            .unwrap()
+            .contains(&fp)
+    );
 
     // an invalid signature beside the record fails plain verify
     let sig = pack.join("reviews/v2.3.0/Dr_Bo_Chen.record.json.sig");
@@ -966,20 +1043,37 @@ fn signatures_are_checked_by_plain_verify_and_required_by_policy() {
     // a signature removed from a record that names its key fails too
     std::fs::remove_file(&sig).unwrap();
     let (code, out) = verify_with(&[]);
-    assert!(code == 1 && out.contains("signature") && out.contains("is missing"), "{out}");
+    assert!(
+        code == 1 && out.contains("signature") && out.contains("is missing"),
+        "{out}"
+    );
     std::fs::write(&sig, &good_sig).unwrap();
 
     // the policy requires a signature from every signer: an unsigned second record fails it
-    let (code, _, _) = batch(&pack, "erin", "shown case-007\nreject case-007 reason=2\nsign reject override spot check\n");
+    let (code, _, _) = batch(
+        &pack,
+        "erin",
+        "shown case-007\nreject case-007 reason=2\nsign reject override spot check\n",
+    );
     assert_eq!(code, 0);
     let o = Command::cargo_bin("lightbox")
         .unwrap()
-        .args(["verify", "--release", "v2.3.0", "--pack", pack.to_str().unwrap(), "--allowed-signers"])
+        .args([
+            "verify",
+            "--release",
+            "v2.3.0",
+            "--pack",
+            pack.to_str().unwrap(),
+            "--allowed-signers",
+        ])
         .arg(&allowed)
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("erin's record has no SSH signature; the policy requires one"), "{out}");
+    assert!(
+        out.contains("erin's record has no SSH signature; the policy requires one"),
+        "{out}"
+    );
     // and without the allowed-signers file, it cannot be satisfied
     let (code, out) = verify_release(&pack);
     assert!(code == 1 && out.contains("give --allowed-signers FILE"), "{out}");
@@ -988,7 +1082,10 @@ fn signatures_are_checked_by_plain_verify_and_required_by_policy() {
 #[test]
 fn the_plan_does_not_tell_known_answers_from_the_random_sample() {
     let (_tmp, pack) = pack_copy();
-    with_policy(&pack, "[review]\nsample = 4\nseed = 3\n\n[review.known]\n\"case-002.jpg\" = \"accept\"\n");
+    with_policy(
+        &pack,
+        "[review]\nsample = 4\nseed = 3\n\n[review.known]\n\"case-002.jpg\" = \"accept\"\n",
+    );
     let out = Command::cargo_bin("lightbox")
         .unwrap()
         .args(review_args(&pack))
@@ -1074,7 +1171,10 @@ fn a_record_signs_off_its_own_release_only_and_verify_takes_a_record_or_a_releas
         .unwrap();
     let s = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{s}");
-    assert!(s.contains("the record is for release \"v2.3.0\", not \"v9\"") && s.contains("NOT signed off"), "{s}");
+    assert!(
+        s.contains("the record is for release \"v2.3.0\", not \"v9\"") && s.contains("NOT signed off"),
+        "{s}"
+    );
     let out = Command::cargo_bin("lightbox")
         .unwrap()
         .arg("verify")
@@ -1092,13 +1192,20 @@ fn a_symlinked_reviews_folder_is_checked_against_the_pack_it_sits_in() {
     let (a, b) = (tmp.path().join("A"), tmp.path().join("B"));
     copy_dir(&sample(), &a);
     copy_dir(&sample(), &b);
-    batch(&a, "alice", "shown case-007\nreject case-007 reason=2\nsign reject override spot check\n");
+    batch(
+        &a,
+        "alice",
+        "shown case-007\nreject case-007 reason=2\nsign reject override spot check\n",
+    );
     std::fs::create_dir_all(b.join("reviews")).unwrap();
     std::os::unix::fs::symlink(a.join("reviews/v2.3.0"), b.join("reviews/v2.3.0")).unwrap();
     std::fs::copy(b.join("images/case-003.jpg"), b.join("images/case-002.jpg")).unwrap();
     let (code, out) = verify(&b.join("reviews/v2.3.0/alice.record.json"));
     assert!(code == 1 && out.contains("images/case-002.jpg changed"), "{out}");
-    assert!(out.contains(&format!("at {}", b.canonicalize().unwrap().display())), "it says which pack: {out}");
+    assert!(
+        out.contains(&format!("at {}", b.canonicalize().unwrap().display())),
+        "it says which pack: {out}"
+    );
 }
 
 #[test]
@@ -1111,7 +1218,10 @@ fn files_changed_between_sessions_cannot_be_signed_for() {
     let text = std::fs::read_to_string(&det).unwrap();
     std::fs::write(&det, text.replacen("0.", "0.0", 1)).unwrap();
     let (code, out, _) = batch(&pack, "alice", "sign approve override spot check\n");
-    assert!(code == 1 && out.contains("not the ones this journal's sessions opened"), "{out}");
+    assert!(
+        code == 1 && out.contains("not the ones this journal's sessions opened"),
+        "{out}"
+    );
     assert!(!pack.join("reviews/v2.3.0/alice.record.json").exists());
 }
 
@@ -1129,14 +1239,20 @@ fn overrides_and_unreviewed_samples_are_said_and_do_not_count_by_default() {
     let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
     // none of the sampled cases was looked at: nothing is claimed
     assert!(
-        r["sample_statement"].as_str().unwrap().starts_with("none of the 5 cases sampled"),
+        r["sample_statement"]
+            .as_str()
+            .unwrap()
+            .starts_with("none of the 5 cases sampled"),
         "{}",
         r["sample_statement"]
     );
     let (code, out) = verify_release(&pack);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("OVERRIDE: ") && out.contains("read on paper"), "{out}");
-    assert!(out.contains("carol approved with") && out.contains("does not count"), "{out}");
+    assert!(
+        out.contains("carol approved with") && out.contains("does not count"),
+        "{out}"
+    );
     // a policy with allow_override lets the same approval count (a changed manifest is a new
     // pack, so the release is reviewed again under it)
     let m = pack.join("lightbox.toml");
@@ -1172,7 +1288,10 @@ fn a_plan_made_smaller_on_the_command_line_does_not_count() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("signed"));
     let (code, out) = verify_release(&pack);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("dana's plan was made with a random sample of 0 (the policy asks for 5)"), "{out}");
+    assert!(
+        out.contains("dana's plan was made with a random sample of 0 (the policy asks for 5)"),
+        "{out}"
+    );
 }
 
 /// The plan's required cases with extra `review` arguments.
@@ -1187,7 +1306,12 @@ fn required_with(pack: &Path, extra: &[&str]) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .skip(1)
-        .filter_map(|l| l.split_whitespace().next().filter(|w| w.starts_with("case-")).map(String::from))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .next()
+                .filter(|w| w.starts_with("case-"))
+                .map(String::from)
+        })
         .collect()
 }
 
@@ -1199,14 +1323,18 @@ fn confirmed_flags_are_noted_in_what_an_approval_means() {
         "alice",
         "shown case-007\nconfirm case-007 flag=opacity-in-lungs\naccept case-007\nsign approve override spot check\n",
     );
-    assert!(code == 1 && out.contains("1 flag confirmed as a real error") && out.contains("noted=1"), "{out}");
+    assert!(
+        code == 1 && out.contains("1 flag confirmed as a real error") && out.contains("noted=1"),
+        "{out}"
+    );
     let (code, out, _) = batch(&pack, "alice", "sign approve noted=1 override spot check\n");
     assert_eq!(code, 0, "{out}");
-    let r: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(pack.join("reviews/v2.3.0/alice.record.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(r["meaning"], "approved for release with 1 flag confirmed as a real error noted");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pack.join("reviews/v2.3.0/alice.record.json")).unwrap()).unwrap();
+    assert_eq!(
+        r["meaning"],
+        "approved for release with 1 flag confirmed as a real error noted"
+    );
 }
 
 #[test]
@@ -1216,10 +1344,16 @@ fn a_removed_record_neither_reopens_a_review_nor_hides_its_rejection() {
     std::fs::remove_file(&record).unwrap();
     // the rejection's journal still speaks
     let (code, out) = verify_release(&pack);
-    assert!(code == 1 && out.contains("mallory's journal holds a signature (\"rejected\"") && out.contains("is missing"), "{out}");
+    assert!(
+        code == 1 && out.contains("mallory's journal holds a signature (\"rejected\"") && out.contains("is missing"),
+        "{out}"
+    );
     // and the review stays closed
     let (code, _, err) = batch(&pack, "mallory", "accept case-007\n");
-    assert!(code == 2 && err.contains("is missing") && err.contains("--reopen"), "{err}");
+    assert!(
+        code == 2 && err.contains("is missing") && err.contains("--reopen"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -1267,9 +1401,18 @@ fn links_and_special_files_neither_bypass_the_lock_nor_hang_nor_get_written_thro
     let (_t2, pack2, record) = signed("bob");
     let fifo = pack2.join("images/case-002.jpg");
     std::fs::remove_file(&fifo).unwrap();
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let (code, out) = verify(&record);
-    assert!(code == 1 && out.contains("images/case-002.jpg is no longer a regular file"), "{out}");
+    assert!(
+        code == 1 && out.contains("images/case-002.jpg is no longer a regular file"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -1278,7 +1421,10 @@ fn a_record_is_bound_byte_for_byte() {
     let text = std::fs::read_to_string(&record).unwrap();
     std::fs::write(&record, text.clone() + "{\"decision\":\"approve\"}\n").unwrap();
     let (code, out) = verify(&record);
-    assert!(code == 1 && out.contains("not the record as lightbox wrote it"), "{out}");
+    assert!(
+        code == 1 && out.contains("not the record as lightbox wrote it"),
+        "{out}"
+    );
     std::fs::write(&record, text.replace("\n  ", "\n   ")).unwrap();
     let (code, _) = verify(&record);
     assert_eq!(code, 1, "reformatted");
@@ -1295,11 +1441,21 @@ fn names_cannot_forge_output_and_allowed_signer_patterns_are_not_names() {
     let ann = tmp.path().join("ann");
     let ann_public = keygen(&ann, "ann");
     let allowed = tmp.path().join("allowed");
-    std::fs::write(&allowed, format!("\"Dr Ann Lee\" {ann_public}\n\"mallory,Dr A*\" {public}\n")).unwrap();
+    std::fs::write(
+        &allowed,
+        format!("\"Dr Ann Lee\" {ann_public}\n\"mallory,Dr A*\" {public}\n"),
+    )
+    .unwrap();
     let out = Command::cargo_bin("lightbox")
         .unwrap()
         .args(review_args(&pack))
-        .args(["--reviewer", "Dr Ann Lee", "--batch", "--ssh-key", mal.to_str().unwrap()])
+        .args([
+            "--reviewer",
+            "Dr Ann Lee",
+            "--batch",
+            "--ssh-key",
+            mal.to_str().unwrap(),
+        ])
         .write_stdin("shown case-007\nreject case-007 reason=2\nsign reject override spot check\n")
         .output()
         .unwrap();
@@ -1313,7 +1469,10 @@ fn names_cannot_forge_output_and_allowed_signer_patterns_are_not_names() {
         .output()
         .unwrap();
     let s = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.code() == Some(1) && s.contains("to \"Dr Ann Lee\" by name (it gives it to mallory)"), "{s}");
+    assert!(
+        o.status.code() == Some(1) && s.contains("to \"Dr Ann Lee\" by name (it gives it to mallory)"),
+        "{s}"
+    );
     // rules from outside the pack cannot be what a sign-off is checked against
     let rules = tmp.path().join("lenient.toml");
     std::fs::write(&rules, "").unwrap();
@@ -1354,7 +1513,10 @@ fn an_approval_copied_over_a_rejection_does_not_hide_it() {
     let dir = pack.join("reviews/v2.3.0");
     std::fs::copy(dir.join("bo.record.json"), dir.join("ann.record.json")).unwrap();
     let (code, out) = verify_release(&pack);
-    assert!(code == 1 && out.contains("this is the record of journal bo.jsonl"), "{out}");
+    assert!(
+        code == 1 && out.contains("this is the record of journal bo.jsonl"),
+        "{out}"
+    );
     assert!(out.contains("NOT signed off"), "{out}");
 }
 
@@ -1364,7 +1526,13 @@ fn special_files_and_huge_signatures_fail_fast() {
     let journal = pack.join("reviews/v2.3.0/alice.jsonl");
     let saved = std::fs::read(&journal).unwrap();
     std::fs::remove_file(&journal).unwrap();
-    assert!(std::process::Command::new("mkfifo").arg(&journal).status().unwrap().success());
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&journal)
+            .status()
+            .unwrap()
+            .success()
+    );
     let (code, out) = verify(&record);
     assert!(code == 1 && out.contains("not a regular file"), "{out}");
     std::fs::remove_file(&journal).unwrap();
@@ -1374,7 +1542,10 @@ fn special_files_and_huge_signatures_fail_fast() {
     std::fs::write(&sig, vec![b'A'; 1 << 20]).unwrap();
     let t = std::time::Instant::now();
     let (code, out) = verify(&record);
-    assert!(code == 1 && out.contains("far too large to be an SSH signature"), "{out}");
+    assert!(
+        code == 1 && out.contains("far too large to be an SSH signature"),
+        "{out}"
+    );
     assert!(t.elapsed().as_secs() < 60);
 }
 
@@ -1401,7 +1572,8 @@ fn a_plan_that_leaves_out_required_cases_does_not_count() {
     let journal = pack_dir.join("reviews/v2.3.0/zed.jsonl");
     let mut s = Session::start(&pack, run, identity, plan.clone(), &journal).unwrap();
     for r in &plan.required {
-        s.record(lightbox::review::Event::Shown { case: r.case.clone() }).unwrap();
+        s.record(lightbox::review::Event::Shown { case: r.case.clone() })
+            .unwrap();
         s.record(lightbox::review::Event::Verdict {
             case: r.case.clone(),
             verdict: lightbox::review::Verdict::Accept,
@@ -1419,7 +1591,10 @@ fn a_plan_that_leaves_out_required_cases_does_not_count() {
     let (code, out) = verify(&journal.with_extension("record.json"));
     assert_eq!(code, 0, "{out}");
     let (code, out) = verify_release(&pack_dir);
-    assert!(code == 1 && out.contains("zed's plan is not the plan the pack and its parameters give; it lacks case-007.jpg"), "{out}");
+    assert!(
+        code == 1 && out.contains("zed's plan is not the plan the pack and its parameters give; it lacks case-007.jpg"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -1453,7 +1628,12 @@ fn batch_input_is_taken_strictly() {
         .unwrap();
     let s = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{s}");
-    assert!(s.contains("err 2 undo takes nothing after it") && s.contains("err 3 seconds= given twice") && s.contains("err 4 not UTF-8"), "{s}");
+    assert!(
+        s.contains("err 2 undo takes nothing after it")
+            && s.contains("err 3 seconds= given twice")
+            && s.contains("err 4 not UTF-8"),
+        "{s}"
+    );
     // a name with a zero-width space cannot pass for another
     let (code, _, err) = batch(&pack, "b\u{200b}ob", "status\n");
     assert!(code == 2 && err.contains("invisible"), "{err}");

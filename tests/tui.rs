@@ -1086,7 +1086,10 @@ fn approving_with_a_rejected_case_asks_first_and_a_signed_review_takes_no_more_v
     a.review_confirm("approve", noted, override_reason);
     pump(&mut a);
     let signed = a.review.as_ref().unwrap().signed.clone().unwrap();
-    assert!(signed.contains("approved for release with 1 rejected case noted"), "{signed}");
+    assert!(
+        signed.contains("approved for release with 1 rejected case noted"),
+        "{signed}"
+    );
     // signed: the review is closed
     assert!(a.review_key('a'));
     pump(&mut a);

@@ -68,7 +68,8 @@ fn reviewer(a: &Args) -> anyhow::Result<String> {
     // with a key and the team's allowed-signers file, the name is the one the file gives the key
     if let (Some(key), Some(allowed)) = (&a.ssh_key, &a.allowed_signers) {
         let public = lightbox::review::ssh::public_key(key).map_err(anyhow::Error::msg)?;
-        let text = std::fs::read_to_string(allowed).with_context(|| format!("--allowed-signers {}", allowed.display()))?;
+        let text =
+            std::fs::read_to_string(allowed).with_context(|| format!("--allowed-signers {}", allowed.display()))?;
         let names = lightbox::review::ssh::principals_for(&text, &public);
         return match (names.as_slice(), &a.reviewer) {
             ([], _) => anyhow::bail!(
@@ -140,7 +141,10 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
         );
     }
     let pack = a.source.open()?;
-    let errors: Vec<String> = super::source::pack_errors(&pack).iter().map(|p| p.to_string()).collect();
+    let errors: Vec<String> = super::source::pack_errors(&pack)
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
     if !errors.is_empty() {
         anyhow::bail!(
             "a sign-off needs a pack that loads whole, and this one has {} error(s) (`lightbox info PACK` lists them): {}",
@@ -239,7 +243,11 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         out(&format!(
             "review plan for {} · run {} · {} required ({} flagged, out of distribution, regressions or tagged; {} sampled at random from {} unflagged, seed {})",
             a.release,
-            if a.blind { "(hidden: blind review)" } else { plan.run.as_str() },
+            if a.blind {
+                "(hidden: blind review)"
+            } else {
+                plan.run.as_str()
+            },
             plan.required.len(),
             plan.required.len() - plan.sample,
             plan.sample,
@@ -408,7 +416,10 @@ fn batch_action(
                     .flags
                     .iter()
                     .filter(|x| x.case == c)
-                    .filter(|x| x.source.is_none_or(|s| s == Source::GroundTruth || s == Source::Run(p.session.run)))
+                    .filter(|x| {
+                        x.source
+                            .is_none_or(|s| s == Source::GroundTruth || s == Source::Run(p.session.run))
+                    })
                     .map(|x| x.rule.as_str())
                     .collect();
                 if !known.contains(&f.as_str()) {
@@ -470,7 +481,11 @@ fn batch_action(
             }
             let override_reason = match words.get(i) {
                 Some(&"override") => Some(words[i + 1..].join(" ")),
-                Some(w) => return Err(format!("sign: unexpected {w:?}: sign approve|reject [noted=N] [override REASON...]")),
+                Some(w) => {
+                    return Err(format!(
+                        "sign: unexpected {w:?}: sign approve|reject [noted=N] [override REASON...]"
+                    ));
+                }
                 None => None,
             };
             let signing = Signing::new(&p.pack, &p.session, &p.flags, approve, override_reason, noted, 0.0);
@@ -601,7 +616,10 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
         }
         (Some(r), _) if !std::fs::metadata(r).is_ok_and(|m| m.is_file()) => {
             if std::fs::symlink_metadata(r).is_ok() {
-                eprintln!("error: {}: not a regular file (a FIFO, a device, a folder?)", r.display());
+                eprintln!(
+                    "error: {}: not a regular file (a FIFO, a device, a folder?)",
+                    r.display()
+                );
             } else {
                 eprintln!(
                     "error: {}: no such record file. Records are written when a reviewer signs: reviews/<release>/<reviewer>.record.json",
@@ -805,7 +823,10 @@ fn unsigned_journals(folder: &std::path::Path, records: &[PathBuf]) -> Vec<Strin
     journals.sort();
     for j in journals {
         let rec = record::record_path(&j);
-        let name = j.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = j
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match journal::read(&j) {
             Err(e) => bad.push(format!("{e}")),
             Ok((entries, _, _)) => match lightbox::review::closing_signature(&entries) {

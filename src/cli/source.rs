@@ -70,13 +70,20 @@ fn gate_on(errors: Vec<lightbox::pack::Problem>, command: &str, allow: bool) -> 
     eprintln!(
         "{verb}: the pack has {} error(s); {command} {} on what loaded:",
         errors.len(),
-        if allow { "goes on, its figures only" } else { "does not compute" }
+        if allow {
+            "goes on, its figures only"
+        } else {
+            "does not compute"
+        }
     );
     for p in errors.iter().take(5) {
         eprintln!("  {p}");
     }
     if errors.len() > 5 {
-        eprintln!("  ... {} more (`lightbox info PACK --all` lists them)", errors.len() - 5);
+        eprintln!(
+            "  ... {} more (`lightbox info PACK --all` lists them)",
+            errors.len() - 5
+        );
     }
     if allow {
         None

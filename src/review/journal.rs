@@ -256,7 +256,9 @@ impl Journal {
             let mut set_aside = None;
             if let Some((start, why)) = tail {
                 let aside = keep_aside(path, entries.len(), &bytes[start..]).map_err(|e| {
-                    io(format!("cannot keep the damaged last line aside beside the journal: {e}"))
+                    io(format!(
+                        "cannot keep the damaged last line aside beside the journal: {e}"
+                    ))
                 })?;
                 let f = OpenOptions::new()
                     .write(true)

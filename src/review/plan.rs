@@ -224,9 +224,12 @@ impl Plan {
         }
         for (key, v) in &policy.known {
             if v != "accept" && v != "reject" {
-                return Err(format!("lightbox.toml: review.known.{key:?} = {v:?}: give accept or reject"));
+                return Err(format!(
+                    "lightbox.toml: review.known.{key:?} = {v:?}: give accept or reject"
+                ));
             }
-            let c = crate::pack::find_case(pack, key).map_err(|e| format!("lightbox.toml: review.known.{key:?}: {e}"))?;
+            let c =
+                crate::pack::find_case(pack, key).map_err(|e| format!("lightbox.toml: review.known.{key:?}: {e}"))?;
             extra.push((c, KNOWN_ANSWER.into()));
         }
         let mut plan = Plan::make_with(pack, run, &report.flags, &policy.hard, &extra, how.sample, how.seed);

@@ -56,9 +56,7 @@ pub fn check(
         }
         for v in records {
             match &v.signature {
-                Signature::Good {
-                    principal: Some(_), ..
-                } => {}
+                Signature::Good { principal: Some(_), .. } => {}
                 Signature::Good { principal: None, .. } => {}
                 Signature::None => bad.push(format!(
                     "{}'s record has no SSH signature; the policy requires one (require_ssh)",
@@ -95,7 +93,9 @@ pub fn check(
         if plan.requested_sample.is_none_or(|n| n < policy.sample_size()) {
             plan_bad.push(format!(
                 "a random sample of {} (the policy asks for {})",
-                plan.requested_sample.map(|n| n.to_string()).unwrap_or_else(|| "unknown size".into()),
+                plan.requested_sample
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "unknown size".into()),
                 policy.sample_size()
             ));
         }
@@ -143,14 +143,29 @@ pub fn check(
                 notes.push(format!(
                     "{}'s plan is not the plan the pack and its parameters give{}{}{}: their approval does not count",
                     v.record.reviewer,
-                    if missing.is_empty() { String::new() } else { format!("; it lacks {}", missing.join(", ")) },
-                    if extra.is_empty() { String::new() } else { format!("; it has {} besides", extra.join(", ")) },
-                    if missing.is_empty() && extra.is_empty() { "; the reasons or the order differ" } else { "" }
+                    if missing.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; it lacks {}", missing.join(", "))
+                    },
+                    if extra.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; it has {} besides", extra.join(", "))
+                    },
+                    if missing.is_empty() && extra.is_empty() {
+                        "; the reasons or the order differ"
+                    } else {
+                        ""
+                    }
                 ));
                 continue;
             }
             Err(e) => {
-                bad.push(format!("the plan cannot be made again to check {}'s: {e}", v.record.reviewer));
+                bad.push(format!(
+                    "the plan cannot be made again to check {}'s: {e}",
+                    v.record.reviewer
+                ));
                 continue;
             }
         }

@@ -276,7 +276,11 @@ impl Root {
 
     /// A path from the manifest (relative to the pack) as a path to open.
     fn join(&self, p: &Path) -> PathBuf {
-        if p.is_relative() { self.named.join(p) } else { p.to_path_buf() }
+        if p.is_relative() {
+            self.named.join(p)
+        } else {
+            p.to_path_buf()
+        }
     }
 }
 
@@ -468,10 +472,6 @@ pub fn record_path(journal: &Path) -> PathBuf {
     journal.with_extension("record.json")
 }
 
-fn record_path_for(journal: &Path) -> PathBuf {
-    record_path(journal)
-}
-
 /// Why signing was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
@@ -479,9 +479,7 @@ pub enum SignError {
         "{n} required case(s) not reviewed yet ({first}…): review them, or sign with an override reason saying why not"
     )]
     Unreviewed { n: usize, first: String },
-    #[error(
-        "not signed: approving now means \"{meaning}\" ({list}). Confirm that this is what you mean: {how}"
-    )]
+    #[error("not signed: approving now means \"{meaning}\" ({list}). Confirm that this is what you mean: {how}")]
     Unconfirmed { meaning: String, list: String, how: String },
     #[error("{0}")]
     Files(String),
@@ -579,7 +577,15 @@ pub fn signing_context(
 }
 
 /// A standing verdict as compared: case, flag, verdict, meaning, reason, note, seconds.
-type VerdictRow = (String, Option<String>, String, String, Option<String>, Option<String>, f64);
+type VerdictRow = (
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    f64,
+);
 
 /// What the journal says, as the record states it: derived the same way when signing and when
 /// verifying, so that a record that says anything else fails.
@@ -719,7 +725,11 @@ pub fn approval_meaning(rejected: usize, unsure: usize, confirmed: usize) -> Str
         parts.push(plural(unsure, "unsure case", "unsure cases"));
     }
     if confirmed > 0 {
-        parts.push(plural(confirmed, "flag confirmed as a real error", "flags confirmed as real errors"));
+        parts.push(plural(
+            confirmed,
+            "flag confirmed as a real error",
+            "flags confirmed as real errors",
+        ));
     }
     match parts.len() {
         0 => "approved for release".into(),
@@ -808,7 +818,11 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
         let list = noted.iter().map(Noted::describe).collect::<Vec<_>>().join(", ");
         return Err(SignError::Unconfirmed {
             meaning,
-            list: if list.is_empty() { "nothing to note".into() } else { list },
+            list: if list.is_empty() {
+                "nothing to note".into()
+            } else {
+                list
+            },
             how: if noted.is_empty() {
                 "sign approve (there is nothing to note)".into()
             } else {
@@ -927,7 +941,8 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
     // the content hash must survive a write and a read (it is recomputed from the file)
     let content = record.content_sha256();
     let text = serde_json::to_string(&record).expect("records serialise");
-    let back: Record = serde_json::from_str(&text).map_err(|e| SignError::Files(format!("record does not read back: {e}")))?;
+    let back: Record =
+        serde_json::from_str(&text).map_err(|e| SignError::Files(format!("record does not read back: {e}")))?;
     if back.content_sha256() != content {
         return Err(SignError::Files(
             "the record does not read back as written (a value that JSON cannot hold?); not signed".into(),
@@ -1065,7 +1080,7 @@ fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec
     };
     // the record must sit beside its own journal: a record copied over another reviewer's
     // (say, an approval over a rejection) names another journal
-    if record_path.file_name() != record_path_for(&jpath).file_name() {
+    if record_path.file_name() != self::record_path(&jpath).file_name() {
         bad.push(format!(
             "{}: this is the record of journal {}, not of the journal beside this name; the record was copied or renamed",
             record_path.display(),
@@ -1073,10 +1088,7 @@ fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec
         ));
     }
     if !std::fs::metadata(&jpath).is_ok_and(|m| m.is_file()) {
-        bad.push(format!(
-            "journal {}: missing or not a regular file",
-            jpath.display()
-        ));
+        bad.push(format!("journal {}: missing or not a regular file", jpath.display()));
         return;
     }
     let bytes = match std::fs::read(&jpath) {
@@ -1189,7 +1201,10 @@ fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec
             signed.seq
         ));
     }
-    let other = sessions_on_other_files(&entries[..signed.seq as usize], &digest_of(&record.pack_files, &record.runs));
+    let other = sessions_on_other_files(
+        &entries[..signed.seq as usize],
+        &digest_of(&record.pack_files, &record.runs),
+    );
     if !other.is_empty() {
         bad.push(format!(
             "journal {}: sessions opened on other pack or run files than the record binds ({}): their verdicts concern other files",
@@ -1203,7 +1218,9 @@ fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec
     }
     // who, and what the record says the journal holds
     for e in &entries[..signed.seq as usize] {
-        if let Event::Session { release, reviewer, run, .. } = &e.event
+        if let Event::Session {
+            release, reviewer, run, ..
+        } = &e.event
             && (release != &record.release || reviewer != &record.reviewer || run != &record.run)
         {
             bad.push(format!(
@@ -1254,7 +1271,10 @@ fn check_journal(record_path: &Path, record: &Record, pack: &Pack, bad: &mut Vec
         .collect();
     differ("verdicts", d.verdicts == theirs);
     differ("notes", d.notes == record.notes);
-    differ("interface (scripted)", scripted(&entries[..signed.seq as usize]) == record.scripted);
+    differ(
+        "interface (scripted)",
+        scripted(&entries[..signed.seq as usize]) == record.scripted,
+    );
     differ("fast verdicts", d.fast == record.fast_verdicts);
     differ("unreviewed cases", d.unreviewed == record.unreviewed);
     differ("known-answer results", d.known == record.known_answers);
@@ -1282,9 +1302,9 @@ fn check_files(record: &Record, pack: &Pack, bad: &mut Vec<String>) {
         let then_map: BTreeMap<&str, &str> = then.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
         for (p, h) in &then_map {
             match now_map.get(p) {
-                None if std::fs::symlink_metadata(root.join(Path::new(p))).is_ok() => {
-                    bad.push(format!("{what}: {p} is no longer a regular file (a FIFO, a device, a folder?)"))
-                }
+                None if std::fs::symlink_metadata(root.join(Path::new(p))).is_ok() => bad.push(format!(
+                    "{what}: {p} is no longer a regular file (a FIFO, a device, a folder?)"
+                )),
                 None => bad.push(format!("{what}: {p} is gone")),
                 Some(n) if n != h => bad.push(format!("{what}: {p} changed (SHA-256 {h} when signed, {n} now)")),
                 _ => {}
@@ -1408,10 +1428,10 @@ fn check_signature(
                 return Signature::Bad(e);
             }
             match super::ssh::verify(record_path, allowed, &record.reviewer) {
-            Ok(_) => Signature::Good {
-                fingerprint,
-                principal: Some(record.reviewer.clone()),
-            },
+                Ok(_) => Signature::Good {
+                    fingerprint,
+                    principal: Some(record.reviewer.clone()),
+                },
                 Err(e) => {
                     bad.push(e.clone());
                     Signature::Bad(e)

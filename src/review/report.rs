@@ -129,7 +129,12 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
             why: if why.is_empty() { Vec::new() } else { vec![why] },
             verdict,
             flags,
-            notes: rec.notes.iter().filter(|n| n.case == case).map(|n| n.text.clone()).collect(),
+            notes: rec
+                .notes
+                .iter()
+                .filter(|n| n.case == case)
+                .map(|n| n.text.clone())
+                .collect(),
             image: None,
         });
     };
@@ -191,7 +196,9 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
         format!("NOT verified now: {}", bad.join("; "))
     };
     let signature = match (&v.signature, &rec.ssh_key) {
-        (record::Signature::None, _) => "none: integrity only — anyone with write access to the files could have produced this record".to_string(),
+        (record::Signature::None, _) => {
+            "none: integrity only — anyone with write access to the files could have produced this record".to_string()
+        }
         (record::Signature::Good { fingerprint, .. }, _) => format!(
             "valid SSH signature by key {fingerprint}; check who holds it with `lightbox verify --allowed-signers`"
         ),
@@ -275,7 +282,10 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
         .iter()
         .map(|c| (hex(palette.class(c.id)), format!("{} (filled and outlined)", c.name)))
         .collect();
-    legend.push((hex(flag_colour("critical")), "critical flag: the flagged geometry, hatched".into()));
+    legend.push((
+        hex(flag_colour("critical")),
+        "critical flag: the flagged geometry, hatched".into(),
+    ));
     legend.push((hex(flag_colour("major")), "major flag, hatched".into()));
     legend.push((hex(flag_colour("minor")), "minor flag, hatched".into()));
     let panels = format!(
@@ -302,7 +312,13 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
         }
         let _ = writeln!(md, "Verdict: **{}**\n", md_text(&s.verdict));
         for (who, sentence, on) in &s.flags {
-            let _ = writeln!(md, "- flag {}: {} — **{}**", md_text(who), md_text(sentence), md_text(on));
+            let _ = writeln!(
+                md,
+                "- flag {}: {} — **{}**",
+                md_text(who),
+                md_text(sentence),
+                md_text(on)
+            );
         }
         for n in &s.notes {
             let _ = writeln!(md, "- note: “{}”", md_text(n));
@@ -311,7 +327,13 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
             let _ = writeln!(md);
         }
         if let Some((p, _)) = &s.image {
-            let _ = writeln!(md, "![{} — left: ground truth, right: {}]({})\n", s.case, rec.run, p.display());
+            let _ = writeln!(
+                md,
+                "![{} — left: ground truth, right: {}]({})\n",
+                s.case,
+                rec.run,
+                p.display()
+            );
         }
     }
     let _ = writeln!(md, "## Metrics at signing\n\n| figure | value |\n|---|---|");
@@ -374,7 +396,11 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
             h,
             "<span style=\"white-space:nowrap;margin-right:1.2em\"><span class=\"sw{}\" style=\"{}\"></span>{}</span> ",
             if hatch { " hatch" } else { "" },
-            if hatch { format!("--c:{c}") } else { format!("background:{c}") },
+            if hatch {
+                format!("--c:{c}")
+            } else {
+                format!("background:{c}")
+            },
             html_escape(what)
         );
     }

@@ -93,7 +93,11 @@ pub fn sign(record: &Path, key: &Path) -> Result<PathBuf, String> {
         .output()
         .map_err(missing)?;
     if !out.status.success() {
-        return Err(format!("ssh-keygen could not sign with {}: {}", key.display(), said(&out)));
+        return Err(format!(
+            "ssh-keygen could not sign with {}: {}",
+            key.display(),
+            said(&out)
+        ));
     }
     Ok(sig)
 }
@@ -171,10 +175,7 @@ fn first_field(line: &str) -> Option<(Vec<String>, &str)> {
     if quoted {
         return None;
     }
-    let names = line[..end]
-        .split(',')
-        .map(|p| p.trim().replace('"', ""))
-        .collect();
+    let names = line[..end].split(',').map(|p| p.trim().replace('"', "")).collect();
     Some((names, &line[end..]))
 }
 
@@ -191,7 +192,9 @@ pub fn principals_for(allowed_signers: &str, public_key: &str) -> Vec<String> {
         if t.is_empty() || t.starts_with('#') {
             continue;
         }
-        let Some((principals, rest)) = first_field(t) else { continue };
+        let Some((principals, rest)) = first_field(t) else {
+            continue;
+        };
         // the key is the first `TYPE BASE64` pair after the (optional) options
         let words: Vec<&str> = rest.split_whitespace().collect();
         let found = words.windows(2).any(|w| w[0] == kt && w[1] == kb);
@@ -215,10 +218,16 @@ mod tests {
     fn principals_with_spaces_are_quoted() {
         let file = "# reviewers of chest-seg\n\"Dr Bo Chen\" ssh-ed25519 AAAAkeyB bo@lab\nalice,Dr_Alice namespaces=\"lightbox-signoff\" ssh-ed25519 AAAAkeyA\n*@lab ssh-ed25519 AAAAkeyB\n";
         assert_eq!(principals_for(file, "ssh-ed25519 AAAAkeyB"), vec!["Dr Bo Chen"]);
-        assert_eq!(principals_for(file, "ssh-ed25519 AAAAkeyA comment"), vec!["alice", "Dr_Alice"]);
+        assert_eq!(
+            principals_for(file, "ssh-ed25519 AAAAkeyA comment"),
+            vec!["alice", "Dr_Alice"]
+        );
         assert!(principals_for(file, "ssh-ed25519 AAAAother").is_empty());
         assert!(principals_for(file, "ssh-rsa AAAAkeyB").is_empty());
         let mixed = "carol,\"Dr Bo Chen\" ssh-ed25519 AAAAkeyC\n";
-        assert_eq!(principals_for(mixed, "ssh-ed25519 AAAAkeyC"), vec!["carol", "Dr Bo Chen"]);
+        assert_eq!(
+            principals_for(mixed, "ssh-ed25519 AAAAkeyC"),
+            vec!["carol", "Dr Bo Chen"]
+        );
     }
 }

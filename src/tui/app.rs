@@ -764,10 +764,7 @@ impl App {
                 kind: PromptKind::ConfirmApproval {
                     noted: noted.len(),
                     override_reason,
-                    question: format!(
-                        "type approve to sign \"{meaning}\", esc cancels · {}",
-                        list.join(", ")
-                    ),
+                    question: format!("type approve to sign \"{meaning}\", esc cancels · {}", list.join(", ")),
                 },
                 input: String::new(),
             };
