@@ -203,7 +203,7 @@ pub fn check_with(
                 source: None,
                 instance: None,
                 value: f.max_z,
-                bound: format!("|z| ≤ {:.0}", reference.max_z),
+                bound: format!("|z| ≤ {}", reference.max_z),
                 message: format!("the image is {}", f.sentence(&reference)),
                 highlight: None,
                 slice: None,

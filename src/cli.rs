@@ -92,6 +92,12 @@ pub fn main() -> ExitCode {
         Some(Command::Sample(a)) => sample::run(a),
         Some(Command::Stats(a)) => stats::run(a),
     };
+    if let Some(sig) = lightbox::tui::stopped_by() {
+        eprintln!(
+            "lightbox: stopped by signal {sig}; the terminal is restored and every recorded verdict is in the journal"
+        );
+        return ExitCode::from((128 + sig) as u8);
+    }
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

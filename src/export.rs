@@ -189,6 +189,10 @@ fn stem(id: &str) -> &str {
 /// Export `req.cases` of `src` (see the module documentation).
 pub fn export(src: &Pack, req: &Request) -> Result<Outcome, String> {
     let out = &req.out;
+    // never copy a file from outside the pack into a new one, --allow-problems or not
+    if let Some(p) = crate::pack::boundary::check(src).first() {
+        return Err(format!("{p}; export copies only the pack's own files"));
+    }
     let target = if req.append && out.join(MANIFEST_FILE).is_file() {
         let t = Pack::open(out).map_err(|e| e.to_string())?;
         if let Some(p) = t.errors().next() {
@@ -476,6 +480,7 @@ pub fn export(src: &Pack, req: &Request) -> Result<Outcome, String> {
         ground_truth: gt,
         runs,
         review: target.as_ref().map(|t| t.manifest.review.clone()).unwrap_or_default(),
+        read_outside: Vec::new(),
     };
     let text = format!(
         "# lightbox pack manifest; every key is described in docs/formats.md.\n# Written by `lightbox export`.\n{}",

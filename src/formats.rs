@@ -6,6 +6,7 @@ pub mod coco;
 pub mod dicom;
 pub mod grey_png;
 pub mod image;
+pub mod integrity;
 pub mod json;
 pub mod label_png;
 pub mod nifti;

@@ -158,7 +158,7 @@ impl OodFinding {
             None => "the rest of the pack".to_string(),
         };
         format!(
-            "unlike {against}: {}; flagged beyond {:.0} SD",
+            "unlike {against}: {}; flagged beyond {} SD",
             parts.join(", "),
             reference.max_z
         )
@@ -241,8 +241,10 @@ pub fn pack_reference(
         && !refresh
         && let Ok(text) = std::fs::read_to_string(p)
     {
-        return serde_json::from_str(&text)
-            .map_err(|e| format!("{}: {e}. Delete it or pass --refresh-lock to recompute", p.display()));
+        // the lock keeps the reference statistics; the bound is the rules file's (ood_max_z)
+        let locked: Reference = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: {e}. Delete it or pass --refresh-lock to recompute", p.display()))?;
+        return Ok(Reference { max_z, ..locked });
     }
     let all: Vec<Stats> = stats.iter().flatten().copied().collect();
     let reference = Reference::from_stats(&all, max_z);

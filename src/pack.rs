@@ -3,6 +3,7 @@
 //! never decodes an image; problems are collected, not fatal, so a broken pack still opens.
 
 pub mod annotation;
+pub mod boundary;
 pub mod flags;
 pub mod load;
 pub mod manifest;

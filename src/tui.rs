@@ -43,6 +43,40 @@ pub enum Event {
     Entropy(u64, usize, Arc<Vec<Option<f64>>>),
     /// An export finished (or could not).
     Exported(Result<crate::export::Outcome, String>),
+    /// SIGTERM, SIGHUP or SIGINT: quit as `q` does, so the terminal is restored.
+    Signal(i32),
+}
+
+/// The signal that ended the dashboard, if one did (0: none).
+static STOPPED_BY: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The signal that ended the last dashboard session, if one did: the binary exits 128 + it.
+pub fn stopped_by() -> Option<i32> {
+    match STOPPED_BY.load(std::sync::atomic::Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
+/// Turn SIGTERM, SIGHUP and SIGINT into [`Event::Signal`]: the event loop quits, the terminal is
+/// restored and the journal thread ends. A second signal (the loop did not answer) restores the
+/// terminal here and exits at once.
+fn forward_signals(tx: mpsc::Sender<Event>) -> std::io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+    std::thread::Builder::new()
+        .name("lightbox-signals".into())
+        .spawn(move || {
+            let mut seen = false;
+            for sig in signals.forever() {
+                if seen || tx.send(Event::Signal(sig)).is_err() {
+                    restore();
+                    std::process::exit(128 + sig);
+                }
+                seen = true;
+            }
+        })?;
+    Ok(())
 }
 
 /// How images reach the terminal.
@@ -289,6 +323,7 @@ fn run_with(
         crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
         let (picker, cell_pixels, note) = pick_graphics(graphics);
         let (tx, rx) = mpsc::channel();
+        forward_signals(tx.clone())?;
         let input_tx = tx.clone();
         std::thread::Builder::new()
             .name("lightbox-input".into())
@@ -376,19 +411,25 @@ fn run_with(
             app.start_review(mode);
             let (jtx, jrx) = mpsc::channel();
             let (jpack, etx) = (Arc::clone(&app.pack), requests_tx.clone());
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name("lightbox-journal".into())
                 .spawn(move || journal_thread(jpack, session, flags, jrx, etx))?;
-            journal_tx = Some(jtx);
+            journal_tx = Some((jtx, handle));
         }
-        event_loop(
+        let ended = event_loop(
             &mut terminal,
             &mut app,
             &mut workers,
             &rx,
             &requests_tx,
-            journal_tx.as_ref(),
-        )
+            journal_tx.as_ref().map(|(t, _)| t),
+        );
+        // every action sent is written before the process ends (on `q` and on a signal alike)
+        if let Some((jtx, handle)) = journal_tx {
+            drop(jtx);
+            let _ = handle.join();
+        }
+        ended
     })();
     restore();
     result
@@ -644,6 +685,10 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
                     if n == 1 { "" } else { "s" }
                 ));
             }
+        }
+        Event::Signal(sig) => {
+            STOPPED_BY.store(sig, std::sync::atomic::Ordering::SeqCst);
+            app.should_quit = true;
         }
         Event::Input(TermEvent::Resize(..)) => workers.invalidate(),
         Event::Input(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => handle_key(app, k),

@@ -141,7 +141,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         }
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        let text = table(&report, pack.cases.len());
+        let text = table(&report, pack.cases.len(), pack.errors().next().is_some());
         for line in text.lines() {
             println!("{}", line.trim_end());
         }
@@ -180,7 +180,9 @@ fn ci(e: &Estimate) -> String {
     }
 }
 
-fn table(r: &Report, n_cases: usize) -> String {
+/// `dropped`: the pack had errors (run with `--allow-problems`), so some annotations were not
+/// loaded and the figures are not what pycocotools computes on the files.
+fn table(r: &Report, n_cases: usize, dropped: bool) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{} · run {} · {n_cases} cases", r.pack, r.run);
     for s in &r.coco {
@@ -191,12 +193,17 @@ fn table(r: &Report, n_cases: usize) -> String {
         };
         let _ = writeln!(
             o,
-            "\nCOCO {} ({ious}, maxDets {}; identical to pycocotools)",
+            "\nCOCO {} ({ious}, maxDets {}; {})",
             match s.iou_type {
                 lightbox::metrics::IouType::Bbox => "bbox",
                 lightbox::metrics::IouType::Segm => "segm",
             },
-            s.max_dets.iter().map(|m| m.to_string()).collect::<Vec<_>>().join("/")
+            s.max_dets.iter().map(|m| m.to_string()).collect::<Vec<_>>().join("/"),
+            if dropped {
+                "on what loaded only: NOT what pycocotools computes on these files"
+            } else {
+                "identical to pycocotools"
+            }
         );
         for row in s.stats.chunks(6) {
             let line: Vec<String> = row.iter().map(|(n, v)| format!("{n:<5} {:>6}", stat(*v))).collect();

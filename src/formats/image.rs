@@ -174,11 +174,41 @@ pub fn read_header(path: &Path) -> Result<ImageHeader, ImageError> {
     reader.no_limits();
     let decoder = reader.into_decoder().map_err(map_err)?;
     let (width, height) = decoder.dimensions();
-    Ok(ImageHeader {
-        width,
-        height,
-        format: pixel_format(decoder.color_type()),
-    })
+    let format = if grey_palette(path) {
+        PixelFormat {
+            channels: 1,
+            bit_depth: 8,
+        }
+    } else {
+        pixel_format(decoder.color_type())
+    };
+    Ok(ImageHeader { width, height, format })
+}
+
+/// Whether an image file is whole, as far as can be told without decoding it where that is
+/// avoidable: PNG and JPEG structure and checksums ([`super::integrity`]); a TIFF is decoded
+/// (its strips may lie anywhere in the file); DICOM and NIfTI check their pixel data's length
+/// when their header is read.
+pub fn verify(path: &Path) -> Result<(), ImageError> {
+    if sniff(path)? != Container::Raster {
+        return Ok(());
+    }
+    let bytes = std::fs::read(path).map_err(|e| ImageError::Io(e.to_string()))?;
+    if matches!(image::guess_format(&bytes), Ok(image::ImageFormat::Tiff)) {
+        return decode(path).map(|_| ());
+    }
+    super::integrity::check_bytes(&bytes).map_err(ImageError::Corrupt)
+}
+
+/// A PNG palette image whose palette is all grey: greyscale, though stored as a palette.
+/// Reads the file's first 64 KiB (the palette comes before the image data).
+fn grey_palette(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(1 << 16);
+    match std::fs::File::open(path) {
+        Ok(f) => f.take(1 << 16).read_to_end(&mut head).is_ok() && super::integrity::png_grey_palette(&head),
+        Err(_) => false,
+    }
 }
 
 /// Decoded pixels at the file's own depth.
@@ -241,13 +271,24 @@ pub fn decode_frame(path: &Path, frame: u32) -> Result<PixelImage, ImageError> {
     }
     let header = read_header(path)?;
     check_dimensions(header.width as u64, header.height as u64)?;
-    let mut reader = open(path)?;
+    let bytes = std::fs::read(path).map_err(|e| ImageError::Io(e.to_string()))?;
+    // decoders fill what a truncated file lacks (a JPEG's missing part decodes as flat grey)
+    super::integrity::check_bytes(&bytes).map_err(ImageError::Corrupt)?;
+    let mut reader = ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| ImageError::Io(e.to_string()))?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_PIXELS * 8);
     reader.limits(limits);
     let img = reader.decode().map_err(map_err)?;
+    // a grey palette expands to RGB with r = g = b: keep it greyscale, as its header says
+    let img = if header.format.channels == 1 && img.color().channel_count() > 1 {
+        image::DynamicImage::ImageLuma8(img.into_luma8())
+    } else {
+        img
+    };
     let (width, height) = (img.width(), img.height());
     use image::DynamicImage as D;
     let pixels = match img {

@@ -6,10 +6,124 @@ use super::rle::Rle;
 
 /// Rasterise one polygon given as a flat `[x0, y0, x1, y1, ...]` list into an `h` × `w` RLE.
 /// An odd trailing coordinate is ignored, as pycocotools does (`len(poly) // 2` points).
+///
+/// pycocotools walks every point of the ×5 outline, so one vertex at 1e9 makes it (and a plain
+/// port) allocate billions of points. This walk gives the same result without storing the
+/// outline: only points whose column lies on the image can add a boundary, so each edge is
+/// entered where its column first reaches the image (a binary search: the column is monotone
+/// along an edge) and, on steep edges, jumps from one column change to the next. Work and
+/// memory are O(columns the outline crosses on the image), however far the vertices lie.
+/// Coordinates beyond ±4.29e8 saturate where pycocotools' C cast is undefined.
 pub fn rasterize(xy: &[f64], h: u32, w: u32) -> Rle {
     let k = xy.len() / 2;
     let scale = 5.0f64;
+    if k == 0 {
+        return finish(&mut Vec::new(), h, w);
+    }
     // (int)(scale*x + .5): C truncation toward zero, not floor
+    let mut x: Vec<i64> = (0..k).map(|j| c_int(scale * xy[j * 2] + 0.5) as i64).collect();
+    let mut y: Vec<i64> = (0..k).map(|j| c_int(scale * xy[j * 2 + 1] + 0.5) as i64).collect();
+    x.push(x[0]);
+    y.push(y[0]);
+    // columns (in ×5 units) that can add a boundary point, with a margin
+    let (lo, hi) = (-1i64, scale as i64 * w as i64 + 1);
+    let mut a: Vec<u32> = Vec::new();
+    let mut prev: Option<(i64, i64)> = None;
+    let mut emit = |prev: &mut Option<(i64, i64)>, (u, v): (i64, i64)| {
+        if let Some((pu, pv)) = *prev
+            && u != pu
+        {
+            let xd = if u < pu { u } else { u - 1 } as f64;
+            let xd = (xd + 0.5) / scale - 0.5;
+            if xd.floor() == xd && xd >= 0.0 && xd <= (w as f64 - 1.0) {
+                let yd = if v < pv { v } else { pv } as f64;
+                let mut yd = (yd + 0.5) / scale - 0.5;
+                if yd < 0.0 {
+                    yd = 0.0;
+                } else if yd > h as f64 {
+                    yd = h as f64;
+                }
+                let yd = yd.ceil();
+                a.push(((xd as i32).wrapping_mul(h as i32).wrapping_add(yd as i32)) as u32);
+            }
+        }
+        *prev = Some((u, v));
+    };
+    for j in 0..k {
+        let (mut xs, mut xe, mut ys, mut ye) = (x[j], x[j + 1], y[j], y[j + 1]);
+        let dx = (xe - xs).abs();
+        let dy = (ys - ye).abs();
+        let flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
+        if flip {
+            std::mem::swap(&mut xs, &mut xe);
+            std::mem::swap(&mut ys, &mut ye);
+        }
+        let shallow = dx >= dy;
+        let n = if shallow { dx } else { dy };
+        let s = if shallow {
+            (ye - ys) as f64 / dx as f64
+        } else {
+            (xe - xs) as f64 / dy as f64
+        };
+        // the d-th point of the edge as pycocotools walks it (from the edge's first vertex)
+        let point = |d: i64| -> (i64, i64) {
+            let t = if flip { n - d } else { d };
+            if shallow {
+                (t + xs, c_int(ys as f64 + s * t as f64 + 0.5) as i64)
+            } else {
+                (c_int(xs as f64 + s * t as f64 + 0.5) as i64, t + ys)
+            }
+        };
+        let col = |d: i64| point(d).0;
+        // the column is monotone in d: rising when it ends higher than it starts
+        let rising = col(n) >= col(0);
+        let before = |d: i64, c: i64| if rising { col(d) < c } else { col(d) > c };
+        // first d whose column has reached the image's side the edge comes from
+        let first_in = partition(0, n + 1, |d| before(d, if rising { lo } else { hi }));
+        let mut d = first_in;
+        if d > 0 && d <= n {
+            prev = Some(point(d - 1));
+        }
+        while d <= n {
+            let p = point(d);
+            if p.0 < lo || p.0 > hi {
+                break;
+            }
+            emit(&mut prev, p);
+            // next point with another column: every point between has this one and adds nothing
+            let next = if d < n && col(d + 1) != p.0 {
+                d + 1
+            } else {
+                partition(d + 1, n + 1, |e| col(e) == p.0)
+            };
+            if next > d + 1 && next <= n {
+                prev = Some(point(next - 1));
+            }
+            d = next;
+        }
+        prev = Some(point(n));
+    }
+    finish(&mut a, h, w)
+}
+
+/// The first index in `lo..hi` where `pred` is false, for a `pred` that is true then false.
+fn partition(mut lo: i64, mut hi: i64, pred: impl Fn(i64) -> bool) -> i64 {
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// The same rasterisation walked point by point, as pycocotools does (the test oracle).
+#[cfg(test)]
+fn rasterize_walked(xy: &[f64], h: u32, w: u32) -> Rle {
+    let k = xy.len() / 2;
+    let scale = 5.0f64;
     let mut x: Vec<i32> = (0..k).map(|j| c_int(scale * xy[j * 2] + 0.5)).collect();
     let mut y: Vec<i32> = (0..k).map(|j| c_int(scale * xy[j * 2 + 1] + 0.5)).collect();
     if k == 0 {
@@ -17,12 +131,7 @@ pub fn rasterize(xy: &[f64], h: u32, w: u32) -> Rle {
     }
     x.push(x[0]);
     y.push(y[0]);
-    let mut total = 0usize;
-    for j in 0..k {
-        total += (x[j] - x[j + 1]).unsigned_abs().max((y[j] - y[j + 1]).unsigned_abs()) as usize + 1;
-    }
-    let mut u: Vec<i32> = Vec::with_capacity(total);
-    let mut v: Vec<i32> = Vec::with_capacity(total);
+    let (mut u, mut v): (Vec<i32>, Vec<i32>) = (Vec::new(), Vec::new());
     for j in 0..k {
         let (mut xs, mut xe, mut ys, mut ye) = (x[j], x[j + 1], y[j], y[j + 1]);
         let dx = (xe - xs).abs();
@@ -51,7 +160,6 @@ pub fn rasterize(xy: &[f64], h: u32, w: u32) -> Rle {
             }
         }
     }
-    // points along the y-boundary, downsampled
     let mut a: Vec<u32> = Vec::with_capacity(u.len() + 1);
     for j in 1..u.len() {
         if u[j] == u[j - 1] {
@@ -143,6 +251,28 @@ mod tests {
         assert_eq!(r.to_bbox().to_array(), [0.0, 0.0, 2.0, 2.0]);
         let m = r.decode();
         assert!(m.get(0, 0) && m.get(1, 1) && !m.get(2, 2));
+    }
+
+    #[test]
+    fn a_vertex_at_1e9_costs_nothing() {
+        // pycocotools would walk 5e9 points; the result is the triangle's part on the image
+        let r = rasterize(&[2.0, 2.0, 1e9, 3.0, 2.0, 9.0], 12, 16);
+        assert!(r.area() > 0 && r.counts.iter().map(|&c| c as u64).sum::<u64>() == 192);
+        let far = rasterize(&[1e12, -1e12, -1e12, 1e12, 1e12, 1e12], 12, 16);
+        assert_eq!(far.counts.iter().map(|&c| c as u64).sum::<u64>(), 192);
+    }
+
+    proptest::proptest! {
+        /// The clipped walk gives exactly pycocotools' point-by-point result.
+        #[test]
+        fn clipped_walk_equals_the_full_walk(
+            pts in proptest::collection::vec((-80.0f64..120.0, -80.0f64..120.0), 0..9),
+            w in 1u32..40, h in 1u32..40,
+            snap in proptest::bool::ANY,
+        ) {
+            let xy: Vec<f64> = pts.iter().flat_map(|&(x, y)| if snap { [x.round(), y.round()] } else { [x, y] }).collect();
+            proptest::prop_assert_eq!(rasterize(&xy, h, w), rasterize_walked(&xy, h, w));
+        }
     }
 
     #[test]

@@ -563,6 +563,12 @@ impl Runs {
         Runs::from_sorted(self.width, self.height, out)
     }
 
+    /// A radius that reaches every pixel centre of the image from every other: growing or
+    /// shrinking by more changes nothing, so a radius of 1e11 px costs what this one does.
+    fn reach(&self) -> f64 {
+        (self.width as f64).hypot(self.height as f64).ceil() + 1.0
+    }
+
     /// The rows within `r` of the set rows, clipped to the mask.
     fn rows_near(&self, r: f64) -> std::ops::Range<u32> {
         match (self.spans.first(), self.spans.last()) {
@@ -576,17 +582,19 @@ impl Runs {
 
     /// Pixels within Euclidean distance `r` of the mask (exact, between pixel centres).
     pub fn dilate(&self, r: f64) -> Runs {
-        if r <= 0.0 || self.is_empty() {
+        if r.is_nan() || r <= 0.0 || self.is_empty() {
             return self.clone();
         }
+        let r = r.min(self.reach());
         self.grow(r, self.rows_near(r))
     }
 
     /// Pixels farther than `r` from the background (pixels outside the image are not background).
     pub fn erode(&self, r: f64) -> Runs {
-        if r <= 0.0 || self.is_empty() {
+        if r.is_nan() || r <= 0.0 || self.is_empty() {
             return self.clone();
         }
+        let r = r.min(self.reach());
         let rows = self.rows_near(0.0);
         let near = self.rows_near(r);
         let background = self.complement_in((0, near.start, self.width, near.end));
@@ -862,6 +870,24 @@ mod tests {
             random_mask(w, h, seed, density),
             random_mask(w, h, seed.wrapping_mul(6364136223846793005).wrapping_add(1), density),
         )
+    }
+
+    #[test]
+    fn a_radius_beyond_the_image_is_the_image_reach() {
+        // dilate(x, 99999999999px) allocated a disc of 1e11 rows and aborted
+        let m = random_mask(30, 20, 7, 0.1);
+        let r = Runs::from_mask(&m);
+        assert_eq!(r.dilate(1e11), r.dilate(r.reach()));
+        assert_eq!(r.dilate(1e11).area(), 600);
+        assert_eq!(r.erode(1e11), r.erode(r.reach()));
+        assert_eq!(r.dilate(f64::INFINITY).area(), 600);
+        assert_eq!(r.dilate(f64::NAN), r);
+        // and the reach is exact: one pixel in a corner grows to the far corner
+        let mut one = BinaryMask::new(30, 20);
+        one.set(0, 0, true);
+        let o = Runs::from_mask(&one);
+        assert_eq!(o.dilate(o.reach()).area(), 600);
+        assert_eq!(o.dilate(1e11), o.dilate(o.reach()));
     }
 
     proptest! {

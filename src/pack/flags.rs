@@ -65,6 +65,7 @@ impl FlagSources {
             ground_truth,
             runs,
             review: Default::default(),
+            read_outside: Vec::new(),
         })
     }
 }

@@ -108,7 +108,7 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
         });
     }
 
-    Pack {
+    let mut pack = Pack {
         root: root.map(Path::to_path_buf),
         manifest,
         image_root,
@@ -117,7 +117,11 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
         ground_truth: gt,
         runs,
         problems: l.problems.finish(),
-    }
+    };
+    let mut outside = super::boundary::check_manifest(&pack);
+    outside.extend(super::boundary::check(&pack));
+    pack.problems.extend(outside);
+    pack
 }
 
 struct Env<'a> {
@@ -507,7 +511,28 @@ impl Loader {
         out: &mut [CaseAnnotations],
     ) {
         let ctx = CocoCtx::new(self.shown(path), prefix, is_result, index, cases, map);
+        // pycocotools indexes ground truth by id (`anns[id] = ann`): of two annotations with one
+        // id it evaluates the later one twice and never the earlier
+        let mut ids: HashMap<i64, usize> = HashMap::default();
         for (i, a) in anns.iter().enumerate() {
+            if !is_result
+                && let Some(CocoId::Int(id)) = &a.id
+                && let Some(first) = ids.insert(*id, i)
+            {
+                ids.insert(*id, first);
+                let case = ctx.index.by_coco.get(&a.image_id).copied();
+                let mut p = Problem::error(
+                    &ctx.shown,
+                    format!("{prefix}[{i}].id"),
+                    format!("annotation id {id} is also the id of {prefix}[{first}]"),
+                )
+                .hint("Give every annotation its own id: pycocotools keeps one annotation per id, so evaluation would differ from the file");
+                if let Some(c) = case {
+                    p = p.on_case(c);
+                }
+                self.problems.push_capped("duplicate annotation id", p);
+                continue;
+            }
             self.attach_one(&ctx, i, a, out);
         }
     }
@@ -547,10 +572,10 @@ impl Loader {
             return;
         };
         match convert(a, ctx.is_result, class, ctx.cases[case].size(), i as i64 + 1) {
-            Ok((inst, warning)) => {
-                if let Some((f, msg, hint)) = warning {
+            Ok((inst, warnings)) => {
+                for (kind, f, msg, hint) in warnings {
                     self.problems.push_capped(
-                        "annotation warning",
+                        kind,
                         Problem::warning(&ctx.shown, format!("{}{f}", field()), msg)
                             .hint(hint)
                             .on_case(case),
@@ -872,6 +897,38 @@ impl Loader {
             }
             class_of.push(c);
         }
+        // label files no case reads: a file named `a.jpg.txt` or for an image not in the pack
+        // would otherwise be skipped without a word
+        let stems: std::collections::HashSet<String> = cases.iter().map(|c| c.id.stem().to_string()).collect();
+        for f in walk_files(dir).unwrap_or_default() {
+            let Some(rel) = relative_slash(dir, &f) else {
+                continue;
+            };
+            let Some(base) = rel.strip_suffix(".txt") else {
+                continue;
+            };
+            if rel == "classes.txt" || stems.contains(base) {
+                continue;
+            }
+            let image_named = img::is_image_path(Path::new(base));
+            self.problems.push_capped(
+                "orphan label file",
+                Problem::warning(
+                    self.shown(&f),
+                    "",
+                    if image_named {
+                        format!("is named after an image's file name; YOLO label files are named after its stem ({}.txt), so no case reads it", Path::new(base).with_extension("").display())
+                    } else {
+                        "no image of the pack has this stem, so no case reads it".to_string()
+                    },
+                )
+                .hint(if image_named {
+                    "Rename the label files to <image stem>.txt"
+                } else {
+                    "Remove it, or add its image to the pack"
+                }),
+            );
+        }
         // read every label file in parallel; image sizes come from headers when COCO gave none
         let results: Vec<YoloRead> = cases
             .par_iter()
@@ -1023,7 +1080,19 @@ impl Loader {
             };
             for (name, s) in list {
                 match env.classes.iter().find(|k| k.name == name) {
-                    Some(k) => out[c].scores.push((k.id, s)),
+                    Some(k) => match out[c].scores.iter().find(|(id, _)| *id == k.id) {
+                        Some(&(_, first)) => self.problems.push_capped(
+                            "duplicate score",
+                            Problem::error(
+                                &shown,
+                                format!("{image}.{name}"),
+                                format!("a second score for {image}, {name}: {s} (the first is {first})"),
+                            )
+                            .hint("Keep one row per image: which score counts would be a guess")
+                            .on_case(c),
+                        ),
+                        None => out[c].scores.push((k.id, s)),
+                    },
                     None => self.problems.push_capped(
                         "scores class",
                         Problem::error(
@@ -1162,7 +1231,11 @@ fn bad(kind: &'static str, field: impl Into<String>, message: impl Into<String>,
     }
 }
 
-type Warning = (String, String, String);
+/// A warning about one annotation: its kind (for capping), field, message and hint.
+type Warning = (&'static str, String, String, String);
+
+/// Beyond this, `(int)(5 * x + .5)` in pycocotools' C overflows: its rasterisation is undefined.
+const MAX_COORDINATE: f64 = (i32::MAX / 5) as f64;
 
 /// Convert one COCO annotation or result into an [`Instance`], checking every field.
 fn convert(
@@ -1171,8 +1244,8 @@ fn convert(
     class: ClassId,
     size: Option<(u32, u32)>,
     fallback_id: i64,
-) -> Result<(Instance, Option<Warning>), Bad> {
-    let mut warning = None;
+) -> Result<(Instance, Vec<Warning>), Bad> {
+    let mut warnings = Vec::new();
     let seg = match &a.segmentation {
         None => None,
         Some(CocoSegmentation::Polygons(p)) if p.is_empty() => None,
@@ -1192,6 +1265,34 @@ fn convert(
                         format!(".segmentation[{k}]"),
                         format!("polygon has {} points; a polygon needs at least 3", part.len() / 2),
                         "Drop degenerate polygons or fix the export",
+                    ));
+                }
+                if let Some(j) = part.iter().position(|v| v.abs() > MAX_COORDINATE) {
+                    return Err(bad(
+                        "coordinate",
+                        format!(".segmentation[{k}][{j}]"),
+                        format!(
+                            "coordinate {} is beyond ±{MAX_COORDINATE:.0}, where pycocotools' rasterisation is undefined",
+                            part[j]
+                        ),
+                        "Polygon coordinates are pixels on the image; fix the exporter",
+                    ));
+                }
+                if let Some((w, h)) = size
+                    && let Some(j) = part.chunks_exact(2).position(|xy| {
+                        let (x, y) = (xy[0], xy[1]);
+                        x < -(w as f64) || x > 2.0 * w as f64 || y < -(h as f64) || y > 2.0 * h as f64
+                    })
+                {
+                    warnings.push((
+                        "far vertex",
+                        format!(".segmentation[{k}][{}]", 2 * j),
+                        format!(
+                            "vertex ({}, {}) lies more than the image's size outside the {w}×{h} image",
+                            part[2 * j],
+                            part[2 * j + 1]
+                        ),
+                        "Rasterised as pycocotools does (only its part on the image counts); check the exporter's coordinates".to_string(),
                     ));
                 }
             }
@@ -1258,7 +1359,37 @@ fn convert(
                     "Write boxes as [x, y, width, height]",
                 ));
             }
+            if let Some(j) = v.iter().position(|c| c.abs() > MAX_COORDINATE) {
+                return Err(bad(
+                    "bbox",
+                    format!(".bbox[{j}]"),
+                    format!(
+                        "{} is beyond ±{MAX_COORDINATE:.0}, where pycocotools' mask IoU is undefined",
+                        v[j]
+                    ),
+                    "Boxes are pixels on the image: [x, y, width, height]; fix the exporter",
+                ));
+            }
             let b = BBox::new(v[0], v[1], v[2], v[3]);
+            if let Some((w, h)) = size
+                && b.is_valid()
+                && (b.x >= w as f64 || b.y >= h as f64 || b.x + b.w <= 0.0 || b.y + b.h <= 0.0)
+            {
+                warnings.push((
+                    "box off the image",
+                    ".bbox".to_string(),
+                    format!(
+                        "box [{}, {}, {}, {}] lies entirely outside the {w}×{h} image",
+                        v[0], v[1], v[2], v[3]
+                    ),
+                    if is_result {
+                        "It can match nothing on the image and counts as a false positive; check the exporter's coordinates"
+                    } else {
+                        "No detection on the image can match it, so it counts as a miss; check the annotation's coordinates"
+                    }
+                    .to_string(),
+                ));
+            }
             if !b.is_valid() {
                 return Err(bad(
                     "bbox",
@@ -1287,7 +1418,17 @@ fn convert(
     };
     let score = if is_result {
         match a.score {
-            Some(s) => Some(s),
+            Some(s) => {
+                if !(0.0..=1.0).contains(&s) {
+                    warnings.push((
+                        "score range",
+                        ".score".to_string(),
+                        format!("score {s} is outside [0, 1]"),
+                        "COCO evaluation only ranks scores, but score thresholds, calibration and uncertainty read them as probabilities; export probabilities".to_string(),
+                    ));
+                }
+                Some(s)
+            }
             None => {
                 return Err(bad(
                     "score",
@@ -1328,7 +1469,8 @@ fn convert(
                     (Some(s @ Segmentation::Polygons(_)), Some((w, h))) => s.to_rle(h, w).area() as f64,
                     _ => bbox.area(),
                 };
-                warning = Some((
+                warnings.push((
+                    "no area",
                     ".area".to_string(),
                     format!("no `area`; using the computed {v}"),
                     "COCO evaluation reads `area` for size ranges; add it to match pycocotools exactly".to_string(),
@@ -1351,7 +1493,7 @@ fn convert(
             iscrowd: a.iscrowd,
             area,
         },
-        warning,
+        warnings,
     ))
 }
 

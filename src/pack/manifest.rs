@@ -31,6 +31,11 @@ pub struct Manifest {
     /// How a release is reviewed and signed off (`lightbox review`).
     #[serde(default, skip_serializing_if = "ReviewPolicy::is_default")]
     pub review: ReviewPolicy,
+    /// Absolute folders outside the pack that its symbolic links may point into (e.g. a
+    /// read-only image archive). Without it, every file the pack reads must lie inside the
+    /// pack's folder once symbolic links are resolved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read_outside: Vec<PathBuf>,
 }
 
 /// `[review]`: the sign-off policy.

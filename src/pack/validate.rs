@@ -31,8 +31,11 @@ pub fn validate(pack: &Pack) -> Validation {
     let shown = |p: &Path| pack.display_path(p);
     let mut problems = Problems::default();
 
-    let headers: Vec<Result<ImageHeader, img::ImageError>> =
-        pack.cases.par_iter().map(|c| img::read_header(&c.image)).collect();
+    let headers: Vec<Result<ImageHeader, img::ImageError>> = pack
+        .cases
+        .par_iter()
+        .map(|c| img::read_header(&c.image).and_then(|h| img::verify(&c.image).map(|()| h)))
+        .collect();
     for (i, (case, h)) in pack.cases.iter().zip(&headers).enumerate() {
         match h {
             Err(e) => problems.push_capped(

@@ -296,7 +296,7 @@ struct Settings {
     /// Out-of-distribution inputs: off with `ood = false`.
     ood: Option<bool>,
     /// Robust z-score beyond which an input is out of distribution (default 6).
-    ood_max_z: Option<f64>,
+    ood_max_z: Option<Spanned<f64>>,
     ood_severity: Option<Severity>,
 }
 
@@ -507,9 +507,21 @@ impl RuleSet {
             })?;
             rules.push(rule);
         }
+        if let Some(z) = &f.settings.ood_max_z
+            && !(z.get_ref().is_finite() && *z.get_ref() > 0.0)
+        {
+            return Err(ctx.err(
+                z.span().start,
+                format!(
+                    "ood_max_z = {}: the out-of-distribution bound must be a number above 0",
+                    z.get_ref()
+                ),
+                "Give a robust z-score such as 6, or `ood = false` to switch the check off",
+            ));
+        }
         let ood = (f.settings.ood != Some(false)).then(|| {
             (
-                f.settings.ood_max_z.unwrap_or(6.0),
+                f.settings.ood_max_z.as_ref().map_or(6.0, |z| *z.get_ref()),
                 f.settings.ood_severity.unwrap_or(Severity::Major),
             )
         });

@@ -550,6 +550,7 @@ pub fn manifest(n_cases: usize) -> Manifest {
             ),
         ]),
         review: Default::default(),
+        read_outside: Vec::new(),
     }
 }
 

@@ -1,0 +1,119 @@
+//! The pack is a boundary: every file it reads lies inside the pack's folder once symbolic links
+//! are resolved. Paths with `..` or absolute paths are refused where they are named
+//! ([`super::paths::join_inside`]); this catches what a name cannot show, a link inside the pack
+//! that points outside it (`images/a.png -> /home/someone/secret.png`). Loading, `export` and
+//! the sign-off record would otherwise read, copy and hash files the pack's author never
+//! shipped. A manifest may name folders outside the pack that links may point into
+//! (`read_outside = ["/mnt/archive"]`): an explicit, reviewable decision.
+
+use super::paths::walk_files;
+use super::problem::Problem;
+use super::{MANIFEST_FILE, Pack};
+use std::path::{Path, PathBuf};
+
+/// Every file the pack reads: images, ground-truth and run files (folders walked), the rules
+/// file, each run's model and its card.
+pub fn files_read(pack: &Pack) -> Vec<PathBuf> {
+    let Some(root) = &pack.root else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = pack.cases.iter().map(|c| c.image.clone()).collect();
+    let sources = std::iter::once(&pack.manifest.ground_truth).chain(pack.manifest.runs.values());
+    for s in sources {
+        for (_, p) in s.paths() {
+            let mut p = root.join(p);
+            // `masks/{stem}.png`: the folder the pattern lies in
+            while p.to_string_lossy().contains("{stem}") {
+                if !p.pop() {
+                    break;
+                }
+            }
+            if p.is_dir() {
+                out.extend(walk_files(&p).unwrap_or_default());
+            } else {
+                out.push(p);
+            }
+        }
+        if let Some(m) = &s.model_file {
+            let m = root.join(m);
+            out.push(crate::infer::ModelSpec::beside(&m));
+            out.push(m);
+        }
+    }
+    if let Some(r) = &pack.manifest.rules {
+        out.push(root.join(r));
+    }
+    out.push(root.join(MANIFEST_FILE));
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// One error per file whose real path lies outside the pack (and outside `read_outside`).
+pub fn check(pack: &Pack) -> Vec<Problem> {
+    let Some(root) = &pack.root else {
+        return Vec::new();
+    };
+    let Ok(real_root) = root.canonicalize() else {
+        return Vec::new();
+    };
+    let allowed: Vec<PathBuf> = pack
+        .manifest
+        .read_outside
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let inside = |real: &Path| real.starts_with(&real_root) || allowed.iter().any(|a| real.starts_with(a));
+    let mut out = Vec::new();
+    for f in files_read(pack) {
+        // a file that does not exist is reported where it is read
+        let Ok(real) = f.canonicalize() else {
+            continue;
+        };
+        if inside(&real) {
+            continue;
+        }
+        let shown = f.strip_prefix(root).map(Path::to_path_buf).unwrap_or(f.clone());
+        let mut p = Problem::error(
+            &shown,
+            "",
+            format!(
+                "is a symbolic link to {}, outside the pack's folder",
+                real.display()
+            ),
+        )
+        .hint(format!(
+            "Copy the file into the pack, or name the folder it lies in under `read_outside` in {MANIFEST_FILE} if the pack may read it"
+        ));
+        if let Some(i) = pack.cases.iter().position(|c| c.image == f) {
+            p = p.on_case(i);
+        }
+        out.push(p);
+    }
+    out
+}
+
+/// Check `read_outside` itself: absolute folders that exist.
+pub fn check_manifest(pack: &Pack) -> Vec<Problem> {
+    pack.manifest
+        .read_outside
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let msg = if !p.is_absolute() {
+                format!(
+                    "{} is relative; `read_outside` names absolute folders outside the pack",
+                    p.display()
+                )
+            } else if !p.is_dir() {
+                format!("{} is not a folder", p.display())
+            } else {
+                return None;
+            };
+            Some(
+                Problem::error(MANIFEST_FILE, format!("read_outside[{i}]"), msg)
+                    .hint("Name the absolute folders (e.g. \"/mnt/archive\") the pack's links may point into"),
+            )
+        })
+        .collect()
+}
