@@ -662,3 +662,386 @@ fn commands_stop_on_a_pack_with_errors_unless_allowed() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("a sign-off needs a pack that loads whole"));
 }
+
+/// Run `lightbox ARGS... PACK` (the pack last unless `pack_first`), returning status and all output.
+fn lightbox(args: &[&str], dir: &Path) -> (i32, String) {
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .args(args)
+        .arg(dir)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !text.contains("panicked") && !text.contains("memory allocation"),
+        "{args:?} crashed:\n{text}"
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// `info` accepts the pack (status 0) and warns on one line holding every part.
+fn expect_warning(dir: &Path, parts: &[&str]) {
+    let (code, text) = info(dir);
+    assert_eq!(code, 0, "expected exit 0 with a warning:\n{text}");
+    let line = text.lines().find(|l| parts.iter().all(|p| l.contains(p)));
+    assert!(line.is_some(), "no line contains all of {parts:?}:\n{text}");
+}
+
+macro_rules! warns {
+    ($name:ident, |$d:ident| $break_it:block, [$($part:expr),+ $(,)?]) => {
+        #[test]
+        fn $name() {
+            let t = mini_pack();
+            let $d = t.path();
+            $break_it
+            expect_warning($d, &[$($part),+]);
+        }
+    };
+}
+
+/// One vertex at 4e8 (1e9 is beyond what pycocotools defines) in the ground truth and in a run made `metrics`, `check` and `render`
+/// allocate billions of outline points and abort (issue 18). Now the rasterisation costs what
+/// the image does, the result is pycocotools' (the part on the image), and the vertex is named.
+#[test]
+fn a_vertex_far_outside_the_image_is_rasterised_and_named() {
+    let t = mini_pack();
+    let d = t.path();
+    write(
+        d,
+        "gt/instances.json",
+        &GT.replace("[[2, 2, 6, 2, 6, 5, 2, 5]]", "[[2, 2, 4e8, 2, 6, 5, 2, 5]]"),
+    );
+    write(
+        d,
+        "runs/m/results.json",
+        r#"[{"image_id": 1, "category_id": 2, "segmentation": [[2, 2, 6, 2, 400000000, 5, 2, 5]], "score": 0.9}]"#,
+    );
+    expect_warning(
+        d,
+        &[
+            "gt/instances.json",
+            "annotations[0].segmentation[0][2]",
+            "outside the 16×12 image",
+        ],
+    );
+    expect_warning(d, &["runs/m/results.json", "[0].segmentation[0][4]"]);
+    let (code, text) = lightbox(&["metrics"], d);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = lightbox(&["check"], d);
+    assert!(code == 0 || code == 1, "{text}");
+    let png = d.join("a.png");
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("render")
+        .arg(d)
+        .args(["--case", "a.png", "-o"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+bad!(
+    coordinate_beyond_what_pycocotools_can_rasterise,
+    |d| {
+        write(
+            d,
+            "gt/instances.json",
+            &GT.replace("[[2, 2, 6, 2, 6, 5, 2, 5]]", "[[2, 2, 1e12, 2, 6, 5, 2, 5]]"),
+        );
+    },
+    [
+        "gt/instances.json",
+        "annotations[0].segmentation[0][2]",
+        "beyond ±429496729",
+        "undefined"
+    ]
+);
+bad!(
+    box_coordinate_beyond_what_pycocotools_can_rasterise,
+    |d| {
+        write(
+            d,
+            "runs/m/results.json",
+            &RESULTS.replace("[2, 2, 4, 4]", "[2, 2, 4e15, 4]"),
+        );
+    },
+    ["runs/m/results.json", "[0].bbox[2]", "beyond"]
+);
+
+/// `dilate(x, 99999999999px)` in a rules file aborted `check` allocating a 1e11-row disc.
+#[test]
+fn a_huge_dilation_radius_costs_what_the_image_does() {
+    let t = mini_pack();
+    let d = t.path();
+    write(
+        d,
+        "rules.toml",
+        r#"[[rule]]
+id = "lesion-near-lung"
+kind = "containment"
+severity = "major"
+subject = "lesion"
+region = "dilate(lung, 99999999999px)"
+min_fraction = 0.5
+"#,
+    );
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("check")
+        .arg(d)
+        .arg("--rules")
+        .arg(d.join("rules.toml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{text}");
+    assert!(!text.contains("memory allocation") && !text.contains("error"), "{text}");
+}
+
+/// A truncated JPEG decoded as an image whose lower part is flat grey, with exit 0.
+#[test]
+fn a_truncated_jpeg_is_a_damaged_image() {
+    let t = mini_pack();
+    let d = t.path();
+    let img = image::RgbImage::from_fn(16, 12, |x, y| image::Rgb([(x * 15) as u8, (y * 20) as u8, 90]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut bytes, image::ImageFormat::Jpeg).unwrap();
+    let bytes = bytes.into_inner();
+    // cut inside the image data (the headers stay whole, so the size is read)
+    std::fs::write(d.join("images/a.png"), &bytes[..bytes.len() - 12]).unwrap();
+    expect_error(d, &["images/a.png", "truncated", "end-of-image marker"]);
+    // check stops on it, and with --allow-problems still names it
+    let (code, text) = lightbox(&["check"], d);
+    assert!(
+        code == 2 && text.contains("images/a.png") && text.contains("truncated"),
+        "{text}"
+    );
+    // render refuses to draw it grey
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("render")
+        .arg(d)
+        .args(["--case", "a.png", "-o"])
+        .arg(d.join("out.png"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("truncated"), "{err}");
+}
+
+bad!(
+    truncated_png_data,
+    |d| {
+        let bytes = std::fs::read(d.join("images/b.png")).unwrap();
+        std::fs::write(d.join("images/b.png"), &bytes[..bytes.len() - 20]).unwrap();
+    },
+    ["images/b.png", "truncated"]
+);
+bad!(
+    duplicate_annotation_id,
+    |d| {
+        write(
+            d,
+            "gt/instances.json",
+            &GT.replace("{\"id\": 2, \"image_id\": 2", "{\"id\": 1, \"image_id\": 2"),
+        );
+    },
+    [
+        "gt/instances.json",
+        "annotations[1].id",
+        "annotation id 1 is also the id of annotations[0]",
+        "pycocotools"
+    ]
+);
+bad!(
+    duplicate_score_row,
+    |d| {
+        write(d, "gt/labels.csv", "image,lesion\na.png,1\nb.png,0\na.png,0\n");
+    },
+    ["gt/labels.csv", "a.png.lesion", "a second score", "first is 1"]
+);
+warns!(
+    ground_truth_box_off_the_image,
+    |d| {
+        write(d, "gt/instances.json", &GT.replace("[2, 2, 4, 3]", "[40, 2, 4, 3]"));
+    },
+    [
+        "warning",
+        "gt/instances.json",
+        "annotations[0].bbox",
+        "entirely outside the 16×12 image"
+    ]
+);
+warns!(
+    score_outside_zero_one,
+    |d| {
+        write(d, "runs/m/results.json", &RESULTS.replace("0.9", "7.5"));
+    },
+    ["warning", "runs/m/results.json", "[0].score", "outside [0, 1]"]
+);
+warns!(
+    yolo_file_named_after_the_image_file,
+    |d| {
+        write(
+            d,
+            "lightbox.toml",
+            &MANIFEST.replace("[runs.m]", "[runs.y]\nyolo = \"runs/y\"\n\n[runs.m]"),
+        );
+        write(d, "runs/y/classes.txt", "lung\nlesion\n");
+        write(d, "runs/y/a.png.txt", "1 0.5 0.5 0.2 0.2 0.8\n");
+        write(d, "runs/y/zzz.txt", "1 0.5 0.5 0.2 0.2 0.8\n");
+    },
+    ["warning", "runs/y/a.png.txt", "a.txt", "no case reads it"]
+);
+
+#[test]
+fn an_orphan_yolo_file_is_named() {
+    let t = mini_pack();
+    let d = t.path();
+    write(
+        d,
+        "lightbox.toml",
+        &MANIFEST.replace("[runs.m]", "[runs.y]\nyolo = \"runs/y\"\n\n[runs.m]"),
+    );
+    write(d, "runs/y/classes.txt", "lung\nlesion\n");
+    write(d, "runs/y/zzz.txt", "1 0.5 0.5 0.2 0.2 0.8\n");
+    expect_warning(d, &["runs/y/zzz.txt", "no image of the pack has this stem"]);
+}
+
+/// A symbolic link inside the pack to a file outside it: loading, `export` and the sign-off
+/// record would read, copy or hash a file the pack's author never shipped.
+#[cfg(unix)]
+#[test]
+fn a_link_out_of_the_pack_is_refused_unless_the_manifest_allows_it() {
+    let t = mini_pack();
+    let d = t.path();
+    let elsewhere = tempfile::tempdir().unwrap();
+    png_gray(&elsewhere.path().join("secret.png"), 16, 12, false, 200);
+    std::fs::remove_file(d.join("images/a.png")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path().join("secret.png"), d.join("images/a.png")).unwrap();
+    expect_error(
+        d,
+        &["images/a.png", "symbolic link", "outside the pack", "read_outside"],
+    );
+    let out = tempfile::tempdir().unwrap();
+    let o = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("export")
+        .arg(d)
+        .args(["--all", "--allow-problems", "-o"])
+        .arg(out.path().join("x"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.code() == Some(2) && err.contains("outside the pack"), "{err}");
+    assert!(!out.path().join("x/images/a.png").exists());
+    // named explicitly, the archive may be read
+    let real = elsewhere.path().canonicalize().unwrap();
+    write(
+        d,
+        "lightbox.toml",
+        &MANIFEST.replace(
+            "images = \"images\"\n",
+            &format!("images = \"images\"\nread_outside = [{:?}]\n", real),
+        ),
+    );
+    let (code, text) = info(d);
+    assert_eq!(code, 0, "{text}");
+    // a link inside the pack is fine
+    write(d, "lightbox.toml", MANIFEST);
+    std::fs::remove_file(d.join("images/a.png")).unwrap();
+    png_gray(&d.join("store/a.png"), 16, 12, false, 100);
+    std::os::unix::fs::symlink(d.join("store/a.png"), d.join("images/a.png")).unwrap();
+    let (code, text) = info(d);
+    assert_eq!(code, 0, "{text}");
+}
+
+/// `ood_max_z = nan` switched the out-of-distribution check off without a word.
+#[test]
+fn ood_max_z_must_be_a_positive_number() {
+    let t = mini_pack();
+    let d = t.path();
+    for bad in ["nan", "-1.0", "0.0", "inf"] {
+        write(d, "rules.toml", &format!("[settings]\nood_max_z = {bad}\n"));
+        let (code, text) = lightbox_rules(d);
+        assert!(
+            code == 2 && text.contains("rules.toml") && text.contains("ood_max_z"),
+            "{bad}: {text}"
+        );
+    }
+}
+
+fn lightbox_rules(d: &Path) -> (i32, String) {
+    let out = Command::cargo_bin("lightbox")
+        .unwrap()
+        .arg("check")
+        .arg(d)
+        .arg("--rules")
+        .arg(d.join("rules.toml"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout),
+    )
+}
+
+/// A grey palette PNG was reported (and checked) as RGB.
+#[test]
+fn a_grey_palette_png_is_greyscale() {
+    let t = mini_pack();
+    let d = t.path();
+    let mut bytes = Vec::new();
+    {
+        let mut e = png::Encoder::new(&mut bytes, 16, 12);
+        e.set_color(png::ColorType::Indexed);
+        e.set_depth(png::BitDepth::Eight);
+        e.set_palette((0..=255u8).flat_map(|v| [v, v, v]).collect::<Vec<u8>>());
+        e.write_header().unwrap().write_image_data(&[100u8; 16 * 12]).unwrap();
+    }
+    std::fs::write(d.join("images/a.png"), bytes).unwrap();
+    let (code, text) = lightbox(&["info", "--json"], d);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("RGB"), "{text}");
+}
+
+/// A crowd RLE whose size is transposed: pycocotools compares it with nothing (IoU -1), so AP
+/// differs; lightbox refuses to call figures on such data pycocotools-identical.
+#[test]
+fn a_transposed_crowd_rle_stops_metrics() {
+    let t = mini_pack();
+    let d = t.path();
+    write(
+        d,
+        "gt/instances.json",
+        &GT.replace("\"size\": [12, 16]", "\"size\": [16, 12]"),
+    );
+    let (code, text) = lightbox(&["metrics"], d);
+    assert!(
+        code == 2 && text.contains("annotations[1].segmentation.size") && text.contains("--allow-problems"),
+        "{text}"
+    );
+    let (code, text) = lightbox(&["metrics", "--allow-problems"], d);
+    assert!(code != 2, "{text}");
+    assert!(!text.contains("identical to pycocotools"), "{text}");
+    assert!(text.contains("NOT what pycocotools computes"), "{text}");
+}
+
+/// A wrong-size mask: `check` said "lungs missing"; it is a file error.
+#[test]
+fn check_names_a_wrong_size_mask_as_a_file_error() {
+    let t = mini_pack();
+    let d = t.path();
+    png_gray(&d.join("runs/m/masks/a.png"), 8, 8, false, 1);
+    let (code, text) = lightbox(&["check"], d);
+    assert!(
+        code == 2 && text.contains("runs/m/masks/a.png") && text.contains("8×8"),
+        "{text}"
+    );
+}

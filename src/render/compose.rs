@@ -579,14 +579,18 @@ fn rect(out: &mut RgbImage, b: &BBox, map: &Mapping, c: [u8; 3], thick: i64, das
         y1.round() as i64 - 1,
     );
     let on = |k: i64| !dashed || (k / 4) % 2 == 0;
+    // only the part on the panel is walked: a box corner at 1e8 costs what a visible one does
+    let (w, h) = (out.width() as i64, out.height() as i64);
+    let (xa, xb) = (x0.max(0), x1.min(w - 1));
+    let (ya, yb) = (y0.max(0), y1.min(h - 1));
     for t in 0..thick {
-        for x in x0..=x1 {
+        for x in xa..=xb {
             if on(x - x0) {
                 put(out, x, y0 + t, c);
                 put(out, x, y1 - t, c);
             }
         }
-        for y in y0..=y1 {
+        for y in ya..=yb {
             if on(y - y0) {
                 put(out, x0 + t, y, c);
                 put(out, x1 - t, y, c);
