@@ -1096,3 +1096,59 @@ fn approving_with_a_rejected_case_asks_first_and_a_signed_review_takes_no_more_v
     let n = a.notice.as_ref().unwrap().text.clone();
     assert!(n.contains("NOT recorded") && n.contains("closed"), "{n}");
 }
+
+/// SIGTERM and SIGHUP end the dashboard as `q` does: mouse tracking off, the alternate screen
+/// left, the cursor shown, exit status 128 + the signal. Run in a real pty (util-linux `script`).
+#[cfg(unix)]
+#[test]
+fn a_signal_restores_the_terminal() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("note: `script` (util-linux) is not installed; the pty signal test is skipped");
+        return;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("lightbox");
+    for (sig, code) in [("TERM", 143), ("HUP", 129)] {
+        let t = tempfile::tempdir().unwrap();
+        let log = t.path().join("pty.out");
+        let pidfile = t.path().join("pid");
+        let inner = format!(
+            "stty cols 120 rows 40; sh -c 'echo $$ > {}; exec {} {} --graphics halfblocks'; echo EXIT=$?",
+            pidfile.display(),
+            bin.display(),
+            common::sample().display()
+        );
+        let mut child = std::process::Command::new("script")
+            .args(["-qfc", &inner])
+            .arg(&log)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // wait until the dashboard has drawn (its status bar), then signal it
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline
+            && !std::fs::read(&log).is_ok_and(|b| String::from_utf8_lossy(&b).contains("cases"))
+        {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        std::process::Command::new("kill")
+            .args([format!("-{sig}"), pid.trim().to_string()])
+            .status()
+            .unwrap();
+        let _ = child.wait();
+        let out = String::from_utf8_lossy(&std::fs::read(&log).unwrap()).into_owned();
+        let tail = &out[out.len().saturating_sub(600)..];
+        assert!(out.contains(&format!("EXIT={code}")), "SIG{sig}: {tail:?}");
+        let restored = out.rfind("\u{1b}[?1049l").unwrap_or(0);
+        let mouse_off = out.rfind("\u{1b}[?1000l").unwrap_or(0);
+        assert!(
+            restored > 0 && mouse_off > 0,
+            "SIG{sig}: terminal not restored: {tail:?}"
+        );
+        assert!(
+            out.rfind("\u{1b}[?1049h").unwrap_or(0) < restored,
+            "SIG{sig}: the alternate screen was entered again"
+        );
+    }
+}
