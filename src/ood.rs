@@ -190,15 +190,44 @@ pub fn read_reference(path: &Path) -> Result<Reference, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let r: Reference = serde_json::from_str(&text)
         .map_err(|e| format!("{}: {e}. Write it with `lightbox stats DIR -o FILE`", path.display()))?;
-    if r.median.len() != FEATURES.len() || r.mad.len() != FEATURES.len() {
+    check_reference(&r).map_err(|e| format!("{}: {e}; recompute it with `lightbox stats`", path.display()))?;
+    Ok(r)
+}
+
+/// A reference read from a file holds one finite median and one positive, finite spread per
+/// statistic lightbox computes, under the names it computes them by: a short list made `check`
+/// index past its end, a negative spread switched the check off, a zero one flagged everything.
+pub fn check_reference(r: &Reference) -> Result<(), String> {
+    if r.median.len() != FEATURES.len() || r.mad.len() != FEATURES.len() || r.features.len() != FEATURES.len() {
         return Err(format!(
-            "{}: {} statistics where lightbox computes {}; recompute it with `lightbox stats`",
-            path.display(),
+            "{} statistics ({} medians, {} spreads) where lightbox computes {}",
+            r.features.len(),
             r.median.len(),
+            r.mad.len(),
             FEATURES.len()
         ));
     }
-    Ok(r)
+    for (k, name) in FEATURES.iter().enumerate() {
+        if r.features[k] != *name {
+            return Err(format!(
+                "statistic {k} is {:?}; lightbox computes {name:?} there",
+                r.features[k]
+            ));
+        }
+        if !r.median[k].is_finite() {
+            return Err(format!("median of {name} is {}", r.median[k]));
+        }
+        if !(r.mad[k].is_finite() && r.mad[k] > 0.0) {
+            return Err(format!(
+                "spread (mad) of {name} is {}; it must be a number above 0",
+                r.mad[k]
+            ));
+        }
+    }
+    if !(r.max_z.is_finite() && r.max_z > 0.0) {
+        return Err(format!("max_z is {}; it must be a number above 0", r.max_z));
+    }
+    Ok(())
 }
 
 /// Statistics of every case's image (decoded in parallel); `None` where it cannot be read.
@@ -243,6 +272,8 @@ pub fn pack_reference(
     {
         // the lock keeps the reference statistics; the bound is the rules file's (ood_max_z)
         let locked: Reference = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: {e}. Delete it or pass --refresh-lock to recompute", p.display()))?;
+        check_reference(&locked)
             .map_err(|e| format!("{}: {e}. Delete it or pass --refresh-lock to recompute", p.display()))?;
         return Ok(Reference { max_z, ..locked });
     }

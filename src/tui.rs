@@ -6,6 +6,7 @@
 pub mod action;
 pub mod app;
 pub mod config;
+pub mod graphic_limit;
 pub mod keymap;
 pub mod review;
 pub mod theme;

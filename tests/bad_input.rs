@@ -976,3 +976,117 @@ fn check_names_a_wrong_size_mask_as_a_file_error() {
         "{text}"
     );
 }
+
+// Found by a hostile tester after the first round (issue 18).
+
+/// A shortened ood.lock.json made `check` index past its end (a panic).
+#[test]
+fn a_damaged_ood_lock_is_an_error_not_a_panic() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("p");
+    common::copy_dir(&common::sample(), &d);
+    let lock = d.join("ood.lock.json");
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
+    v["median"].as_array_mut().unwrap().pop();
+    std::fs::write(&lock, v.to_string()).unwrap();
+    let (code, text) = lightbox(&["check"], &d);
+    assert!(
+        code == 2 && text.contains("ood.lock.json") && text.contains("--refresh-lock"),
+        "{text}"
+    );
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("ood.lock.json")).unwrap()).unwrap();
+    v["median"].as_array_mut().unwrap().push(serde_json::json!(1.0));
+    v["mad"][0] = serde_json::json!(-2.0);
+    std::fs::write(&lock, v.to_string()).unwrap();
+    let (code, text) = lightbox(&["check"], &d);
+    assert!(
+        code == 2 && text.contains("ood.lock.json") && text.contains("above 0"),
+        "{text}"
+    );
+}
+
+/// 20,000 nested functions overflowed the stack; 5,000 took minutes.
+#[test]
+fn deeply_nested_regions_are_refused() {
+    let t = mini_pack();
+    let d = t.path();
+    let deep = format!("{}lung{}", "hull(".repeat(20_000), ")".repeat(20_000));
+    write(
+        d,
+        "rules.toml",
+        &format!(
+            "[regions]\nnear = \"{deep}\"\n\n[[rule]]\nid = \"r\"\nkind = \"containment\"\nseverity = \"major\"\nsubject = \"lesion\"\nregion = \"near\"\nmin_fraction = 0.5\n"
+        ),
+    );
+    let (code, text) = lightbox_rules(d);
+    assert!(
+        code == 2 && text.contains("rules.toml") && text.contains("nested more than 32"),
+        "{text}"
+    );
+    write(d, "rules.toml", "[regions]\nnear = \"dilate(lung, nanpx)\"\n");
+    let (code, text) = lightbox_rules(d);
+    assert!(
+        code == 2 && text.contains("rules.toml") && text.contains("nanpx"),
+        "{text}"
+    );
+    write(
+        d,
+        "rules.toml",
+        "[[rule]]\nid = \"r\"\nkind = \"components\"\nseverity = \"major\"\nsubject = \"lung\"\nmin = 3\nmax = 1\n",
+    );
+    let (code, text) = lightbox_rules(d);
+    assert!(code == 2 && text.contains("min = 3 is above max = 1"), "{text}");
+}
+
+/// `metrics` read a label mask's unknown value as background: Dice dropped, exit 0.
+#[test]
+fn metrics_stop_on_a_bad_label_mask() {
+    let t = mini_pack();
+    let d = t.path();
+    png_gray(&d.join("runs/m/masks/a.png"), 16, 12, false, 7);
+    let (code, text) = lightbox(&["metrics"], d);
+    assert!(
+        code == 2 && text.contains("runs/m/masks/a.png") && text.contains("value 7"),
+        "{text}"
+    );
+}
+
+bad!(
+    ground_truth_label_neither_zero_nor_one,
+    |d| {
+        write(d, "gt/labels.csv", "image,lesion\na.png,0.5\nb.png,0\n");
+    },
+    ["gt/labels.csv", "a.png.lesion", "label is 0 (absent) or 1 (present)"]
+);
+warns!(
+    a_case_without_a_score_row,
+    |d| {
+        write(d, "gt/labels.csv", "image,lesion\na.png,1\n");
+    },
+    ["warning", "gt/labels.csv", "1 of 2 cases have no scores", "b.png"]
+);
+warns!(
+    a_yolo_box_outside_the_image,
+    |d| {
+        write(
+            d,
+            "lightbox.toml",
+            &MANIFEST.replace("[runs.m]", "[runs.y]\nyolo = \"runs/y\"\n\n[runs.m]"),
+        );
+        write(d, "runs/y/classes.txt", "lung\nlesion\n");
+        write(d, "runs/y/a.txt", "1 1.5 1.5 0.2 0.2 0.8\n");
+    },
+    ["warning", "runs/y/a.txt", "box 1", "entirely outside the image"]
+);
+bad!(
+    rules_file_that_does_not_exist,
+    |d| {
+        write(
+            d,
+            "lightbox.toml",
+            &MANIFEST.replace("images = \"images\"\n", "images = \"images\"\nrules = \"nope.toml\"\n"),
+        );
+    },
+    ["lightbox.toml", "rules", "nope.toml does not exist"]
+);

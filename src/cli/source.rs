@@ -50,14 +50,16 @@ pub fn gate(pack: &Pack, command: &str, allow: bool) -> Option<u8> {
     gate_on(pack_errors(pack), command, allow)
 }
 
-/// As [`gate`] on the errors found loading the pack only: for figures computed from the
-/// annotations alone (COCO evaluation needs no image file, as in pycocotools).
+/// As [`gate`] on every error but those of the case images' files: for figures computed from
+/// the annotations alone (COCO evaluation needs no image file, as in pycocotools). Label masks,
+/// probability maps and scores are annotations: a mask with an unknown value or of the wrong
+/// size read as background made Dice drop without a word.
 pub fn gate_loaded(pack: &Pack, command: &str, allow: bool) -> Option<u8> {
-    let errors = pack
-        .problems
-        .iter()
-        .filter(|p| p.severity == lightbox::pack::Severity::Error)
-        .cloned()
+    let images: std::collections::HashSet<std::path::PathBuf> =
+        pack.cases.iter().map(|c| pack.display_path(&c.image)).collect();
+    let errors = pack_errors(pack)
+        .into_iter()
+        .filter(|p| !images.contains(&p.file))
         .collect();
     gate_on(errors, command, allow)
 }

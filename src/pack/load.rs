@@ -119,6 +119,18 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
         problems: l.problems.finish(),
     };
     let mut outside = super::boundary::check_manifest(&pack);
+    // the rules file the manifest names: `check` reads it, so `info` says when it cannot
+    if let (Some(root), Some(r)) = (&pack.root, &pack.manifest.rules) {
+        match join_inside(root, r) {
+            Err(msg) => outside
+                .push(Problem::error(MANIFEST_FILE, "rules", msg).hint("Keep the rules file inside the pack's folder")),
+            Ok(p) if !p.is_file() => outside.push(
+                Problem::error(MANIFEST_FILE, "rules", format!("{} does not exist", r.display()))
+                    .hint("Fix `rules` in lightbox.toml, or write the rules file (docs/rules.md)"),
+            ),
+            Ok(_) => {}
+        }
+    }
     outside.extend(super::boundary::check(&pack));
     pack.problems.extend(outside);
     pack
@@ -146,6 +158,17 @@ impl CaseIndex {
             }
         }
         CaseIndex { by_coco, by_name }
+    }
+
+    /// A case's name (its id, the longest name it is known by).
+    fn name_of(&self, case: usize) -> String {
+        self.by_name
+            .iter()
+            .filter(|(_, v)| **v == case)
+            .map(|(k, _)| k.as_str())
+            .max_by_key(|k| k.len())
+            .unwrap_or("?")
+            .to_string()
     }
 
     fn name(&self, key: &str) -> Option<usize> {
@@ -696,7 +719,7 @@ impl Loader {
             .as_ref()
             .and_then(|p| self.resolve(&format!("{key}.scores"), p))
         {
-            self.attach_scores(&file, env, index, out);
+            self.attach_scores(&file, is_gt, env, index, out);
         }
     }
 
@@ -1017,6 +1040,27 @@ impl Loader {
                     b.w * w as f64,
                     b.h * h as f64,
                 );
+                if bbox.w <= 0.0
+                    || bbox.h <= 0.0
+                    || bbox.x >= w as f64
+                    || bbox.y >= h as f64
+                    || bbox.x + bbox.w <= 0.0
+                    || bbox.y + bbox.h <= 0.0
+                {
+                    self.problems.push_capped(
+                        "yolo box off the image",
+                        Problem::warning(
+                            &shown,
+                            format!("box {}", k + 1),
+                            format!(
+                                "box (cx {}, cy {}, w {}, h {}) is empty or lies entirely outside the image",
+                                b.cx, b.cy, b.w, b.h
+                            ),
+                        )
+                        .hint("YOLO boxes are centre and size in 0–1 of the image; it can match nothing")
+                        .on_case(i),
+                    );
+                }
                 if !is_gt && b.score.is_none() {
                     self.problems.push_capped(
                         "yolo score",
@@ -1042,7 +1086,7 @@ impl Loader {
         }
     }
 
-    fn attach_scores(&mut self, file: &Path, env: &Env, index: &CaseIndex, out: &mut [CaseAnnotations]) {
+    fn attach_scores(&mut self, file: &Path, is_gt: bool, env: &Env, index: &CaseIndex, out: &mut [CaseAnnotations]) {
         let shown = self.shown(file);
         let Some(bytes) = self.read_bytes(file) else {
             return;
@@ -1065,7 +1109,18 @@ impl Loader {
                 }
             }
         };
-        for (image, list) in rows {
+        if rows.is_empty() {
+            self.problems.push(
+                Problem::warning(
+                    &shown,
+                    "",
+                    "holds no scores: classification figures have nothing to use",
+                )
+                .hint("Write one row (CSV) or entry (JSON) per image"),
+            );
+        }
+        let before: Vec<bool> = out.iter().map(|a| !a.scores.is_empty()).collect();
+        for (image, list) in rows.iter().cloned() {
             let Some(c) = index.name(&image) else {
                 self.problems.push_capped(
                     "scores image",
@@ -1091,7 +1146,34 @@ impl Loader {
                             .hint("Keep one row per image: which score counts would be a guess")
                             .on_case(c),
                         ),
-                        None => out[c].scores.push((k.id, s)),
+                        None => {
+                            if is_gt && s != 0.0 && s != 1.0 {
+                                self.problems.push_capped(
+                                    "label value",
+                                    Problem::error(
+                                        &shown,
+                                        format!("{image}.{name}"),
+                                        format!("ground-truth label {s}: a label is 0 (absent) or 1 (present)"),
+                                    )
+                                    .hint("Write 0 or 1; a reader's certainty belongs in a run's scores")
+                                    .on_case(c),
+                                );
+                                continue;
+                            }
+                            if !is_gt && !(0.0..=1.0).contains(&s) {
+                                self.problems.push_capped(
+                                    "score range",
+                                    Problem::warning(
+                                        &shown,
+                                        format!("{image}.{name}"),
+                                        format!("score {s} is outside [0, 1]"),
+                                    )
+                                    .hint("Thresholds, calibration and AUC read scores as probabilities; export probabilities")
+                                    .on_case(c),
+                                );
+                            }
+                            out[c].scores.push((k.id, s))
+                        }
                     },
                     None => self.problems.push_capped(
                         "scores class",
@@ -1104,6 +1186,27 @@ impl Loader {
                         .on_case(c),
                     ),
                 }
+            }
+        }
+        // cases the file has no row for: classification figures would quietly use the others
+        if !rows.is_empty() {
+            let missing: Vec<usize> = (0..out.len())
+                .filter(|&c| !before[c] && out[c].scores.is_empty())
+                .collect();
+            if let Some(&first) = missing.first() {
+                self.problems.push(
+                    Problem::warning(
+                        &shown,
+                        "",
+                        format!(
+                            "{} of {} cases have no scores here (the first: {}); classification figures leave them out",
+                            missing.len(),
+                            out.len(),
+                            index.name_of(first)
+                        ),
+                    )
+                    .hint("Add a row for every image of the pack"),
+                );
             }
         }
     }

@@ -1,5 +1,5 @@
-//! Checking a pack's files beyond loading: every image's header (never its pixels) exists and
-//! matches its declared size, label masks are on the image's grid and hold only known class
+//! Checking a pack's files beyond loading: every image's header exists and matches its declared
+//! size and its file is whole (formats::integrity; pixels are not decoded), label masks are on the image's grid and hold only known class
 //! values, probability maps have the image's size. Used by `lightbox info` and the dashboard.
 
 use super::annotation::ProbabilitySource;
@@ -34,7 +34,13 @@ pub fn validate(pack: &Pack) -> Validation {
     let headers: Vec<Result<ImageHeader, img::ImageError>> = pack
         .cases
         .par_iter()
-        .map(|c| img::read_header(&c.image).and_then(|h| img::verify(&c.image).map(|()| h)))
+        .map(|c| {
+            img::read_header(&c.image).and_then(|h| {
+                // an oversized claim is said as such, before the data is judged
+                img::check_dimensions(h.width as u64, h.height as u64)?;
+                img::verify(&c.image).map(|()| h)
+            })
+        })
         .collect();
     for (i, (case, h)) in pack.cases.iter().zip(&headers).enumerate() {
         match h {

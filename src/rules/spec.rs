@@ -501,6 +501,16 @@ impl RuleSet {
                 ));
             }
             ids.push(id.clone());
+            // `min = 3, max = 1` flagged every case ("allows 3 to 1")
+            if let (Some(lo), Some(hi)) = (&r.min, &r.max)
+                && lo.get_ref() > hi.get_ref()
+            {
+                return Err(ctx.err(
+                    lo.span().start,
+                    format!("rule {id:?}: min = {} is above max = {}", lo.get_ref(), hi.get_ref()),
+                    "Give min ≤ max",
+                ));
+            }
             let rule = convert(&ctx, r).map_err(|mut e| {
                 e.message = format!("rule {id:?}: {}", e.message);
                 e
