@@ -119,24 +119,24 @@ pub fn tmux_passthrough() -> Option<bool> {
 /// Choose the graphics protocol. Must run after entering the alternate screen and before
 /// reading input (the terminal answers queries on stdin). Returns the picker, the pixels per
 /// cell to compose at, and a note for the status bar.
-pub fn pick_graphics(choice: Graphics) -> (Picker, (u16, u16), Option<String>) {
+pub fn pick_graphics(choice: Graphics, user_limit: Option<(u32, u32)>) -> Picked {
     let halfblocks = || {
         let mut p = Picker::halfblocks();
         p.set_protocol_type(ProtocolType::Halfblocks);
         p
     };
+    let plain = |note: Option<String>| Picked {
+        picker: halfblocks(),
+        cell_pixels: (1, 2),
+        note,
+        max_graphic: None,
+    };
     if choice == Graphics::Halfblocks {
-        return (halfblocks(), (1, 2), None);
+        return plain(None);
     }
     let mut picker = match Picker::from_query_stdio() {
         Ok(p) => p,
-        Err(e) => {
-            return (
-                halfblocks(),
-                (1, 2),
-                Some(format!("graphics query failed ({e}); using halfblocks")),
-            );
-        }
+        Err(e) => return plain(Some(format!("graphics query failed ({e}); using halfblocks"))),
     };
     let mut note = None;
     match choice {
@@ -167,10 +167,32 @@ pub fn pick_graphics(choice: Graphics) -> (Picker, (u16, u16), Option<String>) {
         }
     }
     if picker.protocol_type() == ProtocolType::Halfblocks {
-        return (halfblocks(), (1, 2), note);
+        return plain(note);
     }
+    // a sixel image larger than the terminal accepts is not drawn at all (xterm: maxGraphicSize)
+    let max_graphic = match (user_limit, picker.protocol_type()) {
+        (Some(l), _) => Some(l),
+        (None, ProtocolType::Sixel) => {
+            Some(graphic_limit::query(std::time::Duration::from_millis(300)).unwrap_or(graphic_limit::SIXEL_DEFAULT))
+        }
+        (None, _) => None,
+    };
     let fs = picker.font_size();
-    (picker, (fs.width.max(1), fs.height.max(1)), note)
+    Picked {
+        picker,
+        cell_pixels: (fs.width.max(1), fs.height.max(1)),
+        note,
+        max_graphic,
+    }
+}
+
+/// The graphics chosen: the picker, the pixels per cell to compose at, a note for the status
+/// bar, and the largest image the terminal accepts (each frame is made to fit it).
+pub struct Picked {
+    pub picker: Picker,
+    pub cell_pixels: (u16, u16),
+    pub note: Option<String>,
+    pub max_graphic: Option<(u32, u32)>,
 }
 
 pub fn protocol_name(p: &Picker) -> &'static str {
@@ -322,7 +344,12 @@ fn run_with(
     }));
     let result = (|| -> anyhow::Result<()> {
         crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
-        let (picker, cell_pixels, note) = pick_graphics(graphics);
+        let Picked {
+            picker,
+            cell_pixels,
+            note,
+            max_graphic,
+        } = pick_graphics(graphics, config.max_graphic);
         let (tx, rx) = mpsc::channel();
         forward_signals(tx.clone())?;
         let input_tx = tx.clone();
@@ -373,6 +400,7 @@ fn run_with(
         let mut app = App::new(pack, config, protocol_name(&picker).to_string());
         app.rules_file = rules;
         app.cell_pixels = cell_pixels;
+        app.max_graphic = max_graphic;
         let mut workspace_note = None;
         match crate::workspace::Workspace::load(&app.pack) {
             Ok(w) => app.workspace = w,

@@ -337,7 +337,7 @@ fn formats() -> Vec<Format> {
                 write(
                     d,
                     "gt/labels.json",
-                    r#"{"a.png": {"lesion": 1}, "b.png": {"lesion": 0.25}}"#,
+                    r#"{"a.png": {"lesion": 1}, "b.png": {"lesion": 0}}"#,
                 );
             },
         },

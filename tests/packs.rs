@@ -290,8 +290,14 @@ scores = "run/scores.json"
     )
     .unwrap();
     let pack = Pack::open(d).unwrap();
-    // the TIFF has no ground-truth mask: said once, on its case, as a warning
-    assert_eq!(pack.problems.len(), 1, "{:?}", pack.problems);
+    // the TIFF has no ground-truth mask: said once, on its case, as a warning; and no score
+    // (said once for the scores file)
+    assert_eq!(pack.problems.len(), 2, "{:?}", pack.problems);
+    assert!(
+        pack.problems[1]
+            .message
+            .contains("1 of 2 cases have no scores here (the first: t.tif)")
+    );
     assert_eq!((pack.problems[0].case, pack.problems[0].is_error()), (Some(1), false));
     assert!(pack.problems[0].message.contains("no ground truth mask"));
     let ids: Vec<&str> = pack.cases.iter().map(|c| c.id.0.as_str()).collect();

@@ -14,6 +14,10 @@ pub struct Args {
     /// placeholders; auto-detection falls back to halfblocks there).
     #[arg(long, value_enum)]
     pub graphics: Option<Graphics>,
+    /// Largest image to send the terminal, WIDTHxHEIGHT pixels (default: what the terminal says;
+    /// 1000x1000 for sixel when it does not say, xterm's default maxGraphicSize).
+    #[arg(long, value_name = "WxH", value_parser = tui::graphic_limit::parse)]
+    pub max_graphic: Option<(u32, u32)>,
     /// Theme: dark, light, high-contrast, or a theme file (overrides the user config).
     #[arg(long)]
     pub theme: Option<String>,
@@ -28,6 +32,9 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
     let mut config = Config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
+    if a.max_graphic.is_some() {
+        config.max_graphic = a.max_graphic;
+    }
     if let Some(t) = &a.theme {
         config.theme = tui::config::load_theme(t).map_err(anyhow::Error::msg)?;
     }

@@ -62,6 +62,10 @@ pub struct Args {
     /// How to draw images (dashboard).
     #[arg(long, value_enum)]
     pub graphics: Option<lightbox::tui::Graphics>,
+    /// Largest image to send the terminal, WIDTHxHEIGHT pixels (default: what the terminal says;
+    /// 1000x1000 for sixel when it does not say, xterm's default maxGraphicSize).
+    #[arg(long, value_name = "WxH", value_parser = lightbox::tui::graphic_limit::parse)]
+    pub max_graphic: Option<(u32, u32)>,
 }
 
 fn reviewer(a: &Args) -> anyhow::Result<String> {
@@ -291,7 +295,10 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         eprintln!("error: the review dashboard needs a terminal; for scripts use --batch (docs/signoff.md)");
         return Ok(EXIT_INPUT);
     }
-    let config = lightbox::tui::config::Config::load(None).map_err(anyhow::Error::msg)?;
+    let mut config = lightbox::tui::config::Config::load(None).map_err(anyhow::Error::msg)?;
+    if a.max_graphic.is_some() {
+        config.max_graphic = a.max_graphic;
+    }
     let run = p.session.run;
     let Prepared { pack, session, flags } = p;
     lightbox::tui::run_review(

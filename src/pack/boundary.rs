@@ -34,7 +34,9 @@ pub fn files_read(pack: &Pack) -> Vec<PathBuf> {
                 out.push(p);
             }
         }
-        if let Some(m) = &s.model_file {
+        // a model named by an absolute path is named explicitly (`lightbox infer` writes one);
+        // one named inside the pack must not be a link out of it
+        if let Some(m) = s.model_file.as_ref().filter(|m| m.is_relative()) {
             let m = root.join(m);
             out.push(crate::infer::ModelSpec::beside(&m));
             out.push(m);

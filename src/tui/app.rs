@@ -208,6 +208,8 @@ pub struct App {
     /// The image area in cells and the pixels per cell, set by the event loop from the terminal.
     pub image_cells: (u16, u16),
     pub cell_pixels: (u16, u16),
+    /// The largest image the terminal accepts (frames are scaled to fit; `None`: no limit).
+    pub max_graphic: Option<(u32, u32)>,
     pub should_quit: bool,
     /// Per case: (errors, warnings) among the pack's problems.
     pub problem_counts: Vec<(u32, u32)>,
@@ -397,6 +399,7 @@ impl App {
             frame: None,
             image_cells: (0, 0),
             cell_pixels: (1, 2),
+            max_graphic: None,
             should_quit: false,
             problem_counts,
             problems: Vec::new(),
@@ -1005,7 +1008,9 @@ impl App {
         }
         let (fw, fh) = self.cell_pixels;
         let mut style = self.render_style();
-        let px = (cols as u32 * fw as u32, rows as u32 * fh as u32);
+        // never larger than the terminal draws: xterm shows nothing of a sixel image beyond
+        // its maxGraphicSize, and the case would count as shown on a blank pane
+        let px = super::graphic_limit::fit((cols as u32 * fw as u32, rows as u32 * fh as u32), self.max_graphic);
         // at halfblock resolution, score digits would be unreadable: the details pane lists them
         if px.0 < 400 {
             style.scores = false;

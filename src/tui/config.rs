@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 struct ConfigFile {
     theme: Option<String>,
     graphics: Option<String>,
+    max_graphic: Option<String>,
     onnxruntime: Option<PathBuf>,
     reviewer: Option<String>,
     role: Option<String>,
@@ -30,6 +31,9 @@ pub struct Config {
     pub theme: Theme,
     pub keymap: Keymap,
     pub graphics: Option<String>,
+    /// Largest image to send the terminal, in pixels (`max_graphic = "1000x1000"`, or
+    /// `--max-graphic`); default: what the terminal says (XTSMGRAPHICS), else 1000×1000 for sixel.
+    pub max_graphic: Option<(u32, u32)>,
     /// ONNX Runtime library (`onnxruntime = "/path/to/libonnxruntime.so"`).
     pub onnxruntime: Option<PathBuf>,
     /// Who reviews (`reviewer = "..."`, `role = "..."`), for `lightbox review`.
@@ -64,6 +68,7 @@ impl Config {
             theme: Theme::builtin("dark").expect("dark ships"),
             keymap: Keymap::default_keys(),
             graphics: None,
+            max_graphic: None,
             onnxruntime: None,
             reviewer: None,
             role: None,
@@ -90,6 +95,10 @@ impl Config {
             .apply(&f.keys)
             .map_err(|e| format!("{}: [keys] {e}", path.display()))?;
         c.graphics = f.graphics;
+        if let Some(m) = &f.max_graphic {
+            c.max_graphic =
+                Some(super::graphic_limit::parse(m).map_err(|e| format!("{}: max_graphic: {e}", path.display()))?);
+        }
         c.onnxruntime = f.onnxruntime;
         c.reviewer = f.reviewer;
         c.role = f.role;
