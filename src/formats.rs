@@ -4,6 +4,7 @@
 
 pub mod coco;
 pub mod dicom;
+pub mod dicom_structure;
 pub mod grey_png;
 pub mod image;
 pub mod integrity;

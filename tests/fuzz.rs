@@ -206,10 +206,36 @@ fn nifti_bytes() -> Vec<u8> {
     h
 }
 
-fn dicom_seed() -> Option<PathBuf> {
+/// A DICOM file from the vectors scripts/dicom_vectors.py writes (its own synthetic files and
+/// pydicom's test files), by name; `None` when `LIGHTBOX_DICOM_VECTORS` is not set.
+fn dicom_seed(name: &str) -> Option<PathBuf> {
     let v = std::env::var_os("LIGHTBOX_DICOM_VECTORS")?;
-    let f = Path::new(&v).parent()?.join("synthetic_dx_monochrome1.dcm");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&v).ok()?).ok()?;
+    let f = PathBuf::from(json["cases"][name]["file"].as_str()?);
     f.is_file().then_some(f)
+}
+
+/// The DICOM files fuzzed, one per encoding dicom-rs reads differently.
+const DICOM_SEEDS: [(&str, &str); 5] = [
+    ("dicom", "synthetic_dx_monochrome1.dcm"),
+    ("dicom-implicit", "MR_small_implicit.dcm"),
+    ("dicom-bigendian", "MR_small_bigendian.dcm"),
+    ("dicom-rle", "synthetic_ct_multiframe_rle.dcm"),
+    ("dicom-jpeg2000", "MR_small_jp2klossless.dcm"),
+];
+
+fn dicom_setup(d: &Path, format: &str) {
+    write(
+        d,
+        "lightbox.toml",
+        "name = \"dx\"\nimages = \"images\"\n\n[[classes]]\nid = 1\nname = \"lung\"\n",
+    );
+    for f in ["a.png", "b.png"] {
+        std::fs::remove_file(d.join("images").join(f)).unwrap();
+    }
+    let name = DICOM_SEEDS.iter().find(|(f, _)| *f == format).unwrap().1;
+    let seed = dicom_seed(name).expect("checked before setup");
+    std::fs::copy(seed, d.join("images/a.dcm")).unwrap();
 }
 
 const RULES: &str = r#"[settings]
@@ -393,18 +419,31 @@ fn formats() -> Vec<Format> {
             name: "dicom",
             file: "images/a.dcm",
             text: false,
-            setup: |d| {
-                write(
-                    d,
-                    "lightbox.toml",
-                    "name = \"dx\"\nimages = \"images\"\n\n[[classes]]\nid = 1\nname = \"lung\"\n",
-                );
-                for f in ["a.png", "b.png"] {
-                    std::fs::remove_file(d.join("images").join(f)).unwrap();
-                }
-                let seed = dicom_seed().expect("checked before setup");
-                std::fs::copy(seed, d.join("images/a.dcm")).unwrap();
-            },
+            setup: |d| dicom_setup(d, "dicom"),
+        },
+        Format {
+            name: "dicom-implicit",
+            file: "images/a.dcm",
+            text: false,
+            setup: |d| dicom_setup(d, "dicom-implicit"),
+        },
+        Format {
+            name: "dicom-bigendian",
+            file: "images/a.dcm",
+            text: false,
+            setup: |d| dicom_setup(d, "dicom-bigendian"),
+        },
+        Format {
+            name: "dicom-rle",
+            file: "images/a.dcm",
+            text: false,
+            setup: |d| dicom_setup(d, "dicom-rle"),
+        },
+        Format {
+            name: "dicom-jpeg2000",
+            file: "images/a.dcm",
+            text: false,
+            setup: |d| dicom_setup(d, "dicom-jpeg2000"),
         },
     ]
 }
@@ -510,8 +549,13 @@ fn no_mutated_input_crashes_or_goes_unnamed() {
         if only.as_ref().is_some_and(|o| !o.iter().any(|n| n == format.name)) {
             continue;
         }
-        if format.name == "dicom" && dicom_seed().is_none() {
-            eprintln!("note: LIGHTBOX_DICOM_VECTORS is not set (scripts/test.sh sets it): DICOM not fuzzed");
+        if let Some((_, file)) = DICOM_SEEDS.iter().find(|(f, _)| *f == format.name)
+            && dicom_seed(file).is_none()
+        {
+            eprintln!(
+                "note: {file} not found (LIGHTBOX_DICOM_VECTORS, which scripts/test.sh sets): {} not fuzzed",
+                format.name
+            );
             continue;
         }
         let t = mini_pack();
@@ -525,9 +569,11 @@ fn no_mutated_input_crashes_or_goes_unnamed() {
             "{}: the valid seed has unnamed problems: {seeded:?}",
             format.name
         );
+        // each format its own stream: FNV-1a of its name
         let mut rng = Rng(seed
-            ^ (format.name.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ format.name.as_bytes()[0] as u64);
+            ^ format.name.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x100_0000_01B3)
+            }));
         let (mut rejected, mut peak_max) = (0usize, 0usize);
         let started = std::time::Instant::now();
         for i in 0..iterations {

@@ -6,6 +6,7 @@
 //! whether to invert them (MONOCHROME1), and which windows / VOI LUT the file recommends. Only
 //! tags that describe the image are read into it; identifying tags stay in the file.
 
+use super::dicom_structure::{Layout, PixelData};
 use super::image::{ImageError, ImageHeader, PixelFormat, PixelImage, Pixels, check_dimensions};
 use super::scan::{FileWindow, Scan, Spacing, VoiFunction, VoiTable};
 use dicom_dictionary_std::tags;
@@ -24,12 +25,14 @@ pub fn is_dicom(head: &[u8]) -> bool {
 
 type Tag = dicom_core::Tag;
 
-fn open(path: &Path, header_only: bool) -> Result<DefaultDicomObject, ImageError> {
+fn open(path: &Path, header_only: bool) -> Result<(DefaultDicomObject, Layout), ImageError> {
+    // lengths are checked against the file before dicom-rs reserves memory for them
+    let layout = super::dicom_structure::walk(path, header_only)?;
     let mut options = OpenFileOptions::new();
     if header_only {
         options = options.read_until(tags::PIXEL_DATA);
     }
-    options.open_file(path).map_err(|e| {
+    let obj = options.open_file(path).map_err(|e| {
         if let Some(io) = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<std::io::Error>())
             && io.kind() == std::io::ErrorKind::NotFound
         {
@@ -41,7 +44,8 @@ fn open(path: &Path, header_only: bool) -> Result<DefaultDicomObject, ImageError
         } else {
             ImageError::Corrupt(format!("DICOM: {chain}"))
         }
-    })
+    })?;
+    Ok((obj, layout))
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -153,7 +157,7 @@ fn geometry(obj: &DefaultDicomObject) -> Result<Geometry, ImageError> {
 
 /// Read size and pixel format without touching the pixel data.
 pub fn read_header(path: &Path) -> Result<ImageHeader, ImageError> {
-    let obj = open(path, true)?;
+    let (obj, _) = open(path, true)?;
     let g = geometry(&obj)?;
     Ok(ImageHeader {
         width: g.cols,
@@ -168,7 +172,7 @@ pub fn read_header(path: &Path) -> Result<ImageHeader, ImageError> {
 /// What the header says (modality, body part, view, photometric interpretation, spacing,
 /// windows), without decoding pixels.
 pub fn read_scan(path: &Path) -> Result<Scan, ImageError> {
-    let obj = open(path, true)?;
+    let (obj, _) = open(path, true)?;
     let g = geometry(&obj)?;
     Ok(scan_of(&obj, &g, 0))
 }
@@ -187,7 +191,7 @@ pub struct SliceInfo {
 
 /// Series, position and size of a DICOM file, from its header.
 pub fn slice_info(path: &Path) -> Result<SliceInfo, ImageError> {
-    let obj = open(path, true)?;
+    let (obj, _) = open(path, true)?;
     let g = geometry(&obj)?;
     let position = match (
         floats(&obj, tags::IMAGE_ORIENTATION_PATIENT),
@@ -215,7 +219,7 @@ pub fn slice_info(path: &Path) -> Result<SliceInfo, ImageError> {
 
 /// The number of frames in a DICOM file (1 for single-frame images), from its header.
 pub fn frame_count(path: &Path) -> Result<u32, ImageError> {
-    let obj = open(path, true)?;
+    let (obj, _) = open(path, true)?;
     Ok(geometry(&obj)?.frames)
 }
 
@@ -352,15 +356,45 @@ fn decode_error(e: dicom_pixeldata::Error, obj: &DefaultDicomObject) -> ImageErr
     }
 }
 
+/// Compressed pixel data may expand at most this many times into stored pixel bytes before
+/// lightbox believes it: far beyond what RLE (64×), JPEG or a real radiograph's JPEG 2000
+/// reach, far below what a damaged Rows or NumberOfFrames asks for.
+pub const MAX_EXPANSION: u64 = 1024;
+
+/// The pixel data must hold what Rows × Columns × SamplesPerPixel × NumberOfFrames ×
+/// BitsAllocated says, before a decoder allocates for it: exactly (at least) for native data,
+/// within [`MAX_EXPANSION`] for compressed fragments.
+fn check_pixel_bytes(g: &Geometry, pixel_data: Option<PixelData>) -> Result<(), ImageError> {
+    let needed =
+        g.rows as u64 * g.cols as u64 * g.samples as u64 * g.frames as u64 * (g.bits_allocated as u64).div_ceil(8);
+    match pixel_data {
+        Some(PixelData::Native { bytes }) if bytes < needed => Err(ImageError::Corrupt(format!(
+            "DICOM Pixel Data (7FE0,0010) holds {bytes} bytes, Rows {} × Columns {} × SamplesPerPixel {} × NumberOfFrames {} × BitsAllocated {} needs {needed}",
+            g.rows, g.cols, g.samples, g.frames, g.bits_allocated
+        ))),
+        Some(PixelData::Encapsulated { fragments: 0, .. }) => Err(ImageError::Corrupt(
+            "DICOM Pixel Data (7FE0,0010) is encapsulated but holds no compressed fragment".into(),
+        )),
+        Some(PixelData::Encapsulated { bytes, .. }) if needed > bytes.saturating_mul(MAX_EXPANSION).max(1 << 20) => {
+            Err(ImageError::Corrupt(format!(
+                "DICOM Pixel Data (7FE0,0010) is {bytes} compressed bytes, but Rows {} × Columns {} × SamplesPerPixel {} × NumberOfFrames {} × BitsAllocated {} says {needed} bytes: more than {MAX_EXPANSION}× (a damaged header)",
+                g.rows, g.cols, g.samples, g.frames, g.bits_allocated
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Decode frames `frames` (all when `None`) of a DICOM file at full depth.
 pub fn decode_frames(path: &Path, frames: Option<std::ops::Range<u32>>) -> Result<Vec<PixelImage>, ImageError> {
-    let obj = open(path, false)?;
+    let (obj, layout) = open(path, false)?;
     let g = geometry(&obj)?;
     if obj.element_opt(tags::PIXEL_DATA).ok().flatten().is_none() {
         return Err(ImageError::Corrupt(
             "DICOM field PixelData (7FE0,0010) is missing".into(),
         ));
     }
+    check_pixel_bytes(&g, layout.pixel_data)?;
     let range = frames.unwrap_or(0..g.frames);
     if range.end > g.frames || range.is_empty() {
         return Err(ImageError::Corrupt(format!(
