@@ -482,9 +482,8 @@ fn event_loop(
         if app.review.is_some()
             && matches!(app.overlay, app::Overlay::None | app::Overlay::Prompt { .. })
             && !app.metrics_view
-            && let (Some(c), Some(fr)) = (app.case(), app.frame.as_ref())
-            && fr.key.case == c
-            && fr.data.image.is_ok()
+            && let Some(c) = app.case()
+            && app.image_drawn()
         {
             app.review_displayed(c);
         }

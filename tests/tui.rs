@@ -1152,3 +1152,53 @@ fn a_signal_restores_the_terminal() {
         );
     }
 }
+
+/// xterm draws nothing of a sixel image beyond its maxGraphicSize (1000 x 1000 by default):
+/// at 200 x 60 and in review mode's 160 x 48 the pane is wider than that. The frame sent must
+/// fit the cap, its bands must join without a gap, and a frame beyond it never counts as drawn.
+#[test]
+fn sixel_frames_never_exceed_the_terminals_largest_graphic() {
+    let mut sixel = Picker::halfblocks(); // 10 x 20 px cells
+    sixel.set_protocol_type(ProtocolType::Sixel);
+    let cap = (1000, 1000);
+    for (w, h) in [(80, 24), (160, 48), (200, 60), (240, 70)] {
+        for details in [true, false] {
+            let mut a = App::new(sample(), Config::defaults(), "sixel".into());
+            a.cell_pixels = (10, 20);
+            a.max_graphic = Some(cap);
+            a.show_details = details && w >= view::WIDE;
+            let areas = view::areas(&a, Rect::new(0, 0, w, h));
+            a.image_cells = (areas.image_inner.width, areas.image_inner.height);
+            let key = a.frame_key().unwrap();
+            assert!(key.pixels.0 <= cap.0 && key.pixels.1 <= cap.1, "{w}x{h}: {:?}", key.pixels);
+            assert!(key.cells.0 <= a.image_cells.0 && key.cells.1 <= a.image_cells.1);
+            let data = Arc::new(CaseData::load_slice(&a.pack, key.case, key.slice));
+            let fr = make_frame(&a.pack, data, &key, &sixel);
+            assert!(!fr.bands.is_empty(), "{w}x{h}: nothing encoded");
+            let mut row = 0;
+            for b in &fr.bands {
+                let s = b.protocol.size();
+                assert_eq!(b.row, row, "{w}x{h}: a gap between bands");
+                assert!(s.width as u32 * 10 <= cap.0 && s.height as u32 * 20 <= cap.1, "{w}x{h}: band {s:?}");
+                row += s.height;
+            }
+            a.frame = Some(Arc::new(fr));
+            assert!(a.image_drawn(), "{w}x{h}: a fitting frame counts as drawn");
+        }
+    }
+    // a frame larger than the cap (made for a terminal without one) is not drawn, so not "shown"
+    let mut a = App::new(sample(), Config::defaults(), "sixel".into());
+    a.cell_pixels = (10, 20);
+    a.image_cells = (150, 50);
+    let key = a.frame_key().unwrap();
+    assert_eq!(key.pixels, (1500, 1000));
+    let data = Arc::new(CaseData::load_slice(&a.pack, key.case, key.slice));
+    a.frame = Some(Arc::new(make_frame(&a.pack, data, &key, &sixel)));
+    assert!(a.image_drawn());
+    a.max_graphic = Some(cap);
+    assert!(!a.image_drawn(), "a 1500 px frame on a 1000 px terminal counts as drawn");
+    // nor is a frame for another pane size (the terminal was resized since)
+    a.max_graphic = None;
+    a.image_cells = (100, 40);
+    assert!(!a.image_drawn(), "a stale frame counts as drawn");
+}

@@ -817,6 +817,19 @@ impl App {
         }
     }
 
+    /// The image the terminal was sent for the current case is one it draws: the frame is the
+    /// one wanted now (same case, views and pane size) and no larger than the terminal's
+    /// largest graphic. Only then does a review record the case as shown.
+    pub fn image_drawn(&self) -> bool {
+        let (Some(fr), Some(want)) = (self.frame.as_ref(), self.frame_key()) else {
+            return false;
+        };
+        fr.key == want
+            && fr.data.image.is_ok()
+            && !fr.bands.is_empty()
+            && super::graphic_limit::accepted(fr.key.pixels, self.max_graphic)
+    }
+
     /// The current case's image is on screen: note the time, and record the display once.
     pub fn review_displayed(&mut self, case: usize) {
         let id = self.pack.cases[case].id.0.clone();
@@ -1010,7 +1023,7 @@ impl App {
         let mut style = self.render_style();
         // never larger than the terminal draws: xterm shows nothing of a sixel image beyond
         // its maxGraphicSize, and the case would count as shown on a blank pane
-        let px = super::graphic_limit::fit((cols as u32 * fw as u32, rows as u32 * fh as u32), self.max_graphic);
+        let (cells, px) = super::graphic_limit::fit_cells((cols, rows), (fw, fh), self.max_graphic);
         // at halfblock resolution, score digits would be unreadable: the details pane lists them
         if px.0 < 400 {
             style.scores = false;
@@ -1032,7 +1045,7 @@ impl App {
             views,
             style,
             viewport: self.viewport,
-            cells: (cols, rows),
+            cells,
             pixels: px,
             network: self.network_run(),
             slice,
