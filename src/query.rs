@@ -13,6 +13,8 @@
 //! `error`, `warning`, `flag`, `flag:RULE`, `critical`/`major`/`minor` (a flag of at least that
 //! severity), `tag:NAME` / `tagged` (the pack's workspace tags), `verdict:accept|reject|unsure`
 //! / `reviewed` (the review in progress), `run:NAME` (the run has something on the case),
+//! `NAME:flag`, `NAME:flag:RULE`, `NAME:critical|major|minor` (a flag of run NAME itself, not of
+//! the input, the ground truth or another run: `candidate:critical`),
 //! `id:TEXT` or a bare word (part of the case id). `OP` is one of
 //! `> >= < <= =`.
 
@@ -65,6 +67,24 @@ pub enum Term {
     Verdict(Option<crate::review::Verdict>),
     /// Run NAME says something about the case (predictions, a mask, maps or scores).
     Run(usize),
+    /// A flag term (`Flag` or `FlagSeverity`) over one run's own flags (`candidate:critical`).
+    RunFlag(usize, Box<Term>),
+}
+
+impl Term {
+    /// The rule a `flag:RULE` term names (also inside `NAME:flag:RULE`).
+    pub fn rule(&self) -> Option<&str> {
+        match self {
+            Term::Flag(Some(r)) => Some(r),
+            Term::RunFlag(_, t) => t.rule(),
+            _ => None,
+        }
+    }
+
+    /// Whether the term needs the rules' flags.
+    pub fn needs_flags(&self) -> bool {
+        matches!(self, Term::Flag(_) | Term::FlagSeverity(_) | Term::RunFlag(..))
+    }
 }
 
 /// What an expression is evaluated against.
@@ -144,6 +164,17 @@ impl Term {
                 }
             }),
             Term::Run(r) => pack.runs.get(*r).is_some_and(|run| !run.annotations[case].is_empty()),
+            Term::RunFlag(r, t) => {
+                let own = ctx
+                    .flags
+                    .iter()
+                    .filter(|f| f.case == case && f.source == Some(crate::pack::Source::Run(*r)));
+                match t.as_ref() {
+                    Term::Flag(rule) => own.into_iter().any(|f| rule.as_ref().is_none_or(|x| &f.rule == x)),
+                    Term::FlagSeverity(s) => own.into_iter().any(|f| f.severity >= *s),
+                    _ => false,
+                }
+            }
             Term::Tag(tag) => ctx.workspace.is_some_and(|w| {
                 let id = &pack.cases[case].id.0;
                 match tag {
@@ -335,9 +366,21 @@ fn term(t: &str, pack: &Pack) -> Result<Term, String> {
             });
         }
     }
+    // NAME:flag, NAME:flag:RULE, NAME:critical: one run's own flags
+    if let Some((name, rest)) = t.split_once(':')
+        && let Ok(r) = pack.run_index(name)
+    {
+        let inner = term(rest, pack)?;
+        return match inner {
+            Term::Flag(_) | Term::FlagSeverity(_) => Ok(Term::RunFlag(r, Box::new(inner))),
+            _ => Err(format!(
+                "{t:?}: after a run's name come its flags: {name}:flag, {name}:flag:RULE, {name}:critical, {name}:major, {name}:minor"
+            )),
+        };
+    }
     if t.contains(':') || t.contains('>') || t.contains('<') || t.contains('=') {
         return Err(format!(
-            "unknown term {t:?} (class:NAME, score>X, preds>N, gt>N, problem, error, warning, flag, flag:RULE, critical, major, minor, tag:NAME, tagged, id:TEXT)"
+            "unknown term {t:?} (class:NAME, score>X, preds>N, gt>N, problem, error, warning, flag, flag:RULE, critical, major, minor, RUN:critical, RUN:flag:RULE, run:NAME, tag:NAME, tagged, id:TEXT)"
         ));
     }
     Ok(Term::Id(t.to_string()))

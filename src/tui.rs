@@ -27,7 +27,8 @@ pub enum Event {
     /// Background validation finished with these problems (for the pack of this epoch).
     Validated(u64, Vec<crate::pack::Problem>),
     /// The rules and out-of-distribution check finished.
-    Checked(u64, Result<Vec<crate::rules::Flag>, String>),
+    /// The flags, and the ids of the rules checked.
+    Checked(u64, Result<(Vec<crate::rules::Flag>, Vec<String>), String>),
     /// One run's metrics are computed.
     Metrics(u64, usize, Result<Arc<crate::metrics::Report>, String>),
     /// The watched pack changed and was reopened (or stayed broken: the last good one is kept).
@@ -537,7 +538,12 @@ fn analyse(
             let checked = crate::check::load_rules(&vpack, rules.as_deref()).and_then(|r| {
                 let r = r.unwrap_or_else(crate::rules::RuleSet::empty);
                 let sources = crate::rules::eval::all_sources(&vpack);
-                crate::check::check(&vpack, &r, &sources, false).map(|rep| rep.flags)
+                let mut ids: Vec<String> = r.rules.iter().map(|x| x.id.clone()).collect();
+                ids.extend([
+                    crate::check::OOD_RULE.to_string(),
+                    crate::check::EXPECT_RULE.to_string(),
+                ]);
+                crate::check::check(&vpack, &r, &sources, false).map(|rep| (rep.flags, ids))
             });
             let _ = vtx.send(Event::Checked(epoch, checked));
         })?;
@@ -672,18 +678,16 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
         }
         Event::Reloaded(Err(e)) if e.starts_with("not watching") => app.warn(e),
         Event::Reloaded(Err(e)) => app.warn(format!("not reloaded, last good data kept: {e}")),
-        Event::Checked(_, Ok(flags)) => {
-            let critical = flags
-                .iter()
-                .filter(|f| f.severity == crate::rules::Severity::Critical)
-                .count();
+        Event::Checked(_, Ok((flags, ids))) => {
+            let said = app::critical_summary(&app.pack, &flags, app.run, &app.config.keymap);
             app.set_flags(flags);
+            app.rule_ids = Some(ids);
             // after a reload the status bar tells what the reload brought instead
-            if critical > 0 && app.notice.is_none() && app.reloaded.is_none() {
-                app.warn(format!(
-                    "{critical} critical flag{} across runs: s 6 sorts flagged cases first",
-                    if critical == 1 { "" } else { "s" }
-                ));
+            if let Some(said) = said
+                && app.notice.is_none()
+                && app.reloaded.is_none()
+            {
+                app.warn(said);
             }
         }
         Event::Checked(_, Err(e)) => {

@@ -1170,7 +1170,11 @@ fn sixel_frames_never_exceed_the_terminals_largest_graphic() {
             let areas = view::areas(&a, Rect::new(0, 0, w, h));
             a.image_cells = (areas.image_inner.width, areas.image_inner.height);
             let key = a.frame_key().unwrap();
-            assert!(key.pixels.0 <= cap.0 && key.pixels.1 <= cap.1, "{w}x{h}: {:?}", key.pixels);
+            assert!(
+                key.pixels.0 <= cap.0 && key.pixels.1 <= cap.1,
+                "{w}x{h}: {:?}",
+                key.pixels
+            );
             assert!(key.cells.0 <= a.image_cells.0 && key.cells.1 <= a.image_cells.1);
             let data = Arc::new(CaseData::load_slice(&a.pack, key.case, key.slice));
             let fr = make_frame(&a.pack, data, &key, &sixel);
@@ -1179,7 +1183,10 @@ fn sixel_frames_never_exceed_the_terminals_largest_graphic() {
             for b in &fr.bands {
                 let s = b.protocol.size();
                 assert_eq!(b.row, row, "{w}x{h}: a gap between bands");
-                assert!(s.width as u32 * 10 <= cap.0 && s.height as u32 * 20 <= cap.1, "{w}x{h}: band {s:?}");
+                assert!(
+                    s.width as u32 * 10 <= cap.0 && s.height as u32 * 20 <= cap.1,
+                    "{w}x{h}: band {s:?}"
+                );
                 row += s.height;
             }
             a.frame = Some(Arc::new(fr));
@@ -1196,9 +1203,69 @@ fn sixel_frames_never_exceed_the_terminals_largest_graphic() {
     a.frame = Some(Arc::new(make_frame(&a.pack, data, &key, &sixel)));
     assert!(a.image_drawn());
     a.max_graphic = Some(cap);
-    assert!(!a.image_drawn(), "a 1500 px frame on a 1000 px terminal counts as drawn");
+    assert!(
+        !a.image_drawn(),
+        "a 1500 px frame on a 1000 px terminal counts as drawn"
+    );
     // nor is a frame for another pane size (the terminal was resized since)
     a.max_graphic = None;
     a.image_cells = (100, 40);
     assert!(!a.image_drawn(), "a stale frame counts as drawn");
+}
+
+/// Filters can name the run whose flags they mean (`candidate:critical`), a rule no check
+/// knows is pointed out rather than matching nothing in silence, and the status line counts
+/// critical flags per source and says which the list marks.
+#[test]
+fn filters_name_a_run_and_unknown_rules_are_pointed_out() {
+    let pack = sample();
+    let flags = flags_of(&pack);
+    let cand = pack.run_index("candidate").unwrap();
+    let own = |case: usize, r: usize| {
+        flags.iter().any(|f| {
+            f.case == case
+                && f.severity == lightbox::rules::Severity::Critical
+                && f.source == Some(lightbox::pack::Source::Run(r))
+        })
+    };
+    let mut a = app(Arc::clone(&pack), 120);
+    a.set_flags(flags.clone());
+    a.rule_ids = Some(vec!["lung-one-piece".into(), "opacity-in-lungs".into()]);
+    a.set_filter("candidate:critical");
+    let want: Vec<usize> = (0..pack.cases.len()).filter(|&c| own(c, cand)).collect();
+    assert!(!want.is_empty(), "the sample's candidate has critical flags");
+    let mut got = a.order.clone();
+    got.sort();
+    assert_eq!(got, want, "candidate:critical is the candidate's own critical flags");
+    assert!(!a.notice.as_ref().unwrap().text.contains("no rule"));
+    // the same filter for the baseline differs: it is not "any run"
+    a.set_filter("baseline:critical");
+    let base = pack.run_index("baseline").unwrap();
+    let mut got = a.order.clone();
+    got.sort();
+    assert_eq!(got, (0..pack.cases.len()).filter(|&c| own(c, base)).collect::<Vec<_>>());
+    // a rule that does not exist
+    a.set_filter("flag:heart");
+    let n = a.notice.as_ref().unwrap().text.clone();
+    assert!(
+        n.contains("0 of 40") && n.contains("no rule named \"heart\"") && n.contains("lung-one-piece"),
+        "{n}"
+    );
+    a.set_filter("candidate:flag:hart");
+    assert!(a.notice.as_ref().unwrap().text.contains("\"hart\""));
+    // a run's name followed by something that is not a flag term
+    a.set_filter("candidate:class:heart");
+    assert!(
+        a.notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("after a run's name come its flags")
+    );
+    // the status line after the check
+    let said = lightbox::tui::app::critical_summary(&pack, &flags, Some(base), &a.config.keymap).unwrap();
+    assert!(
+        said.contains("in candidate") && said.contains("the list marks baseline's"),
+        "{said}"
+    );
 }

@@ -106,7 +106,7 @@ fn select_and_export(pack: &Pack, a: &Args) -> Result<Option<export::Outcome>, S
     }
     if let Some(text) = &a.filter {
         let expr = query::parse(text, pack).map_err(|e| format!("--filter {text:?}: {e}"))?;
-        let flags = if expr.any_term(&|t| matches!(t, Term::Flag(_) | Term::FlagSeverity(_))) {
+        let flags = if expr.any_term(&Term::needs_flags) {
             let rules =
                 lightbox::check::load_rules(pack, a.rules.as_deref())?.unwrap_or_else(lightbox::rules::RuleSet::empty);
             let sources: Vec<Source> = std::iter::once(Source::GroundTruth)

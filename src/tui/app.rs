@@ -219,6 +219,9 @@ pub struct App {
     pub validated: bool,
     /// Flags from the rules and the out-of-distribution check (computed in the background).
     pub flags: Vec<crate::rules::Flag>,
+    /// The rules checked (their ids, with the input checks'), once the check has run: a
+    /// filter naming another rule matches nothing and says so.
+    pub rule_ids: Option<Vec<String>>,
     /// Whether the check has finished (and why not, if it failed).
     pub checked: Option<Result<usize, String>>,
     /// Which protocol draws images (for the status bar and help).
@@ -405,6 +408,7 @@ impl App {
             problems: Vec::new(),
             validated: false,
             flags: Vec::new(),
+            rule_ids: None,
             checked: None,
             graphics,
             metrics: Vec::new(),
@@ -1611,6 +1615,22 @@ impl App {
         self.say(format!("exporting {} cases to {dir} …", self.order.len()));
     }
 
+    /// The rules a filter names (`flag:RULE`) that the check does not know; empty before the
+    /// check has run.
+    pub fn unknown_rules(&self, e: &query::Expr) -> Vec<String> {
+        let Some(ids) = &self.rule_ids else { return Vec::new() };
+        let found = std::cell::RefCell::new(Vec::new());
+        e.any_term(&|t: &query::Term| {
+            if let Some(r) = t.rule()
+                && !ids.iter().any(|i| i == r)
+            {
+                found.borrow_mut().push(r.to_string());
+            }
+            false
+        });
+        found.into_inner()
+    }
+
     pub fn set_filter(&mut self, text: &str) {
         if text.trim().is_empty() {
             self.filter = None;
@@ -1619,9 +1639,16 @@ impl App {
         }
         match query::parse(text, &self.pack) {
             Ok(e) => {
+                let unknown = self.unknown_rules(&e);
                 self.filter = Some((text.trim().to_string(), e));
                 self.refresh_order();
-                self.say(format!("{} of {} cases match", self.order.len(), self.pack.cases.len()));
+                let matched = format!("{} of {} cases match", self.order.len(), self.pack.cases.len());
+                match (unknown.first(), &self.rule_ids) {
+                    (Some(r), Some(ids)) => {
+                        self.warn(format!("{matched}: no rule named {r:?} (rules: {})", ids.join(", ")))
+                    }
+                    _ => self.say(matched),
+                }
             }
             Err(e) => self.warn(format!("filter: {e}")),
         }
@@ -1924,4 +1951,49 @@ fn flag_keys<'a>(
         (f.source.is_none() || sources.contains(&source))
             .then(|| (pack.cases[f.case].id.0.clone(), source, f.rule.clone()))
     })
+}
+
+/// The status line after the check: critical flags counted per source that has them (the
+/// input images, the ground truth, each run), and which of them the list marks (the input's,
+/// the ground truth's and the run on screen's). `None` without critical flags.
+pub fn critical_summary(
+    pack: &Pack,
+    flags: &[crate::rules::Flag],
+    run: Option<usize>,
+    keys: &super::keymap::Keymap,
+) -> Option<String> {
+    let mut by: Vec<(Option<crate::pack::Source>, usize)> = Vec::new();
+    for f in flags.iter().filter(|f| f.severity == crate::rules::Severity::Critical) {
+        match by.iter_mut().find(|(s, _)| *s == f.source) {
+            Some((_, n)) => *n += 1,
+            None => by.push((f.source, 1)),
+        }
+    }
+    if by.is_empty() {
+        return None;
+    }
+    let name = |s: Option<crate::pack::Source>| s.map_or("the input images".to_string(), |s| pack.source_name(s));
+    let parts: Vec<String> = by.iter().map(|(s, n)| format!("{n} in {}", name(*s))).collect();
+    let total: usize = by.iter().map(|(_, n)| n).sum();
+    let hidden = by
+        .iter()
+        .any(|(s, _)| matches!(s, Some(crate::pack::Source::Run(r)) if Some(*r) != run));
+    let list = match run {
+        Some(r) if hidden => format!(
+            " (the list marks {}'s{})",
+            pack.source_name(crate::pack::Source::Run(r)),
+            keys.keys_for(Action::CycleRun)
+                .first()
+                .map_or(String::new(), |k| format!("; {k} shows the next run"))
+        ),
+        _ => String::new(),
+    };
+    Some(format!(
+        "{total} critical flag{}: {}{list} · {} sorts flagged cases first",
+        if total == 1 { "" } else { "s" },
+        parts.join(", "),
+        keys.keys_for(Action::Sort)
+            .first()
+            .map_or("sort by flags".to_string(), |k| format!("{k} 6"))
+    ))
 }

@@ -163,7 +163,10 @@ mod tests {
         assert_eq!(px, (cells.0 as u32 * 10, cells.1 as u32 * 20));
         assert_eq!(cells, (100, 30));
         // within the limit: untouched
-        assert_eq!(fit_cells((80, 24), (10, 20), Some((1000, 1000))), ((80, 24), (800, 480)));
+        assert_eq!(
+            fit_cells((80, 24), (10, 20), Some((1000, 1000))),
+            ((80, 24), (800, 480))
+        );
         assert_eq!(fit_cells((200, 60), (10, 20), None), ((200, 60), (2000, 1200)));
         // a limit smaller than a cell still gives one cell
         assert_eq!(fit_cells((20, 20), (10, 20), Some((5, 5))).0, (1, 1));
