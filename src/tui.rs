@@ -751,6 +751,12 @@ pub fn handle_key(app: &mut App, k: crossterm::event::KeyEvent) {
             KeyCode::Backspace => {
                 input.pop();
             }
+            // readline's ctrl-u (clear the line) and ctrl-w (the last word)
+            KeyCode::Char('u') if k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) => input.clear(),
+            KeyCode::Char('w') if k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) => {
+                let kept = input.trim_end().rfind(' ').map_or(0, |i| i + 1);
+                input.truncate(kept);
+            }
             KeyCode::Char(c) if !k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) => input.push(c),
             _ => {}
         },

@@ -1269,3 +1269,46 @@ fn filters_name_a_run_and_unknown_rules_are_pointed_out() {
         "{said}"
     );
 }
+
+/// The filter prompt edits as a shell line does (ctrl-u clears, ctrl-w drops a word); a new
+/// sort starts at its top; the flags sort lists how many flags, not its weights.
+#[test]
+fn prompt_editing_sort_to_top_and_readable_sort_values() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    let pack = sample();
+    let mut a = app(Arc::clone(&pack), 140);
+    a.update(Action::Filter);
+    for c in "class:heart score>0.5".chars() {
+        lightbox::tui::handle_key(&mut a, key(c));
+    }
+    lightbox::tui::handle_key(&mut a, ctrl('w'));
+    let input = |a: &App| match &a.overlay {
+        lightbox::tui::app::Overlay::Prompt { input, .. } => input.clone(),
+        o => panic!("no prompt: {o:?}"),
+    };
+    assert_eq!(input(&a), "class:heart ");
+    lightbox::tui::handle_key(&mut a, ctrl('u'));
+    assert_eq!(input(&a), "");
+    lightbox::tui::handle_key(&mut a, KeyEvent::from(KeyCode::Esc));
+
+    a.set_flags(flags_of(&pack));
+    for _ in 0..5 {
+        a.update(Action::NextCase);
+    }
+    assert_eq!(a.pos, 5);
+    a.update(Action::Sort);
+    lightbox::tui::handle_key(&mut a, key('6'));
+    assert_eq!(a.sort, SortKey::Flags);
+    assert_eq!(a.pos, 0, "a new sort starts at its top");
+    let s = text(&draw(&mut a, 140, 44));
+    assert!(
+        !s.contains("10000") && !s.contains(" -0 ") && !s.contains(" -0┃"),
+        "{s}"
+    );
+    let top = a.order[0];
+    let n = a.case_flags(top).count();
+    assert!(n > 0);
+    let line = s.lines().find(|l| l.contains(&pack.cases[top].id.0)).unwrap();
+    assert!(line.contains(&format!(" {n}")), "{line}");
+}

@@ -1657,6 +1657,8 @@ impl App {
     pub fn set_sort(&mut self, key: SortKey) {
         self.sort = key;
         self.refresh_order();
+        // a new order starts at its top (the worst case first), not where the old one was
+        self.pos = 0;
         let pending = match key {
             SortKey::Disagreement => match self.disagreement_key() {
                 None => return self.warn("disagreement compares two runs: this pack has fewer"),

@@ -83,7 +83,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             Span::raw(" ")
         };
         let mark = app.review.as_ref().and_then(|r| r.mark(&app.pack.cases[c].id.0));
-        let value = match (app.sort, app.sort_value(c)) {
+        // + 0.0: no "-0" in the list
+        let value = match (app.sort, app.sort_value(c).map(|v| v + 0.0)) {
             _ if mark.is_some() => mark.unwrap_or_default().to_string(),
             (SortKey::Case, _) => app
                 .run
@@ -98,6 +99,20 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             (SortKey::Regression, Some(v)) => format!("{v:+.1}"),
             (SortKey::Disagreement | SortKey::Entropy, Some(v)) => format!("{v:.2}"),
             (SortKey::Ood, Some(v)) => format!("{v:.1}"),
+            // the sort weighs severities; the list shows how many flags (the glyph, the worst)
+            (SortKey::Flags, Some(_)) => match app.case_flags(c).count() {
+                0 => String::new(),
+                n => n.to_string(),
+            },
+            (SortKey::Problems, Some(_)) => {
+                let (e, w) = app.problem_counts[c];
+                match (e, w) {
+                    (0, 0) => String::new(),
+                    (e, 0) => format!("{e}E"),
+                    (0, w) => format!("{w}W"),
+                    (e, w) => format!("{e}E{w}W"),
+                }
+            }
             (_, Some(v)) => format!("{v:.0}"),
             (_, None) => "-".into(),
         };
