@@ -1265,9 +1265,13 @@ fn filters_name_a_run_and_unknown_rules_are_pointed_out() {
     // the status line after the check
     let said = lightbox::tui::app::critical_summary(&pack, &flags, Some(base), &a.config.keymap).unwrap();
     assert!(
-        said.contains("in candidate") && said.contains("the list marks baseline's"),
+        said.contains("candidate 4") && said.contains("list: baseline's (r: next run)"),
         "{said}"
     );
+    assert!(said.chars().count() <= 78, "{said}");
+    // the candidate shown: the list hides the baseline's
+    let said = lightbox::tui::app::critical_summary(&pack, &flags, Some(cand), &a.config.keymap).unwrap();
+    assert!(said.contains("list: candidate's"), "{said}");
 }
 
 /// The filter prompt edits as a shell line does (ctrl-u clears, ctrl-w drops a word); a new

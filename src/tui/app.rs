@@ -1975,27 +1975,36 @@ pub fn critical_summary(
         return None;
     }
     let name = |s: Option<crate::pack::Source>| s.map_or("the input images".to_string(), |s| pack.source_name(s));
-    let parts: Vec<String> = by.iter().map(|(s, n)| format!("{n} in {}", name(*s))).collect();
+    let parts: Vec<String> = by.iter().map(|(s, n)| format!("{} {n}", name(*s))).collect();
     let total: usize = by.iter().map(|(_, n)| n).sum();
     let hidden = by
         .iter()
         .any(|(s, _)| matches!(s, Some(crate::pack::Source::Run(r)) if Some(*r) != run));
-    let list = match run {
+    // short enough for an 80-column status bar's remainder at 120 columns
+    let tail = match run {
         Some(r) if hidden => format!(
-            " (the list marks {}'s{})",
+            "list: {}'s{}",
             pack.source_name(crate::pack::Source::Run(r)),
             keys.keys_for(Action::CycleRun)
                 .first()
-                .map_or(String::new(), |k| format!("; {k} shows the next run"))
+                .map_or(String::new(), |k| format!(" ({k}: next run)"))
         ),
-        _ => String::new(),
+        _ => keys
+            .keys_for(Action::Sort)
+            .first()
+            .map_or("sort by flags puts them first".to_string(), |k| {
+                format!("{k} 6 puts them first")
+            }),
     };
     Some(format!(
-        "{total} critical flag{}: {}{list} · {} sorts flagged cases first",
-        if total == 1 { "" } else { "s" },
+        "{total} critical{}: {} · {tail}",
+        if hidden {
+            ""
+        } else if total == 1 {
+            " flag"
+        } else {
+            " flags"
+        },
         parts.join(", "),
-        keys.keys_for(Action::Sort)
-            .first()
-            .map_or("sort by flags".to_string(), |k| format!("{k} 6"))
     ))
 }
