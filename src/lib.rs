@@ -11,6 +11,7 @@ pub mod formats;
 pub mod fsutil;
 pub mod geometry;
 pub mod infer;
+pub mod job;
 pub mod metrics;
 pub mod ood;
 pub mod pack;

@@ -3,6 +3,7 @@
 //! `lightbox verify` checks. Knows nothing about the terminal: the dashboard's review mode and
 //! `lightbox review --batch` both drive a [`Session`].
 
+pub mod action;
 pub mod hash;
 pub mod journal;
 pub mod plan;

@@ -45,6 +45,11 @@ pub enum Event {
     Entropy(u64, usize, Arc<Vec<Option<f64>>>),
     /// An export finished (or could not).
     Exported(Result<crate::export::Outcome, String>),
+    /// A background job stopped on a bug (its panic was caught): which job, and the message.
+    JobPanicked {
+        job: &'static str,
+        message: String,
+    },
     /// SIGTERM, SIGHUP or SIGINT: quit as `q` does, so the terminal is restored.
     Signal(i32),
 }
@@ -66,9 +71,10 @@ pub fn stopped_by() -> Option<i32> {
 fn forward_signals(tx: mpsc::Sender<Event>) -> std::io::Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
-    std::thread::Builder::new()
-        .name("lightbox-signals".into())
-        .spawn(move || {
+    let ptx = tx.clone();
+    crate::job::spawn(
+        "signals",
+        move || {
             let mut seen = false;
             for sig in signals.forever() {
                 if seen || tx.send(Event::Signal(sig)).is_err() {
@@ -77,7 +83,9 @@ fn forward_signals(tx: mpsc::Sender<Event>) -> std::io::Result<()> {
                 }
                 seen = true;
             }
-        })?;
+        },
+        move |m| panicked(&ptx, "signals", m),
+    )?;
     Ok(())
 }
 
@@ -253,65 +261,21 @@ fn journal_thread(
     }
 }
 
-/// Carry out one review action on the session (appended and fsync'd before this returns).
+/// Carry out one review action on the session (appended and fsync'd before this returns), with
+/// the review core's [`crate::review::action::apply`], as `lightbox review --batch` does.
 pub fn apply_review(
     pack: &crate::pack::Pack,
     session: &mut crate::review::Session,
     flags: &[crate::rules::Flag],
     cmd: review::ReviewCmd,
 ) -> review::ReviewReply {
-    use review::{ReviewCmd, ReviewReply};
-    let said = match cmd {
-        ReviewCmd::Record(ev) => {
-            let what = match &ev {
-                crate::review::Event::Verdict {
-                    case,
-                    verdict,
-                    reason,
-                    flag,
-                    ..
-                } => {
-                    let meaning = crate::review::record::meaning_of(*verdict, flag.is_some());
-                    let on = match flag {
-                        Some(f) => format!("{case} flag {f}"),
-                        None => case.clone(),
-                    };
-                    match reason {
-                        Some(r) => format!("{on}: {meaning} ({r})"),
-                        None => format!("{on}: {meaning}"),
-                    }
-                }
-                crate::review::Event::Note { case, .. } => format!("note on {case}"),
-                crate::review::Event::Shown { case } => format!("{case} shown"),
-                _ => "recorded".into(),
-            };
-            session.record(ev).map(|_| what).map_err(|e| e.to_string())
-        }
-        ReviewCmd::Undo => match session.undo() {
-            Ok(Some(_)) => Ok("undone".to_string()),
-            Ok(None) => Err("nothing to undo".to_string()),
-            Err(e) => Err(e.to_string()),
-        },
-        ReviewCmd::Sign {
-            approve,
-            override_reason,
-            noted,
-            threshold,
-        } => {
-            let signing =
-                crate::review::record::Signing::new(pack, session, flags, approve, override_reason, noted, threshold);
-            crate::review::record::sign(pack, session, signing)
-                .map(|(p, r)| format!("signed \"{}\": record {}", r.meaning, p.display()))
-                .map_err(|e| e.to_string())
-        }
-    };
-    match said {
-        Ok(said) => ReviewReply::Recorded {
+    match crate::review::action::apply(pack, session, flags, cmd) {
+        Ok(done) => review::ReviewReply::Recorded {
             state: Box::new(session.state.clone()),
             progress: session.progress(),
-            said,
+            done,
         },
-        Err(e) => ReviewReply::Failed(e),
+        Err(e) => review::ReviewReply::Failed(e.to_string()),
     }
 }
 
@@ -330,14 +294,8 @@ fn run_with(
     // terminal under a dashboard that keeps running.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let worker = std::thread::current().name().is_some_and(|n| {
-            n.starts_with("lightbox-render")
-                || n == "lightbox-validate"
-                || n.starts_with("lightbox-metrics")
-                || n == "lightbox-watch"
-                || n == "lightbox-export"
-        });
-        if worker {
+        // every background thread is a job (crate::job): its panic is reported as an event
+        if crate::job::is_job() {
             return;
         }
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
@@ -353,16 +311,18 @@ fn run_with(
         } = pick_graphics(graphics, config.max_graphic);
         let (tx, rx) = mpsc::channel();
         forward_signals(tx.clone())?;
-        let input_tx = tx.clone();
-        std::thread::Builder::new()
-            .name("lightbox-input".into())
-            .spawn(move || {
+        let (input_tx, ptx) = (tx.clone(), tx.clone());
+        crate::job::spawn(
+            "input",
+            move || {
                 while let Ok(ev) = event::read() {
                     if input_tx.send(Event::Input(ev)).is_err() {
                         break;
                     }
                 }
-            })?;
+            },
+            move |m| panicked(&ptx, "input", m),
+        )?;
         let pack = Arc::new(pack);
         analyse(&pack, 0, rules.clone(), &tx)?;
         // watch the pack's files: a rewritten run is reopened in the background
@@ -441,9 +401,17 @@ fn run_with(
             app.start_review(mode);
             let (jtx, jrx) = mpsc::channel();
             let (jpack, etx) = (Arc::clone(&app.pack), requests_tx.clone());
-            let handle = std::thread::Builder::new()
-                .name("lightbox-journal".into())
-                .spawn(move || journal_thread(jpack, session, flags, jrx, etx))?;
+            let ptx = etx.clone();
+            let handle = crate::job::spawn(
+                "journal",
+                move || journal_thread(jpack, session, flags, jrx, etx),
+                move |message| {
+                    let _ = ptx.send(Event::JobPanicked {
+                        job: "journal",
+                        message,
+                    });
+                },
+            )?;
             journal_tx = Some((jtx, handle));
         }
         let ended = event_loop(
@@ -528,10 +496,10 @@ fn analyse(
     rules: Option<std::path::PathBuf>,
     tx: &std::sync::mpsc::Sender<Event>,
 ) -> std::io::Result<()> {
-    let (vpack, vtx) = (Arc::clone(pack), tx.clone());
-    std::thread::Builder::new()
-        .name("lightbox-validate".into())
-        .spawn(move || {
+    let (vpack, vtx, ptx) = (Arc::clone(pack), tx.clone(), tx.clone());
+    crate::job::spawn(
+        "validate",
+        move || {
             let v = crate::pack::validate::validate(&vpack);
             let _ = vtx.send(Event::Validated(epoch, v.problems));
             // then the anatomy rules and the out-of-distribution check, for every source
@@ -546,12 +514,19 @@ fn analyse(
                 crate::check::check(&vpack, &r, &sources, false).map(|rep| (rep.flags, ids))
             });
             let _ = vtx.send(Event::Checked(epoch, checked));
-        })?;
+        },
+        move |message| {
+            let _ = ptx.send(Event::Checked(
+                epoch,
+                Err(format!("the check stopped on a bug: {message} (please report this)")),
+            ));
+        },
+    )?;
     // metrics for every run (exact COCO evaluation, Dice, classification)
-    let (mpack, mtx) = (Arc::clone(pack), tx.clone());
-    std::thread::Builder::new()
-        .name("lightbox-metrics".into())
-        .spawn(move || {
+    let (mpack, mtx, ptx) = (Arc::clone(pack), tx.clone(), tx.clone());
+    crate::job::spawn(
+        "metrics",
+        move || {
             let options = crate::metrics::Options {
                 bootstrap: crate::metrics::classification::Bootstrap {
                     resamples: 200,
@@ -565,7 +540,9 @@ fn analyse(
                     break;
                 }
             }
-        })?;
+        },
+        move |message| panicked(&ptx, "metrics", message),
+    )?;
     Ok(())
 }
 
@@ -574,15 +551,26 @@ fn note_later(tx: &std::sync::mpsc::Sender<Event>, e: String) {
     let _ = tx.send(Event::Reloaded(Err(format!("not watching the pack's files: {e}"))));
 }
 
+/// A job's panic, reported in the status bar.
+fn panicked(tx: &std::sync::mpsc::Sender<Event>, job: &'static str, message: String) {
+    let _ = tx.send(Event::JobPanicked { job, message });
+}
+
+/// Start `body` as a background job whose panic is reported in the status bar.
+fn job(name: &'static str, tx: &std::sync::mpsc::Sender<Event>, body: impl FnOnce() + Send + 'static) {
+    let ptx = tx.clone();
+    if let Err(e) = crate::job::spawn(name, body, move |m| panicked(&ptx, name, m)) {
+        panicked(tx, name, format!("cannot start a thread: {e}"));
+    }
+}
+
 /// Start a background job the app asked for; its result arrives as an event.
 fn start(app: &App, r: app::Request, tx: std::sync::mpsc::Sender<Event>) {
     match r {
         app::Request::SaveWorkspace(w) => {
-            let _ = std::thread::Builder::new()
-                .name("lightbox-workspace".into())
-                .spawn(move || {
-                    let _ = tx.send(Event::WorkspaceSaved(w.save()));
-                });
+            job("workspace", &tx.clone(), move || {
+                let _ = tx.send(Event::WorkspaceSaved(w.save()));
+            });
         }
         app::Request::Analyse(epoch) => {
             if let Err(e) = analyse(&app.pack, epoch, app.rules_file.clone(), &tx) {
@@ -591,41 +579,33 @@ fn start(app: &App, r: app::Request, tx: std::sync::mpsc::Sender<Event>) {
         }
         app::Request::Disagreement(key) => {
             let pack = Arc::clone(&app.pack);
-            let _ = std::thread::Builder::new()
-                .name("lightbox-metrics-disagreement".into())
-                .spawn(move || {
-                    let (_, a, b, t) = key;
-                    let v = crate::uncertainty::disagreement(&pack, a, b, t as f64 / 1000.0);
-                    let _ = tx.send(Event::Disagreement(key, Arc::new(v)));
-                });
+            job("disagreement", &tx.clone(), move || {
+                let (_, a, b, t) = key;
+                let v = crate::uncertainty::disagreement(&pack, a, b, t as f64 / 1000.0);
+                let _ = tx.send(Event::Disagreement(key, Arc::new(v)));
+            });
         }
         app::Request::Entropy(epoch, run) => {
             let pack = Arc::clone(&app.pack);
-            let _ = std::thread::Builder::new()
-                .name("lightbox-metrics-entropy".into())
-                .spawn(move || {
-                    let v = crate::uncertainty::entropies(&pack, run);
-                    let _ = tx.send(Event::Entropy(epoch, run, Arc::new(v)));
-                });
+            job("entropy", &tx.clone(), move || {
+                let v = crate::uncertainty::entropies(&pack, run);
+                let _ = tx.send(Event::Entropy(epoch, run, Arc::new(v)));
+            });
         }
         app::Request::Export(req) => {
             let pack = Arc::clone(&app.pack);
-            let _ = std::thread::Builder::new()
-                .name("lightbox-export".into())
-                .spawn(move || {
-                    let _ = tx.send(Event::Exported(crate::export::export(&pack, &req)));
-                });
+            job("export", &tx.clone(), move || {
+                let _ = tx.send(Event::Exported(crate::export::export(&pack, &req)));
+            });
         }
         app::Request::OperatingPoint { run, threshold } => {
             let (Some(report), pack) = (app.metrics.get(run).cloned().flatten(), Arc::clone(&app.pack)) else {
                 return;
             };
-            let _ = std::thread::Builder::new()
-                .name("lightbox-metrics-op".into())
-                .spawn(move || {
-                    let o = app::OperatingAt::compute(&pack, &report, run, threshold);
-                    let _ = tx.send(Event::Operating(Arc::new(o)));
-                });
+            job("op", &tx.clone(), move || {
+                let o = app::OperatingAt::compute(&pack, &report, run, threshold);
+                let _ = tx.send(Event::Operating(Arc::new(o)));
+            });
         }
     }
 }
@@ -716,6 +696,19 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
                     "{n} problem{} in this pack's files: sort by problems (s 5) or run `lightbox info`",
                     if n == 1 { "" } else { "s" }
                 ));
+            }
+        }
+        Event::JobPanicked { job, message } => {
+            let text = format!("{job} stopped on a bug: {message} (please report this)");
+            if job == "metrics" {
+                app.metrics_error = Some(text.clone());
+            }
+            if job == "journal" {
+                app.warn(format!(
+                    "{text}; verdicts are NOT being recorded: quit and reopen the review"
+                ));
+            } else {
+                app.warn(text);
             }
         }
         Event::Signal(sig) => {

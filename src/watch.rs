@@ -136,9 +136,10 @@ pub fn spawn(
         .watch(&root, RecursiveMode::Recursive)
         .map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
     let mut on_change = on_change;
-    std::thread::Builder::new()
-        .name("lightbox-watch".into())
-        .spawn(move || {
+    // a bug in a reload is reported where the changes go, as a reload that failed
+    crate::job::spawn(
+        "watch",
+        move || {
             // the first change of a burst, then everything until it has been quiet
             while let Ok(first) = rx.recv() {
                 let mut paths = BTreeSet::from([first]);
@@ -153,8 +154,10 @@ pub fn spawn(
                 }
                 on_change(paths.into_iter().collect());
             }
-        })
-        .map_err(|e| e.to_string())?;
+        },
+        |message| eprintln!("lightbox: the file watch stopped on a bug: {message} (please report this)"),
+    )
+    .map_err(|e| e.to_string())?;
     Ok(Watch { _watcher: watcher })
 }
 

@@ -4,8 +4,9 @@
 use super::source::PackArgs;
 use super::{EXIT_INPUT, EXIT_OK};
 use anyhow::Context;
-use lightbox::pack::{Pack, Source};
-use lightbox::review::record::{self, Signing};
+use lightbox::pack::Pack;
+use lightbox::review::action::{self, Action, Did, SignRequest};
+use lightbox::review::record;
 use lightbox::review::{Event, Identity, Plan, Session, Verdict, journal, plan};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -115,15 +116,10 @@ pub struct Prepared {
     pub flags: Vec<lightbox::rules::Flag>,
 }
 
+pub use lightbox::review::action::invisible;
+
 /// A name as a person types it, checked: no control characters (they could forge lines of
 /// `verify`'s output), no space around it.
-/// Characters that change how text looks without being seen: control characters, zero-width
-/// characters and joiners, bidirectional overrides, the soft hyphen, the byte-order mark.
-pub fn invisible(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{00ad}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
-}
-
 fn plain_name(what: &str, s: &str) -> anyhow::Result<String> {
     if s.chars().any(invisible) {
         anyhow::bail!(
@@ -356,7 +352,7 @@ fn batch(p: &mut Prepared) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// One batch action.
+/// One batch action: parsed here, checked and recorded by the review core (as the dashboard's).
 fn batch_action(
     p: &mut Prepared,
     reasons: &[String],
@@ -368,12 +364,8 @@ fn batch_action(
         let key = words.get(i).ok_or_else(|| format!("{cmd}: which case?"))?;
         lightbox::pack::find_case(&p.pack, key).map(|c| p.pack.cases[c].id.0.clone())
     };
-    let record = |s: &mut Session, e: Event| s.record(e).map(Some).map_err(|e| e.to_string());
-    match cmd {
-        "shown" => {
-            let case = case_arg(1)?;
-            record(&mut p.session, Event::Shown { case })
-        }
+    let action = match cmd {
+        "shown" => Action::Record(Event::Shown { case: case_arg(1)? }),
         "accept" | "reject" | "unsure" | "confirm" | "dismiss" => {
             let case = case_arg(1)?;
             // confirm / dismiss: a verdict on one flag (a real error / a false alarm)
@@ -417,62 +409,25 @@ fn batch_action(
             if matches!(cmd, "confirm" | "dismiss") && flag.is_none() {
                 return Err(format!("{cmd} is a verdict on a flag: give flag=RULE"));
             }
-            if let Some(f) = &flag {
-                let c = lightbox::pack::find_case(&p.pack, &case)?;
-                let known: Vec<&str> = p
-                    .flags
-                    .iter()
-                    .filter(|x| x.case == c)
-                    .filter(|x| {
-                        x.source
-                            .is_none_or(|s| s == Source::GroundTruth || s == Source::Run(p.session.run))
-                    })
-                    .map(|x| x.rule.as_str())
-                    .collect();
-                if !known.contains(&f.as_str()) {
-                    return Err(format!(
-                        "flag={f}: {case} has no such flag ({})",
-                        if known.is_empty() {
-                            "it has none".to_string()
-                        } else {
-                            format!("its flags: {}", known.join(", "))
-                        }
-                    ));
-                }
-            }
             let note = (!rest.is_empty()).then(|| rest.join(" "));
-            record(
-                &mut p.session,
-                Event::Verdict {
-                    case,
-                    verdict,
-                    flag,
-                    reason,
-                    note,
-                    seconds,
-                },
-            )
+            Action::Record(Event::Verdict {
+                case,
+                verdict,
+                flag,
+                reason,
+                note,
+                seconds,
+            })
         }
-        "note" => {
-            let case = case_arg(1)?;
-            let text = words[2..].join(" ");
-            if text.trim().is_empty() {
-                return Err("note: the note is empty".into());
-            }
-            if text.chars().any(invisible) {
-                return Err("note: control characters and invisible characters are not allowed".into());
-            }
-            record(&mut p.session, Event::Note { case, text })
-        }
-        "undo" | "status" if words.len() > 1 => Err(format!("{cmd} takes nothing after it")),
-        "undo" => match p.session.undo() {
-            Ok(Some(r)) => Ok(Some(r)),
-            Ok(None) => Err("nothing to undo".into()),
-            Err(e) => Err(e.to_string()),
-        },
+        "note" => Action::Record(Event::Note {
+            case: case_arg(1)?,
+            text: words[2..].join(" "),
+        }),
+        "undo" | "status" if words.len() > 1 => return Err(format!("{cmd} takes nothing after it")),
+        "undo" => Action::Undo,
         "status" => {
             let _ = writeln!(out, "status {}", p.session.progress());
-            Ok(None)
+            return Ok(None);
         }
         "sign" => {
             let approve = match words.get(1) {
@@ -495,18 +450,24 @@ fn batch_action(
                 }
                 None => None,
             };
-            let signing = Signing::new(&p.pack, &p.session, &p.flags, approve, override_reason, noted, 0.0);
-            let (path, _) = record::sign(&p.pack, &mut p.session, signing).map_err(|e| e.to_string())?;
-            let _ = writeln!(out, "signed {}", path.display());
-            Ok(Some((
-                p.session.journal.entries.len() as u64 - 1,
-                p.session.journal.last_hash.clone(),
-            )))
+            Action::Sign(SignRequest {
+                approve,
+                override_reason,
+                noted,
+                threshold: 0.0,
+            })
         }
-        other => Err(format!(
-            "unknown action {other:?}: shown, accept, reject, unsure, confirm, dismiss, note, undo, status, sign"
-        )),
+        other => {
+            return Err(format!(
+                "unknown action {other:?}: shown, accept, reject, unsure, confirm, dismiss, note, undo, status, sign"
+            ));
+        }
+    };
+    let done = action::apply(&p.pack, &mut p.session, &p.flags, action).map_err(|e| e.to_string())?;
+    if let Did::Signed { record, .. } = &done.did {
+        let _ = writeln!(out, "signed {}", record.display());
     }
+    Ok(Some((done.seq, done.hash)))
 }
 
 #[derive(clap::Args, Debug)]

@@ -793,12 +793,13 @@ impl App {
         let Some(r) = self.review.as_mut() else { return };
         r.pending += 1;
         let threshold = self.style.score_threshold;
-        self.review_out.push(super::review::ReviewCmd::Sign {
-            approve,
-            override_reason,
-            noted,
-            threshold,
-        });
+        self.review_out
+            .push(super::review::ReviewCmd::Sign(crate::review::action::SignRequest {
+                approve,
+                override_reason,
+                noted,
+                threshold,
+            }));
     }
 
     /// The journal's answer.
@@ -806,14 +807,16 @@ impl App {
         let Some(r) = self.review.as_mut() else { return };
         r.pending = r.pending.saturating_sub(1);
         match reply {
-            super::review::ReviewReply::Recorded { state, progress, said } => {
+            super::review::ReviewReply::Recorded { state, progress, done } => {
+                use crate::review::action::Did;
                 r.state = *state;
                 r.progress = progress;
-                if said.starts_with("signed") {
+                let said = done.said();
+                if matches!(done.did, Did::Signed { .. }) {
                     r.signed = Some(said.clone());
                 }
                 // a display being recorded is not news
-                if !said.ends_with(" shown") {
+                if !matches!(done.did, Did::Shown { .. }) {
                     self.say(format!("✓ recorded {said}"));
                 }
             }

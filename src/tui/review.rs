@@ -3,31 +3,20 @@
 //! the journal's state; the journal itself lives on its own thread, which appends and fsyncs each
 //! action and answers with the new state — only then does the action show as recorded.
 
-use crate::review::{Event, Plan, Progress, State, Verdict};
+use crate::review::{Plan, Progress, State, Verdict};
 use std::time::Instant;
 
-/// What the journal thread is asked to do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ReviewCmd {
-    Record(Event),
-    Undo,
-    Sign {
-        approve: bool,
-        override_reason: Option<String>,
-        /// The rejected and unsure cases the signer confirmed seeing (approving with them).
-        noted: Option<usize>,
-        threshold: f64,
-    },
-}
+/// What the journal thread is asked to do: the review core's actions.
+pub use crate::review::action::Action as ReviewCmd;
 
 /// The journal thread's answer.
 #[derive(Debug, Clone)]
 pub enum ReviewReply {
-    /// Recorded: the state after it, and what to tell the reviewer.
+    /// Recorded: the state after it, and what was done.
     Recorded {
         state: Box<State>,
         progress: Progress,
-        said: String,
+        done: crate::review::action::Done,
     },
     Failed(String),
 }

@@ -283,10 +283,16 @@ impl Workers {
             .map(|i| {
                 let s = Arc::clone(&shared);
                 let tx = tx.clone();
-                std::thread::Builder::new()
-                    .name(format!("lightbox-render-{i}"))
-                    .spawn(move || worker_loop(&s, &tx))
-                    .expect("spawning a render thread")
+                let name = format!("render-{i}");
+                let ptx = tx.clone();
+                crate::job::spawn(
+                    &name,
+                    move || worker_loop(&s, &tx),
+                    move |message| {
+                        let _ = ptx.send(super::Event::JobPanicked { job: "render", message });
+                    },
+                )
+                .expect("spawning a render thread")
             })
             .collect();
         Workers {
@@ -408,17 +414,10 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
                     continue;
                 }
                 // a bug here must not take the dashboard down: report it and carry on
-                let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    make_frame(&pack, data, &key, &s.picker)
-                }));
+                let made = crate::job::catch(|| make_frame(&pack, data, &key, &s.picker));
                 let mut f = match made {
                     Ok(f) => f,
-                    Err(e) => {
-                        let message = e
-                            .downcast_ref::<String>()
-                            .cloned()
-                            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                            .unwrap_or_else(|| "unknown error".into());
+                    Err(message) => {
                         if let Some(g) = generation {
                             let _ = tx.send(super::Event::Worker(WorkerMsg::Failed {
                                 generation: g,
