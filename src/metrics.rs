@@ -5,6 +5,7 @@
 pub mod classification;
 pub mod coco_eval;
 pub mod detection;
+pub mod operating;
 pub mod pairwise;
 pub mod segmentation;
 

@@ -237,6 +237,28 @@ impl Plan {
         Ok((plan, report.flags))
     }
 
+    /// The order a review session shows `pack`'s cases in: the required cases as the reviewer's
+    /// plan lists them (known answers inside the random sample's block), shuffled with the seed
+    /// in a blind review so that the order tells nothing, then every other case in pack order.
+    pub fn review_order(&self, pack: &crate::pack::Pack, blind_seed: Option<u64>) -> Vec<usize> {
+        let mut order: Vec<usize> = self
+            .for_reviewer()
+            .required
+            .iter()
+            .filter_map(|r| pack.cases.iter().position(|c| c.id.0 == r.case))
+            .collect();
+        if let Some(seed) = blind_seed {
+            let mut rng = crate::sample::rng::Rng::new(seed);
+            for i in (1..order.len()).rev() {
+                let j = rng.below(i + 1);
+                order.swap(i, j);
+            }
+        }
+        let rest: Vec<usize> = (0..pack.cases.len()).filter(|c| !order.contains(c)).collect();
+        order.extend(rest);
+        order
+    }
+
     /// The plan as the reviewer may see it: known-answer cases are not told apart from the
     /// random sample (their reason reads "random sample", and they sit in the sample's block in
     /// case order), so a reviewer cannot tell which verdicts are being checked.

@@ -303,55 +303,7 @@ impl ReloadNote {
     }
 }
 
-/// Per-case detection figures and the confusion matrix at one run and score threshold.
-#[derive(Debug, Clone)]
-pub struct OperatingAt {
-    pub run: usize,
-    pub threshold: f64,
-    /// Indexed by case.
-    pub cases: Vec<crate::metrics::detection::CaseDetections>,
-    pub confusion: Option<crate::metrics::detection::Confusion>,
-}
-
-impl OperatingAt {
-    /// Compute from a run's metrics (matching is reused; only counting happens here).
-    pub fn compute(pack: &Pack, report: &crate::metrics::Report, run: usize, threshold: f64) -> OperatingAt {
-        use crate::metrics::detection;
-        let (mut cases, mut confusion) = (Vec::new(), None);
-        if let (Some(section), Some(d)) = (report.coco.first(), &report.detection) {
-            let eval = &section.eval;
-            if let Some(t) = eval.iou_index(d.iou) {
-                let mut per = vec![None; pack.cases.len()];
-                for c in detection::per_case(pack, eval, t, threshold) {
-                    let i = c.case;
-                    per[i] = Some(c);
-                }
-                cases = per
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        c.unwrap_or(detection::CaseDetections {
-                            case: i,
-                            tp: 0,
-                            fp: 0,
-                            fn_: 0,
-                            pairs: Vec::new(),
-                            worst_fp: None,
-                            worst_fn: None,
-                        })
-                    })
-                    .collect();
-            }
-            confusion = Some(detection::confusion(pack, run, section.iou_type, d.iou, threshold));
-        }
-        OperatingAt {
-            run,
-            threshold,
-            cases,
-            confusion,
-        }
-    }
-}
+pub use crate::metrics::operating::OperatingAt;
 
 /// Background work the app asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -552,25 +504,11 @@ impl App {
     /// Enter review mode: the plan's required cases first, in plan order, then the rest; the
     /// first unreviewed required case on screen.
     pub fn start_review(&mut self, mode: super::review::ReviewMode) {
-        // known-answer cases sit in the random sample's block, as the reviewer's plan shows them
-        let mut order: Vec<usize> = mode
-            .plan
-            .for_reviewer()
-            .required
-            .iter()
-            .filter_map(|r| self.pack.cases.iter().position(|c| c.id.0 == r.case))
-            .collect();
-        if let Some(seed) = mode.blind_seed {
-            // blind: the required cases in a seeded random order, the run's name and scores hidden
-            let mut rng = crate::sample::rng::Rng::new(seed);
-            for i in (1..order.len()).rev() {
-                let j = rng.below(i + 1);
-                order.swap(i, j);
-            }
+        let order = mode.plan.review_order(&self.pack, mode.blind_seed);
+        if mode.blind_seed.is_some() {
+            // blind: the run's name and scores hidden (the plan shuffled the order)
             self.style.scores = false;
         }
-        let rest: Vec<usize> = (0..self.pack.cases.len()).filter(|c| !order.contains(c)).collect();
-        order.extend(rest);
         self.review_order = Some(order.clone());
         self.order = order;
         self.pos = self
