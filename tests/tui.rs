@@ -1316,3 +1316,46 @@ fn prompt_editing_sort_to_top_and_readable_sort_values() {
     let line = s.lines().find(|l| l.contains(&pack.cases[top].id.0)).unwrap();
     assert!(line.contains(&format!(" {n}")), "{line}");
 }
+
+#[test]
+fn a_blind_review_shuffles_the_required_cases_by_its_seed_and_hides_scores() {
+    use lightbox::review::Plan;
+    let pack = sample();
+    let run = pack.run_index("candidate").unwrap();
+    let plan = Plan::make(&pack, run, &[], &[], 8, 7);
+    let required: std::collections::BTreeSet<usize> = plan
+        .required
+        .iter()
+        .map(|r| pack.cases.iter().position(|c| c.id.0 == r.case).unwrap())
+        .collect();
+    assert!(required.len() >= 4, "a sample big enough to shuffle: {required:?}");
+    let open = plan.review_order(&pack, None);
+    let n = required.len();
+    // every case once; the required ones first
+    let mut all = open.clone();
+    all.sort_unstable();
+    assert_eq!(all, (0..pack.cases.len()).collect::<Vec<_>>());
+    assert_eq!(open[..n].iter().copied().collect::<std::collections::BTreeSet<_>>(), required);
+    // seeded: the same seed gives the same order, some seed another; still the same cases first
+    let blind = |seed| plan.review_order(&pack, Some(seed));
+    assert_eq!(blind(11), blind(11));
+    let shuffled = (0..20u64).map(blind).find(|o| o[..n] != open[..n]).expect("some seed reorders");
+    assert_eq!(shuffled[..n].iter().copied().collect::<std::collections::BTreeSet<_>>(), required);
+    assert_eq!(shuffled[n..], open[n..], "the other cases stay in pack order");
+    // the dashboard shows that order and hides the scores
+    let session_state = lightbox::review::State::default();
+    let mut mode = lightbox::tui::review::ReviewMode::new(
+        "v1".into(),
+        "alice".into(),
+        plan.clone(),
+        session_state.clone(),
+        lightbox::review::progress_of(&plan, &session_state),
+        Vec::new(),
+    );
+    mode.blind_seed = Some(11);
+    let mut a = app(Arc::clone(&pack), 140);
+    a.run = Some(run);
+    a.start_review(mode);
+    assert_eq!(a.order, blind(11));
+    assert!(!a.style.scores, "a blind review hides the scores");
+}
