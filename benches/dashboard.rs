@@ -9,7 +9,7 @@
 //! what xterm shows; halfblock figures are given for comparison.
 
 use lightbox::pack::Pack;
-use lightbox::tui::Event;
+use lightbox::tui::Message;
 use lightbox::tui::app::App;
 use lightbox::tui::config::Config;
 use lightbox::tui::worker::{WorkerMsg, Workers};
@@ -89,11 +89,11 @@ fn picker(kind: ProtocolType) -> (Picker, (u16, u16)) {
     (p, (10, 20))
 }
 
-fn wait_frame(rx: &Receiver<Event>, generation: u64) -> Duration {
+fn wait_frame(rx: &Receiver<Message>, generation: u64) -> Duration {
     let t = Instant::now();
     loop {
         match rx.recv_timeout(Duration::from_secs(30)).expect("a frame within 30 s") {
-            Event::Worker(WorkerMsg::Frame { generation: g, frame }) if g == generation => {
+            Message::Worker(WorkerMsg::Frame { generation: g, frame }) if g == generation => {
                 assert!(!frame.bands.is_empty(), "frame encoded");
                 return t.elapsed();
             }

@@ -6,6 +6,7 @@
 pub mod check;
 pub mod color;
 pub mod compare;
+pub mod config;
 pub mod export;
 pub mod formats;
 pub mod fsutil;

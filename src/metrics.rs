@@ -8,6 +8,7 @@ pub mod detection;
 pub mod operating;
 pub mod pairwise;
 pub mod segmentation;
+pub mod table;
 
 pub use coco_eval::{CocoEval, IouType, Params};
 pub mod reference;

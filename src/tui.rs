@@ -13,15 +13,15 @@ pub mod theme;
 pub mod view;
 pub mod worker;
 
-use app::{App, Overlay, Pane, PromptKind};
-use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, MouseButton, MouseEventKind};
+use app::{App, Effect, Pane};
+use crossterm::event::{self, Event as TermEvent, KeyEventKind, MouseButton, MouseEventKind};
 use ratatui_image::picker::{Picker, ProtocolType};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver};
 use worker::{WorkerMsg, Workers};
 
 /// Everything the event loop reacts to, on one channel.
-pub enum Event {
+pub enum Message {
     Input(TermEvent),
     Worker(WorkerMsg),
     /// Background validation finished with these problems (for the pack of this epoch).
@@ -65,10 +65,10 @@ pub fn stopped_by() -> Option<i32> {
     }
 }
 
-/// Turn SIGTERM, SIGHUP and SIGINT into [`Event::Signal`]: the event loop quits, the terminal is
+/// Turn SIGTERM, SIGHUP and SIGINT into [`Message::Signal`]: the event loop quits, the terminal is
 /// restored and the journal thread ends. A second signal (the loop did not answer) restores the
 /// terminal here and exits at once.
-fn forward_signals(tx: mpsc::Sender<Event>) -> std::io::Result<()> {
+fn forward_signals(tx: mpsc::Sender<Message>) -> std::io::Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
     let ptx = tx.clone();
@@ -77,7 +77,7 @@ fn forward_signals(tx: mpsc::Sender<Event>) -> std::io::Result<()> {
         move || {
             let mut seen = false;
             for sig in signals.forever() {
-                if seen || tx.send(Event::Signal(sig)).is_err() {
+                if seen || tx.send(Message::Signal(sig)).is_err() {
                     restore();
                     std::process::exit(128 + sig);
                 }
@@ -251,11 +251,11 @@ fn journal_thread(
     mut session: crate::review::Session,
     flags: Vec<crate::rules::Flag>,
     rx: Receiver<review::ReviewCmd>,
-    tx: std::sync::mpsc::Sender<Event>,
+    tx: std::sync::mpsc::Sender<Message>,
 ) {
     for cmd in rx {
         let reply = apply_review(&pack, &mut session, &flags, cmd);
-        if tx.send(Event::Reviewed(reply)).is_err() {
+        if tx.send(Message::Reviewed(reply)).is_err() {
             break;
         }
     }
@@ -316,7 +316,7 @@ fn run_with(
             "input",
             move || {
                 while let Ok(ev) = event::read() {
-                    if input_tx.send(Event::Input(ev)).is_err() {
+                    if input_tx.send(Message::Input(ev)).is_err() {
                         break;
                     }
                 }
@@ -337,13 +337,13 @@ fn run_with(
                         Ok(r) => {
                             reported = None;
                             last_good = Arc::new(r.pack);
-                            let _ = wtx.send(Event::Reloaded(Ok((Arc::clone(&last_good), r.changed))));
+                            let _ = wtx.send(Message::Reloaded(Ok((Arc::clone(&last_good), r.changed))));
                         }
                         // one report per distinct error, not one per retry or burst
                         Err(e) if reported.as_ref() == Some(&e) => {}
                         Err(e) => {
                             reported = Some(e.clone());
-                            let _ = wtx.send(Event::Reloaded(Err(e)));
+                            let _ = wtx.send(Message::Reloaded(Err(e)));
                         }
                     }
                 })
@@ -406,7 +406,7 @@ fn run_with(
                 "journal",
                 move || journal_thread(jpack, session, flags, jrx, etx),
                 move |message| {
-                    let _ = ptx.send(Event::JobPanicked {
+                    let _ = ptx.send(Message::JobPanicked {
                         job: "journal",
                         message,
                     });
@@ -437,8 +437,8 @@ fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
     workers: &mut Workers,
-    rx: &Receiver<Event>,
-    tx: &std::sync::mpsc::Sender<Event>,
+    rx: &Receiver<Message>,
+    tx: &std::sync::mpsc::Sender<Message>,
     journal: Option<&std::sync::mpsc::Sender<review::ReviewCmd>>,
 ) -> anyhow::Result<()> {
     loop {
@@ -456,13 +456,8 @@ fn event_loop(
         {
             app.review_displayed(c);
         }
-        if let Some(j) = journal {
-            for cmd in std::mem::take(&mut app.review_out) {
-                if j.send(cmd).is_err() {
-                    app.warn("the journal has stopped: verdicts are NOT being recorded; quit and reopen the review");
-                }
-            }
-        }
+        let shown = app.take_effects();
+        run_effects(app, shown, tx, journal);
         // wait for something, then drain everything pending before drawing again; while a
         // reload is recent, wake each second so that "reloaded 2 s ago" stays true
         let recent = app.reloaded.as_ref().is_some_and(|r| r.at.elapsed().as_secs() < 600);
@@ -475,13 +470,11 @@ fn event_loop(
         } else {
             rx.recv()?
         };
-        handle(app, workers, first, &areas);
+        let mut effects = handle(app, workers, first, &areas);
         while let Ok(ev) = rx.try_recv() {
-            handle(app, workers, ev, &areas);
+            effects.extend(handle(app, workers, ev, &areas));
         }
-        for r in std::mem::take(&mut app.requests) {
-            start(app, r, tx.clone());
-        }
+        run_effects(app, effects, tx, journal);
         if app.should_quit {
             return Ok(());
         }
@@ -494,14 +487,14 @@ fn analyse(
     pack: &Arc<crate::pack::Pack>,
     epoch: u64,
     rules: Option<std::path::PathBuf>,
-    tx: &std::sync::mpsc::Sender<Event>,
+    tx: &std::sync::mpsc::Sender<Message>,
 ) -> std::io::Result<()> {
     let (vpack, vtx, ptx) = (Arc::clone(pack), tx.clone(), tx.clone());
     crate::job::spawn(
         "validate",
         move || {
             let v = crate::pack::validate::validate(&vpack);
-            let _ = vtx.send(Event::Validated(epoch, v.problems));
+            let _ = vtx.send(Message::Validated(epoch, v.problems));
             // then the anatomy rules and the out-of-distribution check, for every source
             let checked = crate::check::load_rules(&vpack, rules.as_deref()).and_then(|r| {
                 let r = r.unwrap_or_else(crate::rules::RuleSet::empty);
@@ -513,10 +506,10 @@ fn analyse(
                 ]);
                 crate::check::check(&vpack, &r, &sources, false).map(|rep| (rep.flags, ids))
             });
-            let _ = vtx.send(Event::Checked(epoch, checked));
+            let _ = vtx.send(Message::Checked(epoch, checked));
         },
         move |message| {
-            let _ = ptx.send(Event::Checked(
+            let _ = ptx.send(Message::Checked(
                 epoch,
                 Err(format!("the check stopped on a bug: {message} (please report this)")),
             ));
@@ -536,7 +529,7 @@ fn analyse(
             };
             for r in 0..mpack.runs.len() {
                 let m = crate::metrics::compute(&mpack, r, &options).map(Arc::new);
-                if mtx.send(Event::Metrics(epoch, r, m)).is_err() {
+                if mtx.send(Message::Metrics(epoch, r, m)).is_err() {
                     break;
                 }
             }
@@ -547,64 +540,86 @@ fn analyse(
 }
 
 /// A watch that could not start: said in the status bar once the dashboard is up.
-fn note_later(tx: &std::sync::mpsc::Sender<Event>, e: String) {
-    let _ = tx.send(Event::Reloaded(Err(format!("not watching the pack's files: {e}"))));
+fn note_later(tx: &std::sync::mpsc::Sender<Message>, e: String) {
+    let _ = tx.send(Message::Reloaded(Err(format!("not watching the pack's files: {e}"))));
 }
 
 /// A job's panic, reported in the status bar.
-fn panicked(tx: &std::sync::mpsc::Sender<Event>, job: &'static str, message: String) {
-    let _ = tx.send(Event::JobPanicked { job, message });
+fn panicked(tx: &std::sync::mpsc::Sender<Message>, job: &'static str, message: String) {
+    let _ = tx.send(Message::JobPanicked { job, message });
 }
 
 /// Start `body` as a background job whose panic is reported in the status bar.
-fn job(name: &'static str, tx: &std::sync::mpsc::Sender<Event>, body: impl FnOnce() + Send + 'static) {
+fn job(name: &'static str, tx: &std::sync::mpsc::Sender<Message>, body: impl FnOnce() + Send + 'static) {
     let ptx = tx.clone();
     if let Err(e) = crate::job::spawn(name, body, move |m| panicked(&ptx, name, m)) {
         panicked(tx, name, format!("cannot start a thread: {e}"));
     }
 }
 
+/// Carry out what the app asked for: journal actions go to the journal thread, the rest start
+/// background jobs whose results arrive as events.
+fn run_effects(
+    app: &mut App,
+    effects: Vec<Effect>,
+    tx: &std::sync::mpsc::Sender<Message>,
+    journal: Option<&std::sync::mpsc::Sender<review::ReviewCmd>>,
+) {
+    for e in effects {
+        match e {
+            Effect::Review(cmd) => {
+                if journal.is_none_or(|j| j.send(cmd).is_err()) {
+                    app.warn("the journal has stopped: verdicts are NOT being recorded; quit and reopen the review");
+                }
+            }
+            other => start(app, other, tx.clone()),
+        }
+    }
+}
+
 /// Start a background job the app asked for; its result arrives as an event.
-fn start(app: &App, r: app::Request, tx: std::sync::mpsc::Sender<Event>) {
+fn start(app: &App, r: Effect, tx: std::sync::mpsc::Sender<Message>) {
     match r {
-        app::Request::SaveWorkspace(w) => {
+        Effect::SaveWorkspace(w) => {
             job("workspace", &tx.clone(), move || {
-                let _ = tx.send(Event::WorkspaceSaved(w.save()));
+                let _ = tx.send(Message::WorkspaceSaved(w.save()));
             });
         }
-        app::Request::Analyse(epoch) => {
+        Effect::Analyse(epoch) => {
             if let Err(e) = analyse(&app.pack, epoch, app.rules_file.clone(), &tx) {
-                let _ = tx.send(Event::Checked(epoch, Err(format!("cannot start the check: {e}"))));
+                let _ = tx.send(Message::Checked(epoch, Err(format!("cannot start the check: {e}"))));
             }
         }
-        app::Request::Disagreement(key) => {
+        Effect::Disagreement(key) => {
             let pack = Arc::clone(&app.pack);
             job("disagreement", &tx.clone(), move || {
                 let (_, a, b, t) = key;
                 let v = crate::uncertainty::disagreement(&pack, a, b, t as f64 / 1000.0);
-                let _ = tx.send(Event::Disagreement(key, Arc::new(v)));
+                let _ = tx.send(Message::Disagreement(key, Arc::new(v)));
             });
         }
-        app::Request::Entropy(epoch, run) => {
+        Effect::Entropy(epoch, run) => {
             let pack = Arc::clone(&app.pack);
             job("entropy", &tx.clone(), move || {
                 let v = crate::uncertainty::entropies(&pack, run);
-                let _ = tx.send(Event::Entropy(epoch, run, Arc::new(v)));
+                let _ = tx.send(Message::Entropy(epoch, run, Arc::new(v)));
             });
         }
-        app::Request::Export(req) => {
+        Effect::Export(req) => {
             let pack = Arc::clone(&app.pack);
             job("export", &tx.clone(), move || {
-                let _ = tx.send(Event::Exported(crate::export::export(&pack, &req)));
+                let _ = tx.send(Message::Exported(crate::export::export(&pack, &req)));
             });
         }
-        app::Request::OperatingPoint { run, threshold } => {
+        // handed to the journal thread by run_effects
+        Effect::Review(_) => {}
+        Effect::OperatingPoint { run, threshold } => {
             let (Some(report), pack) = (app.metrics.get(run).cloned().flatten(), Arc::clone(&app.pack)) else {
                 return;
             };
             job("op", &tx.clone(), move || {
                 let o = app::OperatingAt::compute(&pack, &report, run, threshold);
-                let _ = tx.send(Event::Operating(Arc::new(o)));
+                let _ = tx.send(Message::Operating(Arc::new(o)));
             });
         }
     }
@@ -628,14 +643,17 @@ pub fn request_frames(app: &App, workers: &mut Workers) {
     workers.request(key, neighbours);
 }
 
-fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) {
+/// One event: the app's state changes; returns what the app asks for in turn.
+fn handle(app: &mut App, workers: &mut Workers, ev: Message, areas: &view::Areas) -> Vec<Effect> {
     match ev {
-        Event::Worker(WorkerMsg::Frame { generation, frame }) => {
+        Message::Input(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => return app.key(k),
+        Message::Input(TermEvent::Mouse(m)) => return handle_mouse(app, m, areas),
+        Message::Worker(WorkerMsg::Frame { generation, frame }) => {
             if generation == workers.generation() {
                 app.frame = Some(frame);
             }
         }
-        Event::Worker(WorkerMsg::Failed {
+        Message::Worker(WorkerMsg::Failed {
             generation,
             case,
             message,
@@ -647,18 +665,18 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
                 ));
             }
         }
-        Event::Validated(epoch, _) | Event::Checked(epoch, _) | Event::Metrics(epoch, ..)
+        Message::Validated(epoch, _) | Message::Checked(epoch, _) | Message::Metrics(epoch, ..)
             if epoch != app.pack_epoch => {}
-        Event::Reloaded(Ok((pack, changed))) => {
+        Message::Reloaded(Ok((pack, changed))) => {
             if app.review.is_none() {
                 workers.set_pack(Arc::clone(&pack));
                 app.replace_pack(pack, &changed);
-                app.requests.push(app::Request::Analyse(app.pack_epoch));
+                return vec![Effect::Analyse(app.pack_epoch)];
             }
         }
-        Event::Reloaded(Err(e)) if e.starts_with("not watching") => app.warn(e),
-        Event::Reloaded(Err(e)) => app.warn(format!("not reloaded, last good data kept: {e}")),
-        Event::Checked(_, Ok((flags, ids))) => {
+        Message::Reloaded(Err(e)) if e.starts_with("not watching") => app.warn(e),
+        Message::Reloaded(Err(e)) => app.warn(format!("not reloaded, last good data kept: {e}")),
+        Message::Checked(_, Ok((flags, ids))) => {
             let said = app::critical_summary(&app.pack, &flags, app.run, &app.config.keymap);
             app.set_flags(flags);
             app.rule_ids = Some(ids);
@@ -670,24 +688,24 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
                 app.warn(said);
             }
         }
-        Event::Checked(_, Err(e)) => {
+        Message::Checked(_, Err(e)) => {
             app.checked = Some(Err(e.clone()));
             app.warn(format!("rules: {e}"));
         }
-        Event::Metrics(_, r, Ok(m)) => app.set_metrics(r, m),
-        Event::Metrics(_, r, Err(e)) => {
+        Message::Metrics(_, r, Ok(m)) => app.set_metrics(r, m),
+        Message::Metrics(_, r, Err(e)) => {
             let name = app.pack.source_name(crate::pack::Source::Run(r));
             app.metrics_error = Some(format!("{name}: {e}"));
         }
-        Event::Operating(o) => app.set_operating(o),
-        Event::Reviewed(r) => app.review_reply(r),
-        Event::WorkspaceSaved(Ok(())) => {}
-        Event::WorkspaceSaved(Err(e)) => app.warn(format!("tags not saved: {e}")),
-        Event::Disagreement(key, v) => app.set_disagreement(key, v),
-        Event::Entropy(epoch, run, v) => app.set_entropy(epoch, run, v),
-        Event::Exported(Ok(o)) => app.say(crate::export::describe(&o)),
-        Event::Exported(Err(e)) => app.warn(format!("export failed: {e}")),
-        Event::Validated(_, problems) => {
+        Message::Operating(o) => app.set_operating(o),
+        Message::Reviewed(r) => app.review_reply(r),
+        Message::WorkspaceSaved(Ok(())) => {}
+        Message::WorkspaceSaved(Err(e)) => app.warn(format!("tags not saved: {e}")),
+        Message::Disagreement(key, v) => app.set_disagreement(key, v),
+        Message::Entropy(epoch, run, v) => app.set_entropy(epoch, run, v),
+        Message::Exported(Ok(o)) => app.say(crate::export::describe(&o)),
+        Message::Exported(Err(e)) => app.warn(format!("export failed: {e}")),
+        Message::Validated(_, problems) => {
             app.validated = true;
             app.add_problems(problems);
             let n = app.problems.iter().filter(|p| p.is_error()).count();
@@ -698,7 +716,7 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
                 ));
             }
         }
-        Event::JobPanicked { job, message } => {
+        Message::JobPanicked { job, message } => {
             let text = format!("{job} stopped on a bug: {message} (please report this)");
             if job == "metrics" {
                 app.metrics_error = Some(text.clone());
@@ -711,101 +729,18 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
                 app.warn(text);
             }
         }
-        Event::Signal(sig) => {
+        Message::Signal(sig) => {
             STOPPED_BY.store(sig, std::sync::atomic::Ordering::SeqCst);
             app.should_quit = true;
         }
-        Event::Input(TermEvent::Resize(..)) => workers.invalidate(),
-        Event::Input(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => handle_key(app, k),
-        Event::Input(TermEvent::Mouse(m)) => handle_mouse(app, m, areas),
-        Event::Input(_) => {}
+        Message::Input(TermEvent::Resize(..)) => workers.invalidate(),
+        Message::Input(_) => {}
     }
+    app.take_effects()
 }
 
-/// A key press: overlays take their own keys; otherwise the keymap decides.
-pub fn handle_key(app: &mut App, k: crossterm::event::KeyEvent) {
-    match &mut app.overlay {
-        Overlay::Prompt { kind, input } => match k.code {
-            KeyCode::Esc => app.overlay = Overlay::None,
-            KeyCode::Enter => {
-                let (kind, line) = (kind.clone(), std::mem::take(input));
-                app.overlay = Overlay::None;
-                match kind {
-                    PromptKind::Filter => app.set_filter(&line),
-                    PromptKind::Command => app.command(&line),
-                    PromptKind::Note => app.review_note(&line),
-                    PromptKind::Sign => app.review_sign(&line),
-                    PromptKind::Tag => app.tag(&line),
-                    PromptKind::ConfirmApproval {
-                        noted, override_reason, ..
-                    } => app.review_confirm(&line, noted, override_reason),
-                }
-            }
-            KeyCode::Backspace => {
-                input.pop();
-            }
-            // readline's ctrl-u (clear the line) and ctrl-w (the last word)
-            KeyCode::Char('u') if k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) => input.clear(),
-            KeyCode::Char('w') if k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) => {
-                let kept = input.trim_end().rfind(' ').map_or(0, |i| i + 1);
-                input.truncate(kept);
-            }
-            KeyCode::Char(c) if !k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) => input.push(c),
-            _ => {}
-        },
-        Overlay::Sort => {
-            app.overlay = Overlay::None;
-            if let KeyCode::Char(c) = k.code
-                && let Some(key) = app::SortKey::from_menu_key(c)
-            {
-                app.set_sort(key);
-            }
-        }
-        // the help scrolls (small terminals); any other key closes it
-        Overlay::Help => match k.code {
-            KeyCode::Char('j') | KeyCode::Down | KeyCode::Char(' ') | KeyCode::PageDown => {
-                app.help_scroll += if k.code == KeyCode::Char('j') || k.code == KeyCode::Down {
-                    1
-                } else {
-                    10
-                }
-            }
-            KeyCode::Char('k') | KeyCode::Up | KeyCode::PageUp => {
-                app.help_scroll = app
-                    .help_scroll
-                    .saturating_sub(if k.code == KeyCode::PageUp { 10 } else { 1 })
-            }
-            _ => app.overlay = Overlay::None,
-        },
-        Overlay::None => {
-            if app.review.is_some()
-                && !k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL)
-                && let KeyCode::Char(c) = k.code
-                && app.review_key(c)
-            {
-                return;
-            }
-            if k.code == KeyCode::Esc
-                && let Some(r) = app.review.as_mut()
-                && (r.choosing_reason || r.flag.is_some())
-            {
-                let was_flag = r.flag.take().is_some() && !r.choosing_reason;
-                r.choosing_reason = false;
-                app.say(if was_flag {
-                    "verdicts apply to the whole case"
-                } else {
-                    "reject cancelled"
-                });
-                return;
-            }
-            if let Some(a) = app.config.keymap.action(&k) {
-                app.update(a);
-            }
-        }
-    }
-}
-
-fn handle_mouse(app: &mut App, m: crossterm::event::MouseEvent, a: &view::Areas) {
+fn handle_mouse(app: &mut App, m: crossterm::event::MouseEvent, a: &view::Areas) -> Vec<Effect> {
+    let mut effects = Vec::new();
     let inside = |r: ratatui::layout::Rect| {
         m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
     };
@@ -823,11 +758,11 @@ fn handle_mouse(app: &mut App, m: crossterm::event::MouseEvent, a: &view::Areas)
                 if let Some((x, y)) = image_point {
                     app.viewport.center = Some((x as f64, y as f64));
                 }
-                app.update(if m.kind == MouseEventKind::ScrollUp {
+                effects.extend(app.update(if m.kind == MouseEventKind::ScrollUp {
                     action::Action::ZoomIn
                 } else {
                     action::Action::ZoomOut
-                });
+                }));
             }
             MouseEventKind::Down(MouseButton::Left) => {
                 app.focus = Pane::Image;
@@ -850,8 +785,8 @@ fn handle_mouse(app: &mut App, m: crossterm::event::MouseEvent, a: &view::Areas)
         }
     } else if inside(a.cases) {
         match m.kind {
-            MouseEventKind::ScrollDown => app.update(action::Action::NextCase),
-            MouseEventKind::ScrollUp => app.update(action::Action::PrevCase),
+            MouseEventKind::ScrollDown => effects.extend(app.update(action::Action::NextCase)),
+            MouseEventKind::ScrollUp => effects.extend(app.update(action::Action::PrevCase)),
             MouseEventKind::Down(MouseButton::Left) => {
                 app.focus = Pane::Cases;
                 let h = a.cases.height.saturating_sub(2) as usize;
@@ -861,15 +796,17 @@ fn handle_mouse(app: &mut App, m: crossterm::event::MouseEvent, a: &view::Areas)
                     let target = top + row;
                     let cur = app.pos;
                     for _ in 0..target.abs_diff(cur) {
-                        app.update(if target > cur {
+                        effects.extend(app.update(if target > cur {
                             action::Action::NextCase
                         } else {
                             action::Action::PrevCase
-                        });
+                        }));
                     }
                 }
             }
             _ => {}
         }
     }
+    effects.extend(app.take_effects());
+    effects
 }

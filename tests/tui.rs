@@ -6,7 +6,7 @@ mod common;
 use lightbox::pack::Pack;
 use lightbox::render::CaseData;
 use lightbox::tui::action::Action;
-use lightbox::tui::app::{App, Layout, Overlay, Pane, SortKey};
+use lightbox::tui::app::{App, Effect, Layout, Overlay, Pane, SortKey};
 use lightbox::tui::config::Config;
 use lightbox::tui::view;
 use lightbox::tui::worker::make_frame;
@@ -174,20 +174,17 @@ fn filter_prompt_and_sort() {
     let mut a = app(sample(), 140);
     a.update(Action::Filter);
     for c in "score>=0.9".chars() {
-        lightbox::tui::handle_key(&mut a, key(c));
+        a.key(key(c));
     }
     let s = text(&draw(&mut a, 140, 40));
     insta::assert_snapshot!("filter_prompt", s);
     assert!(s.contains("/ score>=0.9"));
-    lightbox::tui::handle_key(
-        &mut a,
-        crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter),
-    );
+    a.key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter));
     assert!(a.order.len() < 40 && !a.order.is_empty());
     let s = text(&draw(&mut a, 140, 40));
     assert!(s.contains("filter score>=0.9"), "{s}");
     a.update(Action::Sort);
-    lightbox::tui::handle_key(&mut a, key('2'));
+    a.key(key('2'));
     assert_eq!(a.sort, SortKey::MaxScore);
     let scores: Vec<f64> = a.order.iter().map(|&c| a.sort_value(c).unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
@@ -203,22 +200,21 @@ fn filter_prompt_and_sort() {
 fn tags_are_added_with_t_filtered_and_saved_in_the_background() {
     let mut a = app(sample(), 140);
     let enter = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter);
-    lightbox::tui::handle_key(&mut a, key('j'));
-    lightbox::tui::handle_key(&mut a, key('t'));
+    a.key(key('j'));
+    a.key(key('t'));
     for c in "hard outside-lungs".chars() {
-        lightbox::tui::handle_key(&mut a, key(c));
+        a.key(key(c));
     }
     let s = text(&draw(&mut a, 140, 40));
     assert!(s.contains("tags: hard outside-lungs"), "{s}");
-    lightbox::tui::handle_key(&mut a, enter);
+    let effects = a.key(enter);
     let id = a.pack.cases[1].id.0.clone();
     assert_eq!(a.workspace.tags(&id).collect::<Vec<_>>(), vec!["hard", "outside-lungs"]);
     // the save is a request for a background thread, carrying the new tags
-    let saved = a
-        .requests
+    let saved = effects
         .iter()
         .find_map(|r| match r {
-            lightbox::tui::app::Request::SaveWorkspace(w) => Some(w.clone()),
+            Effect::SaveWorkspace(w) => Some(w.clone()),
             _ => None,
         })
         .expect("a save request");
@@ -231,20 +227,20 @@ fn tags_are_added_with_t_filtered_and_saved_in_the_background() {
     a.set_filter("tag:hard");
     assert_eq!(a.order, vec![1]);
     // removing
-    lightbox::tui::handle_key(&mut a, key('t'));
+    a.key(key('t'));
     for c in "-hard".chars() {
-        lightbox::tui::handle_key(&mut a, key(c));
+        a.key(key(c));
     }
-    lightbox::tui::handle_key(&mut a, enter);
+    a.key(enter);
     assert_eq!(a.workspace.tags(&id).collect::<Vec<_>>(), vec!["outside-lungs"]);
     assert!(a.order.is_empty(), "the filter is re-applied");
     // a tag that is not one word is refused, nothing changes
     a.set_filter("");
-    lightbox::tui::handle_key(&mut a, key('t'));
+    a.key(key('t'));
     for c in "a/b".chars() {
-        lightbox::tui::handle_key(&mut a, key(c));
+        a.key(key(c));
     }
-    lightbox::tui::handle_key(&mut a, enter);
+    a.key(enter);
     assert!(a.notice.as_ref().unwrap().text.contains("not a tag"));
 }
 
@@ -256,10 +252,10 @@ fn export_command_sends_the_listed_cases_to_a_background_export() {
     let out = tmp.path().join("hard");
     a.command(&format!("export {}", out.display()));
     let req = a
-        .requests
+        .take_effects()
         .iter()
         .find_map(|r| match r {
-            lightbox::tui::app::Request::Export(r) => Some(r.clone()),
+            Effect::Export(r) => Some(r.clone()),
             _ => None,
         })
         .expect("an export request");
@@ -272,17 +268,17 @@ fn export_command_sends_the_listed_cases_to_a_background_export() {
     // what the thread runs: the pack is written; a second export into it appends
     let o = lightbox::export::export(&a.pack, &req).unwrap();
     assert_eq!(o.total, 9);
-    a.requests.clear();
+    a.take_effects();
     a.set_filter("id:case-01");
     a.command(&format!("export {}", out.display()));
-    let Some(lightbox::tui::app::Request::Export(req)) = a.requests.last().cloned() else {
+    let Some(Effect::Export(req)) = a.take_effects().last().cloned() else {
         panic!("an export request")
     };
     assert!(req.append, "a folder that holds a pack is appended to");
     // without a folder: a hint, no request
-    a.requests.clear();
+    a.take_effects();
     a.command("export");
-    assert!(a.requests.is_empty());
+    assert!(a.take_effects().is_empty());
     assert!(a.notice.as_ref().unwrap().text.contains(":export hard-cases"));
 }
 
@@ -374,8 +370,8 @@ fn compare_mode_puts_regressions_first_marks_new_flags_and_flips_in_place() {
     }
     a.command("run candidate");
     a.command("compare baseline");
-    assert_eq!(a.compare_pair, Some((0, 1)));
-    assert_eq!((a.run, a.compare, a.layout), (Some(1), Some(0), Layout::RunRun));
+    assert_eq!(a.compare_pair(), Some((0, 1)));
+    assert_eq!((a.run, a.beside(), a.layout), (Some(1), Some(0), Layout::RunRun));
     assert_eq!(a.sort, SortKey::Regression);
     // the same ranking as `lightbox diff`: the four errors planted in the candidate first
     let first: std::collections::BTreeSet<&str> = a.order[..4].iter().map(|&c| a.pack.cases[c].id.0.as_str()).collect();
@@ -397,20 +393,20 @@ fn compare_mode_puts_regressions_first_marks_new_flags_and_flips_in_place() {
     // A flips the runs in place: same case, same zoom, same order
     a.update(Action::ZoomIn);
     let (viewport, order, case) = (a.viewport, a.order.clone(), a.case());
-    lightbox::tui::handle_key(&mut a, key('A'));
-    assert_eq!((a.run, a.compare), (Some(0), Some(1)));
+    a.key(key('A'));
+    assert_eq!((a.run, a.beside()), (Some(0), Some(1)));
     assert_eq!((a.viewport, a.order.clone(), a.case()), (viewport, order, case));
     assert!(a.notice.as_ref().unwrap().text.contains("showing baseline"));
     // the baseline's own planted fragment is fixed by the candidate
     a.command("goto case-024");
     let s = text(&draw(&mut a, 140, 40));
     assert!(s.contains("● fixed lung-one-piece · baseline"), "{s}");
-    lightbox::tui::handle_key(&mut a, key('A'));
+    a.key(key('A'));
     assert_eq!(a.run, Some(1));
     // ending compare mode
     a.command("compare");
     assert_eq!(
-        (a.compare_pair, a.layout, a.sort),
+        (a.compare_pair(), a.layout, a.sort),
         (None, Layout::Single, SortKey::Case)
     );
 }
@@ -422,7 +418,7 @@ fn disagreement_entropy_and_ood_sort_keys() {
     a.set_flags(flags_of(&pack));
     a.command("run candidate");
     a.set_sort(SortKey::Disagreement);
-    let Some(lightbox::tui::app::Request::Disagreement(key)) = a.requests.last().cloned() else {
+    let Some(Effect::Disagreement(key)) = a.take_effects().last().cloned() else {
         panic!("disagreement is computed in the background")
     };
     assert_eq!((key.1, key.2), (0, 1), "baseline against the run shown");
@@ -440,12 +436,12 @@ fn disagreement_entropy_and_ood_sort_keys() {
     let vals: Vec<f64> = a.order.iter().map(|&c| v[c].unwrap_or(f64::NEG_INFINITY)).collect();
     assert!(vals.windows(2).all(|w| w[0] >= w[1]));
     // the threshold decides which predictions count: moving it asks again
-    a.requests.clear();
-    a.update(Action::ThresholdUp);
-    assert!(matches!(a.requests.last(), Some(lightbox::tui::app::Request::Disagreement(k)) if k.3 != key.3));
+    a.take_effects();
+    let effects = a.update(Action::ThresholdUp);
+    assert!(matches!(effects.last(), Some(Effect::Disagreement(k)) if k.3 != key.3));
     // the sample has no probability maps: said, not pretended
     a.set_sort(SortKey::Entropy);
-    let Some(lightbox::tui::app::Request::Entropy(epoch, run)) = a.requests.last().cloned() else {
+    let Some(Effect::Entropy(epoch, run)) = a.take_effects().last().cloned() else {
         panic!("entropy is computed in the background")
     };
     a.set_entropy(epoch, run, Arc::new(lightbox::uncertainty::entropies(&pack, run)));
@@ -467,13 +463,10 @@ fn key(c: char) -> crossterm::event::KeyEvent {
 fn keys_walk_every_case_and_focus_changes_what_j_does() {
     let mut a = app(sample(), 140);
     for _ in 0..60 {
-        lightbox::tui::handle_key(&mut a, key('j'));
+        a.key(key('j'));
     }
     assert_eq!(a.pos, 39, "j walks to the last case and stops");
-    lightbox::tui::handle_key(
-        &mut a,
-        crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Home),
-    );
+    a.key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Home));
     assert_eq!(a.pos, 0);
     draw(&mut a, 140, 40);
     a.update(Action::NextPane);
@@ -488,7 +481,7 @@ fn keys_walk_every_case_and_focus_changes_what_j_does() {
     assert_eq!(a.focus, Pane::Details);
     a.update(Action::NextCase);
     assert_eq!(a.selected, Some(0), "in the details pane j selects a prediction");
-    lightbox::tui::handle_key(&mut a, key('q'));
+    a.key(key('q'));
     assert!(a.should_quit);
 }
 
@@ -583,12 +576,12 @@ fn flags_show_on_cases_in_details_and_in_the_image() {
 #[test]
 fn help_scrolls_in_a_small_terminal() {
     let mut a = app(sample(), 80);
-    lightbox::tui::handle_key(&mut a, key('?'));
+    a.key(key('?'));
     let first = text(&draw(&mut a, 80, 24));
     insta::assert_snapshot!("help_80x24", first);
     assert!(first.contains("j/k scroll") && first.contains("next case"), "{first}");
     for _ in 0..40 {
-        lightbox::tui::handle_key(&mut a, key('j'));
+        a.key(key('j'));
     }
     let later = text(&draw(&mut a, 80, 24));
     assert!(
@@ -596,7 +589,7 @@ fn help_scrolls_in_a_small_terminal() {
         "{later}"
     );
     assert_eq!(a.overlay, Overlay::Help, "scrolling keeps the help open");
-    lightbox::tui::handle_key(&mut a, key('x'));
+    a.key(key('x'));
     assert_eq!(a.overlay, Overlay::None);
 }
 
@@ -616,12 +609,12 @@ fn metrics_view_recomputes_at_the_threshold_without_blocking() {
     with_metrics(&mut a);
     // the per-case figures and confusion at this threshold are asked of a background job
     assert_eq!(
-        a.requests,
-        vec![lightbox::tui::app::Request::OperatingPoint { run: 0, threshold: 0.0 }]
+        a.take_effects(),
+        vec![Effect::OperatingPoint { run: 0, threshold: 0.0 }]
     );
-    a.requests.clear();
+    let mut effects = Vec::new();
     for _ in 0..10 {
-        a.update(Action::ThresholdUp);
+        effects = a.update(Action::ThresholdUp);
     }
     assert_eq!(a.style.score_threshold, 0.5);
     // precision/recall/F1 are already at 0.5 (no waiting); the confusion matrix is computing
@@ -630,8 +623,8 @@ fn metrics_view_recomputes_at_the_threshold_without_blocking() {
         s.contains("score ≥ 0.50") && s.contains("confusion matrix: computing"),
         "{s}"
     );
-    let op = a.requests.pop().expect("a new operating point was asked for");
-    let lightbox::tui::app::Request::OperatingPoint { run, threshold } = op else {
+    let op = effects.pop().expect("a new operating point was asked for");
+    let Effect::OperatingPoint { run, threshold } = op else {
         panic!("expected an operating-point request")
     };
     assert_eq!((run, threshold), (0, 0.5));
@@ -644,11 +637,26 @@ fn metrics_view_recomputes_at_the_threshold_without_blocking() {
     let t = draw(&mut a, 140, 44);
     let s = text(&t);
     insta::assert_snapshot!("metrics_view", s);
-    assert!(s.contains("Confusion at IoU 0.50") && s.contains("background") && s.contains("precision"));
-    // the same counts as `lightbox metrics --threshold 0.5`
+    assert!(s.contains("Confusion at score ≥ 0.50, IoU ≥ 0.50") && s.contains("background") && s.contains("precision"));
+    // the same counts as `lightbox metrics --threshold 0.5`: the very table it prints
     let d = a.run_metrics().unwrap().detection.as_ref().unwrap();
     let p = d.curves.overall(0.5);
     assert!(s.contains(&format!("{:.3}", p.precision.unwrap())), "{s}");
+    let (_, rows) = lightbox::metrics::table::detection(a.run_metrics().unwrap(), d, 0.5).lines();
+    assert!(rows.iter().all(|r| s.contains(r.as_str())), "{rows:?} in {s}");
+    // the classification figures follow the threshold too: computing, then at the new one
+    for _ in 0..4 {
+        a.update(Action::ThresholdDown);
+    }
+    let s = text(&draw(&mut a, 140, 44));
+    assert!(s.contains("classification at score ≥ 0.30: computing…"), "{s}");
+    assert!(!s.contains("Classification (score ≥ 0.50"), "{s}");
+    let at = lightbox::tui::app::OperatingAt::compute(&a.pack, a.run_metrics().unwrap(), 0, 0.3);
+    let sens = at.classification[0].sensitivity.value.unwrap();
+    a.set_operating(Arc::new(at));
+    let s = text(&draw(&mut a, 140, 44));
+    assert!(s.contains("Classification (score ≥ 0.30 is positive"), "{s}");
+    assert!(s.contains(&format!("{sens:.3}")), "{s}");
 }
 
 #[test]
@@ -710,7 +718,8 @@ fn review_mode_records_verdicts_advances_and_signs() {
     assert_eq!(pack.cases[a.case().unwrap()].id.0, plan.required[0].case);
     // what the journal thread does with each action
     let mut pump = |a: &mut App| {
-        for cmd in std::mem::take(&mut a.review_out) {
+        for e in a.take_effects() {
+            let Effect::Review(cmd) = e else { continue };
             let reply = lightbox::tui::apply_review(&pack, &mut session, &flags, cmd);
             a.review_reply(reply);
         }
@@ -719,8 +728,8 @@ fn review_mode_records_verdicts_advances_and_signs() {
     let c0 = a.case().unwrap();
     a.review_displayed(c0);
     assert!(matches!(
-        &a.review_out[0],
-        ReviewCmd::Record(lightbox::review::Event::Shown { .. })
+        &a.pending_effects()[0],
+        Effect::Review(ReviewCmd::Record(lightbox::review::Event::Shown { .. }))
     ));
     assert!(a.review_key('a'));
     pump(&mut a);
@@ -853,7 +862,8 @@ fn review_mode_takes_verdicts_on_single_flags() {
     assert!(a.notice.as_ref().unwrap().text.contains(&rule));
     assert!(a.review_key('a'));
     assert_eq!(a.case(), Some(c), "a verdict on a flag stays on the case");
-    for cmd in std::mem::take(&mut a.review_out) {
+    for e in a.take_effects() {
+        let Effect::Review(cmd) = e else { continue };
         let reply = lightbox::tui::apply_review(&pack, &mut session, &flags, cmd);
         a.review_reply(reply);
     }
@@ -1054,7 +1064,8 @@ fn approving_with_a_rejected_case_asks_first_and_a_signed_review_takes_no_more_v
         pack.manifest.review.reasons.clone(),
     ));
     let mut pump = |a: &mut App| {
-        for cmd in std::mem::take(&mut a.review_out) {
+        for e in a.take_effects() {
+            let Effect::Review(cmd) = e else { continue };
             let reply = lightbox::tui::apply_review(&pack, &mut session, &flags, cmd);
             a.review_reply(reply);
         }
@@ -1064,7 +1075,10 @@ fn approving_with_a_rejected_case_asks_first_and_a_signed_review_takes_no_more_v
     assert!(a.review_key('r') && a.review_key('2'));
     pump(&mut a);
     a.review_sign("approve the rest was read on paper");
-    assert!(a.review_out.is_empty(), "nothing is signed before the confirmation");
+    assert!(
+        a.pending_effects().is_empty(),
+        "nothing is signed before the confirmation"
+    );
     let t = draw(&mut a, 140, 40);
     let s = text(&t);
     assert!(
@@ -1082,7 +1096,7 @@ fn approving_with_a_rejected_case_asks_first_and_a_signed_review_takes_no_more_v
     };
     a.overlay = Overlay::None;
     a.review_confirm("yes", noted, override_reason.clone());
-    assert!(a.review_out.is_empty(), "only `approve` confirms");
+    assert!(a.pending_effects().is_empty(), "only `approve` confirms");
     a.review_confirm("approve", noted, override_reason);
     pump(&mut a);
     let signed = a.review.as_ref().unwrap().signed.clone().unwrap();
@@ -1284,17 +1298,17 @@ fn prompt_editing_sort_to_top_and_readable_sort_values() {
     let mut a = app(Arc::clone(&pack), 140);
     a.update(Action::Filter);
     for c in "class:heart score>0.5".chars() {
-        lightbox::tui::handle_key(&mut a, key(c));
+        a.key(key(c));
     }
-    lightbox::tui::handle_key(&mut a, ctrl('w'));
+    a.key(ctrl('w'));
     let input = |a: &App| match &a.overlay {
         lightbox::tui::app::Overlay::Prompt { input, .. } => input.clone(),
         o => panic!("no prompt: {o:?}"),
     };
     assert_eq!(input(&a), "class:heart ");
-    lightbox::tui::handle_key(&mut a, ctrl('u'));
+    a.key(ctrl('u'));
     assert_eq!(input(&a), "");
-    lightbox::tui::handle_key(&mut a, KeyEvent::from(KeyCode::Esc));
+    a.key(KeyEvent::from(KeyCode::Esc));
 
     a.set_flags(flags_of(&pack));
     for _ in 0..5 {
@@ -1302,7 +1316,7 @@ fn prompt_editing_sort_to_top_and_readable_sort_values() {
     }
     assert_eq!(a.pos, 5);
     a.update(Action::Sort);
-    lightbox::tui::handle_key(&mut a, key('6'));
+    a.key(key('6'));
     assert_eq!(a.sort, SortKey::Flags);
     assert_eq!(a.pos, 0, "a new sort starts at its top");
     let s = text(&draw(&mut a, 140, 44));
@@ -1335,12 +1349,21 @@ fn a_blind_review_shuffles_the_required_cases_by_its_seed_and_hides_scores() {
     let mut all = open.clone();
     all.sort_unstable();
     assert_eq!(all, (0..pack.cases.len()).collect::<Vec<_>>());
-    assert_eq!(open[..n].iter().copied().collect::<std::collections::BTreeSet<_>>(), required);
+    assert_eq!(
+        open[..n].iter().copied().collect::<std::collections::BTreeSet<_>>(),
+        required
+    );
     // seeded: the same seed gives the same order, some seed another; still the same cases first
     let blind = |seed| plan.review_order(&pack, Some(seed));
     assert_eq!(blind(11), blind(11));
-    let shuffled = (0..20u64).map(blind).find(|o| o[..n] != open[..n]).expect("some seed reorders");
-    assert_eq!(shuffled[..n].iter().copied().collect::<std::collections::BTreeSet<_>>(), required);
+    let shuffled = (0..20u64)
+        .map(blind)
+        .find(|o| o[..n] != open[..n])
+        .expect("some seed reorders");
+    assert_eq!(
+        shuffled[..n].iter().copied().collect::<std::collections::BTreeSet<_>>(),
+        required
+    );
     assert_eq!(shuffled[n..], open[n..], "the other cases stay in pack order");
     // the dashboard shows that order and hides the scores
     let session_state = lightbox::review::State::default();

@@ -79,8 +79,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_INPUT);
     }
-    let config =
-        lightbox::tui::config::Config::load(None).unwrap_or_else(|_| lightbox::tui::config::Config::defaults());
+    let config = lightbox::config::UserConfig::load(None)?;
     // A cascade runs many small networks on small inputs one after another, which one
     // ONNX Runtime session cannot spread over threads: with --threads N it gets N sessions of one
     // thread each, and N images are detected at a time.
@@ -398,16 +397,9 @@ pub fn doctor(_: DoctorArgs) -> anyhow::Result<u8> {
         "detected when the dashboard starts (it queries the terminal); --graphics auto|kitty|sixel|iterm2|halfblocks overrides".into()
     };
     println!("graphics      {guess}");
-    let config = lightbox::tui::config::Config::load(None);
+    let config = lightbox::config::UserConfig::load(None);
     match &config {
-        Ok(c) => println!(
-            "config        {}",
-            c.path
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .or_else(|| lightbox::tui::config::config_path().map(|p| format!("{} (absent: defaults)", p.display())))
-                .unwrap_or_else(|| "none".into())
-        ),
+        Ok(c) => println!("config        {}", c.describe()),
         Err(e) => println!("config        ERROR {e}"),
     }
     let configured = config.as_ref().ok().and_then(|c| c.onnxruntime.clone());

@@ -3,8 +3,9 @@
 
 use super::source::PackArgs;
 use super::{EXIT_INPUT, EXIT_OK};
-use lightbox::metrics::classification::{Bootstrap, Estimate};
+use lightbox::metrics::classification::Bootstrap;
 use lightbox::metrics::reference::{self, Reference, Tolerance, Verdict};
+use lightbox::metrics::table::{self, f3};
 use lightbox::metrics::{Options, Report};
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -164,20 +165,8 @@ fn column_width<'a>(names: impl Iterator<Item = &'a str>, min: usize) -> usize {
     names.map(|n| n.chars().count()).max().unwrap_or(min).max(min)
 }
 
-fn f3(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into())
-}
-
 fn stat(v: f64) -> String {
     if v > -1.0 { format!("{v:.3}") } else { "—".into() }
-}
-
-fn ci(e: &Estimate) -> String {
-    match (e.value, e.ci95) {
-        (Some(v), Some([lo, hi])) => format!("{v:.3} [{lo:.3}–{hi:.3}]"),
-        (Some(v), None) => format!("{v:.3}"),
-        (None, _) => "—".into(),
-    }
 }
 
 /// `dropped`: the pack had errors (run with `--allow-problems`), so some annotations were not
@@ -224,124 +213,29 @@ fn table(r: &Report, n_cases: usize, dropped: bool) -> String {
             }
         }
     }
+    // the tables the dashboard's metrics view shows too (lightbox::metrics::table)
+    let mut tables: Vec<table::Table> = Vec::new();
     if let Some(d) = &r.detection {
-        let _ = writeln!(o, "\nDetection at score ≥ {:.2}, IoU ≥ {:.2}", d.threshold, d.iou);
-        let w = column_width(d.classes.iter().map(|c| c.0.as_str()), 5);
-        let _ = writeln!(
-            o,
-            "  {:<w$}  {:>5}  {:>5}  {:>5}  {:>9}  {:>6}  {:>6}",
-            "class", "TP", "FP", "FN", "precision", "recall", "F1"
-        );
-        for (n, p) in d
-            .classes
-            .iter()
-            .map(|(n, p)| (n.as_str(), p))
-            .chain([("all", &d.overall)])
-        {
-            let _ = writeln!(
-                o,
-                "  {n:<w$}  {:>5}  {:>5}  {:>5}  {:>9}  {:>6}  {:>6}",
-                p.tp,
-                p.fp,
-                p.fn_,
-                f3(p.precision),
-                f3(p.recall),
-                f3(p.f1)
-            );
-        }
+        tables.push(table::detection(r, d, d.threshold));
     }
     if let Some(c) = &r.confusion {
-        let n = c.classes.len();
-        // only the classes that appear
-        let used: Vec<usize> = (0..n)
-            .filter(|&k| (0..=n).any(|j| c.get(k, j) > 0 || c.get(j, k) > 0))
-            .collect();
-        if !used.is_empty() && used.len() <= 12 {
-            let label = |k: usize| -> String {
-                r.detection
-                    .as_ref()
-                    .and_then(|d| d.classes_names.get(k).cloned())
-                    .unwrap_or_else(|| format!("#{k}"))
-            };
-            let w = used
-                .iter()
-                .map(|&k| label(k).chars().count())
-                .max()
-                .unwrap_or(5)
-                .max(10);
-            let _ = writeln!(
-                o,
-                "\nConfusion at score ≥ {:.2}, IoU ≥ {:.2} (rows: ground truth; columns: prediction)",
-                c.threshold, c.iou
-            );
-            let mut head = format!("  {:<w$}", "");
-            for &k in &used {
-                let _ = write!(head, "  {:>w$}", label(k));
-            }
-            let _ = writeln!(o, "{head}  {:>w$}", "missed");
-            for &g in used.iter().chain([&n]) {
-                let mut line = format!("  {:<w$}", if g == n { "background".to_string() } else { label(g) });
-                for &k in &used {
-                    let _ = write!(line, "  {:>w$}", c.get(g, k));
-                }
-                let missed = if g == n {
-                    "—".to_string()
-                } else {
-                    c.get(g, n).to_string()
-                };
-                let _ = writeln!(o, "{line}  {missed:>w$}");
-            }
-        }
+        let names = r
+            .detection
+            .as_ref()
+            .map(|d| d.classes_names.clone())
+            .unwrap_or_default();
+        tables.extend(table::confusion(c, &names, 12));
     }
     if let Some(s) = &r.segmentation {
-        let _ = writeln!(
-            o,
-            "\nSegmentation (label masks; Dice and IoU: mean per case; pooled: over all pixels; HD95: median px)"
-        );
-        let w = column_width(s.classes.iter().map(|c| c.name.as_str()), 5);
-        let _ = writeln!(
-            o,
-            "  {:<w$}  {:>5}  {:>6}  {:>6}  {:>11}  {:>6}",
-            "class", "cases", "Dice", "IoU", "pooled Dice", "HD95"
-        );
-        for c in &s.classes {
-            let _ = writeln!(
-                o,
-                "  {:<w$}  {:>5}  {:>6}  {:>6}  {:>11}  {:>6}",
-                c.name,
-                c.cases,
-                f3(c.mean_dice),
-                f3(c.mean_iou),
-                f3(c.pooled_dice),
-                c.median_hd95.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
-            );
-        }
+        tables.push(table::segmentation(s));
     }
-    if !r.classification.is_empty() {
-        let b = &r.classification[0];
-        let _ = writeln!(
-            o,
-            "\nClassification (score ≥ {:.2} is positive; 95% bootstrap intervals)",
-            b.threshold
-        );
-        let w = column_width(r.classification.iter().map(|c| c.name.as_str()), 5);
-        let _ = writeln!(
-            o,
-            "  {:<w$}  {:>5}  {:>4}  {:<21}  {:<21}  {:<21}  {:<21}",
-            "class", "cases", "pos", "ROC-AUC", "AP", "sensitivity", "specificity"
-        );
-        for c in &r.classification {
-            let _ = writeln!(
-                o,
-                "  {:<w$}  {:>5}  {:>4}  {:<21}  {:<21}  {:<21}  {:<21}",
-                c.name,
-                c.cases,
-                c.positives,
-                ci(&c.roc_auc),
-                ci(&c.average_precision),
-                ci(&c.sensitivity),
-                ci(&c.specificity)
-            );
+    tables.extend(table::classification(&r.classification));
+    for t in &tables {
+        let (header, rows) = t.lines();
+        let _ = writeln!(o, "\n{}", t.title);
+        let _ = writeln!(o, "  {header}");
+        for row in rows {
+            let _ = writeln!(o, "  {row}");
         }
     }
     let mut worst: Vec<_> = r.cases.iter().filter(|c| c.error > 0.0).collect();

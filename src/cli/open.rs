@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
-    let mut config = Config::load(a.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let mut config = Config::load(a.config.as_deref())?;
     if a.max_graphic.is_some() {
         config.max_graphic = a.max_graphic;
     }

@@ -69,7 +69,9 @@ pub struct Args {
     pub max_graphic: Option<(u32, u32)>,
 }
 
-fn reviewer(a: &Args) -> anyhow::Result<String> {
+/// Who reviews: --reviewer, the signers file's name for --ssh-key, $LIGHTBOX_REVIEWER, the config's
+/// `reviewer`, $USER.
+fn reviewer(a: &Args, config: &lightbox::config::UserConfig) -> anyhow::Result<String> {
     // with a key and the team's allowed-signers file, the name is the one the file gives the key
     if let (Some(key), Some(allowed)) = (&a.ssh_key, &a.allowed_signers) {
         let public = lightbox::review::ssh::public_key(key).map_err(anyhow::Error::msg)?;
@@ -98,12 +100,10 @@ fn reviewer(a: &Args) -> anyhow::Result<String> {
             ),
         };
     }
-    let config =
-        lightbox::tui::config::Config::load(None).unwrap_or_else(|_| lightbox::tui::config::Config::defaults());
     a.reviewer
         .clone()
         .or_else(|| std::env::var("LIGHTBOX_REVIEWER").ok())
-        .or(config.reviewer)
+        .or(config.reviewer.clone())
         .or_else(|| std::env::var("USER").ok())
         .filter(|s| !s.trim().is_empty())
         .context("who is reviewing? Give --reviewer NAME (or set LIGHTBOX_REVIEWER)")
@@ -172,8 +172,13 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
     let Some(run) = a.source.selected_run(&pack)? else {
         anyhow::bail!("the pack has no runs to review; add one under [runs.NAME] in lightbox.toml");
     };
-    let who = plain_name("--reviewer", &reviewer(a)?)?;
-    let role = a.role.as_deref().map(|r| plain_name("--role", r)).transpose()?;
+    let config = lightbox::config::UserConfig::load(None)?;
+    let who = plain_name("--reviewer", &reviewer(a, &config)?)?;
+    let role = match (&a.role, &config.role) {
+        (Some(r), _) => Some(plain_name("--role", r)?),
+        (None, Some(r)) => Some(plain_name("role (in the config file)", r)?),
+        (None, None) => None,
+    };
     plain_name("--release", &a.release)?;
     let policy = &pack.manifest.review;
     let how = plan::Making {
@@ -291,7 +296,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         eprintln!("error: the review dashboard needs a terminal; for scripts use --batch (docs/signoff.md)");
         return Ok(EXIT_INPUT);
     }
-    let mut config = lightbox::tui::config::Config::load(None).map_err(anyhow::Error::msg)?;
+    let mut config = lightbox::tui::config::Config::load(None)?;
     if a.max_graphic.is_some() {
         config.max_graphic = a.max_graphic;
     }

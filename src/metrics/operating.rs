@@ -10,6 +10,9 @@ pub struct OperatingAt {
     /// Indexed by case.
     pub cases: Vec<super::detection::CaseDetections>,
     pub confusion: Option<super::detection::Confusion>,
+    /// Sensitivity and specificity (with the report's AUC and AP) at this threshold, for the
+    /// classes with image-level scores.
+    pub classification: Vec<super::classification::ClassFigures>,
 }
 
 impl OperatingAt {
@@ -43,11 +46,19 @@ impl OperatingAt {
             }
             confusion = Some(detection::confusion(pack, run, section.iou_type, d.iou, threshold));
         }
+        let classification = if report.classification.is_empty() {
+            Vec::new()
+        } else if report.classification.iter().all(|c| c.threshold == threshold) {
+            report.classification.clone()
+        } else {
+            super::classification::evaluate_pack(pack, run, threshold, super::classification::Bootstrap::default())
+        };
         OperatingAt {
             run,
             threshold,
             cases,
             confusion,
+            classification,
         }
     }
 }

@@ -23,18 +23,7 @@ pub enum Source {
 
 /// A parsed `WxH` (e.g. `1000x1000`).
 pub fn parse(text: &str) -> Result<(u32, u32), String> {
-    let (w, h) = text
-        .trim()
-        .split_once(['x', 'X', '×'])
-        .ok_or_else(|| format!("{text:?} is not WIDTHxHEIGHT in pixels (e.g. 1000x1000)"))?;
-    let side = |v: &str| -> Result<u32, String> {
-        v.trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|&n| (64..=65_535).contains(&n))
-            .ok_or_else(|| format!("{text:?}: each side must be 64 to 65535 pixels"))
-    };
-    Ok((side(w)?, side(h)?))
+    crate::config::parse_pixel_size(text)
 }
 
 /// The sixel geometry in a terminal's answer, if it holds a successful XTSMGRAPHICS reply.

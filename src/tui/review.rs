@@ -3,6 +3,7 @@
 //! the journal's state; the journal itself lives on its own thread, which appends and fsyncs each
 //! action and answers with the new state — only then does the action show as recorded.
 
+use super::app::{App, Effect, Overlay, PromptKind};
 use crate::review::{Plan, Progress, State, Verdict};
 use std::time::Instant;
 
@@ -86,6 +87,300 @@ impl ReviewMode {
             Some(Verdict::Unsure) => Some("?"),
             None if self.required(case) => Some("•"),
             None => None,
+        }
+    }
+}
+
+/// Review mode's part of the app: verdicts, notes, undo and signing become journal actions
+/// ([`Effect::Review`]); the journal's replies update the mirror.
+impl App {
+    /// Enter review mode: the plan's required cases first, in plan order, then the rest; the
+    /// first unreviewed required case on screen.
+    pub fn start_review(&mut self, mode: ReviewMode) {
+        let order = mode.plan.review_order(&self.pack, mode.blind_seed);
+        if mode.blind_seed.is_some() {
+            // blind: the run's name and scores hidden (the plan shuffled the order)
+            self.style.scores = false;
+        }
+        self.review_order = Some(order.clone());
+        self.order = order;
+        self.pos = self
+            .order
+            .iter()
+            .position(|&c| {
+                let id = &self.pack.cases[c].id.0;
+                mode.required(id) && !mode.state.reviewed(id)
+            })
+            .unwrap_or(0);
+        self.show_details = false;
+        let p = mode.progress;
+        self.review = Some(mode);
+        self.say(format!(
+            "review: {p} · a accept · r reject · u unsure · n note · z undo · S sign"
+        ));
+    }
+
+    /// Seconds the current case has been on screen.
+    pub(crate) fn seconds_on_screen(&self) -> f64 {
+        match (self.review.as_ref().and_then(|r| r.on_screen), self.case()) {
+            (Some((c, since)), Some(now)) if c == now => since.elapsed().as_secs_f64(),
+            _ => 0.0,
+        }
+    }
+
+    /// A verdict on the current case: sent to the journal, then on to the next required case.
+    pub fn give_verdict(&mut self, verdict: crate::review::Verdict, reason: Option<String>) {
+        let Some(c) = self.case() else { return };
+        let case = self.pack.cases[c].id.0.clone();
+        let seconds = (self.seconds_on_screen() * 10.0).round() / 10.0;
+        let Some(r) = self.review.as_mut() else { return };
+        r.choosing_reason = false;
+        r.pending += 1;
+        let flag = r.flag.take();
+        let on_flag = flag.is_some();
+        self.effects
+            .push(Effect::Review(ReviewCmd::Record(crate::review::Event::Verdict {
+                case: case.clone(),
+                verdict,
+                flag,
+                reason,
+                note: None,
+                seconds,
+            })));
+        // a verdict on one flag stays on the case: the case still needs its own verdict
+        if on_flag {
+            return;
+        }
+        // advance to the next required case without a verdict (this one counts as done)
+        let n = self.order.len();
+        let next = (1..n).map(|d| (self.pos + d) % n).find(|&p| {
+            let id = &self.pack.cases[self.order[p]].id.0;
+            id != &case && r.required(id) && r.state.case_verdict(id).is_none()
+        });
+        if let Some(p) = next {
+            self.pos = p;
+            self.selected = None;
+        }
+    }
+
+    /// Review-mode keys; `true` when the key was taken.
+    pub fn review_key(&mut self, c: char) -> bool {
+        use crate::review::Verdict;
+        let Some(r) = self.review.as_mut() else { return false };
+        if r.choosing_reason {
+            if let Some(d) = c.to_digit(10)
+                && let Some(reason) = r.reasons.get((d as usize).wrapping_sub(1)).cloned()
+            {
+                self.give_verdict(Verdict::Reject, Some(reason));
+            } else {
+                r.choosing_reason = false;
+                self.say("reject cancelled");
+            }
+            return true;
+        }
+        match c {
+            'a' => self.give_verdict(Verdict::Accept, None),
+            'u' => self.give_verdict(Verdict::Unsure, None),
+            'r' => {
+                r.choosing_reason = true;
+                let list: Vec<String> = r
+                    .reasons
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| format!("{} {x}", i + 1))
+                    .collect();
+                self.say(format!("reject because: {} (esc cancels)", list.join(" · ")));
+            }
+            'f' => {
+                // the next flag of this case (input, ground truth or this run), then none
+                let rules: Vec<(String, String)> = self
+                    .case()
+                    .map(|c| {
+                        self.case_flags(c)
+                            .map(|f| (f.rule.clone(), f.message.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let Some(r) = self.review.as_mut() else { return true };
+                let next = match &r.flag {
+                    None => rules.first(),
+                    Some(cur) => rules
+                        .iter()
+                        .position(|(id, _)| id == cur)
+                        .and_then(|i| rules.get(i + 1)),
+                };
+                match next {
+                    Some((id, msg)) => {
+                        r.flag = Some(id.clone());
+                        let text = format!(
+                            "verdict on flag {id}: {msg} · a confirmed · r false alarm · f next · esc whole case"
+                        );
+                        self.say(text);
+                    }
+                    None => {
+                        r.flag = None;
+                        self.say(if rules.is_empty() {
+                            "this case has no flags"
+                        } else {
+                            "verdicts apply to the whole case"
+                        });
+                    }
+                }
+            }
+            'z' => {
+                // back to the case whose verdict is taken back
+                let last = r.state.undoable.last().copied();
+                let case = last.and_then(|seq| {
+                    r.state
+                        .verdicts
+                        .iter()
+                        .find(|(_, g)| g.seq == seq)
+                        .map(|((c, _), _)| c.clone())
+                });
+                r.pending += 1;
+                self.effects.push(Effect::Review(ReviewCmd::Undo));
+                if let Some(case) = case
+                    && let Some(p) = self.order.iter().position(|&k| self.pack.cases[k].id.0 == case)
+                {
+                    self.pos = p;
+                    self.selected = None;
+                }
+            }
+            'n' => {
+                self.overlay = Overlay::Prompt {
+                    kind: PromptKind::Note,
+                    input: String::new(),
+                }
+            }
+            'S' => {
+                self.overlay = Overlay::Prompt {
+                    kind: PromptKind::Sign,
+                    input: String::new(),
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// A note typed at the prompt.
+    pub fn review_note(&mut self, text: &str) {
+        let (Some(c), Some(r)) = (self.case(), self.review.as_mut()) else {
+            return;
+        };
+        if text.trim().is_empty() {
+            return;
+        }
+        r.pending += 1;
+        self.effects
+            .push(Effect::Review(ReviewCmd::Record(crate::review::Event::Note {
+                case: self.pack.cases[c].id.0.clone(),
+                text: text.trim().to_string(),
+            })));
+    }
+
+    /// The sign prompt: `approve` or `reject`, and an override reason if required cases are open.
+    /// Approving with rejected or unsure cases asks for a confirmation that lists them first.
+    pub fn review_sign(&mut self, line: &str) {
+        let Some(r) = self.review.as_mut() else { return };
+        let line = line.trim();
+        let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let approve = match word {
+            "approve" => true,
+            "reject" => false,
+            _ => {
+                self.warn("not signed: type approve or reject (then, if required cases are open, why)");
+                return;
+            }
+        };
+        let override_reason = (!rest.trim().is_empty()).then(|| rest.trim().to_string());
+        let noted = crate::review::record::noted_cases(&r.state);
+        if approve && !noted.is_empty() {
+            let meaning = crate::review::record::approval_meaning_of(&noted);
+            let list: Vec<String> = noted.iter().map(|n| n.describe()).collect();
+            self.overlay = Overlay::Prompt {
+                kind: PromptKind::ConfirmApproval {
+                    noted: noted.len(),
+                    override_reason,
+                    question: format!("type approve to sign \"{meaning}\", esc cancels · {}", list.join(", ")),
+                },
+                input: String::new(),
+            };
+            return;
+        }
+        self.send_sign(approve, override_reason, None);
+    }
+
+    /// The answer to the approval confirmation.
+    pub fn review_confirm(&mut self, line: &str, noted: usize, override_reason: Option<String>) {
+        if line.trim() == "approve" {
+            self.send_sign(true, override_reason, Some(noted));
+        } else {
+            self.warn("not signed: type approve to confirm, or esc");
+        }
+    }
+
+    pub(crate) fn send_sign(&mut self, approve: bool, override_reason: Option<String>, noted: Option<usize>) {
+        let Some(r) = self.review.as_mut() else { return };
+        r.pending += 1;
+        let threshold = self.style.score_threshold;
+        self.effects
+            .push(Effect::Review(ReviewCmd::Sign(crate::review::action::SignRequest {
+                approve,
+                override_reason,
+                noted,
+                threshold,
+            })));
+    }
+
+    /// The journal's answer.
+    pub fn review_reply(&mut self, reply: ReviewReply) {
+        let Some(r) = self.review.as_mut() else { return };
+        r.pending = r.pending.saturating_sub(1);
+        match reply {
+            ReviewReply::Recorded { state, progress, done } => {
+                use crate::review::action::Did;
+                r.state = *state;
+                r.progress = progress;
+                let said = done.said();
+                if matches!(done.did, Did::Signed { .. }) {
+                    r.signed = Some(said.clone());
+                }
+                // a display being recorded is not news
+                if !matches!(done.did, Did::Shown { .. }) {
+                    self.say(format!("✓ recorded {said}"));
+                }
+            }
+            ReviewReply::Failed(e) => self.warn(format!("NOT recorded: {e}")),
+        }
+    }
+
+    /// The image the terminal was sent for the current case is one it draws: the frame is the
+    /// one wanted now (same case, views and pane size) and no larger than the terminal's
+    /// largest graphic. Only then does a review record the case as shown.
+    pub fn image_drawn(&self) -> bool {
+        let (Some(fr), Some(want)) = (self.frame.as_ref(), self.frame_key()) else {
+            return false;
+        };
+        fr.key == want
+            && fr.data.image.is_ok()
+            && !fr.bands.is_empty()
+            && super::graphic_limit::accepted(fr.key.pixels, self.max_graphic)
+    }
+
+    /// The current case's image is on screen: note the time, and record the display once.
+    pub fn review_displayed(&mut self, case: usize) {
+        let id = self.pack.cases[case].id.0.clone();
+        let Some(r) = self.review.as_mut() else { return };
+        if r.on_screen.is_none_or(|(c, _)| c != case) {
+            r.on_screen = Some((case, std::time::Instant::now()));
+        }
+        if r.shown_sent.insert(id.clone()) {
+            r.pending += 1;
+            self.effects
+                .push(Effect::Review(ReviewCmd::Record(crate::review::Event::Shown {
+                    case: id,
+                })));
         }
     }
 }

@@ -129,6 +129,12 @@ impl Theme {
         })
     }
 
+    /// The default theme.
+    pub fn dark() -> Theme {
+        #[allow(clippy::expect_used)] // every shipped theme parses (every_shipped_theme_parses_and_names_itself)
+        Theme::builtin("dark").expect("the dark theme ships")
+    }
+
     pub fn builtin(name: &str) -> Option<Theme> {
         BUILTIN
             .iter()

@@ -264,7 +264,7 @@ pub const DATA_BUDGET: usize = 64 << 20;
 pub const FRAME_ITEMS: usize = 4;
 
 impl Workers {
-    pub fn spawn(pack: Arc<Pack>, picker: Picker, threads: usize, tx: Sender<super::Event>) -> Workers {
+    pub fn spawn(pack: Arc<Pack>, picker: Picker, threads: usize, tx: Sender<super::Message>) -> Workers {
         let shared = Arc::new(Shared {
             pack: std::sync::RwLock::new(pack),
             epoch: AtomicU64::new(0),
@@ -289,7 +289,7 @@ impl Workers {
                     &name,
                     move || worker_loop(&s, &tx),
                     move |message| {
-                        let _ = ptx.send(super::Event::JobPanicked { job: "render", message });
+                        let _ = ptx.send(super::Message::JobPanicked { job: "render", message });
                     },
                 )
                 .expect("spawning a render thread")
@@ -352,7 +352,7 @@ impl Drop for Workers {
     }
 }
 
-fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
+fn worker_loop(s: &Shared, tx: &Sender<super::Message>) {
     loop {
         let job = {
             let mut q = s.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -419,7 +419,7 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
                     Ok(f) => f,
                     Err(message) => {
                         if let Some(g) = generation {
-                            let _ = tx.send(super::Event::Worker(WorkerMsg::Failed {
+                            let _ = tx.send(super::Message::Worker(WorkerMsg::Failed {
                                 generation: g,
                                 case: key.case,
                                 message,
@@ -443,7 +443,7 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Event>) {
         };
         if let Some(g) = generation
             && tx
-                .send(super::Event::Worker(WorkerMsg::Frame { generation: g, frame }))
+                .send(super::Message::Worker(WorkerMsg::Frame { generation: g, frame }))
                 .is_err()
         {
             return;

@@ -133,7 +133,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             id.clone()
         };
         // compare mode: `+` before the flag glyph when the candidate has a flag the baseline has not
-        let new_flag = app.compare_pair.is_some().then(|| {
+        let new_flag = app.compare_pair().is_some().then(|| {
             if app
                 .flags
                 .iter()

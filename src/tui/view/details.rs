@@ -158,10 +158,11 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 d.tp, d.fp, d.fn_
             ))),
             (None, Some(f)) if f.tp.is_some() => parts.push(Span::raw(format!(
-                "TP {} · FP {} · FN {}  (score ≥ 0.50)",
+                "TP {} · FP {} · FN {}  (score ≥ {:.2})",
                 f.tp.unwrap_or(0),
                 f.fp.unwrap_or(0),
-                f.fn_.unwrap_or(0)
+                f.fn_.unwrap_or(0),
+                m.detection.as_ref().map_or(0.5, |d| d.threshold)
             ))),
             _ => {}
         }

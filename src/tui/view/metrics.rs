@@ -5,17 +5,13 @@
 
 use super::super::app::{App, Pane};
 use super::pane_block;
-use crate::metrics::Report;
+use crate::metrics::{Report, table};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
-
-fn f3(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into())
-}
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.config.theme;
@@ -55,7 +51,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         f.render_widget(Paragraph::new(text), inner);
         return;
     };
-    let lines = text_lines(app, m);
+    let lines = text_lines(app, m, inner.width as usize);
     let curves = m.detection.is_some();
     let chart_h = if curves && inner.height >= lines.len() as u16 + 8 {
         inner.height - lines.len() as u16
@@ -74,7 +70,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     }
 }
 
-fn text_lines<'a>(app: &'a App, m: &'a Report) -> Vec<Line<'a>> {
+fn text_lines<'a>(app: &'a App, m: &'a Report, width: usize) -> Vec<Line<'a>> {
     let t = &app.config.theme;
     let dim = Style::default().fg(t.ui.dim);
     let head = |s: String| Line::styled(s, Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD));
@@ -112,124 +108,38 @@ fn text_lines<'a>(app: &'a App, m: &'a Report) -> Vec<Line<'a>> {
             )),
         ]));
     }
+    // the same tables as `lightbox metrics` (metrics::table), at the threshold on screen
+    let op = app.operating_now();
+    let mut tables: Vec<Option<table::Table>> = Vec::new();
     if let Some(d) = &m.detection {
-        let c = &d.curves;
-        let used: Vec<usize> = (0..c.classes.len()).filter(|&k| c.is_used(k)).collect();
-        let w = used
-            .iter()
-            .map(|&k| d.classes_names[k].chars().count())
-            .max()
-            .unwrap_or(5)
-            .max(10);
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            format!(
-                "{:<w$} {:>6} {:>5} {:>5} {:>5} {:>9} {:>6} {:>6}",
-                "class", "AP", "TP", "FP", "FN", "precision", "recall", "F1"
-            ),
-            dim,
-        ));
-        let ap_of = |k: usize| m.coco.first().and_then(|s| s.eval.class_ap(k));
-        for &k in &used {
-            let p = c.at(k, thr);
-            lines.push(Line::raw(format!(
-                "{:<w$} {:>6} {:>5} {:>5} {:>5} {:>9} {:>6} {:>6}",
-                d.classes_names[k],
-                f3(ap_of(k)),
-                p.tp,
-                p.fp,
-                p.fn_,
-                f3(p.precision),
-                f3(p.recall),
-                f3(p.f1)
-            )));
-        }
-        if used.len() > 1 {
-            let p = c.overall(thr);
-            lines.push(Line::raw(format!(
-                "{:<w$} {:>6} {:>5} {:>5} {:>5} {:>9} {:>6} {:>6}",
-                "all",
-                "",
-                p.tp,
-                p.fp,
-                p.fn_,
-                f3(p.precision),
-                f3(p.recall),
-                f3(p.f1)
-            )));
-        }
-        // the confusion matrix at this threshold (computed in the background)
-        match app.operating_now().and_then(|o| o.confusion.as_ref()) {
-            Some(cm) => {
-                let n = cm.classes.len();
-                let shown: Vec<usize> = (0..n)
-                    .filter(|&k| (0..=n).any(|j| cm.get(k, j) > 0 || cm.get(j, k) > 0))
-                    .collect();
-                if !shown.is_empty() && shown.len() <= 8 {
-                    let name = |k: usize| d.classes_names.get(k).cloned().unwrap_or_default();
-                    let cw = shown.iter().map(|&k| name(k).chars().count()).max().unwrap_or(6).max(7);
-                    lines.push(Line::raw(""));
-                    lines.push(head(format!(
-                        "Confusion at IoU {:.2} (rows: truth, columns: prediction)",
-                        cm.iou
-                    )));
-                    let mut h = format!("{:<w$}", "");
-                    for &k in &shown {
-                        h.push_str(&format!(" {:>cw$}", name(k)));
-                    }
-                    h.push_str(&format!(" {:>cw$}", "missed"));
-                    lines.push(Line::styled(h, dim));
-                    for &g in shown.iter().chain([&n]) {
-                        let mut row = format!("{:<w$}", if g == n { "background".into() } else { name(g) });
-                        for &k in &shown {
-                            row.push_str(&format!(" {:>cw$}", cm.get(g, k)));
-                        }
-                        let missed = if g == n {
-                            "—".to_string()
-                        } else {
-                            cm.get(g, n).to_string()
-                        };
-                        row.push_str(&format!(" {missed:>cw$}"));
-                        lines.push(Line::raw(row));
-                    }
-                }
+        tables.push(Some(table::detection(m, d, thr)));
+        // the confusion matrix at this threshold is counted in the background
+        match op.and_then(|o| o.confusion.as_ref()) {
+            Some(cm) => tables.push(table::confusion(cm, &d.classes_names, 8)),
+            None => {
+                lines.extend(flush(&mut tables, &head, dim, width));
+                lines.push(Line::raw(""));
+                lines.push(Line::styled("confusion matrix: computing…", dim));
             }
-            None => lines.push(Line::styled("confusion matrix: computing…", dim)),
         }
     }
     if let Some(s) = &m.segmentation {
-        lines.push(Line::raw(""));
-        lines.push(head("Segmentation (mean per case · pooled · HD95 median px)".into()));
-        for c in &s.classes {
-            lines.push(Line::raw(format!(
-                "{:<12} Dice {}  IoU {}  pooled {}  HD95 {}",
-                c.name,
-                f3(c.mean_dice),
-                f3(c.mean_iou),
-                f3(c.pooled_dice),
-                c.median_hd95.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
-            )));
-        }
+        tables.push(Some(table::segmentation(s)));
     }
     if !m.classification.is_empty() {
-        lines.push(Line::raw(""));
-        lines.push(head("Classification (at score ≥ 0.50; 95% bootstrap)".into()));
-        for c in &m.classification {
-            let ci = |e: &crate::metrics::classification::Estimate| match (e.value, e.ci95) {
-                (Some(v), Some([a, b])) => format!("{v:.3} [{a:.2}–{b:.2}]"),
-                (Some(v), None) => format!("{v:.3}"),
-                _ => "—".into(),
-            };
-            lines.push(Line::raw(format!(
-                "{:<12} AUC {}  AP {}  sens {}  spec {}",
-                c.name,
-                ci(&c.roc_auc),
-                f3(c.average_precision.value),
-                f3(c.sensitivity.value),
-                f3(c.specificity.value)
-            )));
+        match op.map(|o| &o.classification).filter(|c| !c.is_empty()) {
+            Some(c) => tables.push(table::classification(c)),
+            None => {
+                lines.extend(flush(&mut tables, &head, dim, width));
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(
+                    format!("classification at score ≥ {thr:.2}: computing…"),
+                    dim,
+                ));
+            }
         }
     }
+    lines.extend(flush(&mut tables, &head, dim, width));
     for w in &m.warnings {
         lines.push(Line::styled(format!("! {w}"), Style::default().fg(t.status.warning)));
     }
@@ -310,4 +220,30 @@ fn render_curves(app: &App, m: &Report, f: &mut Frame, area: Rect) {
             height: 1,
         },
     );
+}
+
+/// The tables so far as lines: a blank line, the title (bold), the header (dim), the rows.
+/// Narrowed to the pane: the title wraps, intervals are dropped when the rows do not fit (and
+/// that is said).
+fn flush<'a>(
+    tables: &mut Vec<Option<table::Table>>,
+    head: &dyn Fn(String) -> Line<'a>,
+    dim: Style,
+    width: usize,
+) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    for t in tables.drain(..).flatten() {
+        let (header, rows, dropped) = t.lines_within(width);
+        lines.push(Line::raw(""));
+        lines.extend(table::wrap(&t.title, width.max(20)).into_iter().map(head));
+        lines.push(Line::styled(header, dim));
+        lines.extend(rows.into_iter().map(Line::raw));
+        if dropped {
+            lines.push(Line::styled(
+                "(95% intervals: a wider pane, or `lightbox metrics`)",
+                dim,
+            ));
+        }
+    }
+    lines
 }
