@@ -103,3 +103,46 @@ fn bad_input_is_refused_with_exit_2() {
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent/pack"), "{err}");
 }
+
+#[test]
+fn a_pack_given_by_flags_diffs_as_its_folder_does() {
+    let pack = common::sample();
+    let p = |rel: &str| pack.join(rel).to_str().unwrap().to_string();
+    let (images, gt) = (p("images"), p("ground_truth/instances.json"));
+    let (b, c) = (
+        format!("baseline=coco:{}", p("runs/baseline/detections.json")),
+        format!("candidate=coco:{}", p("runs/candidate/detections.json")),
+    );
+    let (code, out, err) = lightbox(&[
+        "diff",
+        "--images",
+        &images,
+        "--gt",
+        &gt,
+        "--run",
+        &b,
+        "--run",
+        &c,
+        "baseline",
+        "candidate",
+        "--json",
+    ]);
+    assert!(code == 0 || code == 1, "{err}");
+    let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(d["cases"].as_array().unwrap().len(), 40);
+    assert_eq!(
+        (d["baseline"].as_str(), d["candidate"].as_str()),
+        (Some("baseline"), Some("candidate"))
+    );
+    // a folder and flags at once is refused, as everywhere
+    let (code, _, err) = lightbox(&[
+        "diff",
+        pack.to_str().unwrap(),
+        "baseline",
+        "candidate",
+        "--images",
+        &images,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not both"), "{err}");
+}

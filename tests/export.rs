@@ -273,6 +273,10 @@ fn bad_requests_are_refused_and_name_what_is_wrong() {
     let (code, _, err) = lightbox(&["export", s, "-o", o, "--all", "--run", "nope"]);
     assert_eq!(code, 2);
     assert!(err.contains("nope") && err.contains("candidate"), "{err}");
+    // no runs and a run at once
+    let (code, _, err) = lightbox(&["export", s, "-o", o, "--all", "--no-runs", "--run", "baseline"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--no-runs") && err.contains("baseline"), "{err}");
     assert!(!out.exists(), "nothing written on a refused request");
     // an existing folder without --append
     std::fs::create_dir_all(&out).unwrap();
@@ -367,4 +371,38 @@ fn real_coco_polygons_round_trip() {
             .flat_map(|a| &a.instances)
             .any(|i| i.id == 0)
     );
+}
+
+#[test]
+fn a_pack_given_by_flags_exports_as_its_folder_does() {
+    let src = common::sample();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("hard");
+    let p = |rel: &str| src.join(rel).to_str().unwrap().to_string();
+    let run = format!("candidate=coco:{}", p("runs/candidate/detections.json"));
+    let args = [
+        "export",
+        "--images",
+        &p("images"),
+        "--gt",
+        &p("ground_truth/instances.json"),
+        "--run",
+        &run,
+        "-o",
+        out.to_str().unwrap(),
+        "--case",
+        "case-007.jpg",
+        "--case",
+        "case-013.jpg",
+        "--json",
+    ];
+    let (code, stdout, stderr) = lightbox(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let o: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(o["total"].as_u64(), Some(2), "{o}");
+    let exported = Pack::open(&out).unwrap();
+    assert_eq!(case_ids(&exported), vec!["case-007.jpg", "case-013.jpg"]);
+    assert_eq!(exported.runs.len(), 1);
+    assert_eq!(exported.runs[0].name.0, "candidate");
+    assert!(exported.errors().next().is_none(), "{:?}", exported.problems);
 }

@@ -36,7 +36,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
     let pack = a.source.open()?;
-    if let Some(code) = super::source::gate(&pack, "check", a.source.allow_problems) {
+    if let Some(code) = super::source::gate(&pack, "check", a.source.from.allow_problems) {
         return Ok(code);
     }
     let code = check_pack(&pack, &a)?;
@@ -84,7 +84,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
 
 /// One check of `pack`, printed; the exit status it implies.
 fn check_pack(pack: &lightbox::pack::Pack, a: &Args) -> anyhow::Result<u8> {
-    let rules = match check::load_rules(pack, a.source.rules.as_deref()) {
+    let rules = match check::load_rules(pack, a.source.from.rules.as_deref()) {
         Ok(Some(r)) => r,
         Ok(None) => RuleSet::empty(),
         Err(e) => {

@@ -7,7 +7,7 @@ use super::{EXIT_INPUT, EXIT_OK};
 use lightbox::compare::{self, Diff};
 use lightbox::metrics::Options;
 use lightbox::metrics::classification::Bootstrap;
-use lightbox::pack::{Pack, Source};
+use lightbox::pack::Source;
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -15,12 +15,13 @@ pub const EXIT_WORSE: u8 = 1;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The pack folder (holding lightbox.toml).
-    pub pack: PathBuf,
-    /// The run to compare against (the one in production).
-    pub baseline: String,
-    /// The run that would replace it.
-    pub candidate: String,
+    /// `[PACK] BASELINE CANDIDATE`: the pack folder (left out when --images/--gt/--run give the
+    /// pack), the run to compare against (the one in production) and the run that would
+    /// replace it.
+    #[arg(required = true, num_args = 2..=3, value_name = "[PACK] BASELINE CANDIDATE")]
+    pub names: Vec<String>,
+    #[command(flatten)]
+    pub from: super::source::SourceFlags,
     /// Print JSON (every figure and every case).
     #[arg(long)]
     pub json: bool,
@@ -33,13 +34,6 @@ pub struct Args {
     /// Operating score threshold for per-case counts.
     #[arg(long, default_value_t = 0.5, value_name = "SCORE")]
     pub threshold: f64,
-    /// Rules file (overrides the manifest's).
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
-    /// Go on even though the pack has errors (missing or damaged images, annotations that could
-    /// not be read): without it, such a pack stops the command with exit status 2.
-    #[arg(long)]
-    pub allow_problems: bool,
 }
 
 fn f(v: Option<f64>) -> String {
@@ -144,17 +138,20 @@ pub fn render(d: &Diff, top: usize, tolerance: f64) -> String {
 }
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
-    let pack = match Pack::open(&a.pack) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(EXIT_INPUT);
-        }
+    let (folder, baseline, candidate) = match a.names.as_slice() {
+        [p, b, c] => (Some(PathBuf::from(p)), b.clone(), c.clone()),
+        [b, c] => (None, b.clone(), c.clone()),
+        _ => anyhow::bail!("diff takes [PACK] BASELINE CANDIDATE"),
     };
-    if let Some(code) = super::source::gate(&pack, "diff", a.allow_problems) {
+    let source = super::source::PackArgs {
+        pack: folder,
+        from: a.from.clone(),
+    };
+    let pack = source.open()?;
+    if let Some(code) = super::source::gate(&pack, "diff", a.from.allow_problems) {
         return Ok(code);
     }
-    let (b, c) = match (pack.run_index(&a.baseline), pack.run_index(&a.candidate)) {
+    let (b, c) = match (pack.run_index(&baseline), pack.run_index(&candidate)) {
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");
@@ -162,13 +159,10 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         }
     };
     if b == c {
-        eprintln!(
-            "error: the baseline and the candidate are the same run ({})",
-            a.baseline
-        );
+        eprintln!("error: the baseline and the candidate are the same run ({})", baseline);
         return Ok(EXIT_INPUT);
     }
-    let flags = match lightbox::check::load_rules(&pack, a.rules.as_deref()) {
+    let flags = match lightbox::check::load_rules(&pack, a.from.rules.as_deref()) {
         Ok(Some(rules)) => lightbox::rules::evaluate(&pack, &rules, &[Source::Run(b), Source::Run(c)]),
         Ok(None) => vec![],
         Err(e) => {

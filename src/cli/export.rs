@@ -10,8 +10,11 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The pack folder (holding lightbox.toml).
-    pub pack: PathBuf,
+    /// The pack: a folder, or --images/--gt/--run; `--run NAME` (repeatable) picks the runs to
+    /// take along (default: every run). The filter is evaluated for each, and a case is
+    /// exported when it matches for any of them.
+    #[command(flatten)]
+    pub source: super::source::PackArgs,
     /// The folder to write the new pack to (or, with --append, the pack to merge into).
     #[arg(short, long, value_name = "OUT")]
     pub out: PathBuf,
@@ -24,12 +27,8 @@ pub struct Args {
     /// Export every case.
     #[arg(long, conflicts_with_all = ["filter", "cases"])]
     pub all: bool,
-    /// A run to take along (repeat for more); default: every run. The filter is evaluated for
-    /// each, and a case is exported when it matches for any of them.
-    #[arg(long = "run", value_name = "NAME")]
-    pub runs: Vec<String>,
     /// Take no runs along: images and ground truth only.
-    #[arg(long, conflicts_with = "runs")]
+    #[arg(long)]
     pub no_runs: bool,
     /// Merge into the pack at OUT: images already there (same bytes) are not added again.
     #[arg(long)]
@@ -43,27 +42,14 @@ pub struct Args {
     /// The new pack's name (default: OUT's folder name).
     #[arg(long)]
     pub name: Option<String>,
-    /// Rules file for flag terms and to copy (overrides the manifest's).
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
     /// Print what was done as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Go on even though the pack has errors (missing or damaged images, annotations that could
-    /// not be read): without it, such a pack stops the command with exit status 2.
-    #[arg(long)]
-    pub allow_problems: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
-    let pack = match Pack::open(&a.pack) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(EXIT_INPUT);
-        }
-    };
-    if let Some(code) = super::source::gate(&pack, "export", a.allow_problems) {
+    let pack = a.source.open()?;
+    if let Some(code) = super::source::gate(&pack, "export", a.source.from.allow_problems) {
         return Ok(code);
     }
     match select_and_export(&pack, &a) {
@@ -91,11 +77,20 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
 
 fn select_and_export(pack: &Pack, a: &Args) -> Result<Option<export::Outcome>, String> {
     let runs: Vec<usize> = if a.no_runs {
+        if let Some(r) = a.source.selected_runs().first() {
+            return Err(format!(
+                "--no-runs takes no run along, but --run {r} asks for one: give one or the other"
+            ));
+        }
         vec![]
-    } else if a.runs.is_empty() {
+    } else if a.source.selected_runs().is_empty() {
         (0..pack.runs.len()).collect()
     } else {
-        a.runs.iter().map(|r| pack.run_index(r)).collect::<Result<_, _>>()?
+        a.source
+            .selected_runs()
+            .iter()
+            .map(|r| pack.run_index(r))
+            .collect::<Result<_, _>>()?
     };
     if a.filter.is_none() && a.cases.is_empty() && !a.all {
         return Err("say which cases: --filter EXPR (e.g. 'critical or tag:hard'), --case ID or --all".into());
@@ -107,8 +102,8 @@ fn select_and_export(pack: &Pack, a: &Args) -> Result<Option<export::Outcome>, S
     if let Some(text) = &a.filter {
         let expr = query::parse(text, pack).map_err(|e| format!("--filter {text:?}: {e}"))?;
         let flags = if expr.any_term(&Term::needs_flags) {
-            let rules =
-                lightbox::check::load_rules(pack, a.rules.as_deref())?.unwrap_or_else(lightbox::rules::RuleSet::empty);
+            let rules = lightbox::check::load_rules(pack, a.source.from.rules.as_deref())?
+                .unwrap_or_else(lightbox::rules::RuleSet::empty);
             let sources: Vec<Source> = std::iter::once(Source::GroundTruth)
                 .chain(runs.iter().map(|&r| Source::Run(r)))
                 .collect();
@@ -153,7 +148,7 @@ fn select_and_export(pack: &Pack, a: &Args) -> Result<Option<export::Outcome>, S
         reason: a.reason.clone(),
         release: a.release.clone(),
         filter: a.filter.clone(),
-        rules: a.rules.clone(),
+        rules: a.source.from.rules.clone(),
     };
     export::export(pack, &req).map(Some)
 }

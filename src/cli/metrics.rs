@@ -56,7 +56,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
     let pack = a.source.open()?;
-    if let Some(code) = super::source::gate_loaded(&pack, "metrics", a.source.allow_problems) {
+    if let Some(code) = super::source::gate_loaded(&pack, "metrics", a.source.from.allow_problems) {
         return Ok(code);
     }
     let Some(run) = a.source.selected_run(&pack)? else {

@@ -50,6 +50,6 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         bail!("the dashboard needs a terminal; for scripts use `lightbox info` or `lightbox render`");
     }
     let run = a.source.selected_run(&pack)?;
-    tui::run(pack, config, graphics, run, a.source.rules.clone(), !a.no_watch).context("the dashboard stopped")?;
+    tui::run(pack, config, graphics, run, a.source.from.rules.clone(), !a.no_watch).context("the dashboard stopped")?;
     Ok(EXIT_OK)
 }

@@ -152,7 +152,7 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
             errors.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
         );
     }
-    if let Some(r) = &a.source.rules {
+    if let Some(r) = &a.source.from.rules {
         // the manifest's own rules, read again (the pack now holds --rules in their place)
         let root = pack.root.clone().unwrap_or_default();
         let manifest_rules = std::fs::read_to_string(root.join(lightbox::pack::MANIFEST_FILE))
@@ -307,7 +307,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         config,
         a.graphics.unwrap_or(lightbox::tui::Graphics::Auto),
         run,
-        a.source.rules.clone(),
+        a.source.from.rules.clone(),
         session,
         flags,
     )

@@ -8,6 +8,14 @@ use std::path::PathBuf;
 pub struct PackArgs {
     /// The pack folder (holding lightbox.toml). Omit it to use --images/--gt/--run.
     pub pack: Option<PathBuf>,
+    #[command(flatten)]
+    pub from: SourceFlags,
+}
+
+/// The flag form of a pack (`--images/--gt/--run/--class`), the rules and the problem gate: for
+/// commands whose positional arguments are not only the pack folder (`diff PACK A B`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SourceFlags {
     /// Image folder (flag form, no manifest needed; defaults to the COCO ground truth's folder).
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
@@ -98,18 +106,19 @@ fn gate_on(errors: Vec<lightbox::pack::Problem>, command: &str, allow: bool) -> 
 impl PackArgs {
     pub fn flags(&self) -> FlagSources {
         FlagSources {
-            images: self.images.clone(),
-            ground_truth: self.gt.clone(),
-            runs: self.runs.iter().filter(|r| r.contains('=')).cloned().collect(),
-            classes: self.classes.clone(),
-            rules: self.rules.clone(),
+            images: self.from.images.clone(),
+            ground_truth: self.from.gt.clone(),
+            runs: self.from.runs.iter().filter(|r| r.contains('=')).cloned().collect(),
+            classes: self.from.classes.clone(),
+            rules: self.from.rules.clone(),
             name: None,
         }
     }
 
     /// Runs named without a path (`--run candidate`): a selection, not a source.
     pub fn selected_runs(&self) -> Vec<&str> {
-        self.runs
+        self.from
+            .runs
             .iter()
             .filter(|r| !r.contains('='))
             .map(String::as_str)
@@ -137,7 +146,7 @@ impl PackArgs {
                     anyhow::bail!("give either a pack folder or --images/--gt/--run, not both");
                 }
                 let mut pack = Pack::open(p)?;
-                if let Some(r) = &self.rules {
+                if let Some(r) = &self.from.rules {
                     pack.manifest.rules = Some(r.clone());
                 }
                 Ok(pack)
