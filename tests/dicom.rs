@@ -8,6 +8,8 @@
 //! The vectors come from `scripts/test.sh` (LIGHTBOX_DICOM_VECTORS); without them the tests on
 //! those files are skipped with a note.
 
+mod common;
+
 use assert_cmd::Command;
 use lightbox::formats::dicom;
 use lightbox::formats::image::{self, PixelImage, Pixels};
@@ -18,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 fn vectors() -> Option<(PathBuf, Value)> {
     let Some(p) = std::env::var_os("LIGHTBOX_DICOM_VECTORS") else {
-        eprintln!("note: LIGHTBOX_DICOM_VECTORS is not set (scripts/test.sh sets it); skipped");
+        common::skip_missing("LIGHTBOX_DICOM_VECTORS (pydicom's DICOM fixtures)");
         return None;
     };
     let p = PathBuf::from(p);
@@ -284,13 +286,7 @@ fn identifying_tags_never_reach_info_or_render_output() {
 }
 
 fn shared(name: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/dicom")
-        .join(name);
-    if !p.exists() {
-        eprintln!("note: {} is not here; skipped", p.display());
-    }
-    p.exists().then_some(p)
+    common::shared_file(&format!("dicom/{name}"))
 }
 
 #[test]
@@ -369,21 +365,7 @@ fn golden_ct_slice_at_lung_and_mediastinum_windows() {
 }
 
 fn check_golden(name: &str, actual: &Path) {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(format!("{name}.png"));
-    let got = ::image::open(actual).unwrap().to_rgb8();
-    if std::env::var_os("LIGHTBOX_UPDATE_GOLDEN").is_some() || !golden.exists() && std::env::var_os("CI").is_none() {
-        got.save(&golden).unwrap();
-        return;
-    }
-    let want = ::image::open(&golden).unwrap().to_rgb8();
-    let differing = got.pixels().zip(want.pixels()).filter(|(a, b)| a != b).count();
-    assert!(
-        want.dimensions() == got.dimensions() && differing == 0,
-        "{name}: {differing} pixels differ from {}",
-        golden.display()
-    );
+    common::check_golden_png(name, &::image::open(actual).unwrap().to_rgb8());
 }
 
 /// `[expect]` in the rules file: the hand radiograph and the lateral view in a frontal chest

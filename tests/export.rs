@@ -327,11 +327,9 @@ fn bad_requests_are_refused_and_name_what_is_wrong() {
 /// same metrics — pycocotools' id-0 quirk included.
 #[test]
 fn real_coco_polygons_round_trip() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/coco_labelme_voc");
-    if !dir.exists() {
-        eprintln!("skipped: {} not present", dir.display());
+    let Some(dir) = common::shared_file("coco_labelme_voc") else {
         return;
-    }
+    };
     let tmp = tempfile::tempdir().unwrap();
     let pack = tmp.path().join("voc");
     common::copy_dir(&dir, &pack);

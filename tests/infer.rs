@@ -3,6 +3,8 @@
 //! Python pipeline; and every kind of mismatch between model, card and runtime named clearly.
 //! ONNX Runtime comes from the `onnxruntime` wheel that scripts/test.sh installs into .venv.
 
+mod common;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +15,7 @@ fn shared() -> PathBuf {
 fn runtime_found() -> bool {
     let ok = lightbox::infer::runtime::find(None).is_ok();
     if !ok {
-        eprintln!("skipped: no ONNX Runtime (scripts/test.sh installs the onnxruntime wheel into .venv)");
+        common::skip_missing("ONNX Runtime (the onnxruntime wheel in .venv)");
     }
     ok
 }
@@ -37,8 +39,8 @@ classes = ["text"]
 
 /// A pack folder with one real chest X-ray and a `text` class; the DBNet model and its card.
 fn dbnet_setup(tmp: &Path) -> Option<(PathBuf, PathBuf)> {
-    let model = shared().join("onnx/rapidocr/ch_PP-OCRv4_det_infer.onnx");
-    if !model.exists() || !runtime_found() {
+    let model = common::shared_file("onnx/rapidocr/ch_PP-OCRv4_det_infer.onnx")?;
+    if !runtime_found() {
         return None;
     }
     let pack = tmp.join("pack");
@@ -257,7 +259,7 @@ fn tiny_pack(tmp: &Path, fixtures: &Path, prefix: &str, classes: &str) -> PathBu
 #[test]
 fn a_tiny_segmentation_model_equals_python_onnxruntime() {
     let Some((fx, expected)) = fixtures() else {
-        eprintln!("skipped: LIGHTBOX_ONNX_FIXTURES not set (scripts/test.sh sets it)");
+        common::skip_missing("LIGHTBOX_ONNX_FIXTURES (scripts/onnx_models.py's models)");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -299,7 +301,7 @@ fn a_tiny_segmentation_model_equals_python_onnxruntime() {
 #[test]
 fn a_tiny_detection_model_puts_letterboxed_boxes_back_where_they_belong() {
     let Some((fx, expected)) = fixtures() else {
-        eprintln!("skipped: LIGHTBOX_ONNX_FIXTURES not set (scripts/test.sh sets it)");
+        common::skip_missing("LIGHTBOX_ONNX_FIXTURES (scripts/onnx_models.py's models)");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -384,7 +386,7 @@ fn one_and_eight(pack: &Path, model: &Path) -> Vec<String> {
 #[test]
 fn batched_runs_equal_one_by_one_runs() {
     let Some((fx, _)) = fixtures() else {
-        eprintln!("skipped: LIGHTBOX_ONNX_FIXTURES not set (scripts/test.sh sets it)");
+        common::skip_missing("LIGHTBOX_ONNX_FIXTURES (scripts/onnx_models.py's models)");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -428,8 +430,8 @@ onet = "onet.onnx"
 
 /// The three MTCNN nets from `../shared` in `dir`, with the card beside the P-net.
 fn mtcnn_models(dir: &Path) -> Option<PathBuf> {
-    let src = shared().join("onnx/mtcnn");
-    if !src.join("pnet.onnx").exists() || !runtime_found() {
+    let src = common::shared_file("onnx/mtcnn/pnet.onnx")?.parent()?.to_path_buf();
+    if !runtime_found() {
         return None;
     }
     for n in ["pnet", "rnet", "onet"] {
@@ -488,7 +490,10 @@ fn detections(run: &Path) -> Vec<(String, [f64; 4], f64)> {
 #[test]
 fn mtcnn_finds_the_faces_the_python_package_finds() {
     let Some(vdir) = std::env::var_os("LIGHTBOX_MTCNN_VECTORS").map(PathBuf::from) else {
-        eprintln!("skipped: LIGHTBOX_MTCNN_VECTORS not set (scripts/test.sh sets it when ../shared exists)");
+        // scripts/test.sh makes them from ../shared's photographs and models, when it is there
+        if common::shared_data().is_some() {
+            common::skip_missing("LIGHTBOX_MTCNN_VECTORS (scripts/mtcnn_vectors.py's reference boxes)");
+        }
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -658,7 +663,7 @@ fn cascade_mistakes_are_named() {
 #[test]
 fn batched_detection_equals_one_by_one_detection() {
     let Some((fx, _)) = fixtures() else {
-        eprintln!("skipped: LIGHTBOX_ONNX_FIXTURES not set (scripts/test.sh sets it)");
+        common::skip_missing("LIGHTBOX_ONNX_FIXTURES (scripts/onnx_models.py's models)");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

@@ -202,11 +202,9 @@ fn command_line_coco_figures_equal_pycocotools() {
 /// lightbox gives the same figures, says why, and gives 1 once the ids are renumbered.
 #[test]
 fn real_coco_polygons_against_themselves() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/coco_labelme_voc");
-    if !dir.exists() {
-        eprintln!("skipped: {} not present", dir.display());
+    let Some(dir) = common::shared_file("coco_labelme_voc") else {
         return;
-    }
+    };
     let ann = dir.join("annotations.json");
     let run = |gt: &Path, res: &Path| {
         let (code, out, err) = metrics(&[

@@ -3,6 +3,8 @@
 //! YOLO, class scores, 8/16-bit PNG, JPEG and TIFF images), and real public data when
 //! `../shared/data` is present.
 
+mod common;
+
 use assert_cmd::Command;
 use lightbox::pack::{Pack, ProbabilitySource};
 use serde_json::Value;
@@ -355,13 +357,7 @@ fn instance_masks_convert_as_pycocotools_does() {
 }
 
 fn shared() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("../shared/data is absent: skipping the real-data check");
-        None
-    }
+    common::shared_data()
 }
 
 #[test]

@@ -3,40 +3,20 @@
 //! so a golden cannot silently bless a wrong picture. Regenerate after an intended change with
 //! `LIGHTBOX_UPDATE_GOLDEN=1 cargo test --test render_golden` and look at the files.
 
+mod common;
+
 use assert_cmd::Command;
 use lightbox::pack::Pack;
 use lightbox::render::view::compose_side_by_side;
 use lightbox::render::{CaseData, Palette, Style, View, Viewport, Window, WindowPreset};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn sample() -> Pack {
     Pack::open(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/chest-phantom"))).unwrap()
 }
 
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
 fn check(name: &str, img: &image::RgbImage) {
-    let path = golden_dir().join(format!("{name}.png"));
-    if std::env::var_os("LIGHTBOX_UPDATE_GOLDEN").is_some() || !path.exists() && std::env::var_os("CI").is_none() {
-        std::fs::create_dir_all(golden_dir()).unwrap();
-        img.save(&path).unwrap();
-        return;
-    }
-    let want = image::open(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .to_rgb8();
-    let differing = img.pixels().zip(want.pixels()).filter(|(a, b)| a != b).count();
-    if want.dimensions() != img.dimensions() || differing > 0 {
-        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/golden-actual");
-        std::fs::create_dir_all(&out).unwrap();
-        img.save(out.join(format!("{name}.png"))).unwrap();
-        panic!(
-            "{name}: {differing} pixels differ from {} (actual in target/golden-actual/)",
-            path.display()
-        );
-    }
+    common::check_golden_png(name, img);
 }
 
 fn render(pack: &Pack, case: &str, views: &[View], style: &Style, vp: &Viewport, w: u32, h: u32) -> image::RgbImage {

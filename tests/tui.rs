@@ -1010,7 +1010,7 @@ fn network_eye_view_of_a_transposed_cascade_shows_the_first_stage_on_its_side() 
 #[test]
 fn a_dicom_ct_volume_shows_hounsfield_windows_and_slices() {
     let Some(v) = std::env::var_os("LIGHTBOX_DICOM_VECTORS") else {
-        eprintln!("note: LIGHTBOX_DICOM_VECTORS is not set (scripts/test.sh sets it); skipped");
+        common::skip_missing("LIGHTBOX_DICOM_VECTORS (pydicom's DICOM fixtures)");
         return;
     };
     let dir = Path::new(&v).parent().unwrap().to_path_buf();
@@ -1117,7 +1117,7 @@ fn approving_with_a_rejected_case_asks_first_and_a_signed_review_takes_no_more_v
 #[test]
 fn a_signal_restores_the_terminal() {
     if std::process::Command::new("script").arg("--version").output().is_err() {
-        eprintln!("note: `script` (util-linux) is not installed; the pty signal test is skipped");
+        common::skip_missing("`script` (util-linux, for a real pty)");
         return;
     }
     let bin = assert_cmd::cargo::cargo_bin("lightbox");
