@@ -4,7 +4,7 @@
 //! below the annotation (`.bbox[2]`) and saying what to do.
 
 use super::{CocoAnnotation, CocoId, CocoSegmentation};
-use crate::formats::image::{self as img, ImageError};
+use crate::formats::pixels::{ImageError, check_dimensions};
 use crate::geometry::rle::RleError;
 use crate::geometry::{BBox, Rle};
 use crate::pack::{ClassId, Instance, Segmentation};
@@ -227,7 +227,7 @@ pub fn to_instance(
             | CocoSegmentation::Compressed { size: mask_size, .. }),
         ) => {
             let [h, w] = *mask_size;
-            img::check_dimensions(w, h).map_err(|source| AnnotationError::MaskTooLarge { h, w, source })?;
+            check_dimensions(w, h).map_err(|source| AnnotationError::MaskTooLarge { h, w, source })?;
             let (h, w) = (h as u32, w as u32);
             if let Some((image_w, image_h)) = size
                 && (image_w, image_h) != (w, h)
