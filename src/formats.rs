@@ -12,6 +12,7 @@ pub mod json;
 pub mod label_png;
 pub mod nifti;
 pub mod npy;
+pub mod pixels;
 pub mod probability;
 pub mod scan;
 pub mod scores;

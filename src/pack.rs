@@ -4,9 +4,11 @@
 
 pub mod annotation;
 pub mod boundary;
+pub mod classes;
 pub mod flags;
 pub mod load;
 pub mod manifest;
+pub mod mask_pattern;
 pub mod paths;
 pub mod problem;
 pub mod summary;

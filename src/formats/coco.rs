@@ -3,7 +3,10 @@
 //! `segmentation` may be a polygon list, an uncompressed RLE (`counts` list) or a compressed
 //! RLE (`counts` string); which one is decided by a hand-written visitor, so a million results
 //! parse without serde's untagged-enum buffering. `iscrowd` may be 0/1 or a boolean, and ids may
-//! be numbers or strings, as they are in the wild.
+//! be numbers or strings, as they are in the wild. [`convert`] turns one annotation into
+//! lightbox's [`Instance`](crate::pack::Instance), with pycocotools' semantics.
+
+pub mod convert;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};

@@ -7,7 +7,7 @@
 //! tags that describe the image are read into it; identifying tags stay in the file.
 
 use super::dicom_structure::{Layout, PixelData};
-use super::image::{ImageError, ImageHeader, PixelFormat, PixelImage, Pixels, check_dimensions};
+use super::pixels::{ImageError, ImageHeader, PixelFormat, PixelImage, Pixels, check_dimensions};
 use super::scan::{FileWindow, Scan, Spacing, VoiFunction, VoiTable};
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};

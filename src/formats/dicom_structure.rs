@@ -12,7 +12,7 @@
 //! walked. It also measures the pixel data, so a decoder is never asked for more pixels than the
 //! file can hold.
 
-use super::image::ImageError;
+use super::pixels::ImageError;
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::Path;
 

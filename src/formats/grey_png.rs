@@ -49,7 +49,7 @@ pub fn for_each_row<S>(
                 if d[8..13] != [8, 0, 0, 0, 0] || w == 0 || h == 0 || size.is_some() {
                     return None;
                 }
-                super::image::check_dimensions(w as u64, h as u64).ok()?;
+                super::pixels::check_dimensions(w as u64, h as u64).ok()?;
                 size = Some((w, h));
             }
             b"IDAT" => idat.extend_from_slice(data),

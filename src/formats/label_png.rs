@@ -1,7 +1,7 @@
 //! PNG label masks for semantic segmentation: one single-channel 8- or 16-bit PNG per image,
 //! each pixel's value a class's `mask_value` (0 = background).
 
-use super::image::{ImageError, Pixels};
+use super::pixels::{ImageError, PixelImage, Pixels};
 use crate::geometry::runs::SplitByValue;
 use crate::geometry::{LabelMask, Runs};
 use std::path::Path;
@@ -87,7 +87,7 @@ pub fn read_frame(path: &Path, frame: u32) -> Result<LabelMask, ImageError> {
 }
 
 /// A decoded frame's label values.
-fn to_labels(img: super::image::PixelImage) -> Result<LabelMask, ImageError> {
+fn to_labels(img: PixelImage) -> Result<LabelMask, ImageError> {
     let (w, h) = (img.width, img.height);
     // volumes store values offset by their minimum: labels are the file's own values
     let data: Vec<u16> = match (&img.pixels, &img.scan) {
@@ -163,7 +163,7 @@ fn png_runs(path: &Path) -> Option<LabelRuns> {
     if info.color_type != png::ColorType::Grayscale
         || !matches!(info.bit_depth, png::BitDepth::Eight | png::BitDepth::Sixteen)
         || info.interlaced
-        || super::image::check_dimensions(w as u64, h as u64).is_err()
+        || super::pixels::check_dimensions(w as u64, h as u64).is_err()
     {
         return None;
     }

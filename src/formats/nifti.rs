@@ -6,7 +6,7 @@
 //! patient's right on the image's left, anterior / superior at the top. Label volumes (masks)
 //! go through the same flips, so they stay on their voxels.
 
-use super::image::{ImageError, ImageHeader, PixelFormat, PixelImage, Pixels, check_dimensions};
+use super::pixels::{ImageError, ImageHeader, PixelFormat, PixelImage, Pixels, check_dimensions};
 use super::scan::{Scan, Spacing};
 use nifti::{NiftiHeader, NiftiObject, NiftiType, ReaderOptions};
 use std::path::Path;

@@ -2,8 +2,9 @@
 //! `<stem>.<class>.png` / `<stem>.<class>.npy` (one class per file), or `<stem>.npy` holding
 //! every class as a `(C, H, W)` array in manifest class order.
 
-use super::image::{ImageError, Pixels, decode};
+use super::image::decode;
 use super::npy;
+use super::pixels::{ImageError, Pixels};
 use std::path::Path;
 
 /// One class's probabilities for one image, row-major, in `[0, 1]` when the file is sane.

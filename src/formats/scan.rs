@@ -73,7 +73,7 @@ pub struct Scan {
     /// "DICOM" or "NIfTI".
     pub format: &'static str,
     /// Modality value = `slope` × stored + `intercept`, where stored is the value in the
-    /// decoded [`PixelImage`](super::image::PixelImage) (signed data are offset to fit u16 and
+    /// decoded [`PixelImage`](super::pixels::PixelImage) (signed data are offset to fit u16 and
     /// the intercept says so).
     pub slope: f64,
     pub intercept: f64,

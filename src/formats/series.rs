@@ -3,7 +3,7 @@
 //! slice normal, else Instance Number, else file name), so the dashboard, `render --slice` and
 //! the rules see a series as they see a multi-frame file.
 
-use super::image::ImageError;
+use super::pixels::{ImageError, PixelImage};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -129,7 +129,7 @@ pub fn open(dir: &Path) -> Result<Arc<Series>, ImageError> {
 }
 
 /// Decode slice `frame` of a series folder.
-pub fn decode(dir: &Path, frame: u32) -> Result<super::image::PixelImage, ImageError> {
+pub fn decode(dir: &Path, frame: u32) -> Result<PixelImage, ImageError> {
     let s = open(dir)?;
     let path = s.slices.get(frame as usize).ok_or_else(|| {
         ImageError::Corrupt(format!(

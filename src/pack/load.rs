@@ -2,14 +2,16 @@
 //! format into lightbox's types and attach it to its case. Nothing here decodes an image;
 //! every wrong value becomes a [`Problem`] naming the file and the field, and loading goes on.
 
-use super::annotation::{CaseAnnotations, Instance, ProbabilitySource, Segmentation};
-use super::manifest::{ClassKind, MANIFEST_FILE, Manifest, Sources};
+use super::annotation::{CaseAnnotations, ProbabilitySource};
+use super::classes::{self, CategoryMap};
+use super::manifest::{MANIFEST_FILE, Manifest, Sources};
+use super::mask_pattern::MaskPattern;
 use super::paths::{join_inside, relative_slash, walk_files};
 use super::problem::{Problem, Problems};
 use super::{Case, CaseId, Class, ClassId, Pack, Run, RunName};
-use crate::formats::coco::{CocoAnnotation, CocoId, CocoInstances, CocoSegmentation};
+use crate::formats::coco::convert::to_instance;
+use crate::formats::coco::{CocoAnnotation, CocoId, CocoInstances};
 use crate::formats::{image as img, json, scores, yolo};
-use crate::geometry::{BBox, Rle};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
@@ -22,7 +24,7 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
             .unwrap_or_else(|| PathBuf::from("(command line)")),
         problems: Problems::default(),
     };
-    let mut classes = l.classes(&manifest);
+    let mut classes = classes::declared(&manifest, &l.manifest_file, &mut l.problems);
     let image_root = l
         .resolve("images", &manifest.images)
         .unwrap_or_else(|| PathBuf::from(&manifest.images));
@@ -44,9 +46,16 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
         .as_ref()
         .and_then(|p| l.resolve("ground_truth.coco", p));
     let gt_coco = gt_coco_path.as_ref().and_then(|p| l.read_json::<CocoInstances>(p));
-    let mut category_map: HashMap<i64, ClassId> = classes.iter().map(|c| (c.id.0 as i64, c.id)).collect();
+    let mut category_map: CategoryMap = classes.iter().map(|c| (c.id.0 as i64, c.id)).collect();
     if let (Some(coco), Some(path)) = (&gt_coco, &gt_coco_path) {
-        l.reconcile_categories(coco, path, &mut classes, &mut category_map);
+        let shown = l.shown(path);
+        classes::reconcile_categories(
+            &coco.categories,
+            &shown,
+            &mut classes,
+            &mut category_map,
+            &mut l.problems,
+        );
     }
     let cases = match (&gt_coco, &gt_coco_path) {
         (Some(coco), Some(path)) => l.cases_from_coco(coco, path, &image_root),
@@ -66,32 +75,21 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
 
     // classes declared by YOLO lists and score columns, when nothing declared them before
     if classes.is_empty() {
-        l.classes_from_sources(&manifest, &mut classes, &mut category_map);
+        classes::from_sources(&manifest, l.root.as_deref(), &mut classes, &mut category_map);
     }
 
     let mut gt = vec![CaseAnnotations::default(); cases.len()];
     if let (Some(coco), Some(path)) = (gt_coco, &gt_coco_path) {
-        l.attach_coco_annotations(
-            &coco.annotations,
-            "annotations",
-            path,
-            false,
-            &index,
-            &cases,
-            &category_map,
-            &mut gt,
-        );
+        let ctx = CocoCtx::new(l.shown(path), "annotations", false, &index, &cases, &category_map);
+        l.attach_coco_annotations(&coco.annotations, &ctx, &mut gt);
     }
-    let env = Env { classes: &classes };
-    l.attach_sources(
-        &manifest.ground_truth,
-        "ground_truth",
-        true,
-        &env,
-        &index,
-        &mut cases,
-        &mut gt,
-    );
+    let env = Env {
+        classes: &classes,
+        index: &index,
+        key: "ground_truth",
+        is_gt: true,
+    };
+    l.attach_sources(&manifest.ground_truth, &env, &mut cases, &mut gt);
 
     let mut runs = Vec::new();
     for (name, sources) in &manifest.runs {
@@ -100,7 +98,13 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
         if let Some(path) = sources.coco.as_ref().and_then(|p| l.resolve(&format!("{key}.coco"), p)) {
             l.attach_run_coco(&path, &index, &cases, &category_map, &mut ann);
         }
-        l.attach_sources(sources, &key, false, &env, &index, &mut cases, &mut ann);
+        let env = Env {
+            classes: &classes,
+            index: &index,
+            key: &key,
+            is_gt: false,
+        };
+        l.attach_sources(sources, &env, &mut cases, &mut ann);
         runs.push(Run {
             name: RunName(name.clone()),
             sources: sources.clone(),
@@ -136,8 +140,14 @@ pub(crate) fn load(manifest: Manifest, root: Option<&Path>) -> Pack {
     pack
 }
 
+/// What one source's files (ground truth or a run) are attached with: the pack's classes and
+/// cases, the source's key in lightbox.toml (`ground_truth`, `runs.<name>`) and whether it is
+/// the ground truth.
 struct Env<'a> {
     classes: &'a [Class],
+    index: &'a CaseIndex,
+    key: &'a str,
+    is_gt: bool,
 }
 
 /// Case lookup by COCO image id, by image path and by stem.
@@ -241,171 +251,6 @@ impl Loader {
                 self.problems
                     .push(Problem::error(self.shown(path), e.path, e.message).hint(e.hint));
                 None
-            }
-        }
-    }
-
-    fn classes(&mut self, m: &Manifest) -> Vec<Class> {
-        let mut out: Vec<Class> = Vec::new();
-        for (i, c) in m.classes.iter().enumerate() {
-            let field = format!("classes[{i}]");
-            if out.iter().any(|o| o.id.0 == c.id) {
-                self.problems.push(
-                    Problem::error(
-                        &self.manifest_file,
-                        format!("{field}.id"),
-                        format!("class id {} is used twice", c.id),
-                    )
-                    .hint("Give each class its own id"),
-                );
-                continue;
-            }
-            if out.iter().any(|o| o.name == c.name) {
-                self.problems.push(
-                    Problem::error(
-                        &self.manifest_file,
-                        format!("{field}.name"),
-                        format!("class name {:?} is used twice", c.name),
-                    )
-                    .hint("Give each class its own name"),
-                );
-                continue;
-            }
-            if let Some(col) = &c.color
-                && crate::color::parse_hex(col).is_none()
-            {
-                self.problems.push(
-                    Problem::warning(
-                        &self.manifest_file,
-                        format!("{field}.color"),
-                        format!("{col:?} is not a #rrggbb colour"),
-                    )
-                    .hint("Write colours as \"#1f77b4\"; the theme's palette is used meanwhile"),
-                );
-            }
-            let mask_value = c.mask_value.unwrap_or_else(|| c.id.min(u16::MAX as u32) as u16);
-            if c.mask_value.is_none() && c.id > u16::MAX as u32 {
-                self.problems.push(
-                    Problem::warning(
-                        &self.manifest_file,
-                        format!("{field}.id"),
-                        format!("id {} does not fit a 16-bit mask value", c.id),
-                    )
-                    .hint("Set `mask_value` if this class appears in label masks"),
-                );
-            }
-            if let Some(o) = out.iter().find(|o| o.mask_value == mask_value) {
-                self.problems.push(
-                    Problem::error(
-                        &self.manifest_file,
-                        format!("{field}.mask_value"),
-                        format!("mask value {mask_value} is already class {:?}", o.name),
-                    )
-                    .hint("Each class needs its own value in label masks"),
-                );
-            }
-            if mask_value == 0 {
-                self.problems.push(
-                    Problem::warning(
-                        &self.manifest_file,
-                        format!("{field}.mask_value"),
-                        "mask value 0 is background in label masks",
-                    )
-                    .hint("Use ids (or mask_value) from 1"),
-                );
-            }
-            out.push(Class {
-                id: super::ClassId(c.id),
-                name: c.name.clone(),
-                kind: c.kind,
-                color: c.color.clone(),
-                mask_value,
-            });
-        }
-        out
-    }
-
-    fn reconcile_categories(
-        &mut self,
-        coco: &CocoInstances,
-        path: &Path,
-        classes: &mut Vec<Class>,
-        map: &mut HashMap<i64, ClassId>,
-    ) {
-        let shown = self.shown(path);
-        let declared = !classes.is_empty();
-        for (i, cat) in coco.categories.iter().enumerate() {
-            let field = format!("categories[{i}]");
-            if cat.id < 0 || cat.id > u32::MAX as i64 {
-                self.problems.push(Problem::error(
-                    &shown,
-                    format!("{field}.id"),
-                    format!("category id {} is out of range", cat.id),
-                ));
-                continue;
-            }
-            match classes.iter().find(|c| c.id.0 as i64 == cat.id) {
-                Some(c) if c.name != cat.name => self.problems.push(
-                    Problem::warning(
-                        &shown,
-                        format!("{field}.name"),
-                        format!(
-                            "category {} is {:?} here but {:?} in lightbox.toml",
-                            cat.id, cat.name, c.name
-                        ),
-                    )
-                    .hint("Check the category mapping in lightbox.toml [classes]: ids must mean the same class"),
-                ),
-                Some(_) => {}
-                None if declared => self.problems.push(
-                    Problem::warning(
-                        &shown,
-                        format!("{field}.id"),
-                        format!(
-                            "category {} ({:?}) is not a class in lightbox.toml; its annotations are skipped",
-                            cat.id, cat.name
-                        ),
-                    )
-                    .hint("Add it to [[classes]] to review it"),
-                ),
-                None => {
-                    let id = ClassId(cat.id as u32);
-                    classes.push(Class {
-                        id,
-                        name: cat.name.clone(),
-                        kind: ClassKind::Finding,
-                        color: None,
-                        mask_value: cat.id.min(u16::MAX as i64) as u16,
-                    });
-                    map.insert(cat.id, id);
-                }
-            }
-        }
-    }
-
-    fn classes_from_sources(&mut self, m: &Manifest, classes: &mut Vec<Class>, map: &mut HashMap<i64, ClassId>) {
-        let mut names: Vec<String> = Vec::new();
-        for src in std::iter::once(&m.ground_truth).chain(m.runs.values()) {
-            if let Some(list) = &src.yolo_classes {
-                names.extend(list.iter().cloned());
-            } else if let Some(dir) = &src.yolo
-                && let Some(d) = self.root_join(dir)
-                && let Ok(text) = std::fs::read_to_string(d.join("classes.txt"))
-            {
-                names.extend(yolo::parse_class_list(&text));
-            }
-        }
-        for n in names {
-            if !classes.iter().any(|c| c.name == n) {
-                let id = ClassId(classes.len() as u32 + 1);
-                classes.push(Class {
-                    id,
-                    name: n,
-                    kind: ClassKind::Finding,
-                    color: None,
-                    mask_value: id.0 as u16,
-                });
-                map.insert(id.0 as i64, id);
             }
         }
     }
@@ -521,24 +366,13 @@ impl Loader {
         cases
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn attach_coco_annotations(
-        &mut self,
-        anns: &[CocoAnnotation],
-        prefix: &'static str,
-        path: &Path,
-        is_result: bool,
-        index: &CaseIndex,
-        cases: &[Case],
-        map: &HashMap<i64, ClassId>,
-        out: &mut [CaseAnnotations],
-    ) {
-        let ctx = CocoCtx::new(self.shown(path), prefix, is_result, index, cases, map);
+    fn attach_coco_annotations(&mut self, anns: &[CocoAnnotation], ctx: &CocoCtx, out: &mut [CaseAnnotations]) {
+        let prefix = ctx.prefix;
         // pycocotools indexes ground truth by id (`anns[id] = ann`): of two annotations with one
         // id it evaluates the later one twice and never the earlier
         let mut ids: HashMap<i64, usize> = HashMap::default();
         for (i, a) in anns.iter().enumerate() {
-            if !is_result
+            if !ctx.is_result
                 && let Some(CocoId::Int(id)) = &a.id
                 && let Some(first) = ids.insert(*id, i)
             {
@@ -556,7 +390,7 @@ impl Loader {
                 self.problems.push_capped("duplicate annotation id", p);
                 continue;
             }
-            self.attach_one(&ctx, i, a, out);
+            self.attach_one(ctx, i, a, out);
         }
     }
 
@@ -594,22 +428,22 @@ impl Loader {
             );
             return;
         };
-        match convert(a, ctx.is_result, class, ctx.cases[case].size(), i as i64 + 1) {
+        match to_instance(a, ctx.is_result, class, ctx.cases[case].size(), i as i64 + 1) {
             Ok((inst, warnings)) => {
-                for (kind, f, msg, hint) in warnings {
+                for w in warnings {
                     self.problems.push_capped(
-                        kind,
-                        Problem::warning(&ctx.shown, format!("{}{f}", field()), msg)
-                            .hint(hint)
+                        w.kind(),
+                        Problem::warning(&ctx.shown, format!("{}{}", field(), w.field()), w.to_string())
+                            .hint(w.hint())
                             .on_case(case),
                     );
                 }
                 out[case].instances.push(inst);
             }
-            Err(bad) => self.problems.push_capped(
-                bad.kind,
-                Problem::error(&ctx.shown, format!("{}{}", field(), bad.field), bad.message)
-                    .hint(bad.hint)
+            Err(e) => self.problems.push_capped(
+                e.kind(),
+                Problem::error(&ctx.shown, format!("{}{}", field(), e.field()), e.to_string())
+                    .hint(e.hint())
                     .on_case(case),
             ),
         }
@@ -620,7 +454,7 @@ impl Loader {
         path: &Path,
         index: &CaseIndex,
         cases: &[Case],
-        map: &HashMap<i64, ClassId>,
+        map: &CategoryMap,
         out: &mut [CaseAnnotations],
     ) {
         let Some(bytes) = self.read_bytes(path) else {
@@ -682,44 +516,35 @@ impl Loader {
             &local
         };
         let is_result = inst.annotations.iter().any(|a| a.score.is_some());
-        self.attach_coco_annotations(&inst.annotations, "annotations", path, is_result, ids, cases, map, out);
+        let ctx = CocoCtx::new(shown, "annotations", is_result, ids, cases, map);
+        self.attach_coco_annotations(&inst.annotations, &ctx, out);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn attach_sources(
-        &mut self,
-        src: &Sources,
-        key: &str,
-        is_gt: bool,
-        env: &Env,
-        index: &CaseIndex,
-        cases: &mut [Case],
-        out: &mut [CaseAnnotations],
-    ) {
-        let what = if is_gt { "ground truth" } else { "run" };
+    fn attach_sources(&mut self, src: &Sources, env: &Env, cases: &mut [Case], out: &mut [CaseAnnotations]) {
+        let key = env.key;
         if let Some(dir) = src
             .masks
             .as_ref()
             .and_then(|p| self.resolve(&format!("{key}.masks"), p))
         {
-            self.attach_masks(&dir, key, what, index, cases.len(), out);
+            self.attach_masks(&dir, env, cases.len(), out);
         }
         if let Some(dir) = src
             .probabilities
             .as_ref()
             .and_then(|p| self.resolve(&format!("{key}.probabilities"), p))
         {
-            self.attach_probabilities(&dir, key, env, index, out);
+            self.attach_probabilities(&dir, env, out);
         }
         if let Some(dir) = src.yolo.as_ref().and_then(|p| self.resolve(&format!("{key}.yolo"), p)) {
-            self.attach_yolo(&dir, src.yolo_classes.as_deref(), key, is_gt, env, cases, out);
+            self.attach_yolo(&dir, src.yolo_classes.as_deref(), env, cases, out);
         }
         if let Some(file) = src
             .scores
             .as_ref()
             .and_then(|p| self.resolve(&format!("{key}.scores"), p))
         {
-            self.attach_scores(&file, is_gt, env, index, out);
+            self.attach_scores(&file, env, out);
         }
     }
 
@@ -738,16 +563,10 @@ impl Loader {
         true
     }
 
-    fn attach_masks(
-        &mut self,
-        pattern_path: &Path,
-        key: &str,
-        what: &str,
-        index: &CaseIndex,
-        n: usize,
-        out: &mut [CaseAnnotations],
-    ) {
-        let key = format!("{key}.masks");
+    fn attach_masks(&mut self, pattern_path: &Path, env: &Env, n: usize, out: &mut [CaseAnnotations]) {
+        let key = format!("{}.masks", env.key);
+        let what = if env.is_gt { "ground truth" } else { "run" };
+        let index = env.index;
         let dir = &MaskPattern::new(pattern_path).dir;
         if self.missing_dir(&key, dir) {
             return;
@@ -802,15 +621,9 @@ impl Loader {
         }
     }
 
-    fn attach_probabilities(
-        &mut self,
-        dir: &Path,
-        key: &str,
-        env: &Env,
-        index: &CaseIndex,
-        out: &mut [CaseAnnotations],
-    ) {
-        let key = format!("{key}.probabilities");
+    fn attach_probabilities(&mut self, dir: &Path, env: &Env, out: &mut [CaseAnnotations]) {
+        let key = format!("{}.probabilities", env.key);
+        let index = env.index;
         if self.missing_dir(&key, dir) {
             return;
         }
@@ -877,18 +690,15 @@ impl Loader {
         );
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn attach_yolo(
         &mut self,
         dir: &Path,
         list: Option<&[String]>,
-        key: &str,
-        is_gt: bool,
         env: &Env,
         cases: &mut [Case],
         out: &mut [CaseAnnotations],
     ) {
-        let key = format!("{key}.yolo");
+        let key = format!("{}.yolo", env.key);
         if self.missing_dir(&key, dir) {
             return;
         }
@@ -1034,59 +844,23 @@ impl Loader {
                     );
                     continue;
                 };
-                let bbox = BBox::new(
-                    (b.cx - b.w / 2.0) * w as f64,
-                    (b.cy - b.h / 2.0) * h as f64,
-                    b.w * w as f64,
-                    b.h * h as f64,
-                );
-                if bbox.w <= 0.0
-                    || bbox.h <= 0.0
-                    || bbox.x >= w as f64
-                    || bbox.y >= h as f64
-                    || bbox.x + bbox.w <= 0.0
-                    || bbox.y + bbox.h <= 0.0
-                {
+                let id = out[i].instances.len() as i64 + 1;
+                let (inst, warnings) = b.to_instance((w, h), *class, id, env.is_gt);
+                for warning in warnings {
                     self.problems.push_capped(
-                        "yolo box off the image",
-                        Problem::warning(
-                            &shown,
-                            format!("box {}", k + 1),
-                            format!(
-                                "box (cx {}, cy {}, w {}, h {}) is empty or lies entirely outside the image",
-                                b.cx, b.cy, b.w, b.h
-                            ),
-                        )
-                        .hint("YOLO boxes are centre and size in 0–1 of the image; it can match nothing")
-                        .on_case(i),
+                        warning.kind(),
+                        Problem::warning(&shown, format!("box {}", k + 1), warning.to_string())
+                            .hint(warning.hint())
+                            .on_case(i),
                     );
                 }
-                if !is_gt && b.score.is_none() {
-                    self.problems.push_capped(
-                        "yolo score",
-                        Problem::warning(
-                            &shown,
-                            format!("box {}", k + 1),
-                            "prediction without a score; counted as score 1.0",
-                        )
-                        .hint("Export predictions with `--save-conf` so each line ends with its score")
-                        .on_case(i),
-                    );
-                }
-                out[i].instances.push(Instance {
-                    id: out[i].instances.len() as i64 + 1,
-                    class: *class,
-                    bbox,
-                    segmentation: None,
-                    score: if is_gt { None } else { Some(b.score.unwrap_or(1.0)) },
-                    iscrowd: false,
-                    area: bbox.area(),
-                });
+                out[i].instances.push(inst);
             }
         }
     }
 
-    fn attach_scores(&mut self, file: &Path, is_gt: bool, env: &Env, index: &CaseIndex, out: &mut [CaseAnnotations]) {
+    fn attach_scores(&mut self, file: &Path, env: &Env, out: &mut [CaseAnnotations]) {
+        let (is_gt, index) = (env.is_gt, env.index);
         let shown = self.shown(file);
         let Some(bytes) = self.read_bytes(file) else {
             return;
@@ -1212,62 +986,6 @@ impl Loader {
     }
 }
 
-/// Where a `masks` source points: a folder (masks named `<stem>.png`) or a pattern whose last
-/// component holds `{stem}`, e.g. `images/{stem}-mask.png` for masks kept beside their images.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct MaskPattern {
-    pub dir: PathBuf,
-    pub prefix: String,
-    pub suffix: String,
-}
-
-impl MaskPattern {
-    pub fn new(p: &Path) -> MaskPattern {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match name.split_once("{stem}") {
-            Some((prefix, suffix)) => MaskPattern {
-                dir: p.parent().map(Path::to_path_buf).unwrap_or_default(),
-                prefix: prefix.to_string(),
-                suffix: suffix.to_string(),
-            },
-            None => MaskPattern {
-                dir: p.to_path_buf(),
-                prefix: String::new(),
-                suffix: ".png".into(),
-            },
-        }
-    }
-
-    fn is_default(&self) -> bool {
-        self.prefix.is_empty() && self.suffix == ".png"
-    }
-
-    /// The case stem a file under `dir` stands for, if its name fits the pattern.
-    pub fn stem_of(&self, file: &Path) -> Option<String> {
-        let rel = relative_slash(&self.dir, file)?;
-        let (sub, name) = match rel.rsplit_once('/') {
-            Some((d, n)) => (format!("{d}/"), n.to_string()),
-            None => (String::new(), rel.clone()),
-        };
-        let lower = name.to_ascii_lowercase();
-        // a plain mask folder holds PNG label masks or NIfTI label volumes
-        let suffixes: Vec<String> = if self.is_default() {
-            vec![".png".into(), ".nii.gz".into(), ".nii".into()]
-        } else {
-            vec![self.suffix.to_ascii_lowercase()]
-        };
-        let suffix = suffixes.iter().find(|x| lower.ends_with(x.as_str()))?;
-        if name.len() < self.prefix.len() + suffix.len() || !name.starts_with(&self.prefix) {
-            return None;
-        }
-        let core = &name[self.prefix.len()..name.len() - suffix.len()];
-        (!core.is_empty()).then(|| format!("{sub}{core}"))
-    }
-}
-
 fn list_ids(ids: &[i64]) -> String {
     if ids.is_empty() {
         return "none".into();
@@ -1290,7 +1008,7 @@ struct CocoCtx<'a> {
     is_result: bool,
     index: &'a CaseIndex,
     cases: &'a [Case],
-    map: &'a HashMap<i64, ClassId>,
+    map: &'a CategoryMap,
     known: String,
 }
 
@@ -1301,7 +1019,7 @@ impl<'a> CocoCtx<'a> {
         is_result: bool,
         index: &'a CaseIndex,
         cases: &'a [Case],
-        map: &'a HashMap<i64, ClassId>,
+        map: &'a CategoryMap,
     ) -> Self {
         let mut ids: Vec<i64> = map.keys().copied().collect();
         ids.sort_unstable();
@@ -1314,305 +1032,5 @@ impl<'a> CocoCtx<'a> {
             map,
             known: list_ids(&ids),
         }
-    }
-}
-
-/// What is wrong with one annotation.
-struct Bad {
-    kind: &'static str,
-    field: String,
-    message: String,
-    hint: String,
-}
-
-fn bad(kind: &'static str, field: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) -> Bad {
-    Bad {
-        kind,
-        field: field.into(),
-        message: message.into(),
-        hint: hint.into(),
-    }
-}
-
-/// A warning about one annotation: its kind (for capping), field, message and hint.
-type Warning = (&'static str, String, String, String);
-
-/// Beyond this, `(int)(5 * x + .5)` in pycocotools' C overflows: its rasterisation is undefined.
-const MAX_COORDINATE: f64 = (i32::MAX / 5) as f64;
-
-/// Convert one COCO annotation or result into an [`Instance`], checking every field.
-fn convert(
-    a: &CocoAnnotation,
-    is_result: bool,
-    class: ClassId,
-    size: Option<(u32, u32)>,
-    fallback_id: i64,
-) -> Result<(Instance, Vec<Warning>), Bad> {
-    let mut warnings = Vec::new();
-    let seg = match &a.segmentation {
-        None => None,
-        Some(CocoSegmentation::Polygons(p)) if p.is_empty() => None,
-        Some(CocoSegmentation::Polygons(parts)) => {
-            for (k, part) in parts.iter().enumerate() {
-                if part.len() % 2 == 1 {
-                    return Err(bad(
-                        "polygon",
-                        format!(".segmentation[{k}]"),
-                        format!("polygon has an odd number of coordinates ({})", part.len()),
-                        "Polygons are flat lists [x0, y0, x1, y1, ...]",
-                    ));
-                }
-                if part.len() < 6 {
-                    return Err(bad(
-                        "polygon",
-                        format!(".segmentation[{k}]"),
-                        format!("polygon has {} points; a polygon needs at least 3", part.len() / 2),
-                        "Drop degenerate polygons or fix the export",
-                    ));
-                }
-                if let Some(j) = part.iter().position(|v| v.abs() > MAX_COORDINATE) {
-                    return Err(bad(
-                        "coordinate",
-                        format!(".segmentation[{k}][{j}]"),
-                        format!(
-                            "coordinate {} is beyond ±{MAX_COORDINATE:.0}, where pycocotools' rasterisation is undefined",
-                            part[j]
-                        ),
-                        "Polygon coordinates are pixels on the image; fix the exporter",
-                    ));
-                }
-                if let Some((w, h)) = size
-                    && let Some(j) = part.chunks_exact(2).position(|xy| {
-                        let (x, y) = (xy[0], xy[1]);
-                        x < -(w as f64) || x > 2.0 * w as f64 || y < -(h as f64) || y > 2.0 * h as f64
-                    })
-                {
-                    warnings.push((
-                        "far vertex",
-                        format!(".segmentation[{k}][{}]", 2 * j),
-                        format!(
-                            "vertex ({}, {}) lies more than the image's size outside the {w}×{h} image",
-                            part[2 * j],
-                            part[2 * j + 1]
-                        ),
-                        "Rasterised as pycocotools does (only its part on the image counts); check the exporter's coordinates".to_string(),
-                    ));
-                }
-            }
-            Some(Segmentation::Polygons(parts.clone()))
-        }
-        Some(
-            s @ (CocoSegmentation::Uncompressed { size: mask_size, .. }
-            | CocoSegmentation::Compressed { size: mask_size, .. }),
-        ) => {
-            let [h, w] = *mask_size;
-            img::check_dimensions(w, h).map_err(|e| {
-                bad(
-                    "mask size",
-                    ".segmentation.size",
-                    format!("mask size [{h}, {w}]: {e}"),
-                    "Check the mask's size field",
-                )
-            })?;
-            let (h, w) = (h as u32, w as u32);
-            if let Some((img_w, img_h)) = size
-                && (img_w, img_h) != (w, h)
-            {
-                return Err(bad(
-                    "mask size",
-                    ".segmentation.size",
-                    format!("mask is [{h}, {w}] (height, width) but the image is {img_w}×{img_h} (width×height)"),
-                    "Masks must be on the image's pixel grid: check the image's width/height or re-encode the mask at full size",
-                ));
-            }
-            let rle = match s {
-                CocoSegmentation::Uncompressed { counts, .. } => Rle {
-                    h,
-                    w,
-                    counts: counts.clone(),
-                },
-                CocoSegmentation::Compressed { counts, .. } => Rle::from_compressed(counts, h, w).map_err(|e| {
-                    bad(
-                        "rle",
-                        ".segmentation.counts",
-                        e.to_string(),
-                        "Re-encode the mask with pycocotools.mask.encode",
-                    )
-                })?,
-                CocoSegmentation::Polygons(_) => unreachable!("matched above"),
-            };
-            rle.validate().map_err(|e| {
-                bad(
-                    "rle",
-                    ".segmentation.counts",
-                    e.to_string(),
-                    "The runs must cover the mask exactly: check the size field or re-encode the mask",
-                )
-            })?;
-            Some(Segmentation::Rle(rle))
-        }
-    };
-    let bbox = match &a.bbox {
-        Some(v) => {
-            if v.len() != 4 {
-                return Err(bad(
-                    "bbox",
-                    ".bbox",
-                    format!("has {} numbers; COCO boxes are [x, y, width, height]", v.len()),
-                    "Write boxes as [x, y, width, height]",
-                ));
-            }
-            if let Some(j) = v.iter().position(|c| c.abs() > MAX_COORDINATE) {
-                return Err(bad(
-                    "bbox",
-                    format!(".bbox[{j}]"),
-                    format!(
-                        "{} is beyond ±{MAX_COORDINATE:.0}, where pycocotools' mask IoU is undefined",
-                        v[j]
-                    ),
-                    "Boxes are pixels on the image: [x, y, width, height]; fix the exporter",
-                ));
-            }
-            let b = BBox::new(v[0], v[1], v[2], v[3]);
-            if let Some((w, h)) = size
-                && b.is_valid()
-                && (b.x >= w as f64 || b.y >= h as f64 || b.x + b.w <= 0.0 || b.y + b.h <= 0.0)
-            {
-                warnings.push((
-                    "box off the image",
-                    ".bbox".to_string(),
-                    format!(
-                        "box [{}, {}, {}, {}] lies entirely outside the {w}×{h} image",
-                        v[0], v[1], v[2], v[3]
-                    ),
-                    if is_result {
-                        "It can match nothing on the image and counts as a false positive; check the exporter's coordinates"
-                    } else {
-                        "No detection on the image can match it, so it counts as a miss; check the annotation's coordinates"
-                    }
-                    .to_string(),
-                ));
-            }
-            if !b.is_valid() {
-                return Err(bad(
-                    "bbox",
-                    ".bbox",
-                    format!(
-                        "width and height must be ≥ 0, got [{}, {}, {}, {}]",
-                        v[0], v[1], v[2], v[3]
-                    ),
-                    "COCO boxes are [x, y, width, height], not corners; fix the exporter",
-                ));
-            }
-            b
-        }
-        None => match &seg {
-            Some(Segmentation::Rle(r)) => r.to_bbox(),
-            Some(Segmentation::Polygons(parts)) => polygon_extent(parts),
-            None => {
-                return Err(bad(
-                    "no geometry",
-                    "",
-                    "has neither `bbox` nor `segmentation`",
-                    "Each annotation needs a box or a mask",
-                ));
-            }
-        },
-    };
-    let score = if is_result {
-        match a.score {
-            Some(s) => {
-                if !(0.0..=1.0).contains(&s) {
-                    warnings.push((
-                        "score range",
-                        ".score".to_string(),
-                        format!("score {s} is outside [0, 1]"),
-                        "COCO evaluation only ranks scores, but score thresholds, calibration and uncertainty read them as probabilities; export probabilities".to_string(),
-                    ));
-                }
-                Some(s)
-            }
-            None => {
-                return Err(bad(
-                    "score",
-                    ".score",
-                    "detection has no score",
-                    "COCO results need a `score` per detection",
-                ));
-            }
-        }
-    } else {
-        None
-    };
-    let area = if is_result {
-        // pycocotools loadRes: box results get w*h, mask-only results the mask's area
-        if a.bbox.is_some() {
-            bbox.w * bbox.h
-        } else {
-            match (&seg, size) {
-                (Some(Segmentation::Rle(r)), _) => r.area() as f64,
-                (Some(s @ Segmentation::Polygons(_)), Some((w, h))) => s.to_rle(h, w).area() as f64,
-                _ => bbox.area(),
-            }
-        }
-    } else {
-        match a.area {
-            Some(v) if v.is_finite() && v >= 0.0 => v,
-            Some(v) => {
-                return Err(bad(
-                    "area",
-                    ".area",
-                    format!("area {v} is negative"),
-                    "Areas are pixel counts ≥ 0",
-                ));
-            }
-            None => {
-                let v = match (&seg, size) {
-                    (Some(Segmentation::Rle(r)), _) => r.area() as f64,
-                    (Some(s @ Segmentation::Polygons(_)), Some((w, h))) => s.to_rle(h, w).area() as f64,
-                    _ => bbox.area(),
-                };
-                warnings.push((
-                    "no area",
-                    ".area".to_string(),
-                    format!("no `area`; using the computed {v}"),
-                    "COCO evaluation reads `area` for size ranges; add it to match pycocotools exactly".to_string(),
-                ));
-                v
-            }
-        }
-    };
-    let id = match &a.id {
-        Some(CocoId::Int(i)) if !is_result => *i,
-        _ => fallback_id,
-    };
-    Ok((
-        Instance {
-            id,
-            class,
-            bbox,
-            segmentation: seg,
-            score,
-            iscrowd: a.iscrowd,
-            area,
-        },
-        warnings,
-    ))
-}
-
-fn polygon_extent(parts: &[Vec<f64>]) -> BBox {
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for p in parts {
-        for xy in p.chunks_exact(2) {
-            x0 = x0.min(xy[0]);
-            x1 = x1.max(xy[0]);
-            y0 = y0.min(xy[1]);
-            y1 = y1.max(xy[1]);
-        }
-    }
-    if x0 > x1 {
-        BBox::default()
-    } else {
-        BBox::from_corners(x0, y0, x1, y1)
     }
 }
