@@ -1,6 +1,11 @@
 //! Loading a pack: resolve the manifest's paths, read every annotation file, convert each
 //! format into lightbox's types and attach it to its case. Nothing here decodes an image;
 //! every wrong value becomes a [`Problem`] naming the file and the field, and loading goes on.
+//! COCO files are attached in `load/coco.rs`, YOLO files in `load/yolo.rs`; label masks,
+//! probability maps and class scores here.
+
+mod coco;
+mod yolo;
 
 use super::annotation::{CaseAnnotations, ProbabilitySource};
 use super::classes::{self, CategoryMap};
@@ -8,11 +13,10 @@ use super::manifest::{MANIFEST_FILE, Manifest, Sources};
 use super::mask_pattern::MaskPattern;
 use super::paths::{join_inside, relative_slash, walk_files};
 use super::problem::{Problem, Problems};
-use super::{Case, CaseId, Class, ClassId, Pack, Run, RunName};
-use crate::formats::coco::convert::to_instance;
-use crate::formats::coco::{CocoAnnotation, CocoId, CocoInstances};
-use crate::formats::{image as img, json, scores, yolo};
-use rayon::prelude::*;
+use super::{Case, CaseId, Class, Pack, Run, RunName};
+use crate::formats::coco::{CocoId, CocoInstances};
+use crate::formats::{image as img, json, scores};
+use coco::CocoCtx;
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 
@@ -262,82 +266,6 @@ impl Loader {
         }
     }
 
-    fn cases_from_coco(&mut self, coco: &CocoInstances, path: &Path, image_root: &Path) -> Vec<Case> {
-        let shown = self.shown(path);
-        let mut cases = Vec::with_capacity(coco.images.len());
-        let mut seen_ids: HashMap<&CocoId, usize> = HashMap::default();
-        let mut seen_names: HashMap<&str, usize> = HashMap::default();
-        for (i, im) in coco.images.iter().enumerate() {
-            let field = format!("images[{i}]");
-            if let Some(first) = seen_ids.insert(&im.id, i) {
-                self.problems.push_capped(
-                    "duplicate image id",
-                    Problem::error(
-                        &shown,
-                        format!("{field}.id"),
-                        format!("image id {} is also images[{first}]", im.id),
-                    )
-                    .hint("Image ids must be unique; this entry is skipped"),
-                );
-                continue;
-            }
-            if let Some(first) = seen_names.insert(im.file_name.as_str(), i) {
-                self.problems.push_capped(
-                    "duplicate file_name",
-                    Problem::error(
-                        &shown,
-                        format!("{field}.file_name"),
-                        format!("{:?} is also images[{first}]", im.file_name),
-                    )
-                    .hint("Each image may be listed once; this entry is skipped"),
-                );
-                continue;
-            }
-            let image = match join_inside(image_root, Path::new(&im.file_name)) {
-                Ok(p) => p,
-                Err(msg) => {
-                    self.problems.push_capped(
-                        "file_name escapes",
-                        Problem::error(&shown, format!("{field}.file_name"), msg)
-                            .hint("file_name is relative to the image folder and must stay inside the pack"),
-                    );
-                    continue;
-                }
-            };
-            let idx = cases.len();
-            let id = CaseId(im.file_name.trim_start_matches("./").to_string());
-            let (w, h) = (im.width, im.height);
-            if w == 0 || h == 0 {
-                self.problems.push_capped(
-                    "zero size",
-                    Problem::error(
-                        &shown,
-                        format!("{field}.width"),
-                        format!("declared size {w}×{h} is empty"),
-                    )
-                    .hint("Set width and height to the image's pixel size")
-                    .on_case(idx),
-                );
-            } else if let Err(e) = img::check_dimensions(w, h) {
-                self.problems.push_capped(
-                    "too large",
-                    Problem::error(&shown, format!("{field}.width"), format!("declared size: {e}"))
-                        .hint(e.hint())
-                        .on_case(idx),
-                );
-            }
-            let fits = |v: u64| u32::try_from(v).ok().filter(|&v| v > 0);
-            cases.push(Case {
-                id,
-                image,
-                width: fits(w),
-                height: fits(h),
-                coco_id: Some(im.id.clone()),
-            });
-        }
-        cases
-    }
-
     fn cases_from_folder(&mut self, image_root: &Path, masks: &[MaskPattern]) -> Vec<Case> {
         let Ok(files) = walk_files(image_root) else {
             return Vec::new();
@@ -364,160 +292,6 @@ impl Loader {
             .collect();
         cases.sort_by(|a, b| a.image.cmp(&b.image));
         cases
-    }
-
-    fn attach_coco_annotations(&mut self, anns: &[CocoAnnotation], ctx: &CocoCtx, out: &mut [CaseAnnotations]) {
-        let prefix = ctx.prefix;
-        // pycocotools indexes ground truth by id (`anns[id] = ann`): of two annotations with one
-        // id it evaluates the later one twice and never the earlier
-        let mut ids: HashMap<i64, usize> = HashMap::default();
-        for (i, a) in anns.iter().enumerate() {
-            if !ctx.is_result
-                && let Some(CocoId::Int(id)) = &a.id
-                && let Some(first) = ids.insert(*id, i)
-            {
-                ids.insert(*id, first);
-                let case = ctx.index.by_coco.get(&a.image_id).copied();
-                let mut p = Problem::error(
-                    &ctx.shown,
-                    format!("{prefix}[{i}].id"),
-                    format!("annotation id {id} is also the id of {prefix}[{first}]"),
-                )
-                .hint("Give every annotation its own id: pycocotools keeps one annotation per id, so evaluation would differ from the file");
-                if let Some(c) = case {
-                    p = p.on_case(c);
-                }
-                self.problems.push_capped("duplicate annotation id", p);
-                continue;
-            }
-            self.attach_one(ctx, i, a, out);
-        }
-    }
-
-    /// Convert one COCO annotation or detection and attach it to its case; its field path is
-    /// only formatted when there is a problem to report.
-    fn attach_one(&mut self, ctx: &CocoCtx, i: usize, a: &CocoAnnotation, out: &mut [CaseAnnotations]) {
-        let field = || {
-            if ctx.prefix.is_empty() {
-                format!("[{i}]")
-            } else {
-                format!("{}[{i}]", ctx.prefix)
-            }
-        };
-        let Some(&case) = ctx.index.by_coco.get(&a.image_id) else {
-            self.problems.push_capped(
-                "unknown image_id",
-                Problem::error(&ctx.shown, format!("{}.image_id", field()), format!("image_id {} is not in the ground truth's images", a.image_id))
-                    .hint("Results must use the image ids of the ground-truth COCO file; check that both come from the same dataset version"),
-            );
-            return;
-        };
-        let Some(&class) = ctx.map.get(&a.category_id) else {
-            self.problems.push_capped(
-                "unknown category",
-                Problem::error(
-                    &ctx.shown,
-                    format!("{}.category_id", field()),
-                    format!(
-                        "category_id {} is not in the pack's classes (known: {})",
-                        a.category_id, ctx.known
-                    ),
-                )
-                .hint("Check the category mapping in lightbox.toml [classes]")
-                .on_case(case),
-            );
-            return;
-        };
-        match to_instance(a, ctx.is_result, class, ctx.cases[case].size(), i as i64 + 1) {
-            Ok((inst, warnings)) => {
-                for w in warnings {
-                    self.problems.push_capped(
-                        w.kind(),
-                        Problem::warning(&ctx.shown, format!("{}{}", field(), w.field()), w.to_string())
-                            .hint(w.hint())
-                            .on_case(case),
-                    );
-                }
-                out[case].instances.push(inst);
-            }
-            Err(e) => self.problems.push_capped(
-                e.kind(),
-                Problem::error(&ctx.shown, format!("{}{}", field(), e.field()), e.to_string())
-                    .hint(e.hint())
-                    .on_case(case),
-            ),
-        }
-    }
-
-    fn attach_run_coco(
-        &mut self,
-        path: &Path,
-        index: &CaseIndex,
-        cases: &[Case],
-        map: &CategoryMap,
-        out: &mut [CaseAnnotations],
-    ) {
-        let Some(bytes) = self.read_bytes(path) else {
-            return;
-        };
-        let shown = self.shown(path);
-        let ctx = CocoCtx::new(shown.clone(), "", true, index, cases, map);
-        let no_ids = index.by_coco.is_empty();
-        let mut unmappable = false;
-        let parsed = crate::formats::coco::parse_run_file(&bytes, |i, a| {
-            if no_ids {
-                unmappable = true;
-            } else {
-                self.attach_one(&ctx, i, &a, out);
-            }
-        });
-        if unmappable {
-            self.problems.push(
-                Problem::error(&shown, "[0].image_id", "COCO results refer to images by image_id, but the pack's ground truth has no COCO images list")
-                    .hint("Add the COCO instances file as `ground_truth.coco` (or --gt) so image ids can be matched to image files"),
-            );
-        }
-        let inst = match parsed {
-            Ok(None) => return,
-            Ok(Some(inst)) => inst,
-            Err(e) => {
-                self.problems
-                    .push(Problem::error(&shown, e.path, e.message).hint(e.hint));
-                return;
-            }
-        };
-        // An instances-shaped run file has its own image ids: match its images to the pack's
-        // cases by file name. Without an images list, its ids are the ground truth's.
-        let local;
-        let ids = if inst.images.is_empty() {
-            index
-        } else {
-            let mut by_coco = HashMap::default();
-            for (i, im) in inst.images.iter().enumerate() {
-                match index.name(&im.file_name) {
-                    Some(c) => {
-                        by_coco.insert(im.id.clone(), c);
-                    }
-                    None => self.problems.push_capped(
-                        "unknown image",
-                        Problem::warning(
-                            &shown,
-                            format!("images[{i}].file_name"),
-                            format!("{:?} is not an image of the pack", im.file_name),
-                        )
-                        .hint("Its annotations are skipped"),
-                    ),
-                }
-            }
-            local = CaseIndex {
-                by_coco,
-                by_name: HashMap::default(),
-            };
-            &local
-        };
-        let is_result = inst.annotations.iter().any(|a| a.score.is_some());
-        let ctx = CocoCtx::new(shown, "annotations", is_result, ids, cases, map);
-        self.attach_coco_annotations(&inst.annotations, &ctx, out);
     }
 
     fn attach_sources(&mut self, src: &Sources, env: &Env, cases: &mut [Case], out: &mut [CaseAnnotations]) {
@@ -690,175 +464,6 @@ impl Loader {
         );
     }
 
-    fn attach_yolo(
-        &mut self,
-        dir: &Path,
-        list: Option<&[String]>,
-        env: &Env,
-        cases: &mut [Case],
-        out: &mut [CaseAnnotations],
-    ) {
-        let key = format!("{}.yolo", env.key);
-        if self.missing_dir(&key, dir) {
-            return;
-        }
-        let names: Vec<String> = match list {
-            Some(l) => l.to_vec(),
-            None => match std::fs::read_to_string(dir.join("classes.txt")) {
-                Ok(t) => yolo::parse_class_list(&t),
-                Err(_) => {
-                    self.problems.push(
-                        Problem::error(&self.manifest_file, key.clone(), "YOLO files number classes, but there is no class list")
-                            .hint("Add classes.txt (one name per line) to the folder, or `yolo_classes = [...]` in lightbox.toml"),
-                    );
-                    return;
-                }
-            },
-        };
-        let mut class_of: Vec<Option<ClassId>> = Vec::with_capacity(names.len());
-        for (i, n) in names.iter().enumerate() {
-            let c = env.classes.iter().find(|c| &c.name == n).map(|c| c.id);
-            if c.is_none() {
-                self.problems.push(
-                    Problem::error(
-                        &self.manifest_file,
-                        format!("{key} class {i}"),
-                        format!("YOLO class {n:?} is not a class of the pack"),
-                    )
-                    .hint("Name YOLO classes as in lightbox.toml [classes]"),
-                );
-            }
-            class_of.push(c);
-        }
-        // label files no case reads: a file named `a.jpg.txt` or for an image not in the pack
-        // would otherwise be skipped without a word
-        let stems: std::collections::HashSet<String> = cases.iter().map(|c| c.id.stem().to_string()).collect();
-        for f in walk_files(dir).unwrap_or_default() {
-            let Some(rel) = relative_slash(dir, &f) else {
-                continue;
-            };
-            let Some(base) = rel.strip_suffix(".txt") else {
-                continue;
-            };
-            if rel == "classes.txt" || stems.contains(base) {
-                continue;
-            }
-            let image_named = img::is_image_path(Path::new(base));
-            self.problems.push_capped(
-                "orphan label file",
-                Problem::warning(
-                    self.shown(&f),
-                    "",
-                    if image_named {
-                        format!("is named after an image's file name; YOLO label files are named after its stem ({}.txt), so no case reads it", Path::new(base).with_extension("").display())
-                    } else {
-                        "no image of the pack has this stem, so no case reads it".to_string()
-                    },
-                )
-                .hint(if image_named {
-                    "Rename the label files to <image stem>.txt"
-                } else {
-                    "Remove it, or add its image to the pack"
-                }),
-            );
-        }
-        // read every label file in parallel; image sizes come from headers when COCO gave none
-        let results: Vec<YoloRead> = cases
-            .par_iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let file = dir.join(format!("{}.txt", c.id.stem()));
-                let text = match std::fs::read_to_string(&file) {
-                    Ok(t) => Some(Ok(t)),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(e) => Some(Err(e.to_string())),
-                };
-                let size = c.size().or_else(|| {
-                    if text.is_some() {
-                        img::read_header(&c.image).ok().map(|h| (h.width, h.height))
-                    } else {
-                        None
-                    }
-                });
-                (i, size, text)
-            })
-            .collect();
-        for (i, size, text) in results {
-            let file = dir.join(format!("{}.txt", cases[i].id.stem()));
-            let shown = self.shown(&file);
-            if cases[i].size().is_none()
-                && let Some((w, h)) = size
-            {
-                cases[i].width = Some(w);
-                cases[i].height = Some(h);
-            }
-            let text = match text {
-                None => {
-                    // YOLO writes no file for an image without objects: that is "no boxes"
-                    continue;
-                }
-                Some(Err(e)) => {
-                    self.problems
-                        .push(Problem::error(&shown, "", format!("cannot read: {e}")).on_case(i));
-                    continue;
-                }
-                Some(Ok(t)) => t,
-            };
-            let Some((w, h)) = size else {
-                self.problems.push_capped(
-                    "yolo no size",
-                    Problem::error(
-                        &shown,
-                        "",
-                        "the image's size is unknown (its header cannot be read), so normalised boxes cannot be placed",
-                    )
-                    .hint("Check the image file")
-                    .on_case(i),
-                );
-                continue;
-            };
-            let (boxes, errors) = yolo::parse(&text);
-            for e in errors {
-                self.problems.push_capped(
-                    "yolo line",
-                    Problem::error(&shown, format!("line {}", e.line), e.message)
-                        .hint("Each line is `class cx cy w h [score]`")
-                        .on_case(i),
-                );
-            }
-            for (k, b) in boxes.into_iter().enumerate() {
-                let Some(Some(class)) = class_of.get(b.class_index) else {
-                    self.problems.push_capped(
-                        "yolo class",
-                        Problem::error(
-                            &shown,
-                            format!("box {}", k + 1),
-                            format!(
-                                "class index {} is not in the class list ({} classes)",
-                                b.class_index,
-                                names.len()
-                            ),
-                        )
-                        .hint("Check classes.txt / yolo_classes")
-                        .on_case(i),
-                    );
-                    continue;
-                };
-                let id = out[i].instances.len() as i64 + 1;
-                let (inst, warnings) = b.to_instance((w, h), *class, id, env.is_gt);
-                for warning in warnings {
-                    self.problems.push_capped(
-                        warning.kind(),
-                        Problem::warning(&shown, format!("box {}", k + 1), warning.to_string())
-                            .hint(warning.hint())
-                            .on_case(i),
-                    );
-                }
-                out[i].instances.push(inst);
-            }
-        }
-    }
-
     fn attach_scores(&mut self, file: &Path, env: &Env, out: &mut [CaseAnnotations]) {
         let (is_gt, index) = (env.is_gt, env.index);
         let shown = self.shown(file);
@@ -982,55 +587,6 @@ impl Loader {
                     .hint("Add a row for every image of the pack"),
                 );
             }
-        }
-    }
-}
-
-fn list_ids(ids: &[i64]) -> String {
-    if ids.is_empty() {
-        return "none".into();
-    }
-    let contiguous = ids.windows(2).all(|w| w[1] == w[0] + 1);
-    if contiguous && ids.len() > 2 {
-        format!("{}..={}", ids[0], ids[ids.len() - 1])
-    } else {
-        ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
-    }
-}
-
-/// One YOLO file as read: case index, image size, text (absent: no objects).
-type YoloRead = (usize, Option<(u32, u32)>, Option<Result<String, String>>);
-
-/// What every annotation of one COCO file is checked against.
-struct CocoCtx<'a> {
-    shown: PathBuf,
-    prefix: &'static str,
-    is_result: bool,
-    index: &'a CaseIndex,
-    cases: &'a [Case],
-    map: &'a CategoryMap,
-    known: String,
-}
-
-impl<'a> CocoCtx<'a> {
-    fn new(
-        shown: PathBuf,
-        prefix: &'static str,
-        is_result: bool,
-        index: &'a CaseIndex,
-        cases: &'a [Case],
-        map: &'a CategoryMap,
-    ) -> Self {
-        let mut ids: Vec<i64> = map.keys().copied().collect();
-        ids.sort_unstable();
-        CocoCtx {
-            shown,
-            prefix,
-            is_result,
-            index,
-            cases,
-            map,
-            known: list_ids(&ids),
         }
     }
 }
