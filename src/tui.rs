@@ -535,7 +535,9 @@ fn analyse(
                 ..Default::default()
             };
             for r in 0..mpack.runs.len() {
-                let m = crate::metrics::compute(&mpack, r, &options).map(Arc::new);
+                let m = crate::metrics::compute(&mpack, r, &options)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string());
                 if mtx.send(Event::Metrics(epoch, r, m)).is_err() {
                     break;
                 }

@@ -207,8 +207,8 @@ impl Plan {
                     },
                     ..Default::default()
                 };
-                let now = crate::metrics::compute(pack, run, &options)?;
-                let then = crate::metrics::compute(pack, b, &options)?;
+                let now = crate::metrics::compute(pack, run, &options).map_err(|e| e.to_string())?;
+                let then = crate::metrics::compute(pack, b, &options).map_err(|e| e.to_string())?;
                 for (c, (x, y)) in now.cases.iter().zip(&then.cases).enumerate() {
                     if x.error > y.error + 1e-9 {
                         extra.push((
