@@ -32,7 +32,9 @@ pub enum Event {
     /// One run's metrics are computed.
     Metrics(u64, usize, Result<Arc<crate::metrics::Report>, String>),
     /// The watched pack changed and was reopened (or stayed broken: the last good one is kept).
-    Reloaded(Result<(Arc<crate::pack::Pack>, std::collections::BTreeSet<crate::watch::Target>), String>),
+    Reloaded(
+        Result<(Arc<crate::pack::Pack>, std::collections::BTreeSet<crate::watch::Target>), crate::watch::WatchError>,
+    ),
     /// Per-case figures and the confusion matrix at a run and threshold.
     Operating(Arc<app::OperatingAt>),
     /// The journal thread recorded an action (or could not).
@@ -340,10 +342,10 @@ fn run_with(
                             let _ = wtx.send(Event::Reloaded(Ok((Arc::clone(&last_good), r.changed))));
                         }
                         // one report per distinct error, not one per retry or burst
-                        Err(e) if reported.as_ref() == Some(&e) => {}
+                        Err(e) if reported.as_ref() == Some(&e.to_string()) => {}
                         Err(e) => {
-                            reported = Some(e.clone());
-                            let _ = wtx.send(Event::Reloaded(Err(e)));
+                            reported = Some(e.to_string());
+                            let _ = wtx.send(Event::Reloaded(Err(crate::watch::WatchError::NotReloaded(e))));
                         }
                     }
                 })
@@ -503,16 +505,18 @@ fn analyse(
             let v = crate::pack::validate::validate(&vpack);
             let _ = vtx.send(Event::Validated(epoch, v.problems));
             // then the anatomy rules and the out-of-distribution check, for every source
-            let checked = crate::check::load_rules(&vpack, rules.as_deref()).and_then(|r| {
-                let r = r.unwrap_or_else(crate::rules::RuleSet::empty);
-                let sources = crate::rules::eval::all_sources(&vpack);
-                let mut ids: Vec<String> = r.rules.iter().map(|x| x.id.clone()).collect();
-                ids.extend([
-                    crate::check::OOD_RULE.to_string(),
-                    crate::check::EXPECT_RULE.to_string(),
-                ]);
-                crate::check::check(&vpack, &r, &sources, false).map(|rep| (rep.flags, ids))
-            });
+            let checked = crate::check::load_rules(&vpack, rules.as_deref())
+                .and_then(|r| {
+                    let r = r.unwrap_or_else(crate::rules::RuleSet::empty);
+                    let sources = crate::rules::eval::all_sources(&vpack);
+                    let mut ids: Vec<String> = r.rules.iter().map(|x| x.id.clone()).collect();
+                    ids.extend([
+                        crate::check::OOD_RULE.to_string(),
+                        crate::check::EXPECT_RULE.to_string(),
+                    ]);
+                    crate::check::check(&vpack, &r, &sources, false).map(|rep| (rep.flags, ids))
+                })
+                .map_err(|e| e.to_string());
             let _ = vtx.send(Event::Checked(epoch, checked));
         },
         move |message| {
@@ -549,8 +553,8 @@ fn analyse(
 }
 
 /// A watch that could not start: said in the status bar once the dashboard is up.
-fn note_later(tx: &std::sync::mpsc::Sender<Event>, e: String) {
-    let _ = tx.send(Event::Reloaded(Err(format!("not watching the pack's files: {e}"))));
+fn note_later(tx: &std::sync::mpsc::Sender<Event>, e: crate::watch::StartError) {
+    let _ = tx.send(Event::Reloaded(Err(crate::watch::WatchError::NotWatching(e))));
 }
 
 /// A job's panic, reported in the status bar.
@@ -571,7 +575,7 @@ fn start(app: &App, r: app::Request, tx: std::sync::mpsc::Sender<Event>) {
     match r {
         app::Request::SaveWorkspace(w) => {
             job("workspace", &tx.clone(), move || {
-                let _ = tx.send(Event::WorkspaceSaved(w.save()));
+                let _ = tx.send(Event::WorkspaceSaved(w.save().map_err(|e| e.to_string())));
             });
         }
         app::Request::Analyse(epoch) => {
@@ -597,7 +601,9 @@ fn start(app: &App, r: app::Request, tx: std::sync::mpsc::Sender<Event>) {
         app::Request::Export(req) => {
             let pack = Arc::clone(&app.pack);
             job("export", &tx.clone(), move || {
-                let _ = tx.send(Event::Exported(crate::export::export(&pack, &req)));
+                let _ = tx.send(Event::Exported(
+                    crate::export::export(&pack, &req).map_err(|e| e.to_string()),
+                ));
             });
         }
         app::Request::OperatingPoint { run, threshold } => {
@@ -658,8 +664,10 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Event, areas: &view::Areas) 
                 app.requests.push(app::Request::Analyse(app.pack_epoch));
             }
         }
-        Event::Reloaded(Err(e)) if e.starts_with("not watching") => app.warn(e),
-        Event::Reloaded(Err(e)) => app.warn(format!("not reloaded, last good data kept: {e}")),
+        Event::Reloaded(Err(e @ crate::watch::WatchError::NotWatching(_))) => app.warn(e.to_string()),
+        Event::Reloaded(Err(crate::watch::WatchError::NotReloaded(e))) => {
+            app.warn(format!("not reloaded, last good data kept: {e}"))
+        }
         Event::Checked(_, Ok((flags, ids))) => {
             let said = app::critical_summary(&app.pack, &flags, app.run, &app.config.keymap);
             app.set_flags(flags);

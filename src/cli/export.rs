@@ -107,12 +107,15 @@ fn select_and_export(pack: &Pack, a: &Args) -> Result<Option<export::Outcome>, S
     if let Some(text) = &a.filter {
         let expr = query::parse(text, pack).map_err(|e| format!("--filter {text:?}: {e}"))?;
         let flags = if expr.any_term(&Term::needs_flags) {
-            let rules =
-                lightbox::check::load_rules(pack, a.rules.as_deref())?.unwrap_or_else(lightbox::rules::RuleSet::empty);
+            let rules = lightbox::check::load_rules(pack, a.rules.as_deref())
+                .map_err(|e| e.to_string())?
+                .unwrap_or_else(lightbox::rules::RuleSet::empty);
             let sources: Vec<Source> = std::iter::once(Source::GroundTruth)
                 .chain(runs.iter().map(|&r| Source::Run(r)))
                 .collect();
-            lightbox::check::check(pack, &rules, &sources, false)?.flags
+            lightbox::check::check(pack, &rules, &sources, false)
+                .map_err(|e| e.to_string())?
+                .flags
         } else {
             vec![]
         };
@@ -120,7 +123,7 @@ fn select_and_export(pack: &Pack, a: &Args) -> Result<Option<export::Outcome>, S
         if expr.any_term(&|t| matches!(t, Term::Problem(_))) {
             problems.extend(lightbox::pack::validate::validate(pack).problems);
         }
-        let workspace = lightbox::workspace::Workspace::load(pack)?;
+        let workspace = lightbox::workspace::Workspace::load(pack).map_err(|e| e.to_string())?;
         let contexts: Vec<Option<usize>> = if runs.is_empty() {
             vec![None]
         } else {
@@ -155,5 +158,5 @@ fn select_and_export(pack: &Pack, a: &Args) -> Result<Option<export::Outcome>, S
         filter: a.filter.clone(),
         rules: a.rules.clone(),
     };
-    export::export(pack, &req).map(Some)
+    export::export(pack, &req).map(Some).map_err(|e| e.to_string())
 }
