@@ -205,8 +205,8 @@ pub enum QueryError {
     #[error("{term:?}: verdicts are accept, reject and unsure")]
     BadVerdict { term: String },
     /// `run:NAME` names no run of the pack.
-    #[error("{0}")]
-    NoRun(String),
+    #[error(transparent)]
+    NoRun(#[from] crate::pack::LookupError),
     #[error("{term:?}: {number:?} is not a number")]
     NotANumber { term: String, number: String },
     #[error(

@@ -95,14 +95,18 @@ fn select_and_export(pack: &Pack, a: &Args) -> Result<Option<export::Outcome>, S
     } else if a.runs.is_empty() {
         (0..pack.runs.len()).collect()
     } else {
-        a.runs.iter().map(|r| pack.run_index(r)).collect::<Result<_, _>>()?
+        a.runs
+            .iter()
+            .map(|r| pack.run_index(r))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?
     };
     if a.filter.is_none() && a.cases.is_empty() && !a.all {
         return Err("say which cases: --filter EXPR (e.g. 'critical or tag:hard'), --case ID or --all".into());
     }
     let mut selected = vec![a.all; pack.cases.len()];
     for c in &a.cases {
-        selected[lightbox::pack::find_case(pack, c)?] = true;
+        selected[lightbox::pack::find_case(pack, c).map_err(|e| e.to_string())?] = true;
     }
     if let Some(text) = &a.filter {
         let expr = query::parse(text, pack).map_err(|e| format!("--filter {text:?}: {e}"))?;

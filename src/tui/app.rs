@@ -1728,7 +1728,7 @@ impl App {
         }
         let b = match self.pack.run_index(baseline) {
             Ok(b) => b,
-            Err(e) => return self.warn(e),
+            Err(e) => return self.warn(e.to_string()),
         };
         let c = match self.run {
             Some(r) if r != b => r,
@@ -1783,7 +1783,7 @@ impl App {
                     self.refresh_order();
                     self.say(format!("run: {arg}"));
                 }
-                Err(e) => self.warn(e),
+                Err(e) => self.warn(e.to_string()),
             },
             "compare" => self.start_compare(&arg),
             "theme" => match super::config::load_theme(&arg) {
@@ -1837,7 +1837,7 @@ impl App {
                     self.pack.cases[c].id
                 )),
             },
-            Err(e) => self.warn(e),
+            Err(e) => self.warn(e.to_string()),
         }
     }
 
