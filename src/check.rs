@@ -56,19 +56,32 @@ impl Report {
     }
 }
 
+/// Why a pack could not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The manifest's `rules` path leaves the pack or is absolute (`reason` says which).
+    #[error("{}: rules: {reason}", MANIFEST_FILE)]
+    RulesOutside { rules: PathBuf, reason: String },
+    #[error(transparent)]
+    Rules(#[from] crate::rules::spec::RuleError),
+    #[error(transparent)]
+    Ood(#[from] ood::OodError),
+}
+
 /// The rules file a pack names (or `override_path`), loaded and checked against the pack.
-pub fn load_rules(pack: &Pack, override_path: Option<&Path>) -> Result<Option<RuleSet>, String> {
+pub fn load_rules(pack: &Pack, override_path: Option<&Path>) -> Result<Option<RuleSet>, CheckError> {
     let path = match (override_path, &pack.manifest.rules) {
         (Some(p), _) => p.to_path_buf(),
         (None, Some(p)) => match &pack.root {
-            Some(root) => {
-                crate::pack::paths::join_inside(root, p).map_err(|e| format!("{MANIFEST_FILE}: rules: {e}"))?
-            }
+            Some(root) => crate::pack::paths::join_inside(root, p).map_err(|reason| CheckError::RulesOutside {
+                rules: p.clone(),
+                reason,
+            })?,
             None => p.clone(),
         },
         (None, None) => return Ok(None),
     };
-    RuleSet::load(&path, pack).map(Some).map_err(|e| e.to_string())
+    Ok(Some(RuleSet::load(&path, pack)?))
 }
 
 /// Flag images whose pixel format (depth and channels) fewer than 5% of the pack share.
@@ -169,7 +182,7 @@ fn rare_formats(pack: &Pack, severity: Severity) -> Vec<Flag> {
 }
 
 /// Run the rules (for `sources`) and the out-of-distribution check.
-pub fn check(pack: &Pack, rules: &RuleSet, sources: &[Source], refresh_lock: bool) -> Result<Report, String> {
+pub fn check(pack: &Pack, rules: &RuleSet, sources: &[Source], refresh_lock: bool) -> Result<Report, CheckError> {
     check_with(pack, rules, sources, refresh_lock, None)
 }
 
@@ -181,7 +194,7 @@ pub fn check_with(
     sources: &[Source],
     refresh_lock: bool,
     reference: Option<&ood::Reference>,
-) -> Result<Report, String> {
+) -> Result<Report, CheckError> {
     let mut flags = evaluate(pack, rules, sources);
     let mut ood_reference = None;
     if let Some((max_z, severity)) = rules.ood
@@ -228,4 +241,21 @@ pub fn check_with(
         flags,
         ood_reference,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rules_path_outside_the_pack_names_the_manifest_and_field() {
+        let e = CheckError::RulesOutside {
+            rules: PathBuf::from("../rules.toml"),
+            reason: "../rules.toml leaves the pack (`..` climbs above it)".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "lightbox.toml: rules: ../rules.toml leaves the pack (`..` climbs above it)"
+        );
+    }
 }

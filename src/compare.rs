@@ -106,7 +106,13 @@ fn flag_key(f: &Flag) -> (usize, String) {
 }
 
 /// Compare `candidate` with `baseline` (run indices), with `flags` evaluated on both runs.
-pub fn diff(pack: &Pack, baseline: usize, candidate: usize, flags: &[Flag], options: &Options) -> Result<Diff, String> {
+pub fn diff(
+    pack: &Pack,
+    baseline: usize,
+    candidate: usize,
+    flags: &[Flag],
+    options: &Options,
+) -> Result<Diff, metrics::MetricsError> {
     let rb = metrics::compute(pack, baseline, options)?;
     let rc = metrics::compute(pack, candidate, options)?;
     Ok(diff_reports(pack, baseline, candidate, &rb, &rc, flags))

@@ -85,20 +85,128 @@ pub struct Provenance {
     pub cases: IndexMap<String, CaseProvenance>,
 }
 
+/// Why an export stopped (nothing is half-written: see the module documentation).
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// A file of the source pack lies outside it.
+    #[error("{problem}; export copies only the pack's own files")]
+    Outside { problem: Box<crate::pack::Problem> },
+    #[error(transparent)]
+    OpenTarget(#[from] crate::pack::PackError),
+    #[error(
+        "{}: the pack to append to has errors ({count} in all; first: {first}). Fix them (`lightbox info {}`) before appending",
+        out.display(),
+        out.display()
+    )]
+    TargetHasErrors {
+        out: PathBuf,
+        count: usize,
+        first: Box<crate::pack::Problem>,
+    },
+    #[error(
+        "{}: the folder exists and is not empty. Give a new folder, or --append to merge into the pack there",
+        out.display()
+    )]
+    NotEmpty { out: PathBuf },
+    #[error("{}: {}: {}. {}", path.display(), error.path, error.message, error.hint)]
+    ProvenanceSyntax {
+        path: PathBuf,
+        error: crate::formats::json::JsonError,
+    },
+    #[error(
+        "{}: lightbox_provenance {version} is newer than this lightbox understands (1); update lightbox",
+        path.display()
+    )]
+    ProvenanceVersion { path: PathBuf, version: u32 },
+    #[error("{}: cannot read the image: {source}", path.display())]
+    ReadImage { path: PathBuf, source: std::io::Error },
+    #[error("{}: cannot read: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: cannot create the folder: {source}", dir.display())]
+    CreateDir { dir: PathBuf, source: std::io::Error },
+    #[error("{}: cannot write: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    /// The workspace's folder in the new pack.
+    #[error("{}: {source}", dir.display())]
+    WorkspaceDir { dir: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Workspace(#[from] crate::workspace::WorkspaceError),
+    #[error("{0}")]
+    Serialise(#[from] serde_json::Error),
+    /// A class id names another class in the target pack.
+    #[error(
+        "{}: class {id} is {there:?} there but {here:?} in {source_pack}. Class ids must mean the same in both packs",
+        manifest.display()
+    )]
+    ClassId {
+        manifest: PathBuf,
+        id: u32,
+        there: String,
+        here: String,
+        source_pack: String,
+    },
+    /// A class name has another id in the target pack.
+    #[error(
+        "{}: class {name:?} has id {there} there but {here} in {source_pack}. Class ids must mean the same in both packs",
+        manifest.display()
+    )]
+    ClassName {
+        manifest: PathBuf,
+        name: String,
+        there: u32,
+        here: u32,
+        source_pack: String,
+    },
+    #[error(
+        "{}: class {name:?} has mask value {there} there but {here} in {source_pack}; label masks could not be merged",
+        manifest.display()
+    )]
+    MaskValue {
+        manifest: PathBuf,
+        name: String,
+        there: u16,
+        here: u16,
+        source_pack: String,
+    },
+}
+
+fn read_error(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
+    move |source| ExportError::Read {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn create_dir(dir: &Path) -> Result<(), ExportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ExportError::CreateDir {
+        dir: dir.to_path_buf(),
+        source,
+    })
+}
+
+fn image_hash(path: &Path) -> Result<String, ExportError> {
+    sha256_file(path).map_err(|source| ExportError::ReadImage {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 impl Provenance {
     /// A pack's provenance; empty when it has none. A damaged file is an error naming it.
-    pub fn load(root: &Path) -> Result<Provenance, String> {
+    pub fn load(root: &Path) -> Result<Provenance, ExportError> {
         let path = root.join(PROVENANCE_FILE);
         match std::fs::read(&path) {
             Ok(bytes) => {
-                let p: Provenance = crate::formats::json::parse(&bytes)
-                    .map_err(|e| format!("{}: {}: {}. {}", path.display(), e.path, e.message, e.hint))?;
+                let p: Provenance =
+                    crate::formats::json::parse(&bytes).map_err(|error| ExportError::ProvenanceSyntax {
+                        path: path.clone(),
+                        error,
+                    })?;
                 if p.lightbox_provenance != 1 {
-                    return Err(format!(
-                        "{}: lightbox_provenance {} is newer than this lightbox understands (1); update lightbox",
-                        path.display(),
-                        p.lightbox_provenance
-                    ));
+                    return Err(ExportError::ProvenanceVersion {
+                        path,
+                        version: p.lightbox_provenance,
+                    });
                 }
                 Ok(p)
             }
@@ -106,7 +214,7 @@ impl Provenance {
                 lightbox_provenance: 1,
                 cases: IndexMap::new(),
             }),
-            Err(e) => Err(format!("{}: cannot read: {e}", path.display())),
+            Err(source) => Err(ExportError::Read { path, source }),
         }
     }
 }
@@ -187,29 +295,27 @@ fn stem(id: &str) -> &str {
 }
 
 /// Export `req.cases` of `src` (see the module documentation).
-pub fn export(src: &Pack, req: &Request) -> Result<Outcome, String> {
+pub fn export(src: &Pack, req: &Request) -> Result<Outcome, ExportError> {
     let out = &req.out;
     // never copy a file from outside the pack into a new one, --allow-problems or not
     if let Some(p) = crate::pack::boundary::check(src).first() {
-        return Err(format!("{p}; export copies only the pack's own files"));
+        return Err(ExportError::Outside {
+            problem: Box::new(p.clone()),
+        });
     }
     let target = if req.append && out.join(MANIFEST_FILE).is_file() {
-        let t = Pack::open(out).map_err(|e| e.to_string())?;
+        let t = Pack::open(out)?;
         if let Some(p) = t.errors().next() {
-            return Err(format!(
-                "{}: the pack to append to has errors ({} in all; first: {p}). Fix them (`lightbox info {}`) before appending",
-                out.display(),
-                t.errors().count(),
-                out.display()
-            ));
+            return Err(ExportError::TargetHasErrors {
+                out: out.clone(),
+                count: t.errors().count(),
+                first: Box::new(p.clone()),
+            });
         }
         Some(t)
     } else {
         if out.exists() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
-            return Err(format!(
-                "{}: the folder exists and is not empty. Give a new folder, or --append to merge into the pack there",
-                out.display()
-            ));
+            return Err(ExportError::NotEmpty { out: out.clone() });
         }
         None
     };
@@ -226,10 +332,7 @@ pub fn export(src: &Pack, req: &Request) -> Result<Outcome, String> {
     let src_hashes: Vec<String> = req
         .cases
         .par_iter()
-        .map(|&c| {
-            sha256_file(&src.cases[c].image)
-                .map_err(|e| format!("{}: cannot read the image: {e}", src.cases[c].image.display()))
-        })
+        .map(|&c| image_hash(&src.cases[c].image))
         .collect::<Result<_, _>>()?;
     let mut entries: Vec<Entry> = Vec::new();
     let mut by_hash: HashMap<String, String> = HashMap::new();
@@ -240,7 +343,7 @@ pub fn export(src: &Pack, req: &Request) -> Result<Outcome, String> {
             .par_iter()
             .map(|c| match provenance.cases.get(&c.id.0) {
                 Some(p) => Ok(p.sha256.clone()),
-                None => sha256_file(&c.image).map_err(|e| format!("{}: cannot read the image: {e}", c.image.display())),
+                None => image_hash(&c.image),
             })
             .collect::<Result<_, _>>()?;
         for (i, (c, h)) in t.cases.iter().zip(hashes).enumerate() {
@@ -339,7 +442,7 @@ pub fn export(src: &Pack, req: &Request) -> Result<Outcome, String> {
     }
     outcome.runs = runs.keys().cloned().collect();
 
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create the folder: {e}", out.display()))?;
+    create_dir(out)?;
     let image_dir_rel = target
         .as_ref()
         .map(|t| t.manifest.images.clone())
@@ -442,13 +545,16 @@ pub fn export(src: &Pack, req: &Request) -> Result<Outcome, String> {
         }
         if changed {
             if let Some(dir) = out.join(crate::workspace::WORKSPACE_FILE).parent() {
-                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(|source| ExportError::WorkspaceDir {
+                    dir: dir.to_path_buf(),
+                    source,
+                })?;
             }
             ws.save()?;
         }
     }
 
-    let text = serde_json::to_string_pretty(&provenance).map_err(|e| e.to_string())? + "\n";
+    let text = serde_json::to_string_pretty(&provenance)? + "\n";
     write(&out.join(PROVENANCE_FILE), text.as_bytes())?;
 
     let manifest = Manifest {
@@ -493,7 +599,7 @@ pub fn export(src: &Pack, req: &Request) -> Result<Outcome, String> {
 
 /// The classes of the pack being written: the target's, then the source's it lacks. A class
 /// that means different things in the two packs stops the export.
-fn merge_classes(src: &Pack, target: Option<&Pack>, out: &Path) -> Result<Vec<ClassSpec>, String> {
+fn merge_classes(src: &Pack, target: Option<&Pack>, out: &Path) -> Result<Vec<ClassSpec>, ExportError> {
     let spec = |c: &crate::pack::Class| ClassSpec {
         id: c.id.0,
         name: c.name.clone(),
@@ -508,34 +614,31 @@ fn merge_classes(src: &Pack, target: Option<&Pack>, out: &Path) -> Result<Vec<Cl
     for c in &src.classes {
         match (t.class(c.id), t.class_by_name(&c.name)) {
             (Some(k), _) if k.name != c.name => {
-                return Err(format!(
-                    "{}: class {} is {:?} there but {:?} in {}. Class ids must mean the same in both packs",
-                    out.join(MANIFEST_FILE).display(),
-                    c.id.0,
-                    k.name,
-                    c.name,
-                    src.manifest.name
-                ));
+                return Err(ExportError::ClassId {
+                    manifest: out.join(MANIFEST_FILE),
+                    id: c.id.0,
+                    there: k.name.clone(),
+                    here: c.name.clone(),
+                    source_pack: src.manifest.name.clone(),
+                });
             }
             (_, Some(k)) if k.id != c.id => {
-                return Err(format!(
-                    "{}: class {:?} has id {} there but {} in {}. Class ids must mean the same in both packs",
-                    out.join(MANIFEST_FILE).display(),
-                    c.name,
-                    k.id.0,
-                    c.id.0,
-                    src.manifest.name
-                ));
+                return Err(ExportError::ClassName {
+                    manifest: out.join(MANIFEST_FILE),
+                    name: c.name.clone(),
+                    there: k.id.0,
+                    here: c.id.0,
+                    source_pack: src.manifest.name.clone(),
+                });
             }
             (Some(k), _) if k.mask_value != c.mask_value => {
-                return Err(format!(
-                    "{}: class {:?} has mask value {} there but {} in {}; label masks could not be merged",
-                    out.join(MANIFEST_FILE).display(),
-                    c.name,
-                    k.mask_value,
-                    c.mask_value,
-                    src.manifest.name
-                ));
+                return Err(ExportError::MaskValue {
+                    manifest: out.join(MANIFEST_FILE),
+                    name: c.name.clone(),
+                    there: k.mask_value,
+                    here: c.mask_value,
+                    source_pack: src.manifest.name.clone(),
+                });
             }
             (Some(_), _) => {}
             (None, _) => classes.push(spec(c)),
@@ -544,15 +647,18 @@ fn merge_classes(src: &Pack, target: Option<&Pack>, out: &Path) -> Result<Vec<Cl
     Ok(classes)
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn write(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create the folder: {e}", dir.display()))?;
+        create_dir(dir)?;
     }
-    write_atomic(path, bytes).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+    write_atomic(path, bytes).map_err(|source| ExportError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Copy a file, unless `to` already is `from`.
-fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
+fn copy_file(from: &Path, to: &Path) -> Result<(), ExportError> {
     if to.exists()
         && let (Ok(a), Ok(b)) = (std::fs::canonicalize(from), std::fs::canonicalize(to))
         && a == b
@@ -561,19 +667,22 @@ fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
     }
     if from.is_dir() {
         // a DICOM series folder: its files
-        for e in std::fs::read_dir(from).map_err(|e| format!("{}: cannot read: {e}", from.display()))? {
-            let e = e.map_err(|e| format!("{}: cannot read: {e}", from.display()))?;
+        for e in std::fs::read_dir(from).map_err(read_error(from))? {
+            let e = e.map_err(read_error(from))?;
             if e.file_type().is_ok_and(|t| t.is_file()) {
                 copy_file(&e.path(), &to.join(e.file_name()))?;
             }
         }
         return Ok(());
     }
-    let bytes = std::fs::read(from).map_err(|e| format!("{}: cannot read: {e}", from.display()))?;
+    let bytes = std::fs::read(from).map_err(read_error(from))?;
     if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create the folder: {e}", dir.display()))?;
+        create_dir(dir)?;
     }
-    crate::fsutil::write_replace(to, &bytes).map_err(|e| format!("{}: cannot write: {e}", to.display()))
+    crate::fsutil::write_replace(to, &bytes).map_err(|source| ExportError::Write {
+        path: to.to_path_buf(),
+        source,
+    })
 }
 
 /// What an export will write: files to copy, then annotation documents.
@@ -601,7 +710,7 @@ fn write_source(
     classes: &[ClassSpec],
     detections: bool,
     writes: &mut Writes,
-) -> Result<Written, String> {
+) -> Result<Written, ExportError> {
     fn ann<'p>(e: &Entry<'p>, run: Option<&str>) -> Option<&'p CaseAnnotations> {
         match run {
             None => e.pack.ground_truth.get(e.case),
@@ -703,7 +812,7 @@ fn write_source(
     }
     if !scores.is_empty() {
         let rel = format!("{dir}/scores.json");
-        let text = serde_json::to_string_pretty(&scores).map_err(|e| e.to_string())? + "\n";
+        let text = serde_json::to_string_pretty(&scores)? + "\n";
         writes.docs.push((out.join(&rel), text.into_bytes()));
         w.scores = Some(rel.into());
     }
@@ -726,8 +835,8 @@ fn keep_ids(wanted: impl Iterator<Item = Option<i64>>) -> Vec<i64> {
         .collect()
 }
 
-fn json_bytes(v: &Value) -> Result<Vec<u8>, String> {
-    let mut b = serde_json::to_vec(v).map_err(|e| e.to_string())?;
+fn json_bytes(v: &Value) -> Result<Vec<u8>, ExportError> {
+    let mut b = serde_json::to_vec(v)?;
     b.push(b'\n');
     Ok(b)
 }
@@ -820,5 +929,20 @@ mod tests {
         assert_eq!(with_hash("a.b/noext", h), "a.b/noext-1a2b3c4d");
         assert_eq!(stem("dir/x.tar.png"), "dir/x.tar");
         assert_eq!(folder_name("cand/idate v2"), "cand_idate_v2");
+    }
+
+    #[test]
+    fn a_class_clash_names_the_manifest_and_the_class() {
+        let e = ExportError::ClassId {
+            manifest: PathBuf::from("hard/lightbox.toml"),
+            id: 2,
+            there: "heart".into(),
+            here: "left_lung".into(),
+            source_pack: "chest".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "hard/lightbox.toml: class 2 is \"heart\" there but \"left_lung\" in chest. Class ids must mean the same in both packs"
+        );
     }
 }

@@ -9,7 +9,7 @@ use crate::formats::image::{self, PixelImage};
 use crate::pack::Pack;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// How many statistics describe an image.
 pub const N: usize = 10;
@@ -165,19 +165,65 @@ impl OodFinding {
     }
 }
 
+/// Why a reference could not be computed, read or kept.
+#[derive(Debug, thiserror::Error)]
+pub enum OodError {
+    #[error("{}: {source}", dir.display())]
+    Walk { dir: PathBuf, source: std::io::Error },
+    #[error("{}: {count} images; a reference needs at least 5", dir.display())]
+    TooFewImages { dir: PathBuf, count: usize },
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}. Write it with `lightbox stats DIR -o FILE`", path.display())]
+    Syntax { path: PathBuf, source: serde_json::Error },
+    #[error("{}: {source}; recompute it with `lightbox stats`", path.display())]
+    Invalid { path: PathBuf, source: ReferenceProblem },
+    #[error("{}: {source}. Delete it or pass --refresh-lock to recompute", path.display())]
+    LockSyntax { path: PathBuf, source: serde_json::Error },
+    #[error("{}: {source}. Delete it or pass --refresh-lock to recompute", path.display())]
+    LockInvalid { path: PathBuf, source: ReferenceProblem },
+    #[error("{0}")]
+    Serialise(#[from] serde_json::Error),
+}
+
+/// What is wrong with a reference's figures.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReferenceProblem {
+    #[error("{features} statistics ({medians} medians, {spreads} spreads) where lightbox computes {}", FEATURES.len())]
+    Count {
+        features: usize,
+        medians: usize,
+        spreads: usize,
+    },
+    #[error("statistic {index} is {found:?}; lightbox computes {expected:?} there")]
+    Name {
+        index: usize,
+        found: String,
+        expected: &'static str,
+    },
+    #[error("median of {name} is {value}")]
+    Median { name: &'static str, value: f64 },
+    #[error("spread (mad) of {name} is {value}; it must be a number above 0")]
+    Spread { name: &'static str, value: f64 },
+    #[error("max_z is {0}; it must be a number above 0")]
+    MaxZ(f64),
+}
+
 /// Statistics of every image under `dir` (a reference from training data).
-pub fn folder_stats(dir: &Path) -> Result<Vec<Stats>, String> {
-    let files: Vec<std::path::PathBuf> = crate::pack::paths::walk_files(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
+pub fn folder_stats(dir: &Path) -> Result<Vec<Stats>, OodError> {
+    let files: Vec<PathBuf> = crate::pack::paths::walk_files(dir)
+        .map_err(|source| OodError::Walk {
+            dir: dir.to_path_buf(),
+            source,
+        })?
         .into_iter()
         .filter(|p| image::is_image_path(p))
         .collect();
     if files.len() < 5 {
-        return Err(format!(
-            "{}: {} images; a reference needs at least 5",
-            dir.display(),
-            files.len()
-        ));
+        return Err(OodError::TooFewImages {
+            dir: dir.to_path_buf(),
+            count: files.len(),
+        });
     }
     Ok(files
         .par_iter()
@@ -186,46 +232,53 @@ pub fn folder_stats(dir: &Path) -> Result<Vec<Stats>, String> {
 }
 
 /// Read a reference written by `lightbox stats`.
-pub fn read_reference(path: &Path) -> Result<Reference, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let r: Reference = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: {e}. Write it with `lightbox stats DIR -o FILE`", path.display()))?;
-    check_reference(&r).map_err(|e| format!("{}: {e}; recompute it with `lightbox stats`", path.display()))?;
+pub fn read_reference(path: &Path) -> Result<Reference, OodError> {
+    let text = std::fs::read_to_string(path).map_err(|source| OodError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let r: Reference = serde_json::from_str(&text).map_err(|source| OodError::Syntax {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    check_reference(&r).map_err(|source| OodError::Invalid {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(r)
 }
 
 /// A reference read from a file holds one finite median and one positive, finite spread per
 /// statistic lightbox computes, under the names it computes them by: a short list made `check`
 /// index past its end, a negative spread switched the check off, a zero one flagged everything.
-pub fn check_reference(r: &Reference) -> Result<(), String> {
+pub fn check_reference(r: &Reference) -> Result<(), ReferenceProblem> {
     if r.median.len() != FEATURES.len() || r.mad.len() != FEATURES.len() || r.features.len() != FEATURES.len() {
-        return Err(format!(
-            "{} statistics ({} medians, {} spreads) where lightbox computes {}",
-            r.features.len(),
-            r.median.len(),
-            r.mad.len(),
-            FEATURES.len()
-        ));
+        return Err(ReferenceProblem::Count {
+            features: r.features.len(),
+            medians: r.median.len(),
+            spreads: r.mad.len(),
+        });
     }
     for (k, name) in FEATURES.iter().enumerate() {
         if r.features[k] != *name {
-            return Err(format!(
-                "statistic {k} is {:?}; lightbox computes {name:?} there",
-                r.features[k]
-            ));
+            return Err(ReferenceProblem::Name {
+                index: k,
+                found: r.features[k].clone(),
+                expected: name,
+            });
         }
         if !r.median[k].is_finite() {
-            return Err(format!("median of {name} is {}", r.median[k]));
+            return Err(ReferenceProblem::Median {
+                name,
+                value: r.median[k],
+            });
         }
         if !(r.mad[k].is_finite() && r.mad[k] > 0.0) {
-            return Err(format!(
-                "spread (mad) of {name} is {}; it must be a number above 0",
-                r.mad[k]
-            ));
+            return Err(ReferenceProblem::Spread { name, value: r.mad[k] });
         }
     }
     if !(r.max_z.is_finite() && r.max_z > 0.0) {
-        return Err(format!("max_z is {}; it must be a number above 0", r.max_z));
+        return Err(ReferenceProblem::MaxZ(r.max_z));
     }
     Ok(())
 }
@@ -265,24 +318,48 @@ pub fn pack_reference(
     max_z: f64,
     lock: Option<&Path>,
     refresh: bool,
-) -> Result<Reference, String> {
+) -> Result<Reference, OodError> {
     if let Some(p) = lock
         && !refresh
         && let Ok(text) = std::fs::read_to_string(p)
     {
         // the lock keeps the reference statistics; the bound is the rules file's (ood_max_z)
-        let locked: Reference = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: {e}. Delete it or pass --refresh-lock to recompute", p.display()))?;
-        check_reference(&locked)
-            .map_err(|e| format!("{}: {e}. Delete it or pass --refresh-lock to recompute", p.display()))?;
+        let locked: Reference = serde_json::from_str(&text).map_err(|source| OodError::LockSyntax {
+            path: p.to_path_buf(),
+            source,
+        })?;
+        check_reference(&locked).map_err(|source| OodError::LockInvalid {
+            path: p.to_path_buf(),
+            source,
+        })?;
         return Ok(Reference { max_z, ..locked });
     }
     let all: Vec<Stats> = stats.iter().flatten().copied().collect();
     let reference = Reference::from_stats(&all, max_z);
     if let Some(p) = lock {
         // a read-only pack still gets its flags; only the lock is not kept
-        let text = serde_json::to_string_pretty(&reference).map_err(|e| e.to_string())? + "\n";
+        let text = serde_json::to_string_pretty(&reference)? + "\n";
         let _ = crate::fsutil::write_atomic(p, text.as_bytes());
     }
     Ok(reference)
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_lock_names_the_file_the_statistic_and_what_to_do() {
+        let e = OodError::LockInvalid {
+            path: PathBuf::from("pack/ood.lock.json"),
+            source: ReferenceProblem::Spread {
+                name: "mean",
+                value: -1.0,
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            "pack/ood.lock.json: spread (mad) of mean is -1; it must be a number above 0. Delete it or pass --refresh-lock to recompute"
+        );
+    }
 }

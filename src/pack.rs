@@ -147,8 +147,20 @@ pub enum PackError {
     NoManifest { path: PathBuf },
     #[error("{path}: cannot read: {message}")]
     Io { path: PathBuf, message: String },
-    #[error("{path}: {message}")]
-    Manifest { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Manifest {
+        path: PathBuf,
+        source: manifest::ManifestError,
+    },
+}
+
+/// A run or case named that the pack does not have; the message lists what it has.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum LookupError {
+    #[error("no run {name:?} in the pack (runs: {})", if runs.is_empty() { "none".to_string() } else { runs.join(", ") })]
+    NoRun { name: String, runs: Vec<String> },
+    #[error("no case {key:?} in the pack ({cases} cases; give a file name, a stem or a position 1..={cases})")]
+    NoCase { key: String, cases: usize },
 }
 
 impl Pack {
@@ -173,9 +185,9 @@ impl Pack {
             path: file.clone(),
             message: e.to_string(),
         })?;
-        let manifest = Manifest::parse(&text).map_err(|message| PackError::Manifest {
+        let manifest = Manifest::parse(&text).map_err(|source| PackError::Manifest {
             path: file.clone(),
-            message,
+            source,
         })?;
         Ok(load::load(manifest, Some(&dir)))
     }
@@ -202,18 +214,14 @@ impl Pack {
     }
 
     /// A run's index by name; the error lists the pack's runs.
-    pub fn run_index(&self, name: &str) -> Result<usize, String> {
-        self.runs.iter().position(|r| r.name.0 == name).ok_or_else(|| {
-            let names: Vec<&str> = self.runs.iter().map(|r| r.name.0.as_str()).collect();
-            format!(
-                "no run {name:?} in the pack (runs: {})",
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            )
-        })
+    pub fn run_index(&self, name: &str) -> Result<usize, LookupError> {
+        self.runs
+            .iter()
+            .position(|r| r.name.0 == name)
+            .ok_or_else(|| LookupError::NoRun {
+                name: name.to_string(),
+                runs: self.runs.iter().map(|r| r.name.0.clone()).collect(),
+            })
     }
 
     pub fn run(&self, name: &str) -> Option<&Run> {
@@ -275,7 +283,7 @@ impl Pack {
 }
 
 /// Find a case by id (`case-007.jpg`), stem (`case-007`) or 1-based position (`7`).
-pub fn find_case(pack: &Pack, key: &str) -> Result<usize, String> {
+pub fn find_case(pack: &Pack, key: &str) -> Result<usize, LookupError> {
     if let Some(i) = pack.cases.iter().position(|c| c.id.0 == key || c.id.stem() == key) {
         return Ok(i);
     }
@@ -284,11 +292,10 @@ pub fn find_case(pack: &Pack, key: &str) -> Result<usize, String> {
     {
         return Ok(n - 1);
     }
-    Err(format!(
-        "no case {key:?} in the pack ({} cases; give a file name, a stem or a position 1..={})",
-        pack.cases.len(),
-        pack.cases.len()
-    ))
+    Err(LookupError::NoCase {
+        key: key.to_string(),
+        cases: pack.cases.len(),
+    })
 }
 
 #[cfg(test)]
@@ -300,5 +307,19 @@ mod tests {
         assert_eq!(CaseId("a/b.c/d.png".into()).stem(), "a/b.c/d");
         assert_eq!(CaseId("a.b/noext".into()).stem(), "a.b/noext");
         assert_eq!(CaseId("x.tar.png".into()).stem(), "x.tar");
+    }
+
+    #[test]
+    fn an_unknown_run_lists_the_runs() {
+        let e = LookupError::NoRun {
+            name: "cand".into(),
+            runs: vec!["baseline".into(), "candidate".into()],
+        };
+        assert_eq!(e.to_string(), "no run \"cand\" in the pack (runs: baseline, candidate)");
+        let e = LookupError::NoRun {
+            name: "x".into(),
+            runs: vec![],
+        };
+        assert_eq!(e.to_string(), "no run \"x\" in the pack (runs: none)");
     }
 }

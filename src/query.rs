@@ -186,16 +186,52 @@ impl Term {
     }
 }
 
+/// Why a filter could not be parsed: where (`at`, the index of the word or parenthesis, from
+/// 0) or which term, and what was expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QueryError {
+    #[error("empty filter")]
+    Empty,
+    #[error("unexpected {token:?}")]
+    Unexpected { token: String, at: usize },
+    #[error("expected a term")]
+    ExpectedTerm { at: usize },
+    #[error("missing )")]
+    MissingParen { at: usize },
+    #[error("no class {name:?} (classes: {})", known.join(", "))]
+    NoClass { name: String, known: Vec<String> },
+    #[error("{term:?}: a tag is one word (letters, digits, -, _, .)")]
+    BadTag { term: String },
+    #[error("{term:?}: verdicts are accept, reject and unsure")]
+    BadVerdict { term: String },
+    /// `run:NAME` names no run of the pack.
+    #[error(transparent)]
+    NoRun(#[from] crate::pack::LookupError),
+    #[error("{term:?}: {number:?} is not a number")]
+    NotANumber { term: String, number: String },
+    #[error(
+        "{term:?}: after a run's name come its flags: {run}:flag, {run}:flag:RULE, {run}:critical, {run}:major, {run}:minor"
+    )]
+    NotARunFlag { term: String, run: String },
+    #[error(
+        "unknown term {term:?} (class:NAME, score>X, preds>N, gt>N, problem, error, warning, flag, flag:RULE, critical, major, minor, RUN:critical, RUN:flag:RULE, run:NAME, tag:NAME, tagged, id:TEXT)"
+    )]
+    UnknownTerm { term: String },
+}
+
 /// Parse an expression; the error says what was expected where.
-pub fn parse(text: &str, pack: &Pack) -> Result<Expr, String> {
+pub fn parse(text: &str, pack: &Pack) -> Result<Expr, QueryError> {
     let tokens = tokenize(text);
     if tokens.is_empty() {
-        return Err("empty filter".into());
+        return Err(QueryError::Empty);
     }
     let mut p = Parser { tokens, pos: 0, pack };
     let e = p.or()?;
     if p.pos < p.tokens.len() {
-        return Err(format!("unexpected {:?}", p.tokens[p.pos]));
+        return Err(QueryError::Unexpected {
+            token: p.tokens[p.pos].clone(),
+            at: p.pos,
+        });
     }
     Ok(e)
 }
@@ -236,7 +272,7 @@ impl Parser<'_> {
         self.tokens.get(self.pos).map(String::as_str)
     }
 
-    fn or(&mut self) -> Result<Expr, String> {
+    fn or(&mut self) -> Result<Expr, QueryError> {
         let mut v = vec![self.and()?];
         while self.peek() == Some("or") {
             self.pos += 1;
@@ -249,7 +285,7 @@ impl Parser<'_> {
         })
     }
 
-    fn and(&mut self) -> Result<Expr, String> {
+    fn and(&mut self) -> Result<Expr, QueryError> {
         let mut v = Vec::new();
         while let Some(t) = self.peek() {
             if t == "or" || t == ")" {
@@ -262,14 +298,17 @@ impl Parser<'_> {
             v.push(self.unary()?);
         }
         match v.len() {
-            0 => Err("expected a term".into()),
+            0 => Err(QueryError::ExpectedTerm { at: self.pos }),
             1 => Ok(v.pop().expect("one")),
             _ => Ok(Expr::And(v)),
         }
     }
 
-    fn unary(&mut self) -> Result<Expr, String> {
-        let t = self.peek().ok_or("expected a term")?.to_string();
+    fn unary(&mut self) -> Result<Expr, QueryError> {
+        let t = self
+            .peek()
+            .ok_or(QueryError::ExpectedTerm { at: self.pos })?
+            .to_string();
         if t == "not" {
             self.pos += 1;
             return Ok(Expr::Not(Box::new(self.unary()?)));
@@ -282,7 +321,7 @@ impl Parser<'_> {
             self.pos += 1;
             let e = self.or()?;
             if self.peek() != Some(")") {
-                return Err("missing )".into());
+                return Err(QueryError::MissingParen { at: self.pos });
             }
             self.pos += 1;
             return Ok(e);
@@ -292,17 +331,19 @@ impl Parser<'_> {
     }
 }
 
-fn term(t: &str, pack: &Pack) -> Result<Term, String> {
+fn term(t: &str, pack: &Pack) -> Result<Term, QueryError> {
     if let Some(name) = t.strip_prefix("class:").or_else(|| t.strip_prefix("class=")) {
         if pack.class_by_name(name).is_none() {
-            let known: Vec<&str> = pack.classes.iter().map(|c| c.name.as_str()).collect();
-            return Err(format!("no class {name:?} (classes: {})", known.join(", ")));
+            return Err(QueryError::NoClass {
+                name: name.to_string(),
+                known: pack.classes.iter().map(|c| c.name.clone()).collect(),
+            });
         }
         return Ok(Term::Class(name.to_string()));
     }
     if let Some(tag) = t.strip_prefix("tag:") {
         if !crate::workspace::valid_tag(tag) {
-            return Err(format!("{t:?}: a tag is one word (letters, digits, -, _, .)"));
+            return Err(QueryError::BadTag { term: t.to_string() });
         }
         return Ok(Term::Tag(Some(tag.to_string())));
     }
@@ -315,14 +356,14 @@ fn term(t: &str, pack: &Pack) -> Result<Term, String> {
             "accept" | "accepted" => Ok(Term::Verdict(Some(Verdict::Accept))),
             "reject" | "rejected" => Ok(Term::Verdict(Some(Verdict::Reject))),
             "unsure" => Ok(Term::Verdict(Some(Verdict::Unsure))),
-            _ => Err(format!("{t:?}: verdicts are accept, reject and unsure")),
+            _ => Err(QueryError::BadVerdict { term: t.to_string() }),
         };
     }
     if t == "reviewed" {
         return Ok(Term::Verdict(None));
     }
     if let Some(name) = t.strip_prefix("run:") {
-        return pack.run_index(name).map(Term::Run);
+        return pack.run_index(name).map(Term::Run).map_err(QueryError::NoRun);
     }
     if let Some(rule) = t.strip_prefix("flag:") {
         return Ok(Term::Flag(Some(rule.to_string())));
@@ -358,7 +399,10 @@ fn term(t: &str, pack: &Pack) -> Result<Term, String> {
             } else {
                 continue;
             };
-            let x: f64 = num.parse().map_err(|_| format!("{t:?}: {num:?} is not a number"))?;
+            let x: f64 = num.parse().map_err(|_| QueryError::NotANumber {
+                term: t.to_string(),
+                number: num.to_string(),
+            })?;
             return Ok(match key {
                 "score" => Term::Score(op, x),
                 "preds" => Term::Preds(op, x),
@@ -373,15 +417,14 @@ fn term(t: &str, pack: &Pack) -> Result<Term, String> {
         let inner = term(rest, pack)?;
         return match inner {
             Term::Flag(_) | Term::FlagSeverity(_) => Ok(Term::RunFlag(r, Box::new(inner))),
-            _ => Err(format!(
-                "{t:?}: after a run's name come its flags: {name}:flag, {name}:flag:RULE, {name}:critical, {name}:major, {name}:minor"
-            )),
+            _ => Err(QueryError::NotARunFlag {
+                term: t.to_string(),
+                run: name.to_string(),
+            }),
         };
     }
     if t.contains(':') || t.contains('>') || t.contains('<') || t.contains('=') {
-        return Err(format!(
-            "unknown term {t:?} (class:NAME, score>X, preds>N, gt>N, problem, error, warning, flag, flag:RULE, critical, major, minor, RUN:critical, RUN:flag:RULE, run:NAME, tag:NAME, tagged, id:TEXT)"
-        ));
+        return Err(QueryError::UnknownTerm { term: t.to_string() });
     }
     Ok(Term::Id(t.to_string()))
 }
@@ -453,16 +496,34 @@ mod tests {
         assert!(parse("verdict:maybe", &pack).is_err());
         // runs: every sample case has predictions from both
         assert_eq!(count("run:baseline"), pack.cases.len());
-        assert!(parse("run:nope", &pack).unwrap_err().contains("candidate"));
+        assert!(parse("run:nope", &pack).unwrap_err().to_string().contains("candidate"));
         assert!(parse("tag:two/words", &pack).is_err());
         assert_eq!(count("(id:case-00 or id:case-01) !id:case-001"), 18);
         assert!(
             parse("class:tumour", &pack)
                 .unwrap_err()
+                .to_string()
                 .contains("classes: right_lung")
         );
         assert!(parse("score>high", &pack).is_err());
-        assert!(parse("(problem", &pack).is_err());
-        assert!(parse("tig:x", &pack).unwrap_err().contains("unknown term"));
+        assert_eq!(parse("(problem", &pack), Err(QueryError::MissingParen { at: 2 }));
+        assert!(parse("tig:x", &pack).unwrap_err().to_string().contains("unknown term"));
+    }
+
+    #[test]
+    fn an_unknown_term_is_named_with_what_is_known() {
+        let e = QueryError::NotANumber {
+            term: "score>high".into(),
+            number: "high".into(),
+        };
+        assert_eq!(e.to_string(), "\"score>high\": \"high\" is not a number");
+        assert_eq!(
+            QueryError::Unexpected {
+                token: ")".into(),
+                at: 3
+            }
+            .to_string(),
+            "unexpected \")\""
+        );
     }
 }

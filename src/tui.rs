@@ -32,7 +32,9 @@ pub enum Message {
     /// One run's metrics are computed.
     Metrics(u64, usize, Result<Arc<crate::metrics::Report>, String>),
     /// The watched pack changed and was reopened (or stayed broken: the last good one is kept).
-    Reloaded(Result<(Arc<crate::pack::Pack>, std::collections::BTreeSet<crate::watch::Target>), String>),
+    Reloaded(
+        Result<(Arc<crate::pack::Pack>, std::collections::BTreeSet<crate::watch::Target>), crate::watch::WatchError>,
+    ),
     /// Per-case figures and the confusion matrix at a run and threshold.
     Operating(Arc<app::OperatingAt>),
     /// The journal thread recorded an action (or could not).
@@ -340,10 +342,10 @@ fn run_with(
                             let _ = wtx.send(Message::Reloaded(Ok((Arc::clone(&last_good), r.changed))));
                         }
                         // one report per distinct error, not one per retry or burst
-                        Err(e) if reported.as_ref() == Some(&e) => {}
+                        Err(e) if reported.as_ref() == Some(&e.to_string()) => {}
                         Err(e) => {
-                            reported = Some(e.clone());
-                            let _ = wtx.send(Message::Reloaded(Err(e)));
+                            reported = Some(e.to_string());
+                            let _ = wtx.send(Message::Reloaded(Err(crate::watch::WatchError::NotReloaded(e))));
                         }
                     }
                 })
@@ -496,16 +498,18 @@ fn analyse(
             let v = crate::pack::validate::validate(&vpack);
             let _ = vtx.send(Message::Validated(epoch, v.problems));
             // then the anatomy rules and the out-of-distribution check, for every source
-            let checked = crate::check::load_rules(&vpack, rules.as_deref()).and_then(|r| {
-                let r = r.unwrap_or_else(crate::rules::RuleSet::empty);
-                let sources = crate::rules::eval::all_sources(&vpack);
-                let mut ids: Vec<String> = r.rules.iter().map(|x| x.id.clone()).collect();
-                ids.extend([
-                    crate::check::OOD_RULE.to_string(),
-                    crate::check::EXPECT_RULE.to_string(),
-                ]);
-                crate::check::check(&vpack, &r, &sources, false).map(|rep| (rep.flags, ids))
-            });
+            let checked = crate::check::load_rules(&vpack, rules.as_deref())
+                .and_then(|r| {
+                    let r = r.unwrap_or_else(crate::rules::RuleSet::empty);
+                    let sources = crate::rules::eval::all_sources(&vpack);
+                    let mut ids: Vec<String> = r.rules.iter().map(|x| x.id.clone()).collect();
+                    ids.extend([
+                        crate::check::OOD_RULE.to_string(),
+                        crate::check::EXPECT_RULE.to_string(),
+                    ]);
+                    crate::check::check(&vpack, &r, &sources, false).map(|rep| (rep.flags, ids))
+                })
+                .map_err(|e| e.to_string());
             let _ = vtx.send(Message::Checked(epoch, checked));
         },
         move |message| {
@@ -528,7 +532,9 @@ fn analyse(
                 ..Default::default()
             };
             for r in 0..mpack.runs.len() {
-                let m = crate::metrics::compute(&mpack, r, &options).map(Arc::new);
+                let m = crate::metrics::compute(&mpack, r, &options)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string());
                 if mtx.send(Message::Metrics(epoch, r, m)).is_err() {
                     break;
                 }
@@ -540,8 +546,8 @@ fn analyse(
 }
 
 /// A watch that could not start: said in the status bar once the dashboard is up.
-fn note_later(tx: &std::sync::mpsc::Sender<Message>, e: String) {
-    let _ = tx.send(Message::Reloaded(Err(format!("not watching the pack's files: {e}"))));
+fn note_later(tx: &std::sync::mpsc::Sender<Message>, e: crate::watch::StartError) {
+    let _ = tx.send(Message::Reloaded(Err(crate::watch::WatchError::NotWatching(e))));
 }
 
 /// A job's panic, reported in the status bar.
@@ -582,7 +588,7 @@ fn start(app: &App, r: Effect, tx: std::sync::mpsc::Sender<Message>) {
     match r {
         Effect::SaveWorkspace(w) => {
             job("workspace", &tx.clone(), move || {
-                let _ = tx.send(Message::WorkspaceSaved(w.save()));
+                let _ = tx.send(Message::WorkspaceSaved(w.save().map_err(|e| e.to_string())));
             });
         }
         Effect::Analyse(epoch) => {
@@ -608,7 +614,9 @@ fn start(app: &App, r: Effect, tx: std::sync::mpsc::Sender<Message>) {
         Effect::Export(req) => {
             let pack = Arc::clone(&app.pack);
             job("export", &tx.clone(), move || {
-                let _ = tx.send(Message::Exported(crate::export::export(&pack, &req)));
+                let _ = tx.send(Message::Exported(
+                    crate::export::export(&pack, &req).map_err(|e| e.to_string()),
+                ));
             });
         }
         // handed to the journal thread by run_effects
@@ -674,8 +682,10 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Message, areas: &view::Areas
                 return vec![Effect::Analyse(app.pack_epoch)];
             }
         }
-        Message::Reloaded(Err(e)) if e.starts_with("not watching") => app.warn(e),
-        Message::Reloaded(Err(e)) => app.warn(format!("not reloaded, last good data kept: {e}")),
+        Message::Reloaded(Err(e @ crate::watch::WatchError::NotWatching(_))) => app.warn(e.to_string()),
+        Message::Reloaded(Err(crate::watch::WatchError::NotReloaded(e))) => {
+            app.warn(format!("not reloaded, last good data kept: {e}"))
+        }
         Message::Checked(_, Ok((flags, ids))) => {
             let said = app::critical_summary(&app.pack, &flags, app.run, &app.config.keymap);
             app.set_flags(flags);

@@ -105,6 +105,45 @@ pub fn is_own_file(root: &Path, p: &Path) -> bool {
         || (name.starts_with('.') && name.contains(".tmp-"))
 }
 
+/// Why a watch could not start (changes to the pack are then not seen).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{}: {source}", root.display())]
+    Root { root: PathBuf, source: std::io::Error },
+    #[error("cannot watch {}: {source}", root.display())]
+    Watch { root: PathBuf, source: notify::Error },
+    /// The thread that reports changes could not start.
+    #[error("{0}")]
+    Thread(std::io::Error),
+}
+
+/// Why a changed pack was not taken: the first error the change brought, once retries are over.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Open(#[from] crate::pack::PackError),
+    /// A problem the previous pack did not have (it names the file and the field).
+    #[error("{0}")]
+    Problem(Box<Problem>),
+    /// A changed label mask that does not decode (`path` as the pack shows it).
+    #[error("{}: {source}", path.display())]
+    Mask {
+        path: PathBuf,
+        source: crate::formats::image::ImageError,
+    },
+}
+
+/// What a watch reports instead of a reopened pack; callers match on which it is.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// The watch never started: the pack's files are not watched this session.
+    #[error("not watching the pack's files: {0}")]
+    NotWatching(StartError),
+    /// A change that did not settle: the last good pack is kept.
+    #[error(transparent)]
+    NotReloaded(ReloadError),
+}
+
 /// A running watch; dropping it stops watching.
 pub struct Watch {
     _watcher: notify::RecommendedWatcher,
@@ -116,8 +155,11 @@ pub fn spawn(
     root: &Path,
     quiet: Duration,
     on_change: impl FnMut(Vec<PathBuf>) + Send + 'static,
-) -> Result<Watch, String> {
-    let root = std::fs::canonicalize(root).map_err(|e| format!("{}: {e}", root.display()))?;
+) -> Result<Watch, StartError> {
+    let root = std::fs::canonicalize(root).map_err(|source| StartError::Root {
+        root: root.to_path_buf(),
+        source,
+    })?;
     let (tx, rx) = mpsc::channel::<PathBuf>();
     let filter_root = root.clone();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
@@ -131,10 +173,16 @@ pub fn spawn(
             }
         }
     })
-    .map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
+    .map_err(|source| StartError::Watch {
+        root: root.clone(),
+        source,
+    })?;
     watcher
         .watch(&root, RecursiveMode::Recursive)
-        .map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
+        .map_err(|source| StartError::Watch {
+            root: root.clone(),
+            source,
+        })?;
     let mut on_change = on_change;
     // a bug in a reload is reported where the changes go, as a reload that failed
     crate::job::spawn(
@@ -157,7 +205,7 @@ pub fn spawn(
         },
         |message| eprintln!("lightbox: the file watch stopped on a bug: {message} (please report this)"),
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(StartError::Thread)?;
     Ok(Watch { _watcher: watcher })
 }
 
@@ -180,13 +228,18 @@ pub const BACKOFF: [Duration; 5] = [
 
 /// Reopen the pack at `root` after `changed`; retry after each of `backoff` while the change
 /// has not settled (see the module documentation). The error names the file and the field.
-pub fn reload(root: &Path, previous: &Pack, changed: &[PathBuf], backoff: &[Duration]) -> Result<Reloaded, String> {
+pub fn reload(
+    root: &Path,
+    previous: &Pack,
+    changed: &[PathBuf],
+    backoff: &[Duration],
+) -> Result<Reloaded, ReloadError> {
     let touched = affected(&targets(previous), changed);
     let mut attempt = 0;
     loop {
         let outcome =
             Pack::open(root)
-                .map_err(|e| e.to_string())
+                .map_err(ReloadError::from)
                 .and_then(|pack| match unsettled(&pack, previous, changed) {
                     Some(e) => Err(e),
                     None => Ok(pack),
@@ -211,10 +264,10 @@ pub fn reload(root: &Path, previous: &Pack, changed: &[PathBuf], backoff: &[Dura
 
 /// The first error the change brought: a problem the previous pack did not have, in a changed
 /// file, or a changed label mask that does not decode.
-fn unsettled(pack: &Pack, previous: &Pack, changed: &[PathBuf]) -> Option<String> {
+fn unsettled(pack: &Pack, previous: &Pack, changed: &[PathBuf]) -> Option<ReloadError> {
     let same = |a: &Problem, b: &Problem| a.file == b.file && a.field == b.field && a.message == b.message;
     if let Some(p) = pack.errors().find(|p| !previous.problems.iter().any(|q| same(p, q))) {
-        return Some(p.to_string());
+        return Some(ReloadError::Problem(Box::new(p.clone())));
     }
     for c in changed {
         let is_png = c.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"));
@@ -232,7 +285,10 @@ fn unsettled(pack: &Pack, previous: &Pack, changed: &[PathBuf]) -> Option<String
             && is_mask
             && let Err(e) = crate::formats::label_png::read(c)
         {
-            return Some(format!("{}: {e}", pack.display_path(c).display()));
+            return Some(ReloadError::Mask {
+                path: pack.display_path(c),
+                source: e,
+            });
         }
     }
     None
@@ -255,5 +311,22 @@ mod tests {
         assert!(is_own_file(root, Path::new("/p/runs/.results.json.tmp-42")));
         assert!(!is_own_file(root, Path::new("/p/runs/candidate/detections.json")));
         assert!(!is_own_file(root, Path::new("/p/lightbox.toml")));
+    }
+
+    #[test]
+    fn a_watch_that_did_not_start_says_so() {
+        let e = WatchError::NotWatching(StartError::Root {
+            root: PathBuf::from("/gone/pack"),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory"),
+        });
+        assert_eq!(
+            e.to_string(),
+            "not watching the pack's files: /gone/pack: No such file or directory"
+        );
+        let e = ReloadError::Mask {
+            path: PathBuf::from("runs/baseline/masks/case-003.png"),
+            source: crate::formats::image::ImageError::NotFound,
+        };
+        assert!(e.to_string().starts_with("runs/baseline/masks/case-003.png: "), "{e}");
     }
 }

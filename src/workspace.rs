@@ -29,6 +29,38 @@ pub struct Workspace {
     tags: BTreeMap<String, BTreeSet<String>>,
 }
 
+/// Why a workspace could not be read, changed or written.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{}:{line}:{column}: {source}. Fix or move the file aside; lightbox will not overwrite it",
+        path.display()
+    )]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        source: serde_json::Error,
+    },
+    #[error(
+        "{}: lightbox_workspace: version {version} is not supported (this lightbox reads 1)",
+        path.display()
+    )]
+    Version { path: PathBuf, version: u32 },
+    /// A stored tag that is not one word.
+    #[error("{}: tags.{case}: {tag:?} is not a tag (one word)", path.display())]
+    StoredTag { path: PathBuf, case: String, tag: String },
+    /// A tag given to add that is not one word.
+    #[error("{0:?} is not a tag: one word of letters, digits, -, _ or .")]
+    BadTag(String),
+    #[error("{}: cannot create: {source}", dir.display())]
+    CreateDir { dir: PathBuf, source: std::io::Error },
+    #[error("{}: cannot write: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
 /// A tag is one word people can type in a filter: letters, digits, `-`, `_`, `.`.
 pub fn valid_tag(t: &str) -> bool {
     !t.is_empty() && t.len() <= 64 && t.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -37,14 +69,14 @@ pub fn valid_tag(t: &str) -> bool {
 impl Workspace {
     /// The pack's workspace; empty when there is none yet. A damaged file is an error that names
     /// it (and is never overwritten by an empty workspace).
-    pub fn load(pack: &Pack) -> Result<Workspace, String> {
+    pub fn load(pack: &Pack) -> Result<Workspace, WorkspaceError> {
         let Some(root) = &pack.root else {
             return Ok(Workspace::default());
         };
         Workspace::open(&root.join(WORKSPACE_FILE))
     }
 
-    pub fn open(path: &Path) -> Result<Workspace, String> {
+    pub fn open(path: &Path) -> Result<Workspace, WorkspaceError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -53,29 +85,32 @@ impl Workspace {
                     tags: BTreeMap::new(),
                 });
             }
-            Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+            Err(source) => {
+                return Err(WorkspaceError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         };
-        let f: File = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{}:{}:{}: {e}. Fix or move the file aside; lightbox will not overwrite it",
-                path.display(),
-                e.line(),
-                e.column()
-            )
+        let f: File = serde_json::from_str(&text).map_err(|source| WorkspaceError::Syntax {
+            path: path.to_path_buf(),
+            line: source.line(),
+            column: source.column(),
+            source,
         })?;
         if f.lightbox_workspace != 1 {
-            return Err(format!(
-                "{}: lightbox_workspace: version {} is not supported (this lightbox reads 1)",
-                path.display(),
-                f.lightbox_workspace
-            ));
+            return Err(WorkspaceError::Version {
+                path: path.to_path_buf(),
+                version: f.lightbox_workspace,
+            });
         }
         for (case, tags) in &f.tags {
             if let Some(bad) = tags.iter().find(|t| !valid_tag(t)) {
-                return Err(format!(
-                    "{}: tags.{case}: {bad:?} is not a tag (one word)",
-                    path.display()
-                ));
+                return Err(WorkspaceError::StoredTag {
+                    path: path.to_path_buf(),
+                    case: case.clone(),
+                    tag: bad.clone(),
+                });
             }
         }
         Ok(Workspace {
@@ -103,9 +138,9 @@ impl Workspace {
     }
 
     /// Add a tag; false when the case had it already.
-    pub fn add(&mut self, case: &str, tag: &str) -> Result<bool, String> {
+    pub fn add(&mut self, case: &str, tag: &str) -> Result<bool, WorkspaceError> {
         if !valid_tag(tag) {
-            return Err(format!("{tag:?} is not a tag: one word of letters, digits, -, _ or ."));
+            return Err(WorkspaceError::BadTag(tag.to_string()));
         }
         Ok(self.tags.entry(case.to_string()).or_default().insert(tag.to_string()))
     }
@@ -121,7 +156,7 @@ impl Workspace {
     }
 
     /// Apply `+tag`/`tag` (add) and `-tag` (remove) words to a case; returns what changed.
-    pub fn apply(&mut self, case: &str, words: &str) -> Result<Vec<String>, String> {
+    pub fn apply(&mut self, case: &str, words: &str) -> Result<Vec<String>, WorkspaceError> {
         let mut changed = Vec::new();
         for w in words.split_whitespace() {
             if let Some(t) = w.strip_prefix('-') {
@@ -139,10 +174,13 @@ impl Workspace {
     }
 
     /// Write the workspace atomically (a temporary file renamed over the old one).
-    pub fn save(&self) -> Result<(), String> {
+    pub fn save(&self) -> Result<(), WorkspaceError> {
         let Some(path) = &self.path else { return Ok(()) };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|source| WorkspaceError::CreateDir {
+                dir: dir.to_path_buf(),
+                source,
+            })?;
         }
         let f = File {
             lightbox_workspace: 1,
@@ -150,7 +188,10 @@ impl Workspace {
         };
         let mut text = serde_json::to_string_pretty(&f).expect("serialisable");
         text.push('\n');
-        crate::fsutil::write_atomic(path, text.as_bytes()).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+        crate::fsutil::write_atomic(path, text.as_bytes()).map_err(|source| WorkspaceError::Write {
+            path: path.clone(),
+            source,
+        })
     }
 }
 
@@ -179,18 +220,32 @@ mod tests {
         assert_eq!(std::fs::read_dir(p.parent().unwrap()).unwrap().count(), 1);
         // a damaged file names itself, line and column, and is not replaced
         std::fs::write(&p, "{\"lightbox_workspace\": 1, \"tags\": {\"a\": [\"x\"]").unwrap();
-        let e = Workspace::open(&p).unwrap_err();
+        let e = Workspace::open(&p).unwrap_err().to_string();
         assert!(
             e.contains("workspace.json:1:") && e.contains("will not overwrite"),
             "{e}"
         );
         std::fs::write(&p, "{\"lightbox_workspace\": 1, \"tags\": {\"a\": \"x\"}}").unwrap();
-        assert!(Workspace::open(&p).unwrap_err().contains("invalid type"));
+        assert!(Workspace::open(&p).unwrap_err().to_string().contains("invalid type"));
         std::fs::write(&p, "{\"lightbox_workspace\": 2}").unwrap();
         assert!(
             Workspace::open(&p)
                 .unwrap_err()
+                .to_string()
                 .contains("lightbox_workspace: version 2")
+        );
+    }
+
+    #[test]
+    fn a_bad_stored_tag_names_the_file_and_the_case() {
+        let e = WorkspaceError::StoredTag {
+            path: PathBuf::from("pack/.lightbox/workspace.json"),
+            case: "case-1".into(),
+            tag: "two words".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "pack/.lightbox/workspace.json: tags.case-1: \"two words\" is not a tag (one word)"
         );
     }
 }

@@ -92,7 +92,7 @@ fn a_rewritten_run_is_reloaded_and_a_truncated_write_is_retried() {
     std::fs::write(&file, &original[..original.len() / 3]).unwrap();
     let paths = next(&rx);
     let e = watch::reload(&root, &r.pack, &paths, &BACKOFF[..2]).unwrap_err();
-    assert!(e.contains("runs/candidate/detections.json"), "{e}");
+    assert!(e.to_string().contains("runs/candidate/detections.json"), "{e}");
 }
 
 #[test]
@@ -119,7 +119,7 @@ fn a_truncated_label_mask_is_not_taken_and_own_files_are_ignored() {
     std::fs::write(&mask, &bytes[..bytes.len() / 2]).unwrap();
     let paths = next(&rx);
     let e = watch::reload(&root, &before, &paths, &BACKOFF[..1]).unwrap_err();
-    assert!(e.contains("case-003.png"), "{e}");
+    assert!(e.to_string().contains("case-003.png"), "{e}");
     // once whole again, it reloads
     std::fs::write(&mask, &bytes).unwrap();
     let paths = next(&rx);

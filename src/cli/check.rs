@@ -70,10 +70,10 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
                 last = r.pack;
                 code = check_pack(&last, &a)?;
             }
-            Err(e) if reported.as_ref() == Some(&e) => {}
+            Err(e) if reported.as_ref() == Some(&e.to_string()) => {}
             Err(e) => {
                 eprintln!("not checked again, the file does not parse yet: {e}");
-                reported = Some(e);
+                reported = Some(e.to_string());
             }
         }
         use std::io::Write as _;

@@ -90,24 +90,28 @@ fn select_and_export(pack: &Pack, a: &Args) -> Result<Option<export::Outcome>, S
             .selected_runs()
             .iter()
             .map(|r| pack.run_index(r))
-            .collect::<Result<_, _>>()?
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?
     };
     if a.filter.is_none() && a.cases.is_empty() && !a.all {
         return Err("say which cases: --filter EXPR (e.g. 'critical or tag:hard'), --case ID or --all".into());
     }
     let mut selected = vec![a.all; pack.cases.len()];
     for c in &a.cases {
-        selected[lightbox::pack::find_case(pack, c)?] = true;
+        selected[lightbox::pack::find_case(pack, c).map_err(|e| e.to_string())?] = true;
     }
     if let Some(text) = &a.filter {
         let expr = query::parse(text, pack).map_err(|e| format!("--filter {text:?}: {e}"))?;
         let flags = if expr.any_term(&Term::needs_flags) {
-            let rules = lightbox::check::load_rules(pack, a.source.from.rules.as_deref())?
+            let rules = lightbox::check::load_rules(pack, a.source.from.rules.as_deref())
+                .map_err(|e| e.to_string())?
                 .unwrap_or_else(lightbox::rules::RuleSet::empty);
             let sources: Vec<Source> = std::iter::once(Source::GroundTruth)
                 .chain(runs.iter().map(|&r| Source::Run(r)))
                 .collect();
-            lightbox::check::check(pack, &rules, &sources, false)?.flags
+            lightbox::check::check(pack, &rules, &sources, false)
+                .map_err(|e| e.to_string())?
+                .flags
         } else {
             vec![]
         };
@@ -115,7 +119,7 @@ fn select_and_export(pack: &Pack, a: &Args) -> Result<Option<export::Outcome>, S
         if expr.any_term(&|t| matches!(t, Term::Problem(_))) {
             problems.extend(lightbox::pack::validate::validate(pack).problems);
         }
-        let workspace = lightbox::workspace::Workspace::load(pack)?;
+        let workspace = lightbox::workspace::Workspace::load(pack).map_err(|e| e.to_string())?;
         let contexts: Vec<Option<usize>> = if runs.is_empty() {
             vec![None]
         } else {
@@ -150,5 +154,5 @@ fn select_and_export(pack: &Pack, a: &Args) -> Result<Option<export::Outcome>, S
         filter: a.filter.clone(),
         rules: a.source.from.rules.clone(),
     };
-    export::export(pack, &req).map(Some)
+    export::export(pack, &req).map(Some).map_err(|e| e.to_string())
 }

@@ -367,7 +367,9 @@ fn batch_action(
 ) -> Result<Option<(u64, String)>, String> {
     let case_arg = |i: usize| -> Result<String, String> {
         let key = words.get(i).ok_or_else(|| format!("{cmd}: which case?"))?;
-        lightbox::pack::find_case(&p.pack, key).map(|c| p.pack.cases[c].id.0.clone())
+        lightbox::pack::find_case(&p.pack, key)
+            .map(|c| p.pack.cases[c].id.0.clone())
+            .map_err(|e| e.to_string())
     };
     let action = match cmd {
         "shown" => Action::Record(Event::Shown { case: case_arg(1)? }),
@@ -732,6 +734,7 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
             }
             let p = pack
                 .run_index(run)
+                .map_err(|e| e.to_string())
                 .and_then(|r| Plan::for_review(&pack, r, how).map(|(p, _)| p));
             made.borrow_mut().push((run.to_string(), how.clone(), p.clone()));
             p

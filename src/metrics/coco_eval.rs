@@ -29,14 +29,29 @@ pub enum IouType {
 }
 
 impl std::str::FromStr for IouType {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParamsError;
+    fn from_str(s: &str) -> Result<Self, ParamsError> {
         match s {
             "bbox" => Ok(IouType::Bbox),
             "segm" => Ok(IouType::Segm),
-            _ => Err(format!("unknown IoU type {s:?}; use bbox or segm")),
+            _ => Err(ParamsError::UnknownIouType(s.to_string())),
         }
     }
+}
+
+/// Evaluation parameters the evaluation cannot work with.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ParamsError {
+    #[error("unknown IoU type {0:?}; use bbox or segm")]
+    UnknownIouType(String),
+    #[error("{0} IoU thresholds given; give between 1 and 64")]
+    IouThresholdCount(usize),
+    #[error("IoU threshold {0} is outside [0, 1]")]
+    IouThresholdRange(f64),
+    #[error("maxDets must be one or more positive numbers")]
+    MaxDets,
+    #[error("at least one area range is needed")]
+    NoAreaRange,
 }
 
 /// An area range as pycocotools names it.
@@ -112,21 +127,18 @@ impl Params {
     }
 
     /// Check what the evaluation cannot work with.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ParamsError> {
         if self.iou_thrs.is_empty() || self.iou_thrs.len() > 64 {
-            return Err(format!(
-                "{} IoU thresholds given; give between 1 and 64",
-                self.iou_thrs.len()
-            ));
+            return Err(ParamsError::IouThresholdCount(self.iou_thrs.len()));
         }
-        if let Some(t) = self.iou_thrs.iter().find(|t| !(0.0..=1.0).contains(*t)) {
-            return Err(format!("IoU threshold {t} is outside [0, 1]"));
+        if let Some(&t) = self.iou_thrs.iter().find(|t| !(0.0..=1.0).contains(*t)) {
+            return Err(ParamsError::IouThresholdRange(t));
         }
         if self.max_dets.is_empty() || self.max_dets.contains(&0) {
-            return Err("maxDets must be one or more positive numbers".into());
+            return Err(ParamsError::MaxDets);
         }
         if self.area_rngs.is_empty() {
-            return Err("at least one area range is needed".into());
+            return Err(ParamsError::NoAreaRange);
         }
         Ok(())
     }
@@ -260,8 +272,8 @@ pub const STAT_NAMES: [&str; 12] = [
 /// Why an evaluation could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EvalError {
-    #[error("{0}")]
-    Params(String),
+    #[error(transparent)]
+    Params(#[from] ParamsError),
     #[error("case {case}: image size unknown, needed to rasterise polygons for segm evaluation")]
     UnknownSize { case: String },
     #[error("the pack has no run {0:?}")]
@@ -389,7 +401,7 @@ pub fn evaluate_pack(pack: &Pack, run: usize, params: &Params) -> Result<CocoEva
 /// Evaluate `images` (in the order accumulation must see them: sorted image id) over
 /// `categories` (sorted category id).
 pub fn evaluate(images: &[EvalImage], categories: &[ClassId], params: &Params) -> Result<CocoEval, EvalError> {
-    params.validate().map_err(EvalError::Params)?;
+    params.validate()?;
     let cat_index: rustc_hash::FxHashMap<ClassId, u32> =
         categories.iter().enumerate().map(|(k, c)| (*c, k as u32)).collect();
     let evals: Vec<ImageEval> = images

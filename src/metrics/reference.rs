@@ -3,6 +3,7 @@
 //! tolerance (absolute; distances such as HD95 have their own tolerance in pixels); a figure the
 //! reference has and the run lacks fails too.
 
+use super::MetricsError;
 use super::report::Figure;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -30,30 +31,31 @@ impl Reference {
         }
     }
 
-    pub fn read(path: &Path) -> Result<Reference, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let r: Reference = crate::formats::json::parse(&bytes).map_err(|e| {
-            format!(
-                "{}: {} at `{}`. {}",
-                path.display(),
-                e.message,
-                e.path,
-                "A reference file is written by `lightbox metrics PACK --run NAME --save-reference FILE`"
-            )
+    pub fn read(path: &Path) -> Result<Reference, MetricsError> {
+        let bytes = std::fs::read(path).map_err(|source| MetricsError::ReadReference {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let r: Reference = crate::formats::json::parse(&bytes).map_err(|e| MetricsError::ReferenceSyntax {
+            path: path.to_path_buf(),
+            message: e.message,
+            field: e.path,
         })?;
         if r.lightbox_reference != 1 {
-            return Err(format!(
-                "{}: lightbox_reference is {}, this lightbox reads version 1",
-                path.display(),
-                r.lightbox_reference
-            ));
+            return Err(MetricsError::ReferenceVersion {
+                path: path.to_path_buf(),
+                version: r.lightbox_reference,
+            });
         }
         Ok(r)
     }
 
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), MetricsError> {
         let text = serde_json::to_string_pretty(self).expect("serialisable") + "\n";
-        crate::fsutil::write_atomic(path, text.as_bytes()).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+        crate::fsutil::write_atomic(path, text.as_bytes()).map_err(|source| MetricsError::WriteReference {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Everything `lightbox metrics` computes for one run, and the flat list of named figures that
 //! reference checks compare.
 
+use super::MetricsError;
 use super::classification::{self, Bootstrap, ClassFigures};
 use super::coco_eval::{self, CocoEval, IouType, Params, STAT_NAMES};
 use super::detection::{self, CaseDetections, Confusion, OperatingCurves, Prf};
@@ -137,7 +138,7 @@ fn instances_present(pack: &Pack, s: Source, segm: bool) -> bool {
 }
 
 /// Compute every metric that the pack's ground truth and the run support.
-pub fn compute(pack: &Pack, run: usize, o: &Options) -> Result<Report, String> {
+pub fn compute(pack: &Pack, run: usize, o: &Options) -> Result<Report, MetricsError> {
     let run_name = pack.source_name(Source::Run(run));
     let mut coco = Vec::new();
     let mut warnings = Vec::new();
@@ -173,7 +174,7 @@ pub fn compute(pack: &Pack, run: usize, o: &Options) -> Result<Report, String> {
             v.sort();
             p.max_dets = v;
         }
-        let eval = coco_eval::evaluate_pack(pack, run, &p).map_err(|e| e.to_string())?;
+        let eval = coco_eval::evaluate_pack(pack, run, &p)?;
         let t50 = eval.iou_index(0.5);
         let classes = eval
             .categories
@@ -218,7 +219,7 @@ pub fn compute(pack: &Pack, run: usize, o: &Options) -> Result<Report, String> {
             None => {
                 let mut p = Params::new(main.iou_type);
                 p.iou_thrs = vec![o.iou];
-                op_eval = coco_eval::evaluate_pack(pack, run, &p).map_err(|e| e.to_string())?;
+                op_eval = coco_eval::evaluate_pack(pack, run, &p)?;
                 (&op_eval, 0)
             }
         };

@@ -6,6 +6,52 @@ use super::manifest::{ClassKind, ClassSpec, Manifest, Sources};
 use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
 
+/// Why command-line sources make no manifest; names the flag and what to give.
+#[derive(Debug, thiserror::Error)]
+pub enum FlagsError {
+    #[error("--images DIR is required unless --gt names a COCO file")]
+    NoImages,
+    #[error("--run {spec:?}: expected NAME=PATH, e.g. --run candidate=results.json")]
+    RunSyntax { spec: String },
+    #[error("--run {spec:?}: the run name must be a word, e.g. candidate")]
+    RunName { spec: String },
+    #[error("--class {spec:?}: expected ID=NAME[:region|finding], e.g. --class 1=left_lung:region")]
+    Class { spec: String },
+    #[error("{flag} {spec}: {source}")]
+    Undetected {
+        flag: &'static str,
+        spec: String,
+        source: DetectError,
+    },
+    #[error("{flag} {spec}: a second {kind} source for the same set; give one per kind")]
+    SecondSource {
+        flag: &'static str,
+        spec: String,
+        kind: String,
+    },
+    #[error("{}: {source}", path.display())]
+    Resolve { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{} is outside {}; a pack's files must be inside its folder. Run init in a folder that holds them all (or pass -o DIR)",
+        path.display(),
+        dir.display()
+    )]
+    Outside { path: PathBuf, dir: PathBuf },
+}
+
+/// Why a source's kind could not be told from its content.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error("{0}")]
+    Read(std::io::Error),
+    #[error("the folder holds no .png masks, .txt YOLO labels or .npy maps; prefix the kind, e.g. masks:DIR")]
+    EmptyFolder,
+    #[error("no such file or folder")]
+    Missing,
+    #[error("cannot tell what this is; prefix the kind ({})", KINDS.join(", "))]
+    Unknown,
+}
+
 /// Sources given on the command line.
 #[derive(Debug, Clone, Default)]
 pub struct FlagSources {
@@ -25,7 +71,7 @@ impl FlagSources {
         self.images.is_none() && self.ground_truth.is_empty() && self.runs.is_empty()
     }
 
-    pub fn to_manifest(&self) -> Result<Manifest, String> {
+    pub fn to_manifest(&self) -> Result<Manifest, FlagsError> {
         let mut ground_truth = Sources::default();
         for g in &self.ground_truth {
             add_source(&mut ground_truth, g, "--gt")?;
@@ -38,15 +84,15 @@ impl FlagSources {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
             },
-            (None, None) => return Err("--images DIR is required unless --gt names a COCO file".into()),
+            (None, None) => return Err(FlagsError::NoImages),
         };
         let mut runs: IndexMap<String, Sources> = IndexMap::new();
         for r in &self.runs {
             let (name, path) = r
                 .split_once('=')
-                .ok_or_else(|| format!("--run {r:?}: expected NAME=PATH, e.g. --run candidate=results.json"))?;
+                .ok_or_else(|| FlagsError::RunSyntax { spec: r.clone() })?;
             if name.is_empty() || name.contains(char::is_whitespace) {
-                return Err(format!("--run {r:?}: the run name must be a word, e.g. candidate"));
+                return Err(FlagsError::RunName { spec: r.clone() });
             }
             add_source(runs.entry(name.to_string()).or_default(), path, "--run")?;
         }
@@ -81,8 +127,8 @@ fn default_name(images: &Path) -> String {
     }
 }
 
-fn parse_class(s: &str) -> Result<ClassSpec, String> {
-    let err = || format!("--class {s:?}: expected ID=NAME[:region|finding], e.g. --class 1=left_lung:region");
+fn parse_class(s: &str) -> Result<ClassSpec, FlagsError> {
+    let err = || FlagsError::Class { spec: s.to_string() };
     let (id, rest) = s.split_once('=').ok_or_else(err)?;
     let id: u32 = id.trim().parse().map_err(|_| err())?;
     let (name, kind) = match rest.split_once(':') {
@@ -106,12 +152,17 @@ fn parse_class(s: &str) -> Result<ClassSpec, String> {
 /// The kinds of source a path can be.
 const KINDS: &[&str] = &["coco", "masks", "probabilities", "yolo", "scores"];
 
-fn add_source(s: &mut Sources, spec: &str, flag: &str) -> Result<(), String> {
+fn add_source(s: &mut Sources, spec: &str, flag: &'static str) -> Result<(), FlagsError> {
     let (kind, path) = match spec.split_once(':') {
         Some((k, p)) if KINDS.contains(&k) => (k.to_string(), PathBuf::from(p)),
         _ => {
             let p = PathBuf::from(spec);
-            (detect(&p).map_err(|e| format!("{flag} {spec}: {e}"))?.to_string(), p)
+            let kind = detect(&p).map_err(|source| FlagsError::Undetected {
+                flag,
+                spec: spec.to_string(),
+                source,
+            })?;
+            (kind.to_string(), p)
         }
     };
     let slot = match kind.as_str() {
@@ -122,9 +173,11 @@ fn add_source(s: &mut Sources, spec: &str, flag: &str) -> Result<(), String> {
         _ => &mut s.scores,
     };
     if slot.is_some() {
-        return Err(format!(
-            "{flag} {spec}: a second {kind} source for the same set; give one per kind"
-        ));
+        return Err(FlagsError::SecondSource {
+            flag,
+            spec: spec.to_string(),
+            kind,
+        });
     }
     *slot = Some(path);
     Ok(())
@@ -132,13 +185,13 @@ fn add_source(s: &mut Sources, spec: &str, flag: &str) -> Result<(), String> {
 
 /// Recognise a source by its content: COCO JSON, scores JSON/CSV, or a folder of PNG masks,
 /// YOLO text files or probability arrays.
-pub fn detect(p: &Path) -> Result<&'static str, String> {
+pub fn detect(p: &Path) -> Result<&'static str, DetectError> {
     if p.to_string_lossy().contains("{stem}") {
         return Ok("masks");
     }
     if p.is_dir() {
         let mut exts = std::collections::BTreeMap::<String, usize>::new();
-        for e in std::fs::read_dir(p).map_err(|e| e.to_string())?.flatten() {
+        for e in std::fs::read_dir(p).map_err(DetectError::Read)?.flatten() {
             if let Some(x) = e.path().extension() {
                 *exts.entry(x.to_string_lossy().to_ascii_lowercase()).or_default() += 1;
             }
@@ -151,11 +204,11 @@ pub fn detect(p: &Path) -> Result<&'static str, String> {
         } else if n("png") > 0 || n("nii") > 0 || n("gz") > 0 {
             Ok("masks")
         } else {
-            Err("the folder holds no .png masks, .txt YOLO labels or .npy maps; prefix the kind, e.g. masks:DIR".into())
+            Err(DetectError::EmptyFolder)
         };
     }
     if !p.exists() {
-        return Err("no such file or folder".into());
+        return Err(DetectError::Missing);
     }
     match p
         .extension()
@@ -169,7 +222,7 @@ pub fn detect(p: &Path) -> Result<&'static str, String> {
             let mut head = vec![0u8; 64 * 1024];
             let n = std::fs::File::open(p)
                 .and_then(|mut f| f.read(&mut head))
-                .map_err(|e| e.to_string())?;
+                .map_err(DetectError::Read)?;
             let text = String::from_utf8_lossy(&head[..n]);
             if ["\"image_id\"", "\"annotations\"", "\"images\"", "\"categories\""]
                 .iter()
@@ -180,33 +233,35 @@ pub fn detect(p: &Path) -> Result<&'static str, String> {
                 Ok("scores")
             }
         }
-        _ => Err(format!(
-            "cannot tell what this is; prefix the kind ({})",
-            KINDS.join(", ")
-        )),
+        _ => Err(DetectError::Unknown),
     }
 }
 
 /// Rewrite a manifest's paths relative to `dir` (where `lightbox init` writes it); every path
 /// must lie inside `dir`.
-pub fn relative_to(m: &Manifest, dir: &Path) -> Result<Manifest, String> {
-    let base = dir.canonicalize().map_err(|e| format!("{}: {e}", dir.display()))?;
-    let rel = |p: &Path| -> Result<PathBuf, String> {
-        let abs = p.canonicalize().map_err(|e| format!("{}: {e}", p.display()))?;
-        abs.strip_prefix(&base).map(Path::to_path_buf).map_err(|_| {
-            format!(
-                "{} is outside {}; a pack's files must be inside its folder. Run init in a folder that holds them all (or pass -o DIR)",
-                p.display(),
-                dir.display()
-            )
+pub fn relative_to(m: &Manifest, dir: &Path) -> Result<Manifest, FlagsError> {
+    let resolve = |p: &Path| {
+        p.canonicalize().map_err(|source| FlagsError::Resolve {
+            path: p.to_path_buf(),
+            source,
         })
+    };
+    let base = resolve(dir)?;
+    let rel = |p: &Path| -> Result<PathBuf, FlagsError> {
+        let abs = resolve(p)?;
+        abs.strip_prefix(&base)
+            .map(Path::to_path_buf)
+            .map_err(|_| FlagsError::Outside {
+                path: p.to_path_buf(),
+                dir: dir.to_path_buf(),
+            })
     };
     let mut out = m.clone();
     out.images = rel(&m.images)?;
     if let Some(r) = &m.rules {
         out.rules = Some(rel(r)?);
     }
-    let fix = |s: &Sources| -> Result<Sources, String> {
+    let fix = |s: &Sources| -> Result<Sources, FlagsError> {
         let mut o = s.clone();
         for slot in [
             &mut o.coco,
@@ -226,4 +281,24 @@ pub fn relative_to(m: &Manifest, dir: &Path) -> Result<Manifest, String> {
         out.runs.insert(k.clone(), fix(v)?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_of_unknown_kind_names_the_flag_and_the_kinds() {
+        let f = FlagSources {
+            images: Some(PathBuf::from("images")),
+            ground_truth: vec!["Cargo.lock".into()],
+            ..FlagSources::default()
+        };
+        let e = f.to_manifest().unwrap_err();
+        assert!(matches!(e, FlagsError::Undetected { flag: "--gt", .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "--gt Cargo.lock: cannot tell what this is; prefix the kind (coco, masks, probabilities, yolo, scores)"
+        );
+    }
 }

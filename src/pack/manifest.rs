@@ -8,6 +8,33 @@ use std::path::{Path, PathBuf};
 
 pub const MANIFEST_FILE: &str = "lightbox.toml";
 
+/// Why a manifest's text is not a manifest: one line naming the line, the key and what to do.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ManifestError {
+    /// Not TOML, or a key misspelled, missing or of the wrong type.
+    #[error("{}{message}.{hint}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+    Toml {
+        line: Option<usize>,
+        message: String,
+        hint: &'static str,
+    },
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
+
+/// A `[review]` value that would weaken the policy without a word.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("review.known_agreement = {0}: give the share of known answers to get right, from 0 to 1 (1: all)")]
+    KnownAgreement(f64),
+    #[error(
+        "review.target_bound = {0}: give the share of unflagged cases that may be rejected, between 0 and 1 (e.g. 0.05; at most a million sampled cases)"
+    )]
+    TargetBound(f64),
+    #[error("review.min_seconds = {0}: give the seconds below which a verdict is pointed out (0 or more)")]
+    MinSeconds(f64),
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
@@ -149,13 +176,11 @@ impl ReviewPolicy {
     }
 
     /// Values that would weaken the policy without a word (`nan`, out of range) are errors.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), PolicyError> {
         if let Some(k) = self.known_agreement
             && !(k.is_finite() && (0.0..=1.0).contains(&k))
         {
-            return Err(format!(
-                "review.known_agreement = {k}: give the share of known answers to get right, from 0 to 1 (1: all)"
-            ));
+            return Err(PolicyError::KnownAgreement(k));
         }
         if let Some(b) = self.target_bound
             && !(b.is_finite()
@@ -163,15 +188,10 @@ impl ReviewPolicy {
                 && b < 1.0
                 && (1.0..=1_000_000.0).contains(&crate::review::plan::sample_for_bound_f64(b, 0.95)))
         {
-            return Err(format!(
-                "review.target_bound = {b}: give the share of unflagged cases that may be rejected, between 0 and 1 (e.g. 0.05; at most a million sampled cases)"
-            ));
+            return Err(PolicyError::TargetBound(b));
         }
         if !(self.min_seconds.is_finite() && self.min_seconds >= 0.0) {
-            return Err(format!(
-                "review.min_seconds = {}: give the seconds below which a verdict is pointed out (0 or more)",
-                self.min_seconds
-            ));
+            return Err(PolicyError::MinSeconds(self.min_seconds));
         }
         Ok(())
     }
@@ -283,13 +303,13 @@ impl Sources {
 
 impl Manifest {
     /// Parse a manifest's text; the error is one line naming the line, the key and what to do.
-    pub fn parse(text: &str) -> Result<Manifest, String> {
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
         let m = Self::parse_toml(text)?;
         m.review.validate()?;
         Ok(m)
     }
 
-    fn parse_toml(text: &str) -> Result<Manifest, String> {
+    fn parse_toml(text: &str) -> Result<Manifest, ManifestError> {
         toml::from_str::<Manifest>(text).map_err(|e| {
             let line = e.span().map(|s| {
                 text.as_bytes()[..s.start.min(text.len())]
@@ -298,18 +318,15 @@ impl Manifest {
                     .count()
                     + 1
             });
-            let msg = e.message().trim().replace('\n', " ");
-            let hint = if msg.contains("unknown field") {
+            let message = e.message().trim().replace('\n', " ");
+            let hint = if message.contains("unknown field") {
                 " Check the spelling against docs/formats.md"
-            } else if msg.contains("missing field") {
+            } else if message.contains("missing field") {
                 " Add the key; docs/formats.md has a complete example"
             } else {
                 ""
             };
-            match line {
-                Some(l) => format!("line {l}: {msg}.{hint}"),
-                None => format!("{msg}.{hint}"),
-            }
+            ManifestError::Toml { line, message, hint }
         })
     }
 
@@ -324,10 +341,14 @@ mod tests {
 
     #[test]
     fn misspelled_key_is_refused_with_its_line() {
-        let err = Manifest::parse("name = \"x\"\n\n[grund_truth]\ncoco = \"a.json\"\n").unwrap_err();
+        let err = Manifest::parse("name = \"x\"\n\n[grund_truth]\ncoco = \"a.json\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("line 3:"), "{err}");
         assert!(err.contains("grund_truth"), "{err}");
-        let err = Manifest::parse("name = \"x\"\n[ground_truth]\ncocoo = \"a.json\"\n").unwrap_err();
+        let err = Manifest::parse("name = \"x\"\n[ground_truth]\ncocoo = \"a.json\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("cocoo") && err.contains("line 3"), "{err}");
     }
 
@@ -337,5 +358,15 @@ mod tests {
             Manifest::parse("name = \"x\"\n[runs.zeta]\ncoco = \"z.json\"\n[runs.alpha]\ncoco = \"a.json\"\n").unwrap();
         assert_eq!(m.runs.keys().collect::<Vec<_>>(), ["zeta", "alpha"]);
         assert_eq!(Manifest::parse(&m.to_toml()).unwrap(), m);
+    }
+
+    #[test]
+    fn a_weak_policy_value_names_the_key() {
+        let e = Manifest::parse("name = \"x\"\n[review]\nmin_seconds = -1.0\n").unwrap_err();
+        assert_eq!(e, ManifestError::Policy(PolicyError::MinSeconds(-1.0)));
+        assert_eq!(
+            e.to_string(),
+            "review.min_seconds = -1: give the seconds below which a verdict is pointed out (0 or more)"
+        );
     }
 }

@@ -191,8 +191,11 @@ impl Plan {
     /// hard and known-answer cases, and the seeded sample. `lightbox review` makes it, and
     /// `lightbox verify --release` makes it again to check a record's plan. Also returns the flags.
     pub fn for_review(pack: &Pack, run: usize, how: &Making) -> Result<(Plan, Vec<Flag>), String> {
-        let rules = crate::check::load_rules(pack, None)?.unwrap_or_else(crate::rules::RuleSet::empty);
-        let report = crate::check::check(pack, &rules, &[Source::GroundTruth, Source::Run(run)], false)?;
+        let rules = crate::check::load_rules(pack, None)
+            .map_err(|e| e.to_string())?
+            .unwrap_or_else(crate::rules::RuleSet::empty);
+        let report = crate::check::check(pack, &rules, &[Source::GroundTruth, Source::Run(run)], false)
+            .map_err(|e| e.to_string())?;
         let policy = &pack.manifest.review;
         let mut extra: Vec<(usize, String)> = Vec::new();
         // regressions against the baseline run: cases where the reviewed run's error is larger
@@ -207,8 +210,8 @@ impl Plan {
                     },
                     ..Default::default()
                 };
-                let now = crate::metrics::compute(pack, run, &options)?;
-                let then = crate::metrics::compute(pack, b, &options)?;
+                let now = crate::metrics::compute(pack, run, &options).map_err(|e| e.to_string())?;
+                let then = crate::metrics::compute(pack, b, &options).map_err(|e| e.to_string())?;
                 for (c, (x, y)) in now.cases.iter().zip(&then.cases).enumerate() {
                     if x.error > y.error + 1e-9 {
                         extra.push((

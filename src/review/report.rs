@@ -71,7 +71,7 @@ fn hex(c: [u8; 3]) -> String {
 pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, PathBuf, bool), String> {
     let v = record::verify(record_path, pack, None)?;
     let (rec, bad) = (&v.record, &v.problems);
-    let run = pack.run_index(&rec.run)?;
+    let run = pack.run_index(&rec.run).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(out.join("images")).map_err(|e| format!("{}: {e}", out.display()))?;
     // flag geometry for the highlights
     let flags = crate::check::load_rules(pack, None)

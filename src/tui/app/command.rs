@@ -18,7 +18,7 @@ impl App {
                     self.refresh_order();
                     self.say(format!("run: {arg}"));
                 }
-                Err(e) => self.warn(e),
+                Err(e) => self.warn(e.to_string()),
             },
             "compare" => self.start_compare(&arg),
             "theme" => match super::super::config::load_theme(&arg) {
@@ -72,7 +72,7 @@ impl App {
                     self.pack.cases[c].id
                 )),
             },
-            Err(e) => self.warn(e),
+            Err(e) => self.warn(e.to_string()),
         }
     }
 

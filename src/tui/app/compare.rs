@@ -136,7 +136,7 @@ impl App {
         }
         let b = match self.pack.run_index(baseline) {
             Ok(b) => b,
-            Err(e) => return self.warn(e),
+            Err(e) => return self.warn(e.to_string()),
         };
         let c = match self.run {
             Some(r) if r != b => r,
