@@ -7,6 +7,8 @@
 //!
 //! Frames are encoded as sixel for a 110×45-cell pane with 10×20-pixel cells (1100×900 pixels),
 //! what xterm shows; halfblock figures are given for comparison.
+// benchmarks: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lightbox::pack::Pack;
 use lightbox::tui::Message;

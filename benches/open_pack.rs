@@ -1,6 +1,8 @@
 //! `cargo bench`: opening a generated pack of 10,000 cases with 1,000,000 predictions, and the
 //! pieces that dominate it (results JSON parsing). bench/open_pack.sh runs the side-by-side
 //! comparison with pycocotools.
+// benchmarks: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lightbox::pack::Pack;

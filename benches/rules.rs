@@ -1,6 +1,8 @@
 //! `cargo bench --bench rules`: evaluating the sample pack's 14 anatomy rules on the ground truth
 //! and both runs (40 cases × 3 sources, label masks decoded per case), and the
 //! out-of-distribution statistics of its 40 images.
+// benchmarks: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lightbox::pack::Pack;

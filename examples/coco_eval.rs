@@ -5,6 +5,8 @@
 //!
 //! Usage: cargo run --release --example coco_eval -- GT.json RESULTS.json bbox|segm [REPEATS]
 //! Prints `{"seconds": best, "load": s, "eval": s, "stats": [...]}` on stdout.
+// examples: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lightbox::metrics::coco_eval::{self, IouType, Params};
 use lightbox::pack::Pack;

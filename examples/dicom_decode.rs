@@ -3,6 +3,8 @@
 //! a DICOM image. bench/dicom.sh runs it beside pydicom doing the same.
 //!
 //! `cargo run --release --example dicom_decode -- REPEATS FILE...` prints `name seconds` (median).
+// examples: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lightbox::formats::image::{self, Pixels};
 use lightbox::render::WindowPreset;

@@ -1,4 +1,6 @@
 //! Where a cold frame's time goes: decode, composite, encode. Usage: frame_parts PACK CASE
+// examples: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use lightbox::pack::Pack;
 use lightbox::render::{CaseData, Palette, Style, View, Viewport, view::compose_side_by_side};
 use std::time::Instant;

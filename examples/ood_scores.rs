@@ -1,5 +1,7 @@
 //! Every case's out-of-distribution statistics as robust z-scores against its pack, to see how
 //! far apart normal and unusual inputs lie. Usage: ood_scores PACK
+// examples: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 fn main() {
     let pack = lightbox::pack::Pack::open(std::path::Path::new(&std::env::args().nth(1).unwrap())).unwrap();
     let stats = lightbox::ood::pack_stats(&pack);

@@ -2,6 +2,8 @@
 //! lightbox's types. Used by `bench/open_pack.sh` for the side-by-side with pycocotools.
 //!
 //! Usage: cargo run --release --example open_pack -- PACK [REPEATS]
+// examples: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lightbox::pack::Pack;
 use std::time::Instant;

@@ -1,5 +1,7 @@
 //! Times Painchaud et al.'s 16 criteria on the parity vectors' 72 short-axis masks (best of N
 //! passes), for `bench/painchaud.sh` to compare with the Python computation.
+// examples: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lightbox::geometry::{LabelMask, measure};
 use std::time::Instant;

@@ -1,5 +1,7 @@
 //! Times evaluating a pack's anatomy rules on the ground truth and every run, N times (for
 //! profiling: `perf record target/release/examples/rules_time PACK 20`).
+// examples: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lightbox::pack::Pack;
 use std::time::Instant;

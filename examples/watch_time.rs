@@ -1,5 +1,7 @@
 //! How long after a run file is rewritten the reloaded pack is ready (debounce + reopen), on a
 //! copy of the sample pack. Usage: watch_time PACK_COPY [REPEATS]
+// examples: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::time::{Duration, Instant};
 
 fn main() {

@@ -272,6 +272,7 @@ impl Parser<'_> {
         self.tokens.get(self.pos).map(String::as_str)
     }
 
+    #[allow(clippy::expect_used)] // cannot fail: the branch is taken only with exactly one item
     fn or(&mut self) -> Result<Expr, QueryError> {
         let mut v = vec![self.and()?];
         while self.peek() == Some("or") {
@@ -285,6 +286,7 @@ impl Parser<'_> {
         })
     }
 
+    #[allow(clippy::expect_used)] // cannot fail: the branch is taken only with exactly one item
     fn and(&mut self) -> Result<Expr, QueryError> {
         let mut v = Vec::new();
         while let Some(t) = self.peek() {

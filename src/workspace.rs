@@ -174,6 +174,7 @@ impl Workspace {
     }
 
     /// Write the workspace atomically (a temporary file renamed over the old one).
+    #[allow(clippy::expect_used)] // cannot fail: plain data (strings, numbers, maps) always serialises to JSON
     pub fn save(&self) -> Result<(), WorkspaceError> {
         let Some(path) = &self.path else { return Ok(()) };
         if let Some(dir) = path.parent() {

@@ -1,6 +1,8 @@
 //! Every kind of bad input gets a clear one-line error that names the file and the field and
 //! says what to do, exit status 2, and never a panic. Each case starts from a small valid pack
 //! (which `info` accepts with status 0) and breaks exactly one thing.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -6,6 +6,8 @@
 //!
 //! The committed copy in `tests/vectors/` runs everywhere; `scripts/test.sh` regenerates it with
 //! pycocotools from PyPI and points `LIGHTBOX_COCOEVAL_VECTORS` at the fresh file.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lightbox::metrics::coco_eval::{self, IouType, Params};
 use lightbox::pack::Pack;

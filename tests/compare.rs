@@ -1,5 +1,7 @@
 //! `lightbox diff`: the sample's planted regressions rank first, flags new and fixed are the
 //! planted ones, the exit status gates, bad input is refused.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

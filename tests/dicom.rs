@@ -7,6 +7,8 @@
 //!
 //! The vectors come from `scripts/test.sh` (LIGHTBOX_DICOM_VECTORS); without them the tests on
 //! those files are skipped with a note.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

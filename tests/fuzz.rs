@@ -11,6 +11,8 @@
 //! input being tried is written to `target/fuzz/current-<format>.bin` first, so a crash leaves
 //! its reproducer; inputs that fail are kept in `target/fuzz/`. docs/formats.md says how to run
 //! a long campaign.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

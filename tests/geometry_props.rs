@@ -1,5 +1,7 @@
 //! Property tests for the geometry core: round trips, IoU symmetry and bounds, and agreement
 //! between the RLE walkers and plain pixel arithmetic.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lightbox::geometry::{BinaryMask, Connectivity, Rle, components, polygon};
 use proptest::prelude::*;

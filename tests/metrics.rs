@@ -1,6 +1,8 @@
 //! `lightbox metrics` end to end: the sample pack's figures, the reference check that passes for
 //! `baseline` and fails for a degraded copy, bad reference files, and the COCO figures of the
 //! command line equal to pycocotools'.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 use common::{copy_dir, sample};

@@ -2,6 +2,8 @@
 //! `init`, every reader (COCO instances and results, RLE, PNG label masks, probability maps,
 //! YOLO, class scores, 8/16-bit PNG, JPEG and TIFF images), and real public data when
 //! `../shared/data` is present.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -8,6 +8,8 @@
 //! 1e-9), and the rule engine with `examples/rules/painchaud-acdc.toml` fires exactly the
 //! criteria that fail in Python, case by case. The committed copy of the vectors runs
 //! everywhere; `scripts/test.sh` regenerates it with a live SciPy / scikit-image first.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lightbox::geometry::{BinaryMask, LabelMask, measure};
 use lightbox::pack::{Pack, Source};

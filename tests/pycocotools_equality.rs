@@ -2,6 +2,8 @@
 //! (`scripts/pycocotools_vectors.py`). The committed copy in `tests/vectors/` runs everywhere;
 //! `scripts/test.sh` regenerates the vectors with pycocotools from PyPI and points
 //! `LIGHTBOX_PYCOCOTOOLS_VECTORS` at them, so CI checks against a live pycocotools.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lightbox::geometry::{BBox, BinaryMask, Rle, bbox, polygon, rle};
 use serde_json::Value;

@@ -2,6 +2,8 @@
 //! the dashboard share. Each test also checks what the pixels mean (colours where they belong),
 //! so a golden cannot silently bless a wrong picture. Regenerate after an intended change with
 //! `LIGHTBOX_UPDATE_GOLDEN=1 cargo test --test render_golden` and look at the files.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Every rule kind on small hand-built masks: a base case where no rule may fire, and one case
 //! per kind where exactly that rule fires (the set of flags is compared whole, so a rule that
 //! fires where it must not fails the test too). Then rules-file mistakes.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lightbox::pack::{Pack, Source};
 use lightbox::rules::{RuleSet, evaluate};

@@ -1,5 +1,7 @@
 //! The dashboard without a terminal: state + actions + pure view on ratatui's TestBackend with
 //! halfblock graphics. Frames are made synchronously by the same function the workers use.
+// tests: a failed unwrap is a failed run, not a crash in a user's hands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

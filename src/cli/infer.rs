@@ -43,6 +43,7 @@ pub struct Args {
     pub force: bool,
 }
 
+#[allow(clippy::expect_used)] // cannot fail: the good side of the partition holds only Ok values
 pub fn run(a: Args) -> anyhow::Result<u8> {
     let pack = a.source.open()?;
     let spec_path = a.spec.clone().unwrap_or_else(|| ModelSpec::beside(&a.model));

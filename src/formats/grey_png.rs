@@ -101,6 +101,7 @@ pub fn for_each_row<S>(
 /// Whether `prev[at - 1..at + 8]` are all `v` and the filtered bytes `cur[at..at + 8]` are all
 /// zero: then the next eight bytes are `v` for Sub, Average and Paeth alike.
 #[inline]
+#[allow(clippy::expect_used)] // cannot fail: chunks_exact(8) gives 8-byte slices
 fn flat8(prev: &[u8], cur: &[u8], at: usize, v: u8) -> bool {
     let (Some(p), Some(c)) = (prev.get(at - 1..at + 8), cur.get(at..at + 8)) else {
         return false;

@@ -72,6 +72,7 @@ pub fn grid_mismatch(mask: &Path, image: &Path) -> Option<String> {
 
 /// Slice `frame` of a label volume (0 for an ordinary label mask). In a slice folder, a slice
 /// without a file has no labels: background at the folder's mask size.
+#[allow(clippy::expect_used)] // cannot fail: w*h values
 pub fn read_frame(path: &Path, frame: u32) -> Result<LabelMask, ImageError> {
     if path.is_dir() {
         let files = slice_files(path)?;
@@ -87,6 +88,7 @@ pub fn read_frame(path: &Path, frame: u32) -> Result<LabelMask, ImageError> {
 }
 
 /// A decoded frame's label values.
+#[allow(clippy::expect_used)] // cannot fail: decoder returns w*h pixels
 fn to_labels(img: PixelImage) -> Result<LabelMask, ImageError> {
     let (w, h) = (img.width, img.height);
     // volumes store values offset by their minimum: labels are the file's own values
@@ -186,6 +188,7 @@ fn png_runs(path: &Path) -> Option<LabelRuns> {
 }
 
 /// Write a label mask as an 8-bit PNG when every value fits, else 16-bit.
+#[allow(clippy::expect_used)] // cannot fail: a label mask holds w*h values
 pub fn write(path: &Path, mask: &LabelMask) -> Result<(), image::ImageError> {
     let (w, h) = (mask.width(), mask.height());
     if mask.as_slice().iter().all(|&v| v <= 255) {

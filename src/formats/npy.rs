@@ -32,6 +32,7 @@ pub fn read(path: &Path) -> Result<NpyArray, NpyError> {
     parse(&bytes)
 }
 
+#[allow(clippy::expect_used)] // cannot fail: chunks_exact(8) gives 8-byte slices
 pub fn parse(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(NpyError::NotNpy);

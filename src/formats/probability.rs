@@ -51,6 +51,7 @@ pub fn read_npy(path: &Path) -> Result<Vec<ProbabilityMap>, String> {
 }
 
 /// Write a map as a 16-bit PNG (probabilities clamped to [0, 1]).
+#[allow(clippy::expect_used)] // cannot fail: a probability map holds w*h values
 pub fn write_png(path: &Path, map: &ProbabilityMap) -> Result<(), image::ImageError> {
     let data: Vec<u16> = map
         .data

@@ -155,6 +155,7 @@ pub fn holes(mask: &BinaryMask, conn: Connectivity) -> Vec<Component> {
 }
 
 /// The holes of at least `min_area` pixels, and their pixels, from one labelling.
+#[allow(clippy::expect_used)] // cannot fail: the masks combined here are made at one size
 pub fn holes_with_pixels(mask: &BinaryMask, conn: Connectivity, min_area: f64) -> (Vec<Component>, BinaryMask) {
     let (labels, comps) = label(mask, false, conn.dual());
     let keep: Vec<bool> = comps

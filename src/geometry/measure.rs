@@ -19,6 +19,7 @@ use super::components::{self, Connectivity};
 use super::mask::BinaryMask;
 use super::morphology;
 
+#[allow(clippy::expect_used)] // cannot fail: the masks combined here are made at one size
 fn from_fn(w: u32, h: u32, f: impl Fn(usize, usize) -> bool) -> BinaryMask {
     let (wu, hu) = (w as usize, h as usize);
     let data = (0..hu)
@@ -37,6 +38,7 @@ fn window(m: &BinaryMask, margin: u32) -> Option<(usize, usize, usize, usize)> {
     Some((x0 as usize, y0 as usize, x1 as usize, y1 as usize))
 }
 
+#[allow(clippy::expect_used)] // cannot fail: the window is cut inside the mask
 fn crop(m: &BinaryMask, (x0, y0, x1, y1): (usize, usize, usize, usize)) -> BinaryMask {
     let w = m.width() as usize;
     let data = (y0..y1)
@@ -47,6 +49,7 @@ fn crop(m: &BinaryMask, (x0, y0, x1, y1): (usize, usize, usize, usize)) -> Binar
 
 /// A 3×3 square filter, separably: `or` for dilation, `and` for erosion (pixels outside the
 /// image are ignored, which for erosion means they count as set).
+#[allow(clippy::expect_used)] // cannot fail: the masks combined here are made at one size
 fn square(m: &BinaryMask, or: bool) -> BinaryMask {
     let (w, h) = (m.width() as usize, m.height() as usize);
     let d = m.as_slice();
@@ -175,12 +178,14 @@ pub fn gap_between(a: &BinaryMask, b: &BinaryMask) -> (u64, BinaryMask) {
 }
 
 /// `|a ∩ dilate3×3(b)|` and those pixels.
+#[allow(clippy::expect_used)] // cannot fail: the masks combined here are made at one size
 pub fn frontier(a: &BinaryMask, b: &BinaryMask) -> (u64, BinaryMask) {
     let px = a.intersection(&dilate_square(b)).expect("same size");
     (px.area(), px)
 }
 
 /// The shortest distance (pixels) from `dilate3×3(a)` to `b`; `None` when either is empty.
+#[allow(clippy::expect_used)] // cannot fail: both masks have one size, and the union is checked non-empty
 pub fn gap_distance(a: &BinaryMask, b: &BinaryMask) -> Option<f64> {
     if a.area() == 0 || b.area() == 0 {
         return None;
@@ -278,6 +283,7 @@ pub fn convex_hull_midpoints(m: &BinaryMask) -> BinaryMask {
 
 /// The depth (pixels) of the deepest dent of the hole-filled mask: the largest distance from the
 /// hull's outside among the eroded `hull ∖ mask`; `None` when empty; and the dent's pixels.
+#[allow(clippy::expect_used)] // cannot fail: both masks have one size, and the union is checked non-empty
 pub fn concavity_depth(m: &BinaryMask) -> Option<(f64, BinaryMask)> {
     let f = morphology::fill_holes(m);
     if f.area() == 0 {

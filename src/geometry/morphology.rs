@@ -88,6 +88,7 @@ pub fn erode(mask: &BinaryMask, r: f64) -> BinaryMask {
     Runs::from_mask(mask).erode(r).to_mask()
 }
 
+#[allow(clippy::expect_used)] // cannot fail: the masks combined here are made at one size
 pub fn complement(mask: &BinaryMask) -> BinaryMask {
     let data = mask.as_slice().iter().map(|&v| (v == 0) as u8).collect();
     BinaryMask::from_row_major(mask.width(), mask.height(), data).expect("same size")

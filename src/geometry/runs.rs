@@ -98,6 +98,7 @@ impl SplitByValue {
 
     /// The next row of 8-bit values: runs are found eight bytes at a time (the first byte that
     /// differs from the run's value is the lowest non-zero byte of a XOR).
+    #[allow(clippy::expect_used)] // cannot fail: chunks_exact(8) gives 8-byte slices
     pub fn push_row_u8(&mut self, row: &[u8]) {
         self.split_row(row, |row, mut x| {
             let v = row[x];
@@ -239,6 +240,7 @@ impl Runs {
 
     /// The pixels of an RLE (column-major, as COCO stores instance masks), decoded only inside
     /// the instance's box.
+    #[allow(clippy::expect_used)] // cannot fail: the list is checked non-empty before
     pub fn from_rle(rle: &Rle) -> Runs {
         let (h, w) = (rle.h as u64, rle.w as u64);
         if h == 0 || w == 0 {

@@ -32,6 +32,7 @@ pub struct TensorInfo {
 
 /// A mask carried into tensor coordinates (nearest pixel; outside the image: background).
 /// `tw`×`th` is the tensor as shown: for a transposed tensor its columns are the image's rows.
+#[allow(clippy::expect_used)] // cannot fail: sizes agree
 fn mask_to_tensor(m: &LabelMask, tw: u32, th: u32, p: &Placement, transposed: bool) -> LabelMask {
     let mut out = vec![0u16; (tw * th) as usize];
     for y in 0..th {

@@ -143,6 +143,7 @@ impl Params {
         Ok(())
     }
 
+    #[allow(clippy::expect_used)] // cannot fail: Params::validate refuses an empty maxDets
     fn max_det(&self) -> usize {
         *self.max_dets.last().expect("validated")
     }

@@ -50,6 +50,7 @@ impl Reference {
         Ok(r)
     }
 
+    #[allow(clippy::expect_used)] // cannot fail: plain data (strings, numbers, maps) always serialises to JSON
     pub fn write(&self, path: &Path) -> Result<(), MetricsError> {
         let text = serde_json::to_string_pretty(self).expect("serialisable") + "\n";
         crate::fsutil::write_atomic(path, text.as_bytes()).map_err(|source| MetricsError::WriteReference {

@@ -330,6 +330,7 @@ impl Manifest {
         })
     }
 
+    #[allow(clippy::expect_used)] // cannot fail: a manifest always serialises
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a manifest always serialises")
     }

@@ -151,6 +151,7 @@ impl WindowPreset {
         self.window_for(stats, None)
     }
 
+    #[allow(clippy::expect_used)] // cannot fail: the VOI LUT and the CT preset are checked before
     pub fn window_for(&self, stats: &ValueStats, scan: Option<&Scan>) -> Window {
         match self.effective(scan) {
             WindowPreset::File => match scan {

@@ -291,6 +291,7 @@ impl Journal {
 
     /// Append an event: written and fsync'd before this returns. Returns the new entry's
     /// sequence number and the line's SHA-256.
+    #[allow(clippy::expect_used)] // cannot fail: an entry is strings and numbers, which serialise
     pub fn append(&mut self, event: Event) -> Result<(u64, String), JournalError> {
         let entry = Entry {
             seq: self.entries.len() as u64,
@@ -299,7 +300,12 @@ impl Journal {
             event,
         };
         let line = serde_json::to_string(&entry).expect("entries serialise");
-        let file = self.file.as_mut().expect("open journal");
+        let Some(file) = self.file.as_mut() else {
+            return Err(JournalError::Io {
+                path: self.path.clone(),
+                message: "this journal was opened to read, not to record".into(),
+            });
+        };
         let mut bytes = line.clone().into_bytes();
         bytes.push(b'\n');
         file.write_all(&bytes)

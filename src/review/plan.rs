@@ -293,6 +293,7 @@ impl Plan {
     }
 
     /// SHA-256 of the plan's JSON (recorded in the journal's session entries).
+    #[allow(clippy::expect_used)] // cannot fail: a plan is plain data, which always serialises
     pub fn digest(&self) -> String {
         super::hash::sha256_hex(serde_json::to_string(self).expect("plan serialises").as_bytes())
     }

@@ -212,6 +212,7 @@ pub struct KnownAnswer {
 
 impl Record {
     /// SHA-256 of the record's content: its compact JSON without the seal.
+    #[allow(clippy::expect_used)] // cannot fail: a record is plain data, which always serialises
     pub fn content_sha256(&self) -> String {
         let mut c = self.clone();
         c.seal = None;
@@ -795,6 +796,7 @@ pub fn approval_meaning_of(noted: &[Noted]) -> String {
 
 /// Sign: write the `signed` entry (holding the record content's SHA-256), then the record with
 /// its seal (atomically), then the SSH signature.
+#[allow(clippy::expect_used)] // cannot fail: a record is plain data, which always serialises
 pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, Record), SignError> {
     if let Some((seq, meaning)) = &session.closed {
         return Err(SignError::Files(format!(
@@ -1020,6 +1022,7 @@ impl Verification {
 
 /// Check a record against its journal, its signature and the pack as it is now. `Err`: the file
 /// is not a record at all.
+#[allow(clippy::expect_used)] // cannot fail: a record is plain data, which always serialises
 pub fn verify(record_path: &Path, pack: &Pack, allowed_signers: Option<&Path>) -> Result<Verification, String> {
     if !std::fs::metadata(record_path).is_ok_and(|m| m.is_file()) {
         return Err(format!("{}: not a regular file", record_path.display()));

@@ -75,6 +75,7 @@ fn stem(i: usize) -> String {
 }
 
 /// A mask's border moved by up to about `amp` pixels, smoothly varying along the border.
+#[allow(clippy::expect_used)] // cannot fail: the masks combined here are made at one size
 fn wobble(m: &BinaryMask, rng: &mut Rng, amp: f64, bias: f64) -> BinaryMask {
     let (w, h) = (m.width() as usize, m.height() as usize);
     if m.area() == 0 {
@@ -151,6 +152,7 @@ fn ellipse(w: u32, h: u32, b: [f64; 4]) -> BinaryMask {
 }
 
 /// Label mask from region masks; the heart wins where they overlap (lung masks exclude it).
+#[allow(clippy::expect_used)] // cannot fail: the masks combined here are made at one size
 fn label_mask(right: &BinaryMask, left: &BinaryMask, heart: &BinaryMask) -> LabelMask {
     let n = right.as_slice().len();
     let mut data = vec![0u16; n];
@@ -168,6 +170,7 @@ fn label_mask(right: &BinaryMask, left: &BinaryMask, heart: &BinaryMask) -> Labe
     LabelMask::new(right.width(), right.height(), data).expect("same size")
 }
 
+#[allow(clippy::expect_used)] // cannot fail: the phantom holds w*h values
 fn write_image(path: &Path, p: &Phantom, sixteen: bool) -> io::Result<()> {
     let to_io = |e: image::ImageError| io::Error::other(e.to_string());
     if sixteen {
@@ -194,6 +197,7 @@ struct RunErrors {
 }
 
 /// Write the sample pack into `out` (created if needed). Returns the planted list.
+#[allow(clippy::expect_used, clippy::unwrap_used)] // cannot fail: the masks combined here are made at one size
 pub fn write(out: &Path, n_cases: usize, seed: u64) -> io::Result<Vec<Planted>> {
     let dirs = [
         "images",
@@ -471,6 +475,7 @@ pub fn write(out: &Path, n_cases: usize, seed: u64) -> io::Result<Vec<Planted>> 
 }
 
 /// Compact JSON with a trailing newline.
+#[allow(clippy::expect_used)] // cannot fail: plain data (strings, numbers, maps) always serialises to JSON
 pub fn to_json<T: Serialize>(v: &T) -> String {
     let mut s = serde_json::to_string(v).expect("serialisable");
     s.push('\n');

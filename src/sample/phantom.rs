@@ -177,6 +177,7 @@ fn expose(density: &[f32], rng: &mut Rng, w: usize, h: usize, gain: f64, noise: 
 }
 
 /// A PA chest radiograph phantom with `n_opacities` opacities in the lungs.
+#[allow(clippy::expect_used)] // cannot fail: the masks combined here are made at one size
 pub fn chest(rng: &mut Rng, w: u32, h: u32, n_opacities: usize) -> Phantom {
     let (wf, hf) = (w as f64, h as f64);
     let (wu, hu) = (w as usize, h as usize);

@@ -126,6 +126,7 @@ impl Keymap {
         Ok(km)
     }
 
+    #[allow(clippy::expect_used)] // cannot fail: the shipped keymap parses (tested)
     pub fn default_keys() -> Keymap {
         Keymap::parse(DEFAULT).expect("the shipped keymap parses (tested)")
     }

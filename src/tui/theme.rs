@@ -135,6 +135,7 @@ impl Theme {
         Theme::builtin("dark").expect("the dark theme ships")
     }
 
+    #[allow(clippy::expect_used)] // cannot fail: shipped themes parse (tested)
     pub fn builtin(name: &str) -> Option<Theme> {
         BUILTIN
             .iter()

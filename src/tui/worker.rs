@@ -264,6 +264,7 @@ pub const DATA_BUDGET: usize = 64 << 20;
 pub const FRAME_ITEMS: usize = 4;
 
 impl Workers {
+    #[allow(clippy::expect_used)] // a thread the OS will not start leaves nothing to draw with: a panic, which the hook reports with the terminal restored
     pub fn spawn(pack: Arc<Pack>, picker: Picker, threads: usize, tx: Sender<super::Message>) -> Workers {
         let shared = Arc::new(Shared {
             pack: std::sync::RwLock::new(pack),

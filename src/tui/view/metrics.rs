@@ -147,6 +147,7 @@ fn text_lines<'a>(app: &'a App, m: &'a Report, width: usize) -> Vec<Line<'a>> {
 }
 
 /// At most `n` points of a curve, evenly spaced along it (the last point kept).
+#[allow(clippy::expect_used)] // cannot fail: the list is checked non-empty before
 fn thin(v: Vec<(f64, f64)>, n: usize) -> Vec<(f64, f64)> {
     if v.len() <= n {
         return v;
