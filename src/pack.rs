@@ -16,7 +16,7 @@ pub mod validate;
 
 pub use annotation::{CaseAnnotations, Instance, ProbabilitySource, Segmentation};
 pub use manifest::{ClassKind, ClassSpec, MANIFEST_FILE, Manifest, Sources};
-pub use problem::{Problem, Severity};
+pub use problem::{Level, Problem};
 
 use crate::formats::coco::CocoId;
 use serde::Serialize;

@@ -18,7 +18,7 @@
 //! `id:TEXT` or a bare word (part of the case id). `OP` is one of
 //! `> >= < <= =`.
 
-use crate::pack::{Pack, Severity};
+use crate::pack::{Level, Pack};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -55,7 +55,7 @@ pub enum Term {
     Score(Cmp, f64),
     Preds(Cmp, f64),
     Gt(Cmp, f64),
-    Problem(Option<Severity>),
+    Problem(Option<Level>),
     Id(String),
     /// A flag (of the input, the ground truth or the run), optionally of one rule.
     Flag(Option<String>),
@@ -382,8 +382,8 @@ fn term(t: &str, pack: &Pack) -> Result<Term, QueryError> {
     }
     match t {
         "problem" | "problems" => return Ok(Term::Problem(None)),
-        "error" | "errors" => return Ok(Term::Problem(Some(Severity::Error))),
-        "warning" | "warnings" => return Ok(Term::Problem(Some(Severity::Warning))),
+        "error" | "errors" => return Ok(Term::Problem(Some(Level::Error))),
+        "warning" | "warnings" => return Ok(Term::Problem(Some(Level::Warning))),
         _ => {}
     }
     for key in ["score", "preds", "gt"] {

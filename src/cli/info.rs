@@ -5,7 +5,7 @@ use super::source::PackArgs;
 use super::{EXIT_INPUT, EXIT_OK};
 use lightbox::pack::summary::Summary;
 use lightbox::pack::validate::validate;
-use lightbox::pack::{ClassKind, Severity};
+use lightbox::pack::{ClassKind, Level};
 use std::fmt::Write;
 
 #[derive(clap::Args, Debug)]
@@ -170,8 +170,8 @@ pub fn table(s: &Summary, all: bool) -> String {
     let limit = if all { usize::MAX } else { 40 };
     for p in s.problems.iter().take(limit) {
         let tag = match p.severity {
-            Severity::Error => "error  ",
-            Severity::Warning => "warning",
+            Level::Error => "error  ",
+            Level::Warning => "warning",
         };
         let _ = writeln!(o, "  {tag} {p}");
     }

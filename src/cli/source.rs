@@ -47,7 +47,7 @@ pub fn pack_errors(pack: &Pack) -> Vec<lightbox::pack::Problem> {
     pack.problems
         .iter()
         .chain(&v.problems)
-        .filter(|p| p.severity == lightbox::pack::Severity::Error)
+        .filter(|p| p.severity == lightbox::pack::Level::Error)
         .cloned()
         .collect()
 }

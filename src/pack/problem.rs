@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+/// How bad a problem in a pack's files is: an error (the value could not be used) or a warning.
+/// (A flag's severity, minor to critical, is `rules::Severity`: another scale for another thing.)
+pub enum Level {
     Warning,
     Error,
 }
@@ -17,7 +19,7 @@ pub enum Severity {
 /// One thing wrong with a pack's files.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Problem {
-    pub severity: Severity,
+    pub severity: Level,
     /// The file that holds the wrong value, as the user named it (relative to the pack).
     pub file: PathBuf,
     /// Where in the file: a JSON path (`annotations[12].bbox`), a line (`line 7`), a manifest key.
@@ -33,7 +35,7 @@ pub struct Problem {
 impl Problem {
     pub fn error(file: impl AsRef<Path>, field: impl Into<String>, message: impl Into<String>) -> Self {
         Problem {
-            severity: Severity::Error,
+            severity: Level::Error,
             file: file.as_ref().to_path_buf(),
             field: field.into(),
             message: message.into(),
@@ -44,7 +46,7 @@ impl Problem {
 
     pub fn warning(file: impl AsRef<Path>, field: impl Into<String>, message: impl Into<String>) -> Self {
         Problem {
-            severity: Severity::Warning,
+            severity: Level::Warning,
             ..Problem::error(file, field, message)
         }
     }
@@ -60,7 +62,7 @@ impl Problem {
     }
 
     pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
+        self.severity == Level::Error
     }
 }
 
@@ -119,7 +121,7 @@ impl Problems {
                 .rev()
                 .find(|p| &p.file == file)
                 .map(|p| p.severity)
-                .unwrap_or(Severity::Error);
+                .unwrap_or(Level::Error);
             self.list.push(Problem {
                 severity: sev,
                 file: file.clone(),

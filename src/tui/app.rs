@@ -5,7 +5,7 @@
 use super::action::Action;
 use super::config::Config;
 use super::worker::Frame;
-use crate::pack::{Pack, Severity};
+use crate::pack::{Level, Pack};
 use crate::query::{self, Ctx, Expr};
 use crate::render::{Style, View, Viewport, WindowPreset};
 use std::sync::Arc;
@@ -80,7 +80,7 @@ pub enum Overlay {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {
     pub text: String,
-    pub severity: Option<Severity>,
+    pub severity: Option<Level>,
 }
 
 /// Everything the image pane needs; when it changes, a worker makes a new frame.
@@ -306,14 +306,14 @@ impl App {
     pub fn caution(&mut self, text: impl Into<String>) {
         self.notice = Some(Notice {
             text: text.into(),
-            severity: Some(Severity::Warning),
+            severity: Some(Level::Warning),
         });
     }
 
     pub fn warn(&mut self, text: impl Into<String>) {
         self.notice = Some(Notice {
             text: text.into(),
-            severity: Some(Severity::Error),
+            severity: Some(Level::Error),
         });
     }
 

@@ -45,8 +45,8 @@ impl App {
                 && let Some(n) = self.problem_counts.get_mut(c)
             {
                 match p.severity {
-                    Severity::Error => n.0 += 1,
-                    Severity::Warning => n.1 += 1,
+                    Level::Error => n.0 += 1,
+                    Level::Warning => n.1 += 1,
                 }
             }
         }

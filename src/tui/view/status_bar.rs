@@ -2,7 +2,7 @@
 //! or the prompt being typed.
 
 use super::super::app::{App, Overlay, PromptKind};
-use crate::pack::Severity;
+use crate::pack::Level;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -123,8 +123,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     if let Some(n) = &app.notice {
         spans.push(sep());
         let color = match n.severity {
-            Some(Severity::Error) => t.status.error,
-            Some(Severity::Warning) => t.status.warning,
+            Some(Level::Error) => t.status.error,
+            Some(Level::Warning) => t.status.warning,
             None => t.ui.text,
         };
         spans.push(Span::styled(n.text.clone(), Style::default().fg(color)));
