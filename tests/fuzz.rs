@@ -459,6 +459,7 @@ fn exercise(dir: &Path, format: &Format) -> (Vec<String>, bool) {
         let card = dir.join(format.file);
         match lightbox::infer::ModelSpec::read(&card) {
             Err(e) => {
+                let e = e.to_string();
                 if !e.contains("model.onnx.toml") {
                     unnamed.push(e);
                 }

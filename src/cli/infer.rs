@@ -156,7 +156,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
                         .skip(t)
                         .step_by(step)
                         .map(|(k, &c)| match lightbox::formats::image::decode(&pack.cases[c].image) {
-                            Ok(img) => (k, (img.width, img.height), m.detect(&img)),
+                            Ok(img) => (k, (img.width, img.height), m.detect(&img).map_err(|e| e.to_string())),
                             Err(e) => (k, (0, 0), Err(e.to_string())),
                         })
                         .collect::<Vec<_>>()
@@ -184,7 +184,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
                 sizes[k] = (p.image_width, p.image_height);
             }
             for (k, r) in pos.into_iter().zip(model.run_batch(&inputs)) {
-                results[k] = Some(r);
+                results[k] = Some(r.map_err(|e| e.to_string()));
             }
             for (k, p) in bad {
                 results[k] = Some(Err(p.err().unwrap_or_default()));

@@ -16,10 +16,40 @@ use crate::geometry::BBox;
 /// A network's outputs: (shape, values) each, in the model's output order.
 pub type Outputs = Vec<(Vec<i64>, Vec<f32>)>;
 
+/// Why a cascade stopped: a network failed, or gave outputs an MTCNN stage does not give.
+#[derive(Debug, thiserror::Error)]
+pub enum CascadeError {
+    /// The network itself failed (its error names its file).
+    #[error("{0}")]
+    Net(Box<dyn std::error::Error + Send + Sync>),
+    #[error(
+        "{net}: no output with {k} {what}; its outputs have shapes {shapes:?}. An MTCNN stage gives box offsets (4), face/background scores (2) and, from the O-net, landmarks (10)"
+    )]
+    NoOutput {
+        net: String,
+        k: i64,
+        what: &'static str,
+        shapes: Vec<Vec<i64>>,
+    },
+    #[error("{net}: box offsets {offsets:?} and scores {scores:?} cover different grids")]
+    Grids {
+        net: String,
+        offsets: Vec<i64>,
+        scores: Vec<i64>,
+    },
+    #[error("{net}: {crops} crops in, outputs of shapes {offsets:?} and {scores:?} out")]
+    Crops {
+        net: String,
+        crops: usize,
+        offsets: Vec<i64>,
+        scores: Vec<i64>,
+    },
+}
+
 /// One network of a cascade.
 pub trait Net {
     /// Run on one input tensor.
-    fn forward(&mut self, shape: Vec<i64>, data: Vec<f32>) -> Result<Outputs, String>;
+    fn forward(&mut self, shape: Vec<i64>, data: Vec<f32>) -> Result<Outputs, CascadeError>;
     /// How errors name it (its file).
     fn label(&self) -> String;
 }
@@ -102,19 +132,18 @@ fn output_with<'a>(
     axis: isize,
     k: i64,
     net: &dyn Net,
-    what: &str,
-) -> Result<&'a (Vec<i64>, Vec<f32>), String> {
+    what: &'static str,
+) -> Result<&'a (Vec<i64>, Vec<f32>), CascadeError> {
     outs.iter()
         .find(|(s, _)| {
             let a = if axis < 0 { s.len() as isize + axis } else { axis };
             a >= 0 && s.get(a as usize) == Some(&k)
         })
-        .ok_or_else(|| {
-            format!(
-                "{}: no output with {k} {what}; its outputs have shapes {:?}. An MTCNN stage gives box offsets (4), face/background scores (2) and, from the O-net, landmarks (10)",
-                net.label(),
-                outs.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>()
-            )
+        .ok_or_else(|| CascadeError::NoOutput {
+            net: net.label(),
+            k,
+            what,
+            shapes: outs.iter().map(|(s, _)| s.clone()).collect(),
         })
 }
 
@@ -179,7 +208,7 @@ fn proposals(
     h: u32,
     input: &InputSpec,
     spec: &CascadeSpec,
-) -> Result<Vec<Candidate>, String> {
+) -> Result<Vec<Candidate>, CascadeError> {
     let mut all = Vec::new();
     let channel_axis: isize = match input.layout {
         Layout::Nhwc => 3,
@@ -200,12 +229,11 @@ fn proposals(
             s[channel_axis as usize] = 4;
             s
         } {
-            return Err(format!(
-                "{}: box offsets {:?} and scores {:?} cover different grids",
-                pnet.label(),
-                reg.0,
-                prob.0
-            ));
+            return Err(CascadeError::Grids {
+                net: pnet.label(),
+                offsets: reg.0.clone(),
+                scores: prob.0.clone(),
+            });
         }
         // the map in image orientation: (width, height)
         let (mw, mh) = if input.transpose { (rs, cs) } else { (cs, rs) };
@@ -332,19 +360,19 @@ fn refine(
     side: u32,
     t: f32,
     input: &InputSpec,
-) -> Result<Vec<Candidate>, String> {
+) -> Result<Vec<Candidate>, CascadeError> {
     let (shape, data) = crops(img.planes, img.w, img.h, boxes, side, input);
     let outs = net.forward(shape, data)?;
     let reg = output_with(&outs, -1, 4, net, "box offsets per crop")?;
     let prob = output_with(&outs, -1, 2, net, "scores per crop")?;
     let n = boxes.len();
     if reg.1.len() != n * 4 || prob.1.len() != n * 2 {
-        return Err(format!(
-            "{}: {n} crops in, outputs of shapes {:?} and {:?} out",
-            net.label(),
-            reg.0,
-            prob.0
-        ));
+        return Err(CascadeError::Crops {
+            net: net.label(),
+            crops: n,
+            offsets: reg.0.clone(),
+            scores: prob.0.clone(),
+        });
     }
     Ok(boxes
         .iter()
@@ -366,7 +394,7 @@ pub fn mtcnn(
     img: &PixelImage,
     input: &InputSpec,
     spec: &CascadeSpec,
-) -> Result<Vec<(f32, BBox)>, String> {
+) -> Result<Vec<(f32, BBox)>, CascadeError> {
     let (w, h) = (img.width, img.height);
     let planes = pixel_planes(img, input);
     let boxes = proposals(pnet, &planes, w, h, input, spec)?;
@@ -459,7 +487,7 @@ mod tests {
         levels: usize,
     }
     impl Net for P {
-        fn forward(&mut self, shape: Vec<i64>, _: Vec<f32>) -> Result<Outputs, String> {
+        fn forward(&mut self, shape: Vec<i64>, _: Vec<f32>) -> Result<Outputs, CascadeError> {
             // a 12×12 window with stride 2
             let (r, c) = (((shape[1] - 12) / 2 + 1) as usize, ((shape[2] - 12) / 2 + 1) as usize);
             let mut prob = vec![0f32; r * c * 2];
@@ -485,7 +513,7 @@ mod tests {
     /// A refine/output net that passes everything with fixed offsets.
     struct R(f32, usize);
     impl Net for R {
-        fn forward(&mut self, shape: Vec<i64>, data: Vec<f32>) -> Result<Outputs, String> {
+        fn forward(&mut self, shape: Vec<i64>, data: Vec<f32>) -> Result<Outputs, CascadeError> {
             let n = shape[0] as usize;
             assert_eq!(data.len(), n * self.1 * self.1 * 3, "N×side×side×3 crops");
             Ok(vec![
@@ -531,5 +559,17 @@ mod tests {
         // the far corners: x2 = 53 + 1.9, y2 = 36 + 1.9, read back as x 35, width trunc(19.9)
         assert_eq!((b.x, b.y), (35.0, 18.0));
         assert_eq!((b.w, b.h), (19.0, 19.0));
+    }
+
+    #[test]
+    fn a_stage_without_the_outputs_names_the_net_and_what_it_gave() {
+        let mut r = R(0.0, 24);
+        let outs = r.forward(vec![1, 24, 24, 3], vec![0.0; 24 * 24 * 3]).unwrap();
+        let e = output_with(&outs, -1, 10, &r, "landmarks per crop").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("rnet: no output with 10 landmarks per crop; its outputs have shapes [[1, 4], [1, 2]]."),
+            "{e}"
+        );
     }
 }

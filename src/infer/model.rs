@@ -1,13 +1,14 @@
 //! A model opened with ONNX Runtime, checked against its card, run on images: preprocessing
 //! (tensor.rs), the session, and postprocessing back onto the image grid.
 
+use super::cascade::CascadeError;
 use super::runtime::Device;
 use super::spec::{Activation, Layout, ModelSpec, OutputKind};
 use super::tensor::{self, Prepared};
 use crate::formats::image::PixelImage;
 use ort::session::Session;
 use ort::value::{Tensor, TensorElementType, ValueType};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What a model gives for one image.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +24,138 @@ pub enum Output {
     Classification(Vec<(String, f32)>),
     /// Boxes in image pixels: (class name, score, box).
     Detection(Vec<(String, f32, crate::geometry::BBox)>),
+}
+
+/// Why a model could not be opened or run, or its outputs read; names the model file and the
+/// input or output where that helps.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error(transparent)]
+    Runtime(#[from] super::runtime::RuntimeError),
+    #[error(transparent)]
+    Cascade(#[from] super::cascade::CascadeError),
+    /// ONNX Runtime refused a session setting or a tensor.
+    #[error("{0}")]
+    Ort(#[from] ort::Error),
+    #[error("{}: no such model file", path.display())]
+    NoFile { path: PathBuf },
+    #[error("{}: not a model ONNX Runtime can load: {source}", path.display())]
+    NotLoadable { path: PathBuf, source: ort::Error },
+    #[error(
+        "this ONNX Runtime has no CUDA execution provider (it is the CPU build): {}",
+        super::runtime::HOW_TO_GET_CUDA
+    )]
+    NoCuda,
+    #[error(
+        "the CUDA execution provider would not start on GPU {gpu}: {source}. Check the GPU (nvidia-smi) and that the CUDA and cuDNN libraries this ONNX Runtime was built for can be loaded (LD_LIBRARY_PATH), or {}",
+        super::runtime::HOW_TO_GET_CUDA
+    )]
+    CudaStart { gpu: i32, source: ort::Error },
+    /// The model has no inputs (`what` = "input") or outputs.
+    #[error("{}: the model has no {what}s", path.display())]
+    NoPort { path: PathBuf, what: &'static str },
+    #[error("{}: the card's {what}.name {name:?} is not in the model; it has {have}", path.display())]
+    UnknownName {
+        path: PathBuf,
+        what: &'static str,
+        name: String,
+        /// The model's inputs or outputs, with their types.
+        have: String,
+    },
+    #[error(
+        "{}: input {input} takes {ty:?}; lightbox feeds float32 tensors. The model has {inputs}",
+        path.display()
+    )]
+    InputType {
+        path: PathBuf,
+        input: String,
+        ty: TensorElementType,
+        inputs: String,
+    },
+    #[error(
+        "{}: input {input} has rank {rank} ({ty}); an image input is 4-D (N, C, H, W or N, H, W, C)",
+        path.display()
+    )]
+    InputRank {
+        path: PathBuf,
+        input: String,
+        rank: usize,
+        ty: String,
+    },
+    #[error(
+        "{}: input {input} is {ty} but the card gives {channels} channel(s) in {layout:?} layout: check input.color and input.layout",
+        path.display()
+    )]
+    InputChannels {
+        path: PathBuf,
+        input: String,
+        ty: String,
+        channels: i64,
+        layout: Layout,
+    },
+    #[error("{}: input {input} is {ty} but the card's input.size is [{}, {}]", path.display(), size[0], size[1])]
+    InputSize {
+        path: PathBuf,
+        input: String,
+        ty: String,
+        size: [u32; 2],
+    },
+    #[error(
+        "{}: input {input} is {ty}; this cascade stage takes float32 crops of [N, {}, {}, {}] ({layout:?})",
+        path.display(),
+        want[0],
+        want[1],
+        want[2]
+    )]
+    StageInput {
+        path: PathBuf,
+        input: String,
+        ty: String,
+        want: [i64; 3],
+        layout: Layout,
+    },
+    #[error("not a cascade: run prepared tensors with Model::run")]
+    NotACascade,
+    /// A cascade stage failed to run.
+    #[error("{}: running the model: {source}", path.display())]
+    RunStage { path: PathBuf, source: ort::Error },
+    #[error("running the model: {0}")]
+    Run(ort::Error),
+    #[error("{}: output {name} is not float32: {source}", path.display())]
+    StageOutput {
+        path: PathBuf,
+        name: String,
+        source: ort::Error,
+    },
+    #[error("the model has no output {0:?}")]
+    NoOutput(String),
+    #[error("output {name}: neither float32 nor int64: {source}")]
+    OutputType { name: String, source: ort::Error },
+    #[error("output.scores: name the output holding scores")]
+    NoScores,
+    #[error("output {name}: {source}")]
+    Output { name: String, source: ort::Error },
+    #[error("boxes output has shape {0:?}; expected [N, 4] or [1, N, 4]")]
+    BoxesShape(Vec<i64>),
+    #[error("scores output has shape {shape:?} for {boxes} boxes")]
+    ScoresShape { shape: Vec<i64>, boxes: usize },
+    #[error("detection outputs are read by Model::run")]
+    DetectionInPost,
+    #[error("output {output} has {values} values ({shape:?}) but the card names {classes} classes")]
+    ClassCount {
+        output: String,
+        values: usize,
+        shape: Vec<i64>,
+        classes: usize,
+    },
+    #[error("segmentation output has shape {0:?}; expected [1, C, H, W] or [1, H, W]")]
+    SegmentationShape(Vec<i64>),
+    #[error("segmentation output has {channels} channel(s) ({shape:?}) but the card names {classes} classes")]
+    SegmentationChannels {
+        channels: usize,
+        shape: Vec<i64>,
+        classes: usize,
+    },
 }
 
 pub struct Model {
@@ -53,18 +186,25 @@ struct SessionNet<'a> {
 }
 
 impl super::cascade::Net for SessionNet<'_> {
-    fn forward(&mut self, shape: Vec<i64>, data: Vec<f32>) -> Result<super::cascade::Outputs, String> {
-        let t = Tensor::from_array((shape, data)).map_err(|e| e.to_string())?;
-        let outputs = self
-            .session
-            .run(ort::inputs![self.input => t])
-            .map_err(|e| format!("{}: running the model: {e}", self.path.display()))?;
+    fn forward(&mut self, shape: Vec<i64>, data: Vec<f32>) -> Result<super::cascade::Outputs, CascadeError> {
+        let net = |e: ModelError| CascadeError::Net(Box::new(e));
+        let t = Tensor::from_array((shape, data)).map_err(|e| net(e.into()))?;
+        let outputs = self.session.run(ort::inputs![self.input => t]).map_err(|source| {
+            net(ModelError::RunStage {
+                path: self.path.to_path_buf(),
+                source,
+            })
+        })?;
         outputs
             .iter()
             .map(|(name, v)| {
-                let (s, d) = v
-                    .try_extract_tensor::<f32>()
-                    .map_err(|e| format!("{}: output {name} is not float32: {e}", self.path.display()))?;
+                let (s, d) = v.try_extract_tensor::<f32>().map_err(|source| {
+                    net(ModelError::StageOutput {
+                        path: self.path.to_path_buf(),
+                        name: name.to_string(),
+                        source,
+                    })
+                })?;
                 Ok((s.iter().copied().collect(), d.to_vec()))
             })
             .collect()
@@ -81,34 +221,32 @@ fn session(
     path: &Path,
     threads: usize,
     device: Device,
-) -> Result<(Session, String), String> {
+) -> Result<(Session, String), ModelError> {
     if !path.is_file() {
-        return Err(format!("{}: no such model file", path.display()));
+        return Err(ModelError::NoFile {
+            path: path.to_path_buf(),
+        });
     }
-    let builder = || -> Result<_, String> {
-        Session::builder(env)
-            .map_err(|e| e.to_string())?
+    let builder = || -> Result<_, ModelError> {
+        Session::builder(env)?
             .with_intra_threads(threads.max(1))
-            .map_err(|e| e.to_string())
+            .map_err(|e| ModelError::Ort(e.into()))
     };
     let load = |mut b: ort::session::builder::SessionBuilder| {
-        b.commit_from_file(path)
-            .map_err(|e| format!("{}: not a model ONNX Runtime can load: {e}", path.display()))
+        b.commit_from_file(path).map_err(|source| ModelError::NotLoadable {
+            path: path.to_path_buf(),
+            source,
+        })
     };
-    let cuda = |id: i32| -> Result<Session, String> {
+    let cuda = |id: i32| -> Result<Session, ModelError> {
         if !super::runtime::has_cuda() {
-            return Err(format!(
-                "this ONNX Runtime has no CUDA execution provider (it is the CPU build): {}",
-                super::runtime::HOW_TO_GET_CUDA
-            ));
+            return Err(ModelError::NoCuda);
         }
         let b = builder()?
             .with_execution_providers([ort::ep::CUDA::default().with_device_id(id).build().error_on_failure()])
-            .map_err(|e| {
-                format!(
-                    "the CUDA execution provider would not start on GPU {id}: {e}. Check the GPU (nvidia-smi) and that the CUDA and cuDNN libraries this ONNX Runtime was built for can be loaded (LD_LIBRARY_PATH), or {}",
-                    super::runtime::HOW_TO_GET_CUDA
-                )
+            .map_err(|source| ModelError::CudaStart {
+                gpu: id,
+                source: source.into(),
             })?;
         load(b)
     };
@@ -117,7 +255,7 @@ fn session(
         Device::Cuda(id) => Ok((cuda(id)?, format!("CUDA GPU {id}"))),
         Device::Auto => match cuda(0) {
             Ok(s) => Ok((s, "CUDA GPU 0".into())),
-            Err(why) if !why.contains("not a model") => {
+            Err(why) if !matches!(why, ModelError::NotLoadable { .. }) => {
                 let reason = if super::runtime::has_cuda() {
                     "CUDA would not start; --device cuda says why"
                 } else {
@@ -138,17 +276,17 @@ fn open_stage(
     device: Device,
     side: i64,
     spec: &ModelSpec,
-) -> Result<Stage, String> {
+) -> Result<Stage, ModelError> {
     let (session, _) = session(env, path, threads, device)?;
     let inputs: Vec<(String, ValueType)> = session
         .inputs()
         .iter()
         .map(|o| (o.name().to_string(), o.dtype().clone()))
         .collect();
-    let (input, ty) = inputs
-        .first()
-        .cloned()
-        .ok_or_else(|| format!("{}: the model has no inputs", path.display()))?;
+    let (input, ty) = inputs.first().cloned().ok_or_else(|| ModelError::NoPort {
+        path: path.to_path_buf(),
+        what: "input",
+    })?;
     let want = match spec.input.layout {
         Layout::Nhwc => [side, side, spec.channels() as i64],
         Layout::Nchw => [spec.channels() as i64, side, side],
@@ -158,15 +296,13 @@ fn open_stage(
             && shape.len() == 4
             && shape[1..].iter().zip(want).all(|(&have, w)| have <= 0 || have == w);
         if !fits {
-            return Err(format!(
-                "{}: input {input} is {}; this cascade stage takes float32 crops of [N, {}, {}, {}] ({:?})",
-                path.display(),
-                describe(&ty),
-                want[0],
-                want[1],
-                want[2],
-                spec.input.layout
-            ));
+            return Err(ModelError::StageInput {
+                path: path.to_path_buf(),
+                ty: describe(&ty),
+                input,
+                want,
+                layout: spec.input.layout,
+            });
         }
     }
     Ok(Stage {
@@ -191,7 +327,7 @@ impl Model {
         threads: usize,
         device: Device,
         configured: Option<&Path>,
-    ) -> Result<Model, String> {
+    ) -> Result<Model, ModelError> {
         let (_, env) = super::runtime::init(configured)?;
         let (session, runs_on) = session(&env, path, threads, device)?;
         let inputs: Vec<(String, ValueType)> = session
@@ -210,39 +346,45 @@ impl Model {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let pick =
-            |want: &Option<String>, have: &[(String, ValueType)], what: &str| -> Result<(String, ValueType), String> {
-                match want {
-                    Some(n) => have.iter().find(|(h, _)| h == n).cloned().ok_or_else(|| {
-                        format!(
-                            "{}: the card's {what}.name {n:?} is not in the model; it has {}",
-                            path.display(),
-                            list(have)
-                        )
+        let pick = |want: &Option<String>,
+                    have: &[(String, ValueType)],
+                    what: &'static str|
+         -> Result<(String, ValueType), ModelError> {
+            match want {
+                Some(n) => have
+                    .iter()
+                    .find(|(h, _)| h == n)
+                    .cloned()
+                    .ok_or_else(|| ModelError::UnknownName {
+                        path: path.to_path_buf(),
+                        what,
+                        name: n.clone(),
+                        have: list(have),
                     }),
-                    None => have
-                        .first()
-                        .cloned()
-                        .ok_or_else(|| format!("{}: the model has no {what}s", path.display())),
-                }
-            };
+                None => have.first().cloned().ok_or_else(|| ModelError::NoPort {
+                    path: path.to_path_buf(),
+                    what,
+                }),
+            }
+        };
         let (input, itype) = pick(&spec.input.name, &inputs, "input")?;
         let (output, _) = pick(&spec.output.name, &outputs, "output")?;
         if let ValueType::Tensor { ty, shape, .. } = &itype {
             if *ty != TensorElementType::Float32 {
-                return Err(format!(
-                    "{}: input {input} takes {ty:?}; lightbox feeds float32 tensors. The model has {}",
-                    path.display(),
-                    list(&inputs)
-                ));
+                return Err(ModelError::InputType {
+                    path: path.to_path_buf(),
+                    input,
+                    ty: *ty,
+                    inputs: list(&inputs),
+                });
             }
             if shape.len() != 4 {
-                return Err(format!(
-                    "{}: input {input} has rank {} ({}); an image input is 4-D (N, C, H, W or N, H, W, C)",
-                    path.display(),
-                    shape.len(),
-                    describe(&itype)
-                ));
+                return Err(ModelError::InputRank {
+                    path: path.to_path_buf(),
+                    input,
+                    rank: shape.len(),
+                    ty: describe(&itype),
+                });
             }
             let c = spec.channels() as i64;
             let (ci, hi, wi) = match spec.input.layout {
@@ -250,21 +392,23 @@ impl Model {
                 Layout::Nhwc => (3, 1, 2),
             };
             if shape[ci] > 0 && shape[ci] != c {
-                return Err(format!(
-                    "{}: input {input} is {} but the card gives {c} channel(s) in {:?} layout: check input.color and input.layout",
-                    path.display(),
-                    describe(&itype),
-                    spec.input.layout
-                ));
+                return Err(ModelError::InputChannels {
+                    path: path.to_path_buf(),
+                    input,
+                    ty: describe(&itype),
+                    channels: c,
+                    layout: spec.input.layout,
+                });
             }
             if let Some([h, w]) = spec.input.size
                 && ((shape[hi] > 0 && shape[hi] != h as i64) || (shape[wi] > 0 && shape[wi] != w as i64))
             {
-                return Err(format!(
-                    "{}: input {input} is {} but the card's input.size is [{h}, {w}]",
-                    path.display(),
-                    describe(&itype)
-                ));
+                return Err(ModelError::InputSize {
+                    path: path.to_path_buf(),
+                    input,
+                    ty: describe(&itype),
+                    size: [h, w],
+                });
             }
         }
         let cascade = match &spec.cascade {
@@ -295,9 +439,9 @@ impl Model {
     }
 
     /// Run a cascaded detector on an image.
-    pub fn detect(&mut self, img: &PixelImage) -> Result<Output, String> {
+    pub fn detect(&mut self, img: &PixelImage) -> Result<Output, ModelError> {
         let (Some([r, o]), Some(c)) = (self.cascade.as_mut(), self.spec.cascade.as_ref()) else {
-            return Err("not a cascade: run prepared tensors with Model::run".into());
+            return Err(ModelError::NotACascade);
         };
         let mut pnet = SessionNet {
             session: &mut self.session,
@@ -331,32 +475,30 @@ impl Model {
     }
 
     /// Run on a prepared input.
-    pub fn run(&mut self, p: &Prepared) -> Result<Output, String> {
-        let t = Tensor::from_array((p.shape.clone(), p.data.clone())).map_err(|e| e.to_string())?;
+    pub fn run(&mut self, p: &Prepared) -> Result<Output, ModelError> {
+        let t = Tensor::from_array((p.shape.clone(), p.data.clone()))?;
         let outputs = self
             .session
             .run(ort::inputs![self.input.as_str() => t])
-            .map_err(|e| format!("running the model: {e}"))?;
+            .map_err(ModelError::Run)?;
         self.runs += 1;
         if self.spec.output.kind == OutputKind::Detection {
-            let get = |name: &str| -> Result<(Vec<i64>, Vec<f32>), String> {
+            let get = |name: &str| -> Result<(Vec<i64>, Vec<f32>), ModelError> {
                 let v = outputs
                     .get(name)
-                    .ok_or_else(|| format!("the model has no output {name:?}"))?;
+                    .ok_or_else(|| ModelError::NoOutput(name.to_string()))?;
                 if let Ok((s, d)) = v.try_extract_tensor::<f32>() {
                     return Ok((s.iter().copied().collect(), d.to_vec()));
                 }
-                let (s, d) = v
-                    .try_extract_tensor::<i64>()
-                    .map_err(|e| format!("output {name}: neither float32 nor int64: {e}"))?;
+                let (s, d) = v.try_extract_tensor::<i64>().map_err(|source| ModelError::OutputType {
+                    name: name.to_string(),
+                    source,
+                })?;
                 Ok((s.iter().copied().collect(), d.iter().map(|&x| x as f32).collect()))
             };
             let o = &self.spec.output;
             let boxes = get(o.boxes.as_deref().unwrap_or(self.output.as_str()))?;
-            let scores = get(o
-                .scores
-                .as_deref()
-                .ok_or("output.scores: name the output holding scores")?)?;
+            let scores = get(o.scores.as_deref().ok_or(ModelError::NoScores)?)?;
             let labels = match &o.labels {
                 Some(l) => Some(get(l)?),
                 None => None,
@@ -365,7 +507,10 @@ impl Model {
         }
         let (shape, data) = outputs[self.output.as_str()]
             .try_extract_tensor::<f32>()
-            .map_err(|e| format!("output {}: {e}", self.output))?;
+            .map_err(|source| ModelError::Output {
+                name: self.output.clone(),
+                source,
+            })?;
         let shape: Vec<i64> = shape.iter().copied().collect();
         post(&self.spec, &shape, data, p)
     }
@@ -373,7 +518,7 @@ impl Model {
     /// Run several prepared inputs as one batch when the model allows it (equal tensor shapes, a
     /// free batch dimension, outputs that carry it); else one by one. One result per input, in
     /// order.
-    pub fn run_batch(&mut self, ps: &[Prepared]) -> Vec<Result<Output, String>> {
+    pub fn run_batch(&mut self, ps: &[Prepared]) -> Vec<Result<Output, ModelError>> {
         let same = ps.windows(2).all(|w| w[0].shape == w[1].shape);
         if ps.len() < 2 || !same {
             return ps.iter().map(|p| self.run(p)).collect();
@@ -394,21 +539,21 @@ impl Model {
         } else {
             vec![self.output.clone()]
         };
-        let batched = (|| -> Result<super::cascade::Outputs, String> {
-            let t = Tensor::from_array((shape, data)).map_err(|e| e.to_string())?;
+        let batched = (|| -> Result<super::cascade::Outputs, ModelError> {
+            let t = Tensor::from_array((shape, data))?;
             let outputs = self
                 .session
                 .run(ort::inputs![self.input.as_str() => t])
-                .map_err(|e| format!("running the model: {e}"))?;
+                .map_err(ModelError::Run)?;
             self.runs += 1;
             names
                 .iter()
                 .map(|name| {
-                    let v = outputs.get(name).ok_or_else(|| format!("no output {name}"))?;
+                    let v = outputs.get(name).ok_or_else(|| ModelError::NoOutput(name.clone()))?;
                     if let Ok((s, d)) = v.try_extract_tensor::<f32>() {
                         return Ok((s.iter().copied().collect(), d.to_vec()));
                     }
-                    let (s, d) = v.try_extract_tensor::<i64>().map_err(|e| e.to_string())?;
+                    let (s, d) = v.try_extract_tensor::<i64>()?;
                     Ok((s.iter().copied().collect(), d.iter().map(|&x| x as f32).collect()))
                 })
                 .collect()
@@ -460,19 +605,20 @@ pub fn detections(
     (sshape, s): (Vec<i64>, Vec<f32>),
     labels: Option<(Vec<i64>, Vec<f32>)>,
     p: &Prepared,
-) -> Result<Output, String> {
+) -> Result<Output, ModelError> {
     use super::spec::BoxFormat;
     let o = &spec.output;
     if bshape.last() != Some(&4) {
-        return Err(format!(
-            "boxes output has shape {bshape:?}; expected [N, 4] or [1, N, 4]"
-        ));
+        return Err(ModelError::BoxesShape(bshape));
     }
     let n = b.len() / 4;
     // scores: one per box, or one per class per box
     let per_class = s.len() == n * o.classes.len() && o.classes.len() > 1 && labels.is_none();
     if !per_class && s.len() != n {
-        return Err(format!("scores output has shape {sshape:?} for {n} boxes"));
+        return Err(ModelError::ScoresShape {
+            shape: sshape,
+            boxes: n,
+        });
     }
     let act = |x: f32| match o.activation {
         Activation::Sigmoid => sigmoid(x),
@@ -547,18 +693,19 @@ fn sigmoid(x: f32) -> f32 {
 }
 
 /// Postprocessing: activation, threshold or argmax, back onto the image grid.
-pub fn post(spec: &ModelSpec, shape: &[i64], data: &[f32], p: &Prepared) -> Result<Output, String> {
+pub fn post(spec: &ModelSpec, shape: &[i64], data: &[f32], p: &Prepared) -> Result<Output, ModelError> {
     let o = &spec.output;
     match o.kind {
-        OutputKind::Detection => Err("detection outputs are read by Model::run".into()),
+        OutputKind::Detection => Err(ModelError::DetectionInPost),
         OutputKind::Classification => {
             let k = data.len();
             if k != o.classes.len() {
-                return Err(format!(
-                    "output {} has {k} values ({shape:?}) but the card names {} classes",
-                    o.name.as_deref().unwrap_or("0"),
-                    o.classes.len()
-                ));
+                return Err(ModelError::ClassCount {
+                    output: o.name.as_deref().unwrap_or("0").to_string(),
+                    values: k,
+                    shape: shape.to_vec(),
+                    classes: o.classes.len(),
+                });
             }
             let probs: Vec<f32> = match o.activation {
                 Activation::None => data.to_vec(),
@@ -578,16 +725,15 @@ pub fn post(spec: &ModelSpec, shape: &[i64], data: &[f32], p: &Prepared) -> Resu
                 [1, c, h, w] => (*c as usize, *h as u32, *w as u32),
                 [1, h, w] => (1, *h as u32, *w as u32),
                 _ => {
-                    return Err(format!(
-                        "segmentation output has shape {shape:?}; expected [1, C, H, W] or [1, H, W]"
-                    ));
+                    return Err(ModelError::SegmentationShape(shape.to_vec()));
                 }
             };
             if c != o.classes.len() {
-                return Err(format!(
-                    "segmentation output has {c} channel(s) ({shape:?}) but the card names {} classes",
-                    o.classes.len()
-                ));
+                return Err(ModelError::SegmentationChannels {
+                    channels: c,
+                    shape: shape.to_vec(),
+                    classes: o.classes.len(),
+                });
             }
             let n = (w * h) as usize;
             let mut chans: Vec<Vec<f32>> = (0..c).map(|k| data[k * n..(k + 1) * n].to_vec()).collect();
@@ -740,5 +886,31 @@ mod tests {
         };
         let b = found[0].2;
         assert_eq!((b.x, b.y, b.w, b.h), (1.0, 0.0, 2.0, 1.0));
+    }
+
+    #[test]
+    fn an_output_that_does_not_fit_the_card_says_so() {
+        let spec = card(OutputKind::Classification, &["a", "b"]);
+        let p = prepared(&spec);
+        let e = post(&spec, &[1, 3], &[0.1, 0.2, 0.7], &p).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ModelError::ClassCount {
+                    values: 3,
+                    classes: 2,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "output 0 has 3 values ([1, 3]) but the card names 2 classes"
+        );
+        let e = ModelError::NoFile {
+            path: PathBuf::from("models/unet.onnx"),
+        };
+        assert_eq!(e.to_string(), "models/unet.onnx: no such model file");
     }
 }

@@ -16,6 +16,32 @@ pub struct Found {
 
 pub const HOW_TO_GET: &str = "ONNX Runtime was not found. Install it with `python3 -m pip install onnxruntime` (the library is onnxruntime/capi/libonnxruntime.so.* inside the wheel), or point ORT_DYLIB_PATH at libonnxruntime.so, or set `onnxruntime = \"/path/to/libonnxruntime.so\"` in ~/.config/lightbox/config.toml";
 
+/// Why ONNX Runtime is not available; each message says how to get it (the `onnxruntime` PyPI
+/// wheel, or `ORT_DYLIB_PATH`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("{HOW_TO_GET}")]
+    NotFound,
+    #[error("ORT_DYLIB_PATH={} is not a file. {HOW_TO_GET}", path.display())]
+    EnvNotAFile { path: PathBuf },
+    #[error("the user config's onnxruntime = {} is not a file. {HOW_TO_GET}", path.display())]
+    ConfigNotAFile { path: PathBuf },
+    /// The library is there but does not load (ONNX Runtime's own message: kept as text, the
+    /// outcome is remembered for the process).
+    #[error(
+        "{}: cannot load ONNX Runtime: {message}. Reinstall it (`python3 -m pip install --force-reinstall onnxruntime`) or point ORT_DYLIB_PATH at a working libonnxruntime.so (1.23 or later)",
+        path.display()
+    )]
+    Load { path: PathBuf, message: String },
+    #[error("{}: ONNX Runtime loaded but would not start: {message}", path.display())]
+    Start { path: PathBuf, message: String },
+}
+
+/// A `--device` that is not one.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0:?} is not a device: give cpu, cuda, cuda:N or auto")]
+pub struct DeviceError(pub String);
+
 fn lib_in(capi: &Path) -> Option<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(capi)
         .ok()?
@@ -42,7 +68,7 @@ fn version_of(p: &Path) -> Option<String> {
 }
 
 /// Look for the library; `configured` is the user config's path.
-pub fn find(configured: Option<&Path>) -> Result<Found, String> {
+pub fn find(configured: Option<&Path>) -> Result<Found, RuntimeError> {
     let found = |path: PathBuf, how: &str| Found {
         version: version_of(&path),
         path,
@@ -53,16 +79,13 @@ pub fn find(configured: Option<&Path>) -> Result<Found, String> {
         if p.is_file() {
             return Ok(found(p, "ORT_DYLIB_PATH"));
         }
-        return Err(format!("ORT_DYLIB_PATH={} is not a file. {HOW_TO_GET}", p.display()));
+        return Err(RuntimeError::EnvNotAFile { path: p });
     }
     if let Some(p) = configured {
         if p.is_file() {
             return Ok(found(p.to_path_buf(), "the user config"));
         }
-        return Err(format!(
-            "the user config's onnxruntime = {} is not a file. {HOW_TO_GET}",
-            p.display()
-        ));
+        return Err(RuntimeError::ConfigNotAFile { path: p.to_path_buf() });
     }
     // a virtual environment in or above the current folder, then the python on the PATH
     let mut dir = std::env::current_dir().ok();
@@ -93,25 +116,23 @@ pub fn find(configured: Option<&Path>) -> Result<Found, String> {
             return Ok(found(l, &format!("the onnxruntime wheel of {py}")));
         }
     }
-    Err(HOW_TO_GET.to_string())
+    Err(RuntimeError::NotFound)
 }
 
-static INIT: OnceLock<Result<(Found, ort::environment::Environment), String>> = OnceLock::new();
+static INIT: OnceLock<Result<(Found, ort::environment::Environment), RuntimeError>> = OnceLock::new();
 
 /// Load ONNX Runtime once for the process: where it was found, and its environment.
-pub fn init(configured: Option<&Path>) -> Result<(Found, ort::environment::Environment), String> {
+pub fn init(configured: Option<&Path>) -> Result<(Found, ort::environment::Environment), RuntimeError> {
     INIT.get_or_init(|| {
         let f = find(configured)?;
-        let builder = ort::init_from(&f.path).map_err(|e| {
-            format!(
-                "{}: cannot load ONNX Runtime: {e}. Reinstall it (`python3 -m pip install --force-reinstall onnxruntime`) or point ORT_DYLIB_PATH at a working libonnxruntime.so (1.23 or later)",
-                f.path.display()
-            )
+        let builder = ort::init_from(&f.path).map_err(|e| RuntimeError::Load {
+            path: f.path.clone(),
+            message: e.to_string(),
         })?;
-        let env = builder
-            .with_name("lightbox")
-            .build()
-            .map_err(|e| format!("{}: ONNX Runtime loaded but would not start: {e}", f.path.display()))?;
+        let env = builder.with_name("lightbox").build().map_err(|e| RuntimeError::Start {
+            path: f.path.clone(),
+            message: e.to_string(),
+        })?;
         Ok((f, env))
     })
     .clone()
@@ -129,9 +150,9 @@ pub enum Device {
 }
 
 impl std::str::FromStr for Device {
-    type Err = String;
+    type Err = DeviceError;
 
-    fn from_str(s: &str) -> Result<Device, String> {
+    fn from_str(s: &str) -> Result<Device, DeviceError> {
         match s {
             "cpu" => Ok(Device::Cpu),
             "auto" => Ok(Device::Auto),
@@ -140,7 +161,7 @@ impl std::str::FromStr for Device {
                 .strip_prefix("cuda:")
                 .and_then(|n| n.parse().ok())
                 .map(Device::Cuda)
-                .ok_or_else(|| format!("{s:?} is not a device: give cpu, cuda, cuda:N or auto")),
+                .ok_or_else(|| DeviceError(s.to_string())),
         }
     }
 }
@@ -153,4 +174,27 @@ pub const HOW_TO_GET_CUDA: &str = "install the GPU build of ONNX Runtime (`pytho
 pub fn has_cuda() -> bool {
     use ort::ep::ExecutionProvider;
     ort::ep::CUDA::is_available().unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_runtime_says_how_to_get_it() {
+        let e = RuntimeError::EnvNotAFile {
+            path: PathBuf::from("/nowhere/libonnxruntime.so"),
+        };
+        let said = e.to_string();
+        assert!(
+            said.starts_with("ORT_DYLIB_PATH=/nowhere/libonnxruntime.so is not a file. "),
+            "{said}"
+        );
+        assert!(said.contains("python3 -m pip install onnxruntime"), "{said}");
+        assert_eq!(RuntimeError::NotFound.to_string(), HOW_TO_GET);
+        assert_eq!(
+            "tpu".parse::<Device>().unwrap_err().to_string(),
+            "\"tpu\" is not a device: give cpu, cuda, cuda:N or auto"
+        );
+    }
 }

@@ -219,6 +219,59 @@ pub struct ModelSpec {
     pub cascade: Option<CascadeSpec>,
 }
 
+/// Why a model card could not be used; names the card, and the key where one is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error(
+        "{}: cannot read the model card: {source}. Write one beside the model (docs/inference.md) or give --spec FILE",
+        path.display()
+    )]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    Toml {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("{}: {source}", path.display())]
+    Invalid { path: PathBuf, source: CardProblem },
+}
+
+/// A value of a model card that inference cannot work with (the key named first).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CardProblem {
+    #[error("input.{what} has {values} values; the input has {channels} channel(s)")]
+    ChannelValues {
+        what: &'static str,
+        values: usize,
+        channels: usize,
+    },
+    #[error("input.std has a 0: division by zero")]
+    ZeroStd,
+    #[error("input.size [{}, {}] must be between 1 and 16384 per side", .0[0], .0[1])]
+    Size([u32; 2]),
+    #[error(
+        "input.size is missing: give [height, width], or multiple_of (to follow the image size), or resize = \"none\""
+    )]
+    NoSize,
+    #[error("output.classes is empty: name the pack class of each output channel")]
+    NoClasses,
+    #[error("[cascade] needs output.kind = \"detection\": a cascade finds boxes")]
+    CascadeKind,
+    #[error("[cascade] finds one class: give output.classes = [\"face\"] (a class of the pack)")]
+    CascadeClasses,
+    #[error(
+        "[cascade] sizes its own inputs (an image pyramid, then fixed crops): leave input.size out and set input.resize = \"none\""
+    )]
+    CascadeSize,
+    #[error("cascade.factor {0} must be between 0 and 1 (MTCNN uses 0.709)")]
+    CascadeFactor(f64),
+    #[error("cascade.min_size {0} must be at least 1 pixel (MTCNN uses 20)")]
+    CascadeMinSize(f64),
+    #[error("cascade.thresholds: {0} is not a score between 0 and 1")]
+    CascadeThreshold(f32),
+}
+
 impl ModelSpec {
     /// The card beside a model: `model.onnx.toml`.
     pub fn beside(model: &Path) -> PathBuf {
@@ -227,75 +280,66 @@ impl ModelSpec {
         PathBuf::from(p)
     }
 
-    pub fn read(path: &Path) -> Result<ModelSpec, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            format!(
-                "{}: cannot read the model card: {e}. Write one beside the model (docs/inference.md) or give --spec FILE",
-                path.display()
-            )
+    pub fn read(path: &Path) -> Result<ModelSpec, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+            path: path.to_path_buf(),
+            source,
         })?;
-        let spec: ModelSpec = toml::from_str(&text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|s| {
-                    let line = text[..s.start].matches('\n').count() + 1;
-                    format!(" (line {line})")
-                })
-                .unwrap_or_default();
-            format!("{}{at}: {}", path.display(), e.message())
+        let spec: ModelSpec = toml::from_str(&text).map_err(|e| SpecError::Toml {
+            path: path.to_path_buf(),
+            line: e.span().map(|s| text[..s.start].matches('\n').count() + 1),
+            message: e.message().to_string(),
         })?;
-        spec.validate().map_err(|e| format!("{}: {e}", path.display()))?;
+        spec.validate().map_err(|source| SpecError::Invalid {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(spec)
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), CardProblem> {
         let ch = self.channels();
         for (what, v) in [("mean", &self.input.mean), ("std", &self.input.std)] {
             if !v.is_empty() && v.len() != ch {
-                return Err(format!(
-                    "input.{what} has {} values; the input has {ch} channel(s)",
-                    v.len()
-                ));
+                return Err(CardProblem::ChannelValues {
+                    what,
+                    values: v.len(),
+                    channels: ch,
+                });
             }
         }
         if self.input.std.contains(&0.0) {
-            return Err("input.std has a 0: division by zero".into());
+            return Err(CardProblem::ZeroStd);
         }
         if let Some([h, w]) = self.input.size
             && (h == 0 || w == 0 || h > 16384 || w > 16384)
         {
-            return Err(format!("input.size [{h}, {w}] must be between 1 and 16384 per side"));
+            return Err(CardProblem::Size([h, w]));
         }
         if self.input.size.is_none() && self.input.resize != Resize::None && self.input.multiple_of.is_none() {
-            return Err("input.size is missing: give [height, width], or multiple_of (to follow the image size), or resize = \"none\"".into());
+            return Err(CardProblem::NoSize);
         }
         if self.output.classes.is_empty() {
-            return Err("output.classes is empty: name the pack class of each output channel".into());
+            return Err(CardProblem::NoClasses);
         }
         if let Some(c) = &self.cascade {
             if self.output.kind != OutputKind::Detection {
-                return Err("[cascade] needs output.kind = \"detection\": a cascade finds boxes".into());
+                return Err(CardProblem::CascadeKind);
             }
             if self.output.classes.len() != 1 || self.output.classes[0].is_empty() {
-                return Err("[cascade] finds one class: give output.classes = [\"face\"] (a class of the pack)".into());
+                return Err(CardProblem::CascadeClasses);
             }
             if self.input.size.is_some() || self.input.resize != Resize::None {
-                return Err("[cascade] sizes its own inputs (an image pyramid, then fixed crops): leave input.size out and set input.resize = \"none\"".into());
+                return Err(CardProblem::CascadeSize);
             }
             if !(c.factor > 0.0 && c.factor < 1.0) {
-                return Err(format!(
-                    "cascade.factor {} must be between 0 and 1 (MTCNN uses 0.709)",
-                    c.factor
-                ));
+                return Err(CardProblem::CascadeFactor(c.factor));
             }
             if c.min_size.is_nan() || c.min_size < 1.0 {
-                return Err(format!(
-                    "cascade.min_size {} must be at least 1 pixel (MTCNN uses 20)",
-                    c.min_size
-                ));
+                return Err(CardProblem::CascadeMinSize(c.min_size));
             }
-            if let Some(t) = c.thresholds.iter().find(|t| !(0.0..=1.0).contains(*t)) {
-                return Err(format!("cascade.thresholds: {t} is not a score between 0 and 1"));
+            if let Some(&t) = c.thresholds.iter().find(|t| !(0.0..=1.0).contains(*t)) {
+                return Err(CardProblem::CascadeThreshold(t));
             }
         }
         Ok(())
@@ -306,5 +350,32 @@ impl ModelSpec {
             Color::Gray => 1,
             _ => 3,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_card_value_names_the_card_and_the_key() {
+        let e = SpecError::Invalid {
+            path: PathBuf::from("models/unet.onnx.toml"),
+            source: CardProblem::ChannelValues {
+                what: "mean",
+                values: 3,
+                channels: 1,
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            "models/unet.onnx.toml: input.mean has 3 values; the input has 1 channel(s)"
+        );
+        let e = SpecError::Toml {
+            path: PathBuf::from("m.toml"),
+            line: Some(4),
+            message: "unknown field `sise`".into(),
+        };
+        assert_eq!(e.to_string(), "m.toml (line 4): unknown field `sise`");
     }
 }

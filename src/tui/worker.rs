@@ -65,15 +65,17 @@ pub fn make_frame(pack: &Pack, data: Arc<CaseData>, key: &FrameKey, picker: &Pic
                 Some(root) if model.is_relative() => root.join(model),
                 _ => model,
             };
-            let seen = crate::infer::ModelSpec::read(&crate::infer::ModelSpec::beside(&model)).and_then(|spec| {
-                let case = data.case;
-                let runs = pack
-                    .runs
-                    .iter()
-                    .map(|r| r.annotations[case].instances.as_slice())
-                    .collect();
-                crate::infer::eye::network_view(&data, &spec, (&pack.ground_truth[case].instances, runs))
-            });
+            let seen = crate::infer::ModelSpec::read(&crate::infer::ModelSpec::beside(&model))
+                .map_err(|e| e.to_string())
+                .and_then(|spec| {
+                    let case = data.case;
+                    let runs = pack
+                        .runs
+                        .iter()
+                        .map(|r| r.annotations[case].instances.as_slice())
+                        .collect();
+                    crate::infer::eye::network_view(&data, &spec, (&pack.ground_truth[case].instances, runs))
+                });
             match seen {
                 Ok((d, info)) => {
                     network = Some(Ok(info));
