@@ -118,9 +118,18 @@ impl UserConfig {
         let f: ConfigFile = match toml::from_str(text) {
             Ok(f) => f,
             Err(e) => {
-                return Err(ConfigError::Syntax {
-                    path,
-                    message: e.message().trim().to_string(),
+                // toml names the line of a syntax error, not always the key of a wrong value:
+                // find the key whose value alone does not fit
+                let key = text.parse::<toml::Table>().ok().and_then(|t| {
+                    t.into_iter().find_map(|(k, v)| {
+                        let one: toml::Table = [(k.clone(), v)].into_iter().collect();
+                        one.try_into::<ConfigFile>().is_err().then_some(k)
+                    })
+                });
+                let message = e.message().trim().to_string();
+                return Err(match key {
+                    Some(key) => ConfigError::Value { path, key, message },
+                    None => ConfigError::Syntax { path, message },
                 });
             }
         };
@@ -208,8 +217,8 @@ mod tests {
         );
         let e = parse("reviewer = \" \"\n").unwrap_err().to_string();
         assert!(e.contains("reviewer: is empty"), "{e}");
-        let e = parse("reviewer = 3\n").unwrap_err().to_string();
-        assert!(e.contains("config.toml: ") && e.contains("string"), "{e}");
+        let e = parse("theme = \"light\"\nreviewer = 3\n").unwrap_err().to_string();
+        assert!(e.contains("config.toml: reviewer: ") && e.contains("string"), "{e}");
     }
 
     #[test]
