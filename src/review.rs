@@ -229,8 +229,8 @@ pub enum StartError {
         /// What to do with the record (or that it is missing).
         what: String,
     },
-    #[error("{0}")]
-    Files(String),
+    #[error(transparent)]
+    Files(#[from] record::FilesError),
 }
 
 impl StartError {
@@ -344,7 +344,7 @@ impl Session {
                 false,
             ));
         }
-        let files = record::files_digest(pack).map_err(StartError::Files)?;
+        let files = record::files_digest(pack)?;
         journal.append(Event::Session {
             release: identity.release.clone(),
             reviewer: identity.reviewer.clone(),

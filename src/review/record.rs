@@ -285,10 +285,34 @@ impl Root {
     }
 }
 
-fn hash(root: &Root, f: &Path) -> Result<FileHash, String> {
+/// Why the pack's or runs' files could not be hashed, or would not all be bound by a record.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", dir.display())]
+    Walk { dir: PathBuf, source: std::io::Error },
+    #[error(
+        "the image of case {case} ({}) is not among the pack's hashed files; refusing to sign a record that would not bind it (is it outside the pack's folder?)",
+        image.display()
+    )]
+    ImageNotBound { case: String, image: PathBuf },
+}
+
+fn walk(dir: &Path) -> Result<Vec<PathBuf>, FilesError> {
+    crate::pack::paths::walk_files(dir).map_err(|source| FilesError::Walk {
+        dir: dir.to_path_buf(),
+        source,
+    })
+}
+
+fn hash(root: &Root, f: &Path) -> Result<FileHash, FilesError> {
     Ok(FileHash {
         path: root.rel(f),
-        sha256: sha256_file(f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?,
+        sha256: sha256_file(f).map_err(|source| FilesError::Read {
+            path: f.to_path_buf(),
+            source,
+        })?,
     })
 }
 
@@ -305,26 +329,22 @@ fn pattern_dir(p: &Path) -> PathBuf {
 }
 
 /// Hash files on every core, in order.
-fn hash_all(root: &Root, files: &[PathBuf]) -> Result<Vec<FileHash>, String> {
+fn hash_all(root: &Root, files: &[PathBuf]) -> Result<Vec<FileHash>, FilesError> {
     use rayon::prelude::*;
     files.par_iter().map(|f| hash(root, f)).collect()
 }
 
 /// Hash a source's files (each file, or every file under a folder).
-fn source_files(root: &Root, s: &crate::pack::Sources, out: &mut Vec<FileHash>) -> Result<(), String> {
+fn source_files(root: &Root, s: &crate::pack::Sources, out: &mut Vec<FileHash>) -> Result<(), FilesError> {
     let mut all = Vec::new();
     for (_, p) in s.paths() {
         let p = root.join(p);
         let files = if p.to_string_lossy().contains("{stem}") {
             // masks named after the images: every file of the folder they are in
             let dir = pattern_dir(&p);
-            if dir.is_dir() {
-                crate::pack::paths::walk_files(&dir).map_err(|e| format!("{}: {e}", dir.display()))?
-            } else {
-                Vec::new()
-            }
+            if dir.is_dir() { walk(&dir)? } else { Vec::new() }
         } else if p.is_dir() {
-            crate::pack::paths::walk_files(&p).map_err(|e| format!("{}: {e}", p.display()))?
+            walk(&p)?
         } else {
             vec![p]
         };
@@ -335,7 +355,7 @@ fn source_files(root: &Root, s: &crate::pack::Sources, out: &mut Vec<FileHash>) 
 }
 
 /// SHA-256 of every file the pack is made of (runs apart), sorted by path.
-pub fn pack_files(pack: &Pack) -> Result<Vec<FileHash>, String> {
+pub fn pack_files(pack: &Pack) -> Result<Vec<FileHash>, FilesError> {
     let root = Root::of(pack);
     let mut out = Vec::new();
     if pack.root.is_some() {
@@ -357,8 +377,7 @@ pub fn pack_files(pack: &Pack) -> Result<Vec<FileHash>, String> {
     if image_root.is_dir() {
         // the reviews themselves (journals, records) are not part of what was reviewed,
         // nor is the workspace (tags people add while triaging)
-        let files: Vec<PathBuf> = crate::pack::paths::walk_files(image_root)
-            .map_err(|e| format!("{}: {e}", image_root.display()))?
+        let files: Vec<PathBuf> = walk(image_root)?
             .into_iter()
             .filter(|f| {
                 let r = root.rel(f);
@@ -374,7 +393,7 @@ pub fn pack_files(pack: &Pack) -> Result<Vec<FileHash>, String> {
 }
 
 /// SHA-256 of every run's files.
-pub fn run_files(pack: &Pack) -> Result<Vec<RunFiles>, String> {
+pub fn run_files(pack: &Pack) -> Result<Vec<RunFiles>, FilesError> {
     let root = Root::of(pack);
     pack.manifest
         .runs
@@ -419,7 +438,7 @@ fn scripted(entries: &[journal::Entry]) -> bool {
 }
 
 /// One SHA-256 over every pack and run file's hash: what a session's verdicts are about.
-pub fn files_digest(pack: &Pack) -> Result<String, String> {
+pub fn files_digest(pack: &Pack) -> Result<String, FilesError> {
     Ok(digest_of(&pack_files(pack)?, &run_files(pack)?))
 }
 
@@ -451,18 +470,17 @@ fn sessions_on_other_files(entries: &[journal::Entry], digest: &str) -> Vec<(u64
 
 /// Every case's image must be among the hashed files: a record that does not bind the images
 /// would verify after any image was swapped.
-fn check_images_bound(pack: &Pack, files: &[FileHash]) -> Result<(), String> {
+fn check_images_bound(pack: &Pack, files: &[FileHash]) -> Result<(), FilesError> {
     let root = Root::of(pack);
     let have: std::collections::HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     for c in &pack.cases {
         let r = root.rel(&c.image);
         let bound = have.contains(r.as_str()) || have.iter().any(|h| h.starts_with(&format!("{r}/")));
         if !bound {
-            return Err(format!(
-                "the image of case {} ({}) is not among the pack's hashed files; refusing to sign a record that would not bind it (is it outside the pack's folder?)",
-                c.id.0,
-                c.image.display()
-            ));
+            return Err(FilesError::ImageNotBound {
+                case: c.id.0.clone(),
+                image: c.image.clone(),
+            });
         }
     }
     Ok(())
@@ -482,8 +500,41 @@ pub enum SignError {
     Unreviewed { n: usize, first: String },
     #[error("not signed: approving now means \"{meaning}\" ({list}). Confirm that this is what you mean: {how}")]
     Unconfirmed { meaning: String, list: String, how: String },
-    #[error("{0}")]
-    Files(String),
+    #[error("the review is already signed (\"{meaning}\", entry {seq}); start it again with --reopen to sign anew")]
+    AlreadySigned { meaning: String, seq: u64 },
+    #[error(transparent)]
+    Ssh(#[from] super::ssh::SshError),
+    #[error(transparent)]
+    Files(#[from] FilesError),
+    /// Sessions of the journal opened other files: (entry, why) for each.
+    #[error(
+        "not signed: the pack's or runs' files are not the ones this journal's sessions opened ({}). Verdicts given then concern other files. `lightbox verify` on an earlier record names what changed; review these files in a new journal (--journal FILE, or another --release)",
+        entries.iter().map(|(seq, why)| format!("entry {seq}: {why}")).collect::<Vec<_>>().join(", ")
+    )]
+    OtherFiles { entries: Vec<(u64, &'static str)> },
+    #[error("record does not read back: {0}")]
+    ReadBack(serde_json::Error),
+    #[error("the record does not read back as written (a value that JSON cannot hold?); not signed")]
+    NotAsWritten,
+    #[error("{}: cannot read back: {source}", journal.display())]
+    ReadJournal { journal: PathBuf, source: std::io::Error },
+    #[error("{}: the signed entry is not on disk", journal.display())]
+    EntryMissing { journal: PathBuf },
+    #[error(
+        "{}: cannot write the record: {source}. The journal holds the signature but the record is missing: the review stays open; sign again",
+        record.display()
+    )]
+    WriteRecord { record: PathBuf, source: std::io::Error },
+    #[error(
+        "the record {} is written and journaled, but not SSH-signed: {source}. It will not verify until it is: ssh-keygen -Y sign -n {} -f KEY {}",
+        record.display(),
+        super::ssh::NAMESPACE,
+        record.display()
+    )]
+    NotSshSigned {
+        record: PathBuf,
+        source: super::ssh::SshError,
+    },
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
 }
@@ -799,9 +850,10 @@ pub fn approval_meaning_of(noted: &[Noted]) -> String {
 #[allow(clippy::expect_used)] // cannot fail: a record is plain data, which always serialises
 pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, Record), SignError> {
     if let Some((seq, meaning)) = &session.closed {
-        return Err(SignError::Files(format!(
-            "the review is already signed (\"{meaning}\", entry {seq}); start it again with --reopen to sign anew"
-        )));
+        return Err(SignError::AlreadySigned {
+            meaning: meaning.clone(),
+            seq: *seq,
+        });
     }
     let unreviewed = session.unreviewed();
     if !unreviewed.is_empty() && s.override_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
@@ -834,9 +886,9 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
     }
     let ssh_key = match &s.ssh_key {
         Some(k) => {
-            let public_key = super::ssh::public_key(k).map_err(SignError::Files)?;
+            let public_key = super::ssh::public_key(k)?;
             Some(SshKey {
-                fingerprint: super::ssh::fingerprint(&public_key).map_err(SignError::Files)?,
+                fingerprint: super::ssh::fingerprint(&public_key)?,
                 public_key,
             })
         }
@@ -857,18 +909,14 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
             .find(|f| f.case == case && f.rule == rule)
             .map(|f| f.message.clone())
     };
-    let pack_files = pack_files(pack).map_err(SignError::Files)?;
-    check_images_bound(pack, &pack_files).map_err(SignError::Files)?;
-    let runs = run_files(pack).map_err(SignError::Files)?;
+    let pack_files = pack_files(pack)?;
+    check_images_bound(pack, &pack_files)?;
+    let runs = run_files(pack)?;
     // every verdict must be about these files: a pack or run file changed between (or during)
     // sessions would bind earlier verdicts to predictions the reviewer never saw
     let other = sessions_on_other_files(&session.journal.entries, &digest_of(&pack_files, &runs));
     if !other.is_empty() {
-        let list: Vec<String> = other.iter().map(|(seq, why)| format!("entry {seq}: {why}")).collect();
-        return Err(SignError::Files(format!(
-            "not signed: the pack's or runs' files are not the ones this journal's sessions opened ({}). Verdicts given then concern other files. `lightbox verify` on an earlier record names what changed; review these files in a new journal (--journal FILE, or another --release)",
-            list.join(", ")
-        )));
+        return Err(SignError::OtherFiles { entries: other });
     }
     let shipping = pack.manifest.runs.get(&session.run_name).and_then(|r| r.threshold);
     let mut record = Record {
@@ -943,25 +991,21 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
     // the content hash must survive a write and a read (it is recomputed from the file)
     let content = record.content_sha256();
     let text = serde_json::to_string(&record).expect("records serialise");
-    let back: Record =
-        serde_json::from_str(&text).map_err(|e| SignError::Files(format!("record does not read back: {e}")))?;
+    let back: Record = serde_json::from_str(&text).map_err(SignError::ReadBack)?;
     if back.content_sha256() != content {
-        return Err(SignError::Files(
-            "the record does not read back as written (a value that JSON cannot hold?); not signed".into(),
-        ));
+        return Err(SignError::NotAsWritten);
     }
     let (seq, line_hash) = session.record(Event::Signed {
         meaning: record.meaning.clone(),
         record: content,
         override_reason: record.override_reason.clone(),
     })?;
-    let journal_bytes = std::fs::read(&session.journal.path)
-        .map_err(|e| SignError::Files(format!("{}: cannot read back: {e}", session.journal.path.display())))?;
-    let upto = journal::prefix(&journal_bytes, seq as usize + 1).ok_or_else(|| {
-        SignError::Files(format!(
-            "{}: the signed entry is not on disk",
-            session.journal.path.display()
-        ))
+    let journal_bytes = std::fs::read(&session.journal.path).map_err(|source| SignError::ReadJournal {
+        journal: session.journal.path.clone(),
+        source,
+    })?;
+    let upto = journal::prefix(&journal_bytes, seq as usize + 1).ok_or_else(|| SignError::EntryMissing {
+        journal: session.journal.path.clone(),
     })?;
     record.seal = Some(Seal {
         signed_entry: seq,
@@ -970,21 +1014,15 @@ pub fn sign(pack: &Pack, session: &mut Session, s: Signing) -> Result<(PathBuf, 
     });
     let path = record_path(&session.journal.path);
     let text = serde_json::to_string_pretty(&record).expect("record serialises") + "\n";
-    crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(|e| {
-        SignError::Files(format!(
-            "{}: cannot write the record: {e}. The journal holds the signature but the record is missing: the review stays open; sign again",
-            path.display()
-        ))
+    crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(|source| SignError::WriteRecord {
+        record: path.clone(),
+        source,
     })?;
     session.closed = Some((seq, record.meaning.clone()));
     if let Some(key) = &s.ssh_key {
-        super::ssh::sign(&path, key).map_err(|e| {
-            SignError::Files(format!(
-                "the record {} is written and journaled, but not SSH-signed: {e}. It will not verify until it is: ssh-keygen -Y sign -n {} -f KEY {}",
-                path.display(),
-                super::ssh::NAMESPACE,
-                path.display()
-            ))
+        super::ssh::sign(&path, key).map_err(|source| SignError::NotSshSigned {
+            record: path.clone(),
+            source,
         })?;
     }
     Ok((path, record))
@@ -1005,6 +1043,28 @@ pub enum Signature {
     Bad(String),
 }
 
+/// Why a file could not be verified as a record at all (a record that does not match is a
+/// [`Verification`] with problems, not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("{}: not a regular file", path.display())]
+    NotAFile { path: PathBuf },
+    #[error("{}: cannot read: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{}: a sign-off record of format {format}; this lightbox verifies format {FORMAT} only. Records of format 1 did not bind the signed journal line and cannot be trusted: review and sign the release again",
+        path.display()
+    )]
+    Format { path: PathBuf, format: u64 },
+    #[error("{}: not a sign-off record: {message} at `{field}`", path.display())]
+    NotARecord {
+        path: PathBuf,
+        message: String,
+        /// The JSON path of the offending value.
+        field: String,
+    },
+}
+
 /// A record checked against its journal and the pack as it is now.
 #[derive(Debug, Clone)]
 pub struct Verification {
@@ -1023,27 +1083,29 @@ impl Verification {
 /// Check a record against its journal, its signature and the pack as it is now. `Err`: the file
 /// is not a record at all.
 #[allow(clippy::expect_used)] // cannot fail: a record is plain data, which always serialises
-pub fn verify(record_path: &Path, pack: &Pack, allowed_signers: Option<&Path>) -> Result<Verification, String> {
+pub fn verify(record_path: &Path, pack: &Pack, allowed_signers: Option<&Path>) -> Result<Verification, VerifyError> {
     if !std::fs::metadata(record_path).is_ok_and(|m| m.is_file()) {
-        return Err(format!("{}: not a regular file", record_path.display()));
+        return Err(VerifyError::NotAFile {
+            path: record_path.to_path_buf(),
+        });
     }
-    let bytes = std::fs::read(record_path).map_err(|e| format!("{}: cannot read: {e}", record_path.display()))?;
+    let bytes = std::fs::read(record_path).map_err(|source| VerifyError::Read {
+        path: record_path.to_path_buf(),
+        source,
+    })?;
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
         && let Some(n) = v.get("lightbox_record").and_then(|n| n.as_u64())
         && n != FORMAT as u64
     {
-        return Err(format!(
-            "{}: a sign-off record of format {n}; this lightbox verifies format {FORMAT} only. Records of format 1 did not bind the signed journal line and cannot be trusted: review and sign the release again",
-            record_path.display()
-        ));
+        return Err(VerifyError::Format {
+            path: record_path.to_path_buf(),
+            format: n,
+        });
     }
-    let record: Record = crate::formats::json::parse(&bytes).map_err(|e| {
-        format!(
-            "{}: not a sign-off record: {} at `{}`",
-            record_path.display(),
-            e.message,
-            e.path
-        )
+    let record: Record = crate::formats::json::parse(&bytes).map_err(|e| VerifyError::NotARecord {
+        path: record_path.to_path_buf(),
+        message: e.message,
+        field: e.path,
     })?;
     let mut bad = Vec::new();
     // byte for byte as written: no trailing data, no reformatting, no re-escaping
@@ -1392,6 +1454,7 @@ fn check_signature(
     let fingerprint = match super::ssh::check(record_path) {
         Ok(f) => f,
         Err(e) => {
+            let e = e.to_string();
             bad.push(e.clone());
             return Signature::Bad(e);
         }
@@ -1436,10 +1499,38 @@ fn check_signature(
                     principal: Some(record.reviewer.clone()),
                 },
                 Err(e) => {
+                    let e = e.to_string();
                     bad.push(e.clone());
                     Signature::Bad(e)
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_record_and_what_to_do() {
+        let e = VerifyError::NotARecord {
+            path: PathBuf::from("reviews/1.0/alice.record.json"),
+            message: "missing field `seal`".into(),
+            field: ".".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "reviews/1.0/alice.record.json: not a sign-off record: missing field `seal` at `.`"
+        );
+        let e = SignError::OtherFiles {
+            entries: vec![(0, "other files"), (7, "files not recorded (an older lightbox)")],
+        };
+        assert!(
+            e.to_string().starts_with(
+                "not signed: the pack's or runs' files are not the ones this journal's sessions opened (entry 0: other files, entry 7: files not recorded (an older lightbox))."
+            ),
+            "{e}"
+        );
     }
 }

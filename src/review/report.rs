@@ -66,13 +66,32 @@ fn hex(c: [u8; 3]) -> String {
     format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
 }
 
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Verify(#[from] record::VerifyError),
+    /// The record's run is not in the pack.
+    #[error(transparent)]
+    Run(#[from] crate::pack::LookupError),
+    #[error("{}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
+    move |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// Write `report.md`, `report.html` and `images/*.png` into `out`. Returns the two report paths
 /// and whether the record verifies now.
-pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, PathBuf, bool), String> {
+pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, PathBuf, bool), ReportError> {
     let v = record::verify(record_path, pack, None)?;
     let (rec, bad) = (&v.record, &v.problems);
-    let run = pack.run_index(&rec.run).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(out.join("images")).map_err(|e| format!("{}: {e}", out.display()))?;
+    let run = pack.run_index(&rec.run)?;
+    std::fs::create_dir_all(out.join("images")).map_err(write_error(out))?;
     // flag geometry for the highlights
     let flags = crate::check::load_rules(pack, None)
         .ok()
@@ -184,7 +203,8 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
                 .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
                 .is_ok()
             {
-                std::fs::write(out.join(&name), &bytes).map_err(|e| format!("{}: {e}", out.join(&name).display()))?;
+                let path = out.join(&name);
+                std::fs::write(&path, &bytes).map_err(write_error(&path))?;
                 s.image = Some((PathBuf::from(name), bytes));
             }
         }
@@ -486,8 +506,8 @@ pub fn write(record_path: &Path, pack: &Pack, out: &Path) -> Result<(PathBuf, Pa
     }
     let _ = writeln!(h, "</ul></body></html>");
     let (mdp, hp) = (out.join("report.md"), out.join("report.html"));
-    std::fs::write(&mdp, md).map_err(|e| format!("{}: {e}", mdp.display()))?;
-    std::fs::write(&hp, h).map_err(|e| format!("{}: {e}", hp.display()))?;
+    std::fs::write(&mdp, md).map_err(write_error(&mdp))?;
+    std::fs::write(&hp, h).map_err(write_error(&hp))?;
     Ok((mdp, hp, bad.is_empty()))
 }
 
@@ -499,5 +519,14 @@ mod tests {
         assert_eq!(super::base64(b"f"), "Zg==");
         assert_eq!(super::base64(b"fo"), "Zm8=");
         assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn a_report_that_cannot_be_written_names_the_file() {
+        let e = super::ReportError::Write {
+            path: std::path::PathBuf::from("out/report.md"),
+            source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, "Permission denied"),
+        };
+        assert_eq!(e.to_string(), "out/report.md: Permission denied");
     }
 }

@@ -20,8 +20,54 @@ fn ssh_keygen() -> Command {
     Command::new("ssh-keygen")
 }
 
-fn missing(e: std::io::Error) -> String {
-    format!("cannot run ssh-keygen (OpenSSH 8.2 or later is needed for SSH signatures; install openssh-client): {e}")
+/// Why `ssh-keygen` could not sign or check; `said` is what ssh-keygen printed.
+#[derive(Debug, thiserror::Error)]
+pub enum SshError {
+    #[error("cannot run ssh-keygen (OpenSSH 8.2 or later is needed for SSH signatures; install openssh-client): {0}")]
+    Missing(std::io::Error),
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: not an SSH private key: {said}", key.display())]
+    NotPrivateKey { key: PathBuf, said: String },
+    #[error("{}: no public key in it", key.display())]
+    NoPublicKey { key: PathBuf },
+    #[error("not a public key: {said}")]
+    NotPublicKey { said: String },
+    #[error("ssh-keygen could not sign with {}: {said}", key.display())]
+    SignFailed { key: PathBuf, said: String },
+    #[error(
+        "{} is not a valid SSH signature of {} (the record was changed after it was signed, or the signature belongs to another file): {said}",
+        signature.display(),
+        record.display()
+    )]
+    Invalid {
+        signature: PathBuf,
+        record: PathBuf,
+        said: String,
+    },
+    /// ssh-keygen accepted the signature but named no key.
+    #[error("ssh-keygen said: {said}")]
+    NoFingerprint { said: String },
+    #[error("{}: no such allowed-signers file", path.display())]
+    NoAllowedSigners { path: PathBuf },
+    #[error(
+        "the SSH signature of {} does not verify for {principal:?} against {}: {said}",
+        record.display(),
+        allowed_signers.display()
+    )]
+    NotVerified {
+        record: PathBuf,
+        principal: String,
+        allowed_signers: PathBuf,
+        said: String,
+    },
+}
+
+fn read_error(path: &Path) -> impl FnOnce(std::io::Error) -> SshError + '_ {
+    move |source| SshError::Read {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn said(out: &std::process::Output) -> String {
@@ -38,18 +84,24 @@ fn said(out: &std::process::Output) -> String {
 
 /// A key's public half, `KEYTYPE BASE64` (from `KEY.pub` when present, else derived from the
 /// private key by `ssh-keygen -y`).
-pub fn public_key(key: &Path) -> Result<String, String> {
+pub fn public_key(key: &Path) -> Result<String, SshError> {
     let mut pubfile = key.as_os_str().to_owned();
     pubfile.push(".pub");
     let text = match std::fs::read_to_string(PathBuf::from(&pubfile)) {
         Ok(t) if !key.to_string_lossy().ends_with(".pub") => t,
-        _ if key.to_string_lossy().ends_with(".pub") => {
-            std::fs::read_to_string(key).map_err(|e| format!("{}: {e}", key.display()))?
-        }
+        _ if key.to_string_lossy().ends_with(".pub") => std::fs::read_to_string(key).map_err(read_error(key))?,
         _ => {
-            let out = ssh_keygen().arg("-y").arg("-f").arg(key).output().map_err(missing)?;
+            let out = ssh_keygen()
+                .arg("-y")
+                .arg("-f")
+                .arg(key)
+                .output()
+                .map_err(SshError::Missing)?;
             if !out.status.success() {
-                return Err(format!("{}: not an SSH private key: {}", key.display(), said(&out)));
+                return Err(SshError::NotPrivateKey {
+                    key: key.to_path_buf(),
+                    said: said(&out),
+                });
             }
             String::from_utf8_lossy(&out.stdout).into_owned()
         }
@@ -57,12 +109,12 @@ pub fn public_key(key: &Path) -> Result<String, String> {
     let mut w = text.split_whitespace();
     match (w.next(), w.next()) {
         (Some(t), Some(b)) => Ok(format!("{t} {b}")),
-        _ => Err(format!("{}: no public key in it", key.display())),
+        _ => Err(SshError::NoPublicKey { key: key.to_path_buf() }),
     }
 }
 
 /// A public key's SHA-256 fingerprint as OpenSSH prints it (`SHA256:…`).
-pub fn fingerprint(public_key: &str) -> Result<String, String> {
+pub fn fingerprint(public_key: &str) -> Result<String, SshError> {
     use std::io::Write;
     let mut child = ssh_keygen()
         .args(["-l", "-E", "sha256", "-f", "-"])
@@ -70,20 +122,20 @@ pub fn fingerprint(public_key: &str) -> Result<String, String> {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .map_err(missing)?;
+        .map_err(SshError::Missing)?;
     if let Some(mut i) = child.stdin.take() {
         let _ = writeln!(i, "{public_key}");
     }
-    let out = child.wait_with_output().map_err(missing)?;
+    let out = child.wait_with_output().map_err(SshError::Missing)?;
     let text = String::from_utf8_lossy(&out.stdout);
     text.split_whitespace()
         .find(|w| w.starts_with("SHA256:"))
         .map(String::from)
-        .ok_or_else(|| format!("not a public key: {}", said(&out)))
+        .ok_or_else(|| SshError::NotPublicKey { said: said(&out) })
 }
 
 /// Sign a record with an SSH key, writing `<record>.sig`.
-pub fn sign(record: &Path, key: &Path) -> Result<PathBuf, String> {
+pub fn sign(record: &Path, key: &Path) -> Result<PathBuf, SshError> {
     let sig = signature_path(record);
     let _ = std::fs::remove_file(&sig);
     let out = ssh_keygen()
@@ -91,50 +143,51 @@ pub fn sign(record: &Path, key: &Path) -> Result<PathBuf, String> {
         .arg(key)
         .arg(record)
         .output()
-        .map_err(missing)?;
+        .map_err(SshError::Missing)?;
     if !out.status.success() {
-        return Err(format!(
-            "ssh-keygen could not sign with {}: {}",
-            key.display(),
-            said(&out)
-        ));
+        return Err(SshError::SignFailed {
+            key: key.to_path_buf(),
+            said: said(&out),
+        });
     }
     Ok(sig)
 }
 
 /// Check that `<record>.sig` is a valid signature of the record's bytes by the key it carries
 /// (who that key belongs to is not checked: see [`verify`]). Returns the key's fingerprint.
-pub fn check(record: &Path) -> Result<String, String> {
+pub fn check(record: &Path) -> Result<String, SshError> {
     let sig = signature_path(record);
-    let input = std::fs::File::open(record).map_err(|e| format!("{}: {e}", record.display()))?;
+    let input = std::fs::File::open(record).map_err(read_error(record))?;
     let out = ssh_keygen()
         .args(["-Y", "check-novalidate", "-n", NAMESPACE, "-s"])
         .arg(&sig)
         .stdin(input)
         .output()
-        .map_err(missing)?;
+        .map_err(SshError::Missing)?;
     let text = said(&out);
     if !out.status.success() {
-        return Err(format!(
-            "{} is not a valid SSH signature of {} (the record was changed after it was signed, or the signature belongs to another file): {text}",
-            sig.display(),
-            record.display()
-        ));
+        return Err(SshError::Invalid {
+            signature: sig,
+            record: record.to_path_buf(),
+            said: text,
+        });
     }
     text.split_whitespace()
         .find(|w| w.starts_with("SHA256:"))
         .map(String::from)
-        .ok_or_else(|| format!("ssh-keygen said: {text}"))
+        .ok_or(SshError::NoFingerprint { said: text })
 }
 
 /// Verify `<record>.sig` for `principal` against an allowed-signers file (`ssh-keygen -Y
 /// verify`): the signature is valid and made by a key the file gives that name.
-pub fn verify(record: &Path, allowed_signers: &Path, principal: &str) -> Result<String, String> {
+pub fn verify(record: &Path, allowed_signers: &Path, principal: &str) -> Result<String, SshError> {
     let sig = signature_path(record);
     if !allowed_signers.is_file() {
-        return Err(format!("{}: no such allowed-signers file", allowed_signers.display()));
+        return Err(SshError::NoAllowedSigners {
+            path: allowed_signers.to_path_buf(),
+        });
     }
-    let input = std::fs::File::open(record).map_err(|e| format!("{}: {e}", record.display()))?;
+    let input = std::fs::File::open(record).map_err(read_error(record))?;
     let out = ssh_keygen()
         .args(["-Y", "verify", "-n", NAMESPACE, "-I", principal, "-f"])
         .arg(allowed_signers)
@@ -142,16 +195,17 @@ pub fn verify(record: &Path, allowed_signers: &Path, principal: &str) -> Result<
         .arg(&sig)
         .stdin(input)
         .output()
-        .map_err(missing)?;
+        .map_err(SshError::Missing)?;
     let text = said(&out);
     if out.status.success() {
         Ok(text)
     } else {
-        Err(format!(
-            "the SSH signature of {} does not verify for {principal:?} against {}: {text}",
-            record.display(),
-            allowed_signers.display()
-        ))
+        Err(SshError::NotVerified {
+            record: record.to_path_buf(),
+            principal: principal.to_string(),
+            allowed_signers: allowed_signers.to_path_buf(),
+            said: text,
+        })
     }
 }
 
@@ -228,6 +282,20 @@ mod tests {
         assert_eq!(
             principals_for(mixed, "ssh-ed25519 AAAAkeyC"),
             vec!["carol", "Dr Bo Chen"]
+        );
+    }
+
+    #[test]
+    fn a_signature_that_does_not_verify_names_the_record_the_reviewer_and_the_file() {
+        let e = SshError::NotVerified {
+            record: PathBuf::from("reviews/1.0/alice.record.json"),
+            principal: "alice".into(),
+            allowed_signers: PathBuf::from("allowed_signers"),
+            said: "Could not verify signature.".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the SSH signature of reviews/1.0/alice.record.json does not verify for \"alice\" against allowed_signers: Could not verify signature."
         );
     }
 }
