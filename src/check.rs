@@ -3,7 +3,7 @@
 
 use crate::ood::{self, Reference};
 use crate::pack::{MANIFEST_FILE, Pack, Source};
-use crate::rules::{Flag, RuleSet, Severity, evaluate};
+use crate::rules::{Flag, RuleSet, Severity};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -183,7 +183,14 @@ fn rare_formats(pack: &Pack, severity: Severity) -> Vec<Flag> {
 
 /// Run the rules (for `sources`) and the out-of-distribution check.
 pub fn check(pack: &Pack, rules: &RuleSet, sources: &[Source], refresh_lock: bool) -> Result<Report, CheckError> {
-    check_with(pack, rules, sources, refresh_lock, None)
+    check_with(
+        pack,
+        rules,
+        sources,
+        refresh_lock,
+        None,
+        &crate::job::Progress::default(),
+    )
 }
 
 /// As [`check`], comparing inputs with `reference` (e.g. from training data, `lightbox stats`)
@@ -194,13 +201,14 @@ pub fn check_with(
     sources: &[Source],
     refresh_lock: bool,
     reference: Option<&ood::Reference>,
+    progress: &crate::job::Progress,
 ) -> Result<Report, CheckError> {
-    let mut flags = evaluate(pack, rules, sources);
+    let mut flags = crate::rules::eval::evaluate_with(pack, rules, sources, progress);
     let mut ood_reference = None;
     if let Some((max_z, severity)) = rules.ood
         && (pack.cases.len() >= 5 || reference.is_some())
     {
-        let stats = ood::pack_stats(pack);
+        let stats = ood::pack_stats_with(pack, progress);
         let reference = match reference {
             Some(r) => Reference { max_z, ..r.clone() },
             None => {

@@ -5,6 +5,11 @@
 //! that the panic happened on such a thread, so the hook does not restore the terminal under a
 //! dashboard that keeps running.
 
+pub mod priority;
+pub mod progress;
+
+pub use progress::Progress;
+
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -15,6 +20,12 @@ thread_local! {
 /// Whether the current thread is a job started by [`spawn`] (its panics are caught and reported).
 pub fn is_job() -> bool {
     IN_JOB.with(Cell::get)
+}
+
+/// Mark the current thread as a job (a thread of a pool that runs jobs' work): its panics are
+/// reported by the job, not by restoring the terminal.
+pub(crate) fn mark_job() {
+    IN_JOB.with(|j| j.set(true));
 }
 
 /// The text of a panic's payload.

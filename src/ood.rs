@@ -285,9 +285,18 @@ pub fn check_reference(r: &Reference) -> Result<(), ReferenceProblem> {
 
 /// Statistics of every case's image (decoded in parallel); `None` where it cannot be read.
 pub fn pack_stats(pack: &Pack) -> Vec<Option<Stats>> {
+    pack_stats_with(pack, &crate::job::Progress::default())
+}
+
+/// As [`pack_stats`], saying how far it has got in `progress`.
+pub fn pack_stats_with(pack: &Pack, progress: &crate::job::Progress) -> Vec<Option<Stats>> {
+    progress.stage("image statistics", pack.cases.len());
     pack.cases
         .par_iter()
-        .map(|c| image::decode(&c.image).ok().map(|i| stats(&i)))
+        .map(|c| {
+            progress.step();
+            image::decode(&c.image).ok().map(|i| stats(&i))
+        })
         .collect()
 }
 

@@ -326,7 +326,7 @@ fn run_with(
             move |m| panicked(&ptx, "input", m),
         )?;
         let pack = Arc::new(pack);
-        analyse(&pack, 0, rules.clone(), &tx)?;
+        let analysis = analyse(&pack, 0, rules.clone(), &tx)?;
         // watch the pack's files: a rewritten run is reopened in the background
         let _watch = match (&pack.root, watch) {
             (Some(root), true) => {
@@ -362,6 +362,7 @@ fn run_with(
         let mut workers = Workers::spawn(Arc::clone(&pack), picker.clone(), threads, tx);
         let mut app = App::new(pack, config, protocol_name(&picker).to_string());
         app.rules_file = rules;
+        app.analysis = Some(analysis);
         app.cell_pixels = cell_pixels;
         app.max_graphic = max_graphic;
         let mut workspace_note = None;
@@ -463,8 +464,16 @@ fn event_loop(
         // wait for something, then drain everything pending before drawing again; while a
         // reload is recent, wake each second so that "reloaded 2 s ago" stays true
         let recent = app.reloaded.as_ref().is_some_and(|r| r.at.elapsed().as_secs() < 600);
-        let first = if recent {
-            match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+        // while background analysis runs, its progress in the status bar is redrawn 4 times a second
+        let tick = if app.analysis_text().is_some() {
+            Some(std::time::Duration::from_millis(250))
+        } else if recent {
+            Some(std::time::Duration::from_secs(1))
+        } else {
+            None
+        };
+        let first = if let Some(tick) = tick {
+            match rx.recv_timeout(tick) {
                 Ok(ev) => ev,
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
                 Err(e) => return Err(e.into()),
@@ -485,32 +494,40 @@ fn event_loop(
 
 /// Validate the pack, check it (rules, out-of-distribution) and compute every run's metrics on
 /// background threads; results carry `epoch` so that those of a pack since reloaded are dropped.
+///
+/// The work runs at a lower priority than the frames (see [`crate::job::priority`]) and says
+/// how far it has got in the returned [`app::Analysis`].
 fn analyse(
     pack: &Arc<crate::pack::Pack>,
     epoch: u64,
     rules: Option<std::path::PathBuf>,
     tx: &std::sync::mpsc::Sender<Message>,
-) -> std::io::Result<()> {
+) -> std::io::Result<app::Analysis> {
+    let analysis = app::Analysis::default();
     let (vpack, vtx, ptx) = (Arc::clone(pack), tx.clone(), tx.clone());
+    let progress = Arc::clone(&analysis.check);
     crate::job::spawn(
         "validate",
         move || {
-            let v = crate::pack::validate::validate(&vpack);
-            let _ = vtx.send(Message::Validated(epoch, v.problems));
-            // then the anatomy rules and the out-of-distribution check, for every source
-            let checked = crate::check::load_rules(&vpack, rules.as_deref())
-                .and_then(|r| {
-                    let r = r.unwrap_or_else(crate::rules::RuleSet::empty);
-                    let sources = crate::rules::eval::all_sources(&vpack);
-                    let mut ids: Vec<String> = r.rules.iter().map(|x| x.id.clone()).collect();
-                    ids.extend([
-                        crate::check::OOD_RULE.to_string(),
-                        crate::check::EXPECT_RULE.to_string(),
-                    ]);
-                    crate::check::check(&vpack, &r, &sources, false).map(|rep| (rep.flags, ids))
-                })
-                .map_err(|e| e.to_string());
-            let _ = vtx.send(Message::Checked(epoch, checked));
+            crate::job::priority::in_background(|| {
+                let v = crate::pack::validate::validate_with(&vpack, &progress);
+                let _ = vtx.send(Message::Validated(epoch, v.problems));
+                // then the anatomy rules and the out-of-distribution check, for every source
+                let checked = crate::check::load_rules(&vpack, rules.as_deref())
+                    .and_then(|r| {
+                        let r = r.unwrap_or_else(crate::rules::RuleSet::empty);
+                        let sources = crate::rules::eval::all_sources(&vpack);
+                        let mut ids: Vec<String> = r.rules.iter().map(|x| x.id.clone()).collect();
+                        ids.extend([
+                            crate::check::OOD_RULE.to_string(),
+                            crate::check::EXPECT_RULE.to_string(),
+                        ]);
+                        crate::check::check_with(&vpack, &r, &sources, false, None, &progress)
+                            .map(|rep| (rep.flags, ids))
+                    })
+                    .map_err(|e| e.to_string());
+                let _ = vtx.send(Message::Checked(epoch, checked));
+            })
         },
         move |message| {
             let _ = ptx.send(Message::Checked(
@@ -521,28 +538,32 @@ fn analyse(
     )?;
     // metrics for every run (exact COCO evaluation, Dice, classification)
     let (mpack, mtx, ptx) = (Arc::clone(pack), tx.clone(), tx.clone());
+    let progress = Arc::clone(&analysis.metrics);
     crate::job::spawn(
         "metrics",
         move || {
-            let options = crate::metrics::Options {
-                bootstrap: crate::metrics::classification::Bootstrap {
-                    resamples: 200,
+            crate::job::priority::in_background(|| {
+                let options = crate::metrics::Options {
+                    bootstrap: crate::metrics::classification::Bootstrap {
+                        resamples: 200,
+                        ..Default::default()
+                    },
+                    progress: crate::metrics::report::ProgressRef(Some(progress)),
                     ..Default::default()
-                },
-                ..Default::default()
-            };
-            for r in 0..mpack.runs.len() {
-                let m = crate::metrics::compute(&mpack, r, &options)
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string());
-                if mtx.send(Message::Metrics(epoch, r, m)).is_err() {
-                    break;
+                };
+                for r in 0..mpack.runs.len() {
+                    let m = crate::metrics::compute(&mpack, r, &options)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string());
+                    if mtx.send(Message::Metrics(epoch, r, m)).is_err() {
+                        break;
+                    }
                 }
-            }
+            })
         },
         move |message| panicked(&ptx, "metrics", message),
     )?;
-    Ok(())
+    Ok(analysis)
 }
 
 /// A watch that could not start: said in the status bar once the dashboard is up.
@@ -584,18 +605,19 @@ fn run_effects(
 }
 
 /// Start a background job the app asked for; its result arrives as an event.
-fn start(app: &App, r: Effect, tx: std::sync::mpsc::Sender<Message>) {
+fn start(app: &mut App, r: Effect, tx: std::sync::mpsc::Sender<Message>) {
     match r {
         Effect::SaveWorkspace(w) => {
             job("workspace", &tx.clone(), move || {
                 let _ = tx.send(Message::WorkspaceSaved(w.save().map_err(|e| e.to_string())));
             });
         }
-        Effect::Analyse(epoch) => {
-            if let Err(e) = analyse(&app.pack, epoch, app.rules_file.clone(), &tx) {
+        Effect::Analyse(epoch) => match analyse(&app.pack, epoch, app.rules_file.clone(), &tx) {
+            Ok(a) => app.analysis = Some(a),
+            Err(e) => {
                 let _ = tx.send(Message::Checked(epoch, Err(format!("cannot start the check: {e}"))));
             }
-        }
+        },
         Effect::Disagreement(key) => {
             let pack = Arc::clone(&app.pack);
             job("disagreement", &tx.clone(), move || {

@@ -116,8 +116,15 @@ fn check_pack(pack: &lightbox::pack::Pack, a: &Args) -> anyhow::Result<u8> {
         },
         None => None,
     };
-    let report =
-        check::check_with(pack, &rules, &sources, a.refresh_lock, reference.as_ref()).map_err(anyhow::Error::msg)?;
+    let report = check::check_with(
+        pack,
+        &rules,
+        &sources,
+        a.refresh_lock,
+        reference.as_ref(),
+        &lightbox::job::Progress::default(),
+    )
+    .map_err(anyhow::Error::msg)?;
     let gate = report
         .flags
         .iter()

@@ -79,6 +79,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             resamples: a.bootstrap,
             ..Bootstrap::default()
         },
+        ..Options::default()
     };
     let reference = match &a.reference {
         Some(p) => match Reference::read(p) {

@@ -137,6 +137,7 @@ pub fn class_figures(labels: &[bool], scores: &[f64], thr: f64, boot: Bootstrap)
     let samples: Vec<[Option<f64>; 4]> = (0..boot.resamples)
         .into_par_iter()
         .map(|b| {
+            crate::job::priority::yield_to_foreground();
             let mut rng = Rng::new(boot.seed ^ (b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let mut l = Vec::with_capacity(n);
             let mut s = Vec::with_capacity(n);

@@ -408,7 +408,10 @@ pub fn evaluate(images: &[EvalImage], categories: &[ClassId], params: &Params) -
     let evals: Vec<ImageEval> = images
         .par_iter()
         .with_min_len(8)
-        .map(|im| evaluate_image(im, &cat_index, params))
+        .map(|im| {
+            crate::job::priority::yield_to_foreground();
+            evaluate_image(im, &cat_index, params)
+        })
         .collect();
 
     let (nt, nr, nk, na, nm) = (

@@ -157,6 +157,7 @@ pub fn confusion(pack: &Pack, run: usize, iou_type: IouType, iou: f64, thr: f64)
     let per_case: Vec<Vec<u64>> = (0..pack.cases.len())
         .into_par_iter()
         .map(|c| {
+            crate::job::priority::yield_to_foreground();
             let mut m = vec![0u64; (n + 1) * (n + 1)];
             let gt = pack
                 .annotations(Source::GroundTruth, c)

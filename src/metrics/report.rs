@@ -25,6 +25,36 @@ pub struct Options {
     /// Compute HD95 (needs a distance transform per class and case).
     pub boundary: bool,
     pub bootstrap: Bootstrap,
+    /// Where a background job reads how far the computation has got (not part of what is
+    /// computed: two options that differ only here are equal).
+    pub progress: ProgressRef,
+}
+
+/// A [`crate::job::Progress`] to report to, or none.
+#[derive(Debug, Clone, Default)]
+pub struct ProgressRef(pub Option<std::sync::Arc<crate::job::Progress>>);
+
+impl PartialEq for ProgressRef {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl ProgressRef {
+    /// Begin a stage (nothing when there is no one to tell).
+    pub fn stage(&self, name: impl Into<String>, total: usize) {
+        if let Some(p) = &self.0 {
+            p.stage(name, total);
+        }
+    }
+
+    /// One item done; also where background work steps aside for the dashboard's frame.
+    pub fn step(&self) {
+        match &self.0 {
+            Some(p) => p.step(),
+            None => crate::job::priority::yield_to_foreground(),
+        }
+    }
 }
 
 impl Default for Options {
@@ -36,6 +66,7 @@ impl Default for Options {
             max_dets: None,
             boundary: true,
             bootstrap: Bootstrap::default(),
+            progress: ProgressRef::default(),
         }
     }
 }
@@ -241,7 +272,8 @@ pub fn compute(pack: &Pack, run: usize, o: &Options) -> Result<Report, MetricsEr
         .first()
         .map(|m| detection::confusion(pack, run, m.iou_type, o.iou, o.threshold));
 
-    let segmentation = segmentation::evaluate_pack(pack, run, o.boundary);
+    o.progress.stage(format!("metrics {run_name}: masks"), pack.cases.len());
+    let segmentation = segmentation::evaluate_pack(pack, run, o.boundary, &o.progress);
     if let Some(s) = &segmentation {
         if !s.cases.is_empty() && s.cases.iter().all(|c| c.classes.iter().all(|k| k.pred == 0)) {
             warnings.push(format!("{run_name}: every predicted label mask is empty"));

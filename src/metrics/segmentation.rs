@@ -214,7 +214,12 @@ pub struct SegmentationEval {
 }
 
 /// Evaluate a run's label masks against the ground truth's; `None` when either has none.
-pub fn evaluate_pack(pack: &Pack, run: usize, boundary: bool) -> Option<SegmentationEval> {
+pub fn evaluate_pack(
+    pack: &Pack,
+    run: usize,
+    boundary: bool,
+    progress: &super::report::ProgressRef,
+) -> Option<SegmentationEval> {
     let has = |s: Source| (0..pack.cases.len()).any(|c| pack.annotations(s, c).is_some_and(|a| a.label_mask.is_some()));
     if !has(Source::GroundTruth) || !has(Source::Run(run)) {
         return None;
@@ -228,6 +233,7 @@ pub fn evaluate_pack(pack: &Pack, run: usize, boundary: bool) -> Option<Segmenta
     let per_case: Vec<(usize, Option<Vec<ClassOverlap>>)> = (0..pack.cases.len())
         .into_par_iter()
         .filter_map(|c| {
+            progress.step();
             let gt = read(Source::GroundTruth, c)?;
             let o = read(Source::Run(run), c).and_then(|p| overlaps(&gt, &p, &classes, boundary));
             Some((c, o))

@@ -28,13 +28,21 @@ impl Validation {
 }
 
 pub fn validate(pack: &Pack) -> Validation {
+    validate_with(pack, &crate::job::Progress::default())
+}
+
+/// As [`validate`], saying how far it has got in `progress` (and stepping aside there for the
+/// dashboard's frame).
+pub fn validate_with(pack: &Pack, progress: &crate::job::Progress) -> Validation {
     let shown = |p: &Path| pack.display_path(p);
     let mut problems = Problems::default();
 
+    progress.stage("validating images", pack.cases.len());
     let headers: Vec<Result<ImageHeader, img::ImageError>> = pack
         .cases
         .par_iter()
         .map(|c| {
+            progress.step();
             img::read_header(&c.image).and_then(|h| {
                 // an oversized claim is said as such, before the data is judged
                 img::check_dimensions(h.width as u64, h.height as u64)?;
@@ -100,9 +108,11 @@ pub fn validate(pack: &Pack) -> Validation {
     let sources = std::iter::once((None, &pack.ground_truth))
         .chain(pack.runs.iter().enumerate().map(|(k, r)| (Some(k), &r.annotations)));
     for (src, anns) in sources {
+        progress.stage("validating masks", anns.len());
         let checked: Vec<(usize, Vec<Problem>, Vec<ClassId>)> = anns
             .par_iter()
             .enumerate()
+            .inspect(|_| progress.step())
             .filter_map(|(i, a)| a.label_mask.as_ref().map(|p| (i, p)))
             .map(|(i, path)| {
                 let mut ps = Vec::new();

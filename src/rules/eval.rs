@@ -253,9 +253,16 @@ pub fn all_sources(pack: &Pack) -> Vec<Source> {
 
 /// Evaluate `rules` on every case for each of `sources`. Flags come out in case order.
 pub fn evaluate(pack: &Pack, rules: &RuleSet, sources: &[Source]) -> Vec<Flag> {
+    evaluate_with(pack, rules, sources, &crate::job::Progress::default())
+}
+
+/// As [`evaluate`], saying how far it has got in `progress`.
+pub fn evaluate_with(pack: &Pack, rules: &RuleSet, sources: &[Source], progress: &crate::job::Progress) -> Vec<Flag> {
+    progress.stage("rules", pack.cases.len());
     let per_case: Vec<Vec<Flag>> = (0..pack.cases.len())
         .into_par_iter()
         .map(|case| {
+            progress.step();
             let Some(masks) = CaseMasks::load(pack, rules, case, sources) else {
                 return Vec::new();
             };

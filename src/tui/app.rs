@@ -186,6 +186,8 @@ pub struct App {
     pub disagreement: Option<(DisagreementKey, PerCase)>,
     /// Per case: mean entropy of a run's probability maps, for (epoch, run).
     pub entropy: Option<((u64, usize), PerCase)>,
+    /// How far the background analysis of this pack has got (the status bar says it).
+    pub analysis: Option<Analysis>,
 }
 
 /// A value per case, `None` where it does not apply (computed in the background).
@@ -197,6 +199,7 @@ pub type DisagreementKey = (u64, usize, usize, u32);
 pub use crate::metrics::operating::OperatingAt;
 
 pub use compare::Compare;
+pub use reload::Analysis;
 
 /// What `update` asks the event loop to do: start background work (its result comes back as an
 /// event) or hand an action to the journal thread.
@@ -258,6 +261,7 @@ impl App {
             flags: Vec::new(),
             rule_ids: None,
             checked: None,
+            analysis: None,
             graphics,
             metrics: Vec::new(),
             metrics_error: None,

@@ -250,6 +250,19 @@ struct Shared {
     latest: AtomicU64,
     data: Mutex<Lru<(usize, u32), Arc<CaseData>>>,
     frames: Mutex<Lru<FrameKey, Arc<Frame>>>,
+    /// Where a frame's parallel steps (decoding, compositing, encoding bands) run: apart from
+    /// background analysis, so that they never queue behind it.
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl Shared {
+    /// Run `f` on the frame pool (or here, when it could not be made).
+    fn install<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        match &self.pool {
+            Some(p) => p.install(f),
+            None => f(),
+        }
+    }
 }
 
 /// The worker pool.
@@ -281,6 +294,7 @@ impl Workers {
             latest: AtomicU64::new(0),
             data: Mutex::new(Lru::new(DATA_BUDGET, 64)),
             frames: Mutex::new(Lru::new(usize::MAX, FRAME_ITEMS)),
+            pool: crate::job::priority::frame_pool(threads),
         });
         let handles = (0..threads.max(1))
             .map(|i| {
@@ -373,6 +387,8 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Message>) {
             }
         };
         let (generation, key) = job;
+        // background analysis steps aside until this frame (or prefetch) is made
+        let _foreground = crate::job::priority::foreground();
         let epoch = s.epoch.load(Ordering::SeqCst);
         let pack = Arc::clone(&s.pack.read().unwrap_or_else(|e| e.into_inner()));
         let current = || s.epoch.load(Ordering::SeqCst) == epoch;
@@ -398,7 +414,7 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Message>) {
                 let data = match hit {
                     Some(d) => d,
                     None => {
-                        let d = Arc::new(CaseData::load_slice(&pack, key.case, key.slice));
+                        let d = Arc::new(s.install(|| CaseData::load_slice(&pack, key.case, key.slice)));
                         let bytes = d.bytes();
                         if current() {
                             s.data.lock().unwrap_or_else(|e| e.into_inner()).put(
@@ -417,7 +433,7 @@ fn worker_loop(s: &Shared, tx: &Sender<super::Message>) {
                     continue;
                 }
                 // a bug here must not take the dashboard down: report it and carry on
-                let made = crate::job::catch(|| make_frame(&pack, data, &key, &s.picker));
+                let made = crate::job::catch(|| s.install(|| make_frame(&pack, data, &key, &s.picker)));
                 let mut f = match made {
                     Ok(f) => f,
                     Err(message) => {

@@ -37,7 +37,29 @@ impl ReloadNote {
     }
 }
 
+/// The background analysis of a pack in progress: validation then the check (rules,
+/// out-of-distribution), and every run's metrics.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub check: Arc<crate::job::Progress>,
+    pub metrics: Arc<crate::job::Progress>,
+}
+
 impl App {
+    /// What the background analysis is doing, while it runs: `checking: rules 2,345/10,000`.
+    pub fn analysis_text(&self) -> Option<String> {
+        let a = self.analysis.as_ref()?;
+        if self.checked.is_none() {
+            return Some(format!("checking: {}", a.check.snapshot().text()));
+        }
+        let pending = self.metrics_error.is_none()
+            && (0..self.pack.runs.len()).any(|r| self.metrics.get(r).is_none_or(Option::is_none));
+        pending.then(|| match a.metrics.snapshot() {
+            s if s.stage.is_empty() => "metrics…".to_string(),
+            s => s.text(),
+        })
+    }
+
     /// Attach problems (from loading or background validation) to their cases.
     pub fn add_problems(&mut self, ps: Vec<crate::pack::Problem>) {
         for p in &ps {

@@ -135,6 +135,11 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             Style::default().fg(t.ui.accent),
         ));
     }
+    // background analysis in progress: what it is doing and how far it has got
+    if let Some(text) = app.analysis_text() {
+        spans.push(sep());
+        spans.push(Span::styled(text, dim));
+    }
     let hint = " ? help · q quit ";
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let pad = (area.width as usize).saturating_sub(used + hint.len());
