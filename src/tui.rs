@@ -9,6 +9,7 @@ pub mod config;
 pub mod graphic_limit;
 pub mod keymap;
 pub mod review;
+pub mod terminal_query;
 pub mod theme;
 pub mod view;
 pub mod worker;
@@ -128,26 +129,78 @@ pub fn tmux_passthrough() -> Option<bool> {
 }
 
 /// Choose the graphics protocol. Must run after entering the alternate screen and before
-/// reading input (the terminal answers queries on stdin). Returns the picker, the pixels per
-/// cell to compose at, and a note for the status bar.
+/// reading input (the terminal answers queries on stdin, see [`terminal_query`]). Returns the
+/// picker, the pixels per cell to compose at, a note for the status bar, and what the user
+/// typed while the terminal answered.
+#[allow(deprecated)] // Picker::from_fontsize: the query is ours (terminal_query says why)
 pub fn pick_graphics(choice: Graphics, user_limit: Option<(u32, u32)>) -> Picked {
     let halfblocks = || {
         let mut p = Picker::halfblocks();
         p.set_protocol_type(ProtocolType::Halfblocks);
         p
     };
-    let plain = |note: Option<String>| Picked {
+    let plain = |note: Option<String>, typed: Vec<u8>| Picked {
         picker: halfblocks(),
         cell_pixels: (1, 2),
         note,
         max_graphic: None,
+        typed: terminal_query::keys(&typed),
     };
     if choice == Graphics::Halfblocks {
-        return plain(None);
+        return plain(None, Vec::new());
     }
-    let mut picker = match Picker::from_query_stdio() {
-        Ok(p) => p,
-        Err(e) => return plain(Some(format!("graphics query failed ({e}); using halfblocks"))),
+    let tmux = tmux_passthrough();
+    let in_tmux = std::env::var_os("TMUX").is_some()
+        || std::env::var("TERM").is_ok_and(|t| t.starts_with("tmux"))
+        || std::env::var("TERM_PROGRAM").is_ok_and(|t| t == "tmux");
+    if choice == Graphics::Auto && tmux == Some(false) {
+        // nothing passes through to the outer terminal: no query to wait for
+        return plain(
+            Some(
+                "tmux passthrough is off: using halfblocks (`tmux set -g allow-passthrough on` for kitty graphics)"
+                    .into(),
+            ),
+            Vec::new(),
+        );
+    }
+    let answers = match terminal_query::ask(in_tmux, std::time::Duration::from_millis(1500)) {
+        Ok(a) => a,
+        Err(typed) if choice == Graphics::Auto => {
+            return plain(
+                Some(
+                    "the terminal did not answer the graphics query: using halfblocks (--graphics forces a protocol)"
+                        .into(),
+                ),
+                typed,
+            );
+        }
+        Err(typed) => terminal_query::Answers {
+            typed,
+            ..Default::default()
+        },
+    };
+    let cell = answers
+        .cell
+        .filter(|&(w, h)| w > 0 && h > 0)
+        .or_else(|| {
+            let ws = crossterm::terminal::window_size().ok()?;
+            (ws.width > 0 && ws.columns > 0 && ws.rows > 0).then(|| (ws.width / ws.columns, ws.height / ws.rows))
+        })
+        .filter(|&(w, h)| w > 0 && h > 0)
+        .unwrap_or((10, 20));
+    let mut picker = Picker::from_fontsize(cell.into());
+    // WezTerm and Konsole answer both queries but draw neither well (ratatui-image's findings)
+    let unreliable = ["WEZTERM_EXECUTABLE", "KONSOLE_VERSION"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|s| !s.is_empty()));
+    let detected = if answers.kitty && !unreliable {
+        ProtocolType::Kitty
+    } else if answers.sixel && !unreliable {
+        ProtocolType::Sixel
+    } else if iterm2_from_env() {
+        ProtocolType::Iterm2
+    } else {
+        ProtocolType::Halfblocks
     };
     let mut note = None;
     match choice {
@@ -155,18 +208,12 @@ pub fn pick_graphics(choice: Graphics, user_limit: Option<(u32, u32)>) -> Picked
         Graphics::Sixel => picker.set_protocol_type(ProtocolType::Sixel),
         Graphics::Iterm2 => picker.set_protocol_type(ProtocolType::Iterm2),
         _ => {
-            let tmux = tmux_passthrough();
-            if picker.protocol_type() != ProtocolType::Halfblocks && tmux == Some(false) {
-                picker.set_protocol_type(ProtocolType::Halfblocks);
-                note = Some(
-                    "tmux passthrough is off: using halfblocks (`tmux set -g allow-passthrough on` for kitty graphics)"
-                        .into(),
-                );
-            } else if picker.protocol_type() == ProtocolType::Sixel && tmux.is_some() {
+            picker.set_protocol_type(detected);
+            if detected == ProtocolType::Sixel && in_tmux {
                 // sixel is itself a DCS sequence: tmux 3.3 does not carry it to the outer terminal
                 picker.set_protocol_type(ProtocolType::Halfblocks);
                 note = Some("sixel does not pass through tmux: using halfblocks (--graphics sixel forces it)".into());
-            } else if picker.protocol_type() == ProtocolType::Kitty
+            } else if detected == ProtocolType::Kitty
                 && let Some((major, minor)) = kitty_version()
                 && (major, minor) < (0, 28)
             {
@@ -178,14 +225,12 @@ pub fn pick_graphics(choice: Graphics, user_limit: Option<(u32, u32)>) -> Picked
         }
     }
     if picker.protocol_type() == ProtocolType::Halfblocks {
-        return plain(note);
+        return plain(note, answers.typed);
     }
     // a sixel image larger than the terminal accepts is not drawn at all (xterm: maxGraphicSize)
     let max_graphic = match (user_limit, picker.protocol_type()) {
         (Some(l), _) => Some(l),
-        (None, ProtocolType::Sixel) => {
-            Some(graphic_limit::query(std::time::Duration::from_millis(300)).unwrap_or(graphic_limit::SIXEL_DEFAULT))
-        }
+        (None, ProtocolType::Sixel) => Some(answers.max_sixel.unwrap_or(graphic_limit::SIXEL_DEFAULT)),
         (None, _) => None,
     };
     let fs = picker.font_size();
@@ -194,16 +239,37 @@ pub fn pick_graphics(choice: Graphics, user_limit: Option<(u32, u32)>) -> Picked
         cell_pixels: (fs.width.max(1), fs.height.max(1)),
         note,
         max_graphic,
+        typed: terminal_query::keys(&answers.typed),
     }
 }
 
+/// Terminals that draw iTerm2 inline images, by what they put in the environment.
+fn iterm2_from_env() -> bool {
+    const PROGRAMS: [&str; 9] = [
+        "iTerm",
+        "WezTerm",
+        "mintty",
+        "vscode",
+        "Tabby",
+        "Hyper",
+        "rio",
+        "Bobcat",
+        "WarpTerminal",
+    ];
+    std::env::var("TERM_PROGRAM").is_ok_and(|p| PROGRAMS.iter().any(|n| p.contains(n)))
+        || std::env::var("LC_TERMINAL").is_ok_and(|t| t.contains("iTerm"))
+        || std::env::var("ITERM_SESSION_ID").is_ok_and(|s| !s.is_empty())
+}
+
 /// The graphics chosen: the picker, the pixels per cell to compose at, a note for the status
-/// bar, and the largest image the terminal accepts (each frame is made to fit it).
+/// bar, the largest image the terminal accepts (each frame is made to fit it), and the keys
+/// the user pressed while the terminal was being asked (handed to the dashboard first).
 pub struct Picked {
     pub picker: Picker,
     pub cell_pixels: (u16, u16),
     pub note: Option<String>,
     pub max_graphic: Option<(u32, u32)>,
+    pub typed: Vec<crossterm::event::KeyEvent>,
 }
 
 pub fn protocol_name(p: &Picker) -> &'static str {
@@ -310,8 +376,13 @@ fn run_with(
             cell_pixels,
             note,
             max_graphic,
+            typed,
         } = pick_graphics(graphics, config.max_graphic);
         let (tx, rx) = mpsc::channel();
+        // keys pressed while the terminal was asked come first, in order
+        for k in typed {
+            let _ = tx.send(Message::Input(TermEvent::Key(k)));
+        }
         forward_signals(tx.clone())?;
         let (input_tx, ptx) = (tx.clone(), tx.clone());
         crate::job::spawn(

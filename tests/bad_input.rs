@@ -895,6 +895,32 @@ fn a_link_out_of_the_pack_is_refused_unless_the_manifest_allows_it() {
     assert_eq!(code, 0, "{text}");
 }
 
+/// A folder of the pack that is itself a link out of it: every file in it lies outside, though
+/// none of the files is a link (each folder is resolved once, each file checked for a link).
+#[cfg(unix)]
+#[test]
+fn a_linked_folder_out_of_the_pack_is_refused() {
+    let t = mini_pack();
+    let d = t.path();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let moved = elsewhere.path().join("images");
+    std::fs::create_dir_all(&moved).unwrap();
+    for e in std::fs::read_dir(d.join("images")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), moved.join(e.file_name())).unwrap();
+    }
+    std::fs::remove_dir_all(d.join("images")).unwrap();
+    std::os::unix::fs::symlink(&moved, d.join("images")).unwrap();
+    expect_error(d, &["images/a.png", "symbolic link", "outside the pack"]);
+    // a link to a folder inside the pack is fine
+    std::fs::remove_file(d.join("images")).unwrap();
+    std::fs::create_dir_all(d.join("store")).unwrap();
+    std::fs::rename(&moved, d.join("store/images")).unwrap();
+    std::os::unix::fs::symlink(d.join("store/images"), d.join("images")).unwrap();
+    let (code, text) = info(d);
+    assert_eq!(code, 0, "{text}");
+}
+
 /// `ood_max_z = nan` switched the out-of-distribution check off without a word.
 #[test]
 fn ood_max_z_must_be_a_positive_number() {

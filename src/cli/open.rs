@@ -49,7 +49,12 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("the dashboard needs a terminal; for scripts use `lightbox info` or `lightbox render`");
     }
-    let run = a.source.selected_run(&pack)?;
+    // the run a reviewer most likely wants: the one named, else the newest (runs are listed
+    // oldest first; `lightbox infer` adds its run last)
+    let run = match a.source.selected_runs().first() {
+        Some(_) => a.source.selected_run(&pack)?,
+        None => pack.runs.len().checked_sub(1),
+    };
     tui::run(pack, config, graphics, run, a.source.from.rules.clone(), !a.no_watch).context("the dashboard stopped")?;
     Ok(EXIT_OK)
 }

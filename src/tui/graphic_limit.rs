@@ -1,11 +1,8 @@
 //! The largest image a terminal accepts. xterm draws no sixel image larger than its
 //! `maxGraphicSize` (1000 × 1000 by default) and says nothing: the pane stays blank while the
 //! dashboard believes it drew the case. Terminals that know their limit say it when asked
-//! (XTSMGRAPHICS, `CSI ? 2 ; 1 ; 0 S`, answered `CSI ? 2 ; 0 ; W ; H S`); the query is followed
-//! by a primary device attributes request (`CSI c`), which every terminal answers, so a
-//! terminal that ignores the first is found out without waiting for a timeout.
-
-use std::time::Duration;
+//! (XTSMGRAPHICS, `CSI ? 2 ; 1 ; 0 S`, answered `CSI ? 2 ; 0 ; W ; H S`; asked with the other
+//! graphics queries in [`super::terminal_query`]); where one does not, a conservative default.
 
 /// Sixel limit assumed when the terminal does not say (xterm's default `maxGraphicSize`).
 pub const SIXEL_DEFAULT: (u32, u32) = (1000, 1000);
@@ -24,85 +21,6 @@ pub enum Source {
 /// A parsed `WxH` (e.g. `1000x1000`).
 pub fn parse(text: &str) -> Result<(u32, u32), String> {
     crate::config::parse_pixel_size(text)
-}
-
-/// The sixel geometry in a terminal's answer, if it holds a successful XTSMGRAPHICS reply.
-pub fn parse_reply(bytes: &[u8]) -> Option<(u32, u32)> {
-    let text = String::from_utf8_lossy(bytes);
-    let start = text.find("\u{1b}[?2;")?;
-    let rest = &text[start + 5..];
-    let end = rest.find('S')?;
-    let parts: Vec<&str> = rest[..end].split(';').collect();
-    match parts.as_slice() {
-        ["0", w, h] => {
-            let (w, h) = (w.parse().ok()?, h.parse().ok()?);
-            (w > 0 && h > 0).then_some((w, h))
-        }
-        _ => None,
-    }
-}
-
-/// Ask the terminal (on stdin/stdout, in raw mode, before anything else reads input) for its
-/// largest sixel image. `None` when it does not say within `wait`.
-#[cfg(unix)]
-pub fn query(wait: Duration) -> Option<(u32, u32)> {
-    use std::io::{Read, Write};
-    use std::os::fd::AsRawFd;
-    let mut out = std::io::stdout();
-    out.write_all(b"\x1b[?2;1;0S\x1b[c").ok()?;
-    out.flush().ok()?;
-    let stdin = std::io::stdin();
-    let fd = stdin.as_raw_fd();
-    let deadline = std::time::Instant::now() + wait;
-    let mut got = Vec::new();
-    let mut buf = [0u8; 256];
-    let mut lock = stdin.lock();
-    loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        let mut pfd = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, its count, a timeout in milliseconds
-        let ready = unsafe { libc::poll(&mut pfd, 1, left.as_millis().min(1000) as i32) };
-        if ready <= 0 {
-            break;
-        }
-        let n = lock.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        got.extend_from_slice(&buf[..n]);
-        // the device attributes reply ends the answers: CSI ? ... c
-        if da_reply_complete(&got) {
-            break;
-        }
-    }
-    parse_reply(&got)
-}
-
-#[cfg(not(unix))]
-pub fn query(_wait: Duration) -> Option<(u32, u32)> {
-    None
-}
-
-/// Whether the bytes hold a whole primary device attributes reply (`CSI ? digits;... c`).
-fn da_reply_complete(b: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(b);
-    let mut rest: &str = &text;
-    while let Some(i) = rest.find("\u{1b}[?") {
-        let tail = &rest[i + 3..];
-        let body: String = tail.chars().take_while(|c| c.is_ascii_digit() || *c == ';').collect();
-        if tail[body.len()..].starts_with('c') {
-            return true;
-        }
-        rest = tail;
-    }
-    false
 }
 
 /// Scale `pixels` down (keeping its aspect) to fit within `limit`.
@@ -174,17 +92,6 @@ mod tests {
                 proptest::prop_assert!(w <= mw && h <= mh, "{}x{} over {}x{}", w, h, mw, mh);
             }
         }
-    }
-
-    #[test]
-    fn replies_are_read() {
-        assert_eq!(parse_reply(b"\x1b[?2;0;1000;1000S\x1b[?65;1;4c"), Some((1000, 1000)));
-        assert_eq!(parse_reply(b"\x1b[?1;0;256S\x1b[?2;0;2560;1440S"), Some((2560, 1440)));
-        // failure status, or no answer: the terminal did not say
-        assert_eq!(parse_reply(b"\x1b[?2;3;0S\x1b[?62c"), None);
-        assert_eq!(parse_reply(b"\x1b[?62;4c"), None);
-        assert!(da_reply_complete(b"\x1b[?2;0;1000;1000S\x1b[?65;1;4c"));
-        assert!(!da_reply_complete(b"\x1b[?2;0;1000;1000S\x1b[?65;1"));
     }
 
     #[test]
