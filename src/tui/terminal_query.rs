@@ -31,20 +31,32 @@ pub struct Answers {
     pub typed: Vec<u8>,
 }
 
-/// The queries, wrapped for tmux's passthrough when `tmux` (each escape doubled inside
-/// `DCS tmux; … ST`), ending with the device attributes request.
+/// The queries, ending with the device attributes request. Inside tmux the kitty and cell-size
+/// queries are wrapped for its passthrough (each escape doubled inside `DCS tmux; … ST`), the
+/// device attributes request is not (tmux answers it itself, at once), and XTSMGRAPHICS is not
+/// sent: tmux holds its answer for its `escape-time` (500 ms) and then hands it to the program
+/// as if typed, where it swallowed the user's first key (sixel does not pass through tmux
+/// anyway).
 pub fn queries(tmux: bool) -> Vec<u8> {
-    let body = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1b[?2;1;0S\x1b[c";
-    if tmux {
-        format!("\x1bPtmux;{}\x1b\\", body.replace('\x1b', "\x1b\x1b")).into_bytes()
+    let graphics = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t";
+    let mut q = if tmux {
+        format!("\x1bPtmux;{}\x1b\\", graphics.replace('\x1b', "\x1b\x1b"))
     } else {
-        body.as_bytes().to_vec()
-    }
+        format!("{graphics}\x1b[?2;1;0S")
+    };
+    q.push_str("\x1b[c");
+    q.into_bytes()
 }
 
 /// Read the answers out of `bytes`; `None` while the device attributes reply (the last) has
 /// not arrived whole.
 pub fn parse(bytes: &[u8]) -> Option<Answers> {
+    let a = scan(bytes);
+    a.answered.then_some(a)
+}
+
+/// Every answer in `bytes`, wherever it lies; the rest is what the user typed.
+pub fn scan(bytes: &[u8]) -> Answers {
     let mut a = Answers::default();
     let mut i = 0;
     while i < bytes.len() {
@@ -53,13 +65,11 @@ pub fn parse(bytes: &[u8]) -> Option<Answers> {
                 Reply::Kitty(ok) => a.kitty |= ok,
                 Reply::Cell(w, h) => a.cell = Some((w, h)),
                 Reply::Graphics(g) => a.max_sixel = a.max_sixel.or(g),
-                Reply::Attributes(sixel) => {
+                Reply::Attributes(sixel) if !a.answered => {
                     a.sixel = sixel;
                     a.answered = true;
-                    a.typed.extend_from_slice(&bytes[i + len..]);
-                    return Some(a);
                 }
-                Reply::Other => {}
+                Reply::Attributes(_) | Reply::Other => {}
             }
             i += len;
         } else {
@@ -67,7 +77,7 @@ pub fn parse(bytes: &[u8]) -> Option<Answers> {
             i += 1;
         }
     }
-    None
+    a
 }
 
 enum Reply {
@@ -127,17 +137,18 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(unix)]
 pub fn ask(tmux: bool, wait: Duration) -> Result<Answers, Vec<u8>> {
     use std::io::Write;
+    let mut in_grace = false;
     let mut out = std::io::stdout();
     if out.write_all(&queries(tmux)).and_then(|()| out.flush()).is_err() {
         return Err(Vec::new());
     }
-    let deadline = std::time::Instant::now() + wait;
+    let mut deadline = std::time::Instant::now() + wait;
     let mut got = Vec::new();
     let mut buf = [0u8; 512];
     loop {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         if left.is_zero() {
-            return Err(got);
+            break;
         }
         let mut pfd = libc::pollfd {
             fd: libc::STDIN_FILENO,
@@ -147,7 +158,7 @@ pub fn ask(tmux: bool, wait: Duration) -> Result<Answers, Vec<u8>> {
         // SAFETY: one valid pollfd, its count, a timeout in milliseconds
         let ready = unsafe { libc::poll(&mut pfd, 1, left.as_millis().clamp(1, 1000) as i32) };
         if ready < 0 {
-            return Err(got);
+            break;
         }
         if ready == 0 {
             continue;
@@ -156,14 +167,27 @@ pub fn ask(tmux: bool, wait: Duration) -> Result<Answers, Vec<u8>> {
         // SAFETY: reads at most buf.len() bytes into buf
         let n = unsafe { libc::read(libc::STDIN_FILENO, buf.as_mut_ptr().cast(), buf.len()) };
         if n <= 0 {
-            return Err(got);
+            break;
         }
         got.extend_from_slice(&buf[..n as usize]);
-        if let Some(a) = parse(&got) {
-            return Ok(a);
+        if scan(&got).answered {
+            if !tmux {
+                break;
+            }
+            // tmux answered its part at once; the outer terminal's answers come through
+            // passthrough a little later, or never (passthrough off)
+            if !in_grace {
+                deadline = deadline.min(std::time::Instant::now() + TMUX_GRACE);
+                in_grace = true;
+            }
         }
     }
+    let a = scan(&got);
+    if a.answered { Ok(a) } else { Err(got) }
 }
+
+/// How long answers from the terminal outside tmux are waited for after tmux's own.
+pub const TMUX_GRACE: Duration = Duration::from_millis(250);
 
 #[cfg(not(unix))]
 pub fn ask(_tmux: bool, _wait: Duration) -> Result<Answers, Vec<u8>> {
@@ -287,10 +311,16 @@ mod tests {
     }
 
     #[test]
-    fn tmux_wraps_every_escape() {
+    fn tmux_wraps_the_graphics_queries_and_answers_the_last_itself() {
         let q = queries(true);
-        assert!(q.starts_with(b"\x1bPtmux;\x1b\x1b_G") && q.ends_with(b"\x1b\x1b[c\x1b\\"));
+        assert!(q.starts_with(b"\x1bPtmux;\x1b\x1b_G"), "{q:?}");
+        assert!(q.ends_with(b"\x1b\x1b[16t\x1b\\\x1b[c"), "{q:?}");
+        assert!(!q.windows(3).any(|w| w == b"?2;"), "no XTSMGRAPHICS inside tmux: {q:?}");
         assert_eq!(queries(false).iter().filter(|&&b| b == 0x1b).count(), 5);
+        // answers after tmux's own device attributes still count
+        let a = scan(b"\x1b[?1;2c\x1b_Gi=31;OK\x1b\\\x1b[6;20;10tj");
+        assert!(a.answered && a.kitty && a.cell == Some((10, 20)) && !a.sixel);
+        assert_eq!(a.typed, b"j");
     }
 
     proptest::proptest! {
