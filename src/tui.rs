@@ -451,8 +451,9 @@ fn run_with(
         } else if app.pack.errors().next().is_some() {
             let n = app.pack.errors().count();
             app.warn(format!(
-                "{n} problem{} in this pack's files: sort by problems (s) or see `lightbox info`",
-                if n == 1 { "" } else { "s" }
+                "{n} problem{} in this pack's files: sort by problems ({}) or see `lightbox info`",
+                if n == 1 { "" } else { "s" },
+                app.key_or(action::Action::Sort, ":sort problems")
             ));
         }
         if let Some(n) = workspace_note {
@@ -517,8 +518,11 @@ fn event_loop(
 ) -> anyhow::Result<()> {
     loop {
         let size = terminal.size()?;
-        let areas = view::areas(app, ratatui::layout::Rect::new(0, 0, size.width, size.height));
-        app.image_cells = (areas.image_inner.width, areas.image_inner.height);
+        app.screen = (size.width, size.height);
+        let full = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+        app.clamp_scrolls(view::scroll_limits(app, full));
+        let areas = view::areas(app, full);
+        app.image_cells = areas.frame_cells;
         request_frames(app, workers);
         terminal.draw(|f| view::view(app, f))?;
         // review mode: the case counts as seen once its image has been drawn

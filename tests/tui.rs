@@ -38,8 +38,10 @@ fn app(pack: Arc<Pack>, w: u16) -> App {
 
 /// Lay out, make the frame the state asks for (as a worker would), draw.
 fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    app.screen = (w, h);
+    app.clamp_scrolls(view::scroll_limits(app, Rect::new(0, 0, w, h)));
     let areas = view::areas(app, Rect::new(0, 0, w, h));
-    app.image_cells = (areas.image_inner.width, areas.image_inner.height);
+    app.image_cells = areas.frame_cells;
     if let Some(key) = app.frame_key() {
         let data = Arc::new(CaseData::load_slice(&app.pack, key.case, key.slice));
         app.frame = Some(Arc::new(make_frame(&app.pack, data, &key, &halfblocks())));
@@ -81,12 +83,16 @@ fn help_overlay_lists_every_action_and_hides_the_image() {
     let t = draw(&mut a, 140, 44);
     let s = text(&t);
     insta::assert_snapshot!("help_overlay", s);
-    for (_, action, _, doc) in Action::ALL {
-        if action.class_toggle().is_none() {
-            assert!(s.contains(&doc[..doc.len().min(20)]), "help lacks {doc:?}");
-        }
-    }
     assert!(!s.contains('▀'), "the image must be hidden under an overlay");
+    // too tall for two columns here: it scrolls, and every line is whole on some page
+    let mut pages = vec![t];
+    for _ in 0..4 {
+        a.key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::PageDown));
+        pages.push(draw(&mut a, 140, 44));
+    }
+    for doc in help_docs() {
+        assert!(pages.iter().any(|p| reads_in_full(p, doc)), "help lacks {doc:?}");
+    }
     a.update(Action::Cancel);
     assert_eq!(a.overlay, Overlay::None);
 }
@@ -538,6 +544,26 @@ fn docs_keys_lists_every_action_and_its_default_keys() {
             );
         }
     }
+    // the review layer: its own table, every review action with its default keys
+    let review = &doc[doc
+        .find("## Review mode")
+        .expect("docs/keys.md has a Review mode section")..];
+    for (action, name, what) in lightbox::tui::action::ReviewAction::ALL {
+        let row = review
+            .lines()
+            .find(|l| l.contains(&format!("| `{name}` |")))
+            .unwrap_or_else(|| panic!("docs/keys.md lacks the review action {name}"));
+        assert!(
+            row.contains(what),
+            "docs/keys.md: {name} says otherwise than the help: {row}"
+        );
+        for key in keymap.review_keys(*action) {
+            assert!(
+                row.contains(&format!("`{key}`")),
+                "docs/keys.md: {name} lacks key {key}: {row}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -733,7 +759,7 @@ fn review_mode_records_verdicts_advances_and_signs() {
         &a.pending_effects()[0],
         Effect::Review(ReviewCmd::Record(lightbox::review::Event::Shown { .. }))
     ));
-    assert!(a.review_key('a'));
+    assert!(a.review_key(key('a')));
     pump(&mut a);
     assert_eq!(a.review.as_ref().unwrap().progress.reviewed_required, 1);
     // it moved on to the next required case
@@ -742,10 +768,10 @@ fn review_mode_records_verdicts_advances_and_signs() {
     assert_eq!(pack.cases[c1].id.0, plan.required[1].case);
     a.review_displayed(c1);
     // r, then a reason number
-    assert!(a.review_key('r'));
+    assert!(a.review_key(key('r')));
     let s = text(&draw(&mut a, 140, 40));
     assert!(s.contains("reject because:") && s.contains("2 outside anatomy"), "{s}");
-    assert!(a.review_key('2'));
+    assert!(a.review_key(key('2')));
     pump(&mut a);
     let rv = a.review.as_ref().unwrap();
     let g = rv.state.case_verdict(&pack.cases[c1].id.0).unwrap();
@@ -774,7 +800,7 @@ fn review_mode_records_verdicts_advances_and_signs() {
     assert_eq!(a.order, vec![c1]);
     a.set_filter("");
     // undo takes the reject back
-    assert!(a.review_key('z'));
+    assert!(a.review_key(key('z')));
     pump(&mut a);
     assert_eq!(a.review.as_ref().unwrap().progress.rejected, 0);
     let t = draw(&mut a, 140, 40);
@@ -788,7 +814,7 @@ fn review_mode_records_verdicts_advances_and_signs() {
     assert_eq!(a.case(), Some(c1));
     assert!(s.contains("required: "), "the title says why the case is required: {s}");
     // signing with required cases open is refused without a reason, then accepted with one
-    assert!(a.review_key('S'));
+    assert!(a.review_key(key('S')));
     a.review_sign("approve");
     pump(&mut a);
     assert!(a.notice.as_ref().unwrap().text.contains("NOT recorded") && a.review.as_ref().unwrap().signed.is_none());
@@ -853,7 +879,7 @@ fn review_mode_takes_verdicts_on_single_flags() {
     let c = a.case().unwrap();
     let id = pack.cases[c].id.0.clone();
     a.review_displayed(c);
-    assert!(a.review_key('f'));
+    assert!(a.review_key(key('f')));
     let rule = a
         .review
         .as_ref()
@@ -862,7 +888,7 @@ fn review_mode_takes_verdicts_on_single_flags() {
         .clone()
         .expect("the first required case is flagged");
     assert!(a.notice.as_ref().unwrap().text.contains(&rule));
-    assert!(a.review_key('a'));
+    assert!(a.review_key(key('a')));
     assert_eq!(a.case(), Some(c), "a verdict on a flag stays on the case");
     for e in a.take_effects() {
         let Effect::Review(cmd) = e else { continue };
@@ -1074,7 +1100,7 @@ fn approving_with_a_rejected_case_asks_first_and_a_signed_review_takes_no_more_v
     };
     let c = a.case().unwrap();
     a.review_displayed(c);
-    assert!(a.review_key('r') && a.review_key('2'));
+    assert!(a.review_key(key('r')) && a.review_key(key('2')));
     pump(&mut a);
     a.review_sign("approve the rest was read on paper");
     assert!(
@@ -1107,7 +1133,7 @@ fn approving_with_a_rejected_case_asks_first_and_a_signed_review_takes_no_more_v
         "{signed}"
     );
     // signed: the review is closed
-    assert!(a.review_key('a'));
+    assert!(a.review_key(key('a')));
     pump(&mut a);
     let n = a.notice.as_ref().unwrap().text.clone();
     assert!(n.contains("NOT recorded") && n.contains("closed"), "{n}");
@@ -1383,4 +1409,318 @@ fn a_blind_review_shuffles_the_required_cases_by_its_seed_and_hides_scores() {
     a.start_review(mode);
     assert_eq!(a.order, blind(11));
     assert!(!a.style.scores, "a blind review hides the scores");
+}
+
+/// The screen as cells.
+fn cells(t: &Terminal<TestBackend>) -> Vec<Vec<String>> {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect())
+        .collect()
+}
+
+/// Whether `text` can be read in full on screen: it starts at some cell and goes on there, then
+/// line by line below in the same column (where wrapped lines continue), up to a border or a
+/// gap of three blanks, with nothing cut off.
+fn reads_in_full(t: &Terminal<TestBackend>, text: &str) -> bool {
+    let g = cells(t);
+    let want: Vec<&str> = text.split_whitespace().collect();
+    let start: Vec<char> = text.chars().take(14).collect();
+    let segment = |row: &[String], x: usize| -> String {
+        let mut s = String::new();
+        let mut blanks = 0;
+        for c in &row[x..] {
+            if "│┃║".contains(c.as_str()) {
+                break;
+            }
+            blanks = if c == " " { blanks + 1 } else { 0 };
+            if blanks == 3 {
+                break;
+            }
+            s.push_str(c);
+        }
+        s
+    };
+    for y in 0..g.len() {
+        for x in 0..g[y].len() {
+            let here: Vec<char> = g[y][x..].iter().take(start.len()).flat_map(|c| c.chars()).collect();
+            if here != start {
+                continue;
+            }
+            let mut got: Vec<String> = Vec::new();
+            for row in &g[y..] {
+                if x > 0 && row[x - 1] != " " && !got.is_empty() && !"│┃║".contains(row[x - 1].as_str()) {
+                    break; // not a continuation: other text runs into this column
+                }
+                let seg = segment(row, x);
+                if seg.trim().is_empty() {
+                    break;
+                }
+                got.extend(seg.split_whitespace().map(str::to_string));
+                if got.len() >= want.len() {
+                    break;
+                }
+            }
+            if got.len() >= want.len() && got[..want.len()] == want[..] {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The help's descriptions, as the help shows them (the class toggles are one line).
+fn help_docs() -> Vec<&'static str> {
+    Action::ALL
+        .iter()
+        .filter(|(_, a, _, _)| a.class_toggle().is_none())
+        .map(|(_, _, _, d)| *d)
+        .collect()
+}
+
+#[test]
+fn every_help_line_reads_in_full_at_160x48_and_80x24() {
+    let mut a = app(sample(), 160);
+    a.key(key('?'));
+    let t = draw(&mut a, 160, 48);
+    let s = text(&t);
+    insta::assert_snapshot!("help_160x48", s);
+    assert!(!s.contains("j/k scroll"), "160x48 holds the whole help: {s}");
+    for doc in help_docs() {
+        assert!(reads_in_full(&t, doc), "160x48: {doc:?} is not readable in full:\n{s}");
+    }
+    assert!(reads_in_full(
+        &t,
+        "graphics: halfblocks · keys and theme: docs/keys.md, ~/.config/lightbox/config.toml"
+    ));
+    // 80x24 scrolls: page by page, every line whole on some page
+    let mut a = app(sample(), 80);
+    a.key(key('?'));
+    let mut pages = Vec::new();
+    for _ in 0..12 {
+        pages.push(draw(&mut a, 80, 24));
+        a.key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::PageDown));
+    }
+    insta::assert_snapshot!("help_80x24_last_page", text(pages.last().unwrap()));
+    for doc in help_docs() {
+        assert!(
+            pages.iter().any(|p| reads_in_full(p, doc)),
+            "80x24: {doc:?} is not readable in full on any page"
+        );
+    }
+    assert!(text(&pages[0]).contains("↓ more · j/k scroll"), "{}", text(&pages[0]));
+    assert!(
+        !text(pages.last().unwrap()).contains("↓ more"),
+        "the last page says no more"
+    );
+}
+
+/// A review session of zoe's (see `zoe_reviews`) started in the dashboard, with `config`.
+fn zoe_in_review(config: Config) -> (tempfile::TempDir, Arc<Pack>, App) {
+    use lightbox::tui::review::ReviewMode;
+    let (tmp, pack, _run, flags, plan, session, mut a) = zoe_reviews();
+    a.config = config;
+    a.set_flags(flags);
+    a.start_review(ReviewMode::new(
+        "r".into(),
+        "zoe".into(),
+        plan,
+        session.state.clone(),
+        session.progress(),
+        pack.manifest.review.reasons.clone(),
+    ));
+    (tmp, pack, a)
+}
+
+#[test]
+fn the_help_in_review_mode_lists_the_review_layer_first_and_no_shadowed_key() {
+    use lightbox::tui::action::ReviewAction;
+    let (_tmp, _pack, mut a) = zoe_in_review(Config::defaults());
+    a.key(key('?'));
+    let t = draw(&mut a, 160, 48);
+    let s = text(&t);
+    insta::assert_snapshot!("review_help_160x48", s);
+    assert!(s.contains("Keys while reviewing"), "{s}");
+    let review = s.find("Review (these keys do this while reviewing)").unwrap();
+    assert!(review < s.find("Move").unwrap(), "the review layer first: {s}");
+    for (_, _, doc) in ReviewAction::ALL {
+        assert!(reads_in_full(&t, doc), "{doc:?}:\n{s}");
+    }
+    // r, n and f are the review layer's: what they did in the dashboard is not offered
+    assert!(
+        reads_in_full(&t, "show the next run (or none) (no key while reviewing: r is reject)"),
+        "{s}"
+    );
+    assert!(
+        reads_in_full(&t, "mask fills on/off (no key while reviewing: f is flag)"),
+        "{s}"
+    );
+    let next = s.lines().find(|l| l.contains("next case (in the image pane")).unwrap();
+    assert!(next.contains("j ↓ space ") && !next.contains("space n"), "{next}");
+    // the rest on the next pages, every line whole
+    let mut pages = vec![t];
+    for _ in 0..4 {
+        a.key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::PageDown));
+        pages.push(draw(&mut a, 160, 48));
+    }
+    for doc in help_docs() {
+        assert!(pages.iter().any(|p| reads_in_full(p, doc)), "{doc:?}");
+    }
+    // 80x24: the first page is the review layer
+    a.overlay = Overlay::None;
+    a.key(key('?'));
+    let t = draw(&mut a, 80, 24);
+    let s = text(&t);
+    insta::assert_snapshot!("review_help_80x24", s);
+    assert!(
+        s.contains("Review (these keys do this") && reads_in_full(&t, ReviewAction::ALL[1].2),
+        "{s}"
+    );
+    // and the keys do what the help says
+    a.overlay = Overlay::None;
+    let run = a.run;
+    a.key(key('r'));
+    assert!(a.review.as_ref().unwrap().choosing_reason, "r rejects while reviewing");
+    assert_eq!(a.run, run, "r does not change the run while reviewing");
+    a.key(key('k'));
+    assert!(
+        !a.review.as_ref().unwrap().choosing_reason,
+        "another key cancels the reject"
+    );
+    assert!(a.notice.as_ref().unwrap().text.contains("nothing recorded"));
+}
+
+#[test]
+fn review_keys_come_from_the_keymaps_review_layer() {
+    let user = lightbox::config::UserConfig::parse(
+        "[keys.review]\nx = \"reject\"\nr = \"none\"\nY = \"accept\"\n",
+        PathBuf::from("config.toml"),
+    )
+    .unwrap();
+    let (_tmp, _pack, mut a) = zoe_in_review(Config::from_user(&user).unwrap());
+    let s = text(&draw(&mut a, 160, 48));
+    assert!(
+        s.contains("a accept  x reject  u unsure  n note  z undo  S sign"),
+        "{s}"
+    );
+    // r is the dashboard's again: the next run
+    let run = a.run;
+    a.key(key('r'));
+    assert_ne!(a.run, run);
+    assert!(!a.review.as_ref().unwrap().choosing_reason);
+    a.key(key('x'));
+    assert!(a.review.as_ref().unwrap().choosing_reason);
+    a.key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Esc));
+    assert!(!a.review.as_ref().unwrap().choosing_reason);
+    // Y (the review layer) accepts and moves on
+    let c = a.case();
+    a.key(key('Y'));
+    assert_ne!(a.case(), c);
+    a.key(key('?'));
+    let t = draw(&mut a, 160, 48);
+    let s = text(&t);
+    let reject = s.lines().find(|l| l.contains("reject, then 1–9")).unwrap();
+    assert!(reject.contains("  x "), "{reject}");
+    let run_line = s.lines().find(|l| l.contains("show the next run")).unwrap();
+    assert!(run_line.contains("  r ") && !run_line.contains("no key"), "{run_line}");
+}
+
+/// A generated chest pack (the project's generator) with the candidate shown and its flags.
+fn chest_with_flags() -> (tempfile::TempDir, App) {
+    let tmp = tempfile::tempdir().unwrap();
+    lightbox::sample::chest::write(tmp.path(), 40, lightbox::sample::chest::DEFAULT_SEED).unwrap();
+    let pack = Arc::new(Pack::open(tmp.path()).unwrap());
+    let flags = flags_of(&pack);
+    let mut a = app(Arc::clone(&pack), 80);
+    a.run = Some(pack.run_index("candidate").unwrap());
+    a.set_flags(flags);
+    a.command("goto case-021");
+    (tmp, a)
+}
+
+/// A flag as the details pane lists it, after its glyph: rule, source, sentence.
+fn flag_text(a: &App, f: &lightbox::rules::Flag) -> String {
+    let who = match f.source {
+        None => "input".to_string(),
+        Some(lightbox::pack::Source::GroundTruth) => "ground truth".to_string(),
+        Some(s) => a.pack.source_name(s),
+    };
+    format!("{} · {who}: {}", f.rule, f.message)
+}
+
+/// The heart-on-patient-left flag on case-021 (the heart mirrored), as the details list it.
+fn heart_reason(a: &App) -> String {
+    let c = a.case().unwrap();
+    flag_text(a, a.case_flags(c).find(|f| f.rule == "heart-on-patient-left").unwrap())
+}
+
+#[test]
+fn at_80x24_d_shows_the_details_in_place_of_the_image_and_d_brings_it_back() {
+    let (_tmp, mut a) = chest_with_flags();
+    let reason = heart_reason(&a);
+    assert!(
+        reason.ends_with("needs it on the patient's left of hull(lungs)'s centre"),
+        "{reason}"
+    );
+    let s = text(&draw(&mut a, 80, 24));
+    assert!(s.contains('▀') || s.contains('▄'), "the image first");
+    a.key(key('D'));
+    let t = draw(&mut a, 80, 24);
+    let s = text(&t);
+    insta::assert_snapshot!("details_instead_80x24", s);
+    assert!(s.contains("Details · D: back to the image"), "{s}");
+    assert!(!s.contains('▀') && !s.contains('▄'), "no image under the details: {s}");
+    assert!(reads_in_full(&t, &reason), "the flag's reason:\n{s}");
+    assert!(!a.image_drawn(), "the image is not on screen");
+    // tab walks the panes on screen: cases and details
+    a.key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Tab));
+    assert_eq!(a.focus, Pane::Details);
+    a.key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Tab));
+    assert_eq!(a.focus, Pane::Cases);
+    a.key(key('D'));
+    let s = text(&draw(&mut a, 80, 24));
+    assert!((s.contains('▀') || s.contains('▄')) && !s.contains("Details"), "{s}");
+    // wide terminals keep the pane beside the image
+    let mut a = app(Arc::clone(&a.pack), 160);
+    draw(&mut a, 160, 48);
+    a.key(key('D'));
+    assert!(!a.show_details && !a.details_instead);
+}
+
+#[test]
+fn flag_reasons_wrap_whole_in_the_details_pane_at_160x48() {
+    let (_tmp, mut a) = chest_with_flags();
+    a.show_details = true;
+    let reason = heart_reason(&a);
+    let t = draw(&mut a, 160, 48);
+    let s = text(&t);
+    insta::assert_snapshot!("details_flags_160x48", s);
+    assert!(reads_in_full(&t, &reason), "the flag's reason:\n{s}");
+    for f in a.case_flags(a.case().unwrap()) {
+        assert!(reads_in_full(&t, &flag_text(&a, f)), "{:?}:\n{s}", f.message);
+    }
+}
+
+#[test]
+fn a_reviewer_at_80x24_reads_the_flag_in_place_of_the_image_and_the_next_case_shows_its_image() {
+    let (_tmp, pack, mut a) = zoe_in_review(Config::defaults());
+    draw(&mut a, 80, 24);
+    let c = a.case().unwrap();
+    a.review_displayed(c);
+    a.key(key('D'));
+    let t = draw(&mut a, 80, 24);
+    let s = text(&t);
+    insta::assert_snapshot!("review_details_80x24", s);
+    let flags: Vec<String> = a.case_flags(c).map(|f| flag_text(&a, f)).collect();
+    assert!(!flags.is_empty(), "the first required case is flagged");
+    for f in flags {
+        assert!(reads_in_full(&t, &f), "{f:?}:\n{s}");
+    }
+    assert!(!a.image_drawn(), "the details are on screen, not the image");
+    a.key(key('a'));
+    assert_ne!(a.case(), Some(c));
+    assert!(!a.details_instead, "the next case shows its image first");
+    let s = text(&draw(&mut a, 80, 24));
+    assert!(s.contains('▀') || s.contains('▄'), "{s}");
+    let _ = pack;
 }

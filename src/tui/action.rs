@@ -26,8 +26,8 @@ actions! {
         PrevCase = "prev_case": "previous case (in the image pane: move the pixel cursor)",
         FirstCase = "first_case": "first case",
         LastCase = "last_case": "last case",
-        PageDown = "page_down": "ten cases down",
-        PageUp = "page_up": "ten cases up",
+        PageDown = "page_down": "ten cases down (in the details pane: scroll it down)",
+        PageUp = "page_up": "ten cases up (in the details pane: scroll it up)",
         Left = "left": "previous case (in the image pane: move the pixel cursor left)",
         Right = "right": "next case (in the image pane: move the pixel cursor right)",
         NextPane = "next_pane": "focus the next pane (cases, image, details)",
@@ -122,5 +122,75 @@ impl Action {
             ToggleClass9 => 8,
             _ => return None,
         })
+    }
+}
+
+/// What a reviewer does in review mode (`lightbox review`): the keymap's `[review]` layer binds
+/// keys to these, over the dashboard's keys (a key of the layer shadows the same key's
+/// [`Action`] while reviewing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReviewAction {
+    Accept,
+    Reject,
+    Unsure,
+    Flag,
+    Note,
+    Undo,
+    Sign,
+}
+
+impl ReviewAction {
+    /// Every review action with its keymap name and description, in help order.
+    pub const ALL: &'static [(ReviewAction, &'static str, &'static str)] = &[
+        (
+            ReviewAction::Accept,
+            "accept",
+            "accept, and go to the next required case (on a chosen flag: the flag is a real error)",
+        ),
+        (
+            ReviewAction::Reject,
+            "reject",
+            "reject, then 1–9 for the reason the status bar lists, esc cancels (on a chosen flag: a false alarm)",
+        ),
+        (
+            ReviewAction::Unsure,
+            "unsure",
+            "unsure, and go to the next required case",
+        ),
+        (
+            ReviewAction::Flag,
+            "flag",
+            "choose the case's next flag: the next verdict is on that flag alone (esc: the whole case)",
+        ),
+        (
+            ReviewAction::Note,
+            "note",
+            "write a note on the case (kept in the record and the report)",
+        ),
+        (
+            ReviewAction::Undo,
+            "undo",
+            "undo the last verdict, and go back to its case",
+        ),
+        (
+            ReviewAction::Sign,
+            "sign",
+            "sign the review: type approve or reject (with required cases open, add why)",
+        ),
+    ];
+
+    pub fn from_name(name: &str) -> Option<ReviewAction> {
+        ReviewAction::ALL
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(a, _, _)| *a)
+    }
+
+    pub fn name(&self) -> &'static str {
+        ReviewAction::ALL
+            .iter()
+            .find(|(a, _, _)| a == self)
+            .map(|(_, n, _)| *n)
+            .unwrap_or("?")
     }
 }

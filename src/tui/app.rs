@@ -126,12 +126,21 @@ pub struct App {
     pub slice_of: (usize, u32),
     /// Selected prediction (index into the current run's instances of this case).
     pub selected: Option<usize>,
+    /// The details pane beside the image (terminals at least [`WIDE`] columns wide).
     pub show_details: bool,
+    /// Narrower terminals: the details pane in the image's place (`D` again: the image).
+    pub details_instead: bool,
+    /// The terminal's size in cells, set by the event loop before each draw (`(0, 0)`: not
+    /// known yet, taken as wide).
+    pub screen: (u16, u16),
     pub filter: Option<(String, Expr)>,
     pub sort: SortKey,
     pub overlay: Overlay,
     /// First line of the help overlay shown (it scrolls when the terminal is small).
     pub help_scroll: usize,
+    /// The details pane scrolled down this many lines, on this case (another case starts at
+    /// the top).
+    pub details_scroll: (usize, usize),
     pub notice: Option<Notice>,
     pub frame: Option<Arc<Frame>>,
     /// The image area in cells and the pixels per cell, set by the event loop from the terminal.
@@ -245,10 +254,13 @@ impl App {
             slice_of: (usize::MAX, 0),
             selected: None,
             show_details: true,
+            details_instead: false,
+            screen: (0, 0),
             filter: None,
             sort: SortKey::Case,
             overlay: Overlay::None,
             help_scroll: 0,
+            details_scroll: (0, 0),
             notice: None,
             frame: None,
             image_cells: (0, 0),
@@ -288,6 +300,39 @@ impl App {
     pub fn network_run(&self) -> Option<usize> {
         let r = self.run?;
         (self.network_view && self.pack.runs[r].sources.model_file.is_some()).then_some(r)
+    }
+
+    /// The key that does `action` now, for messages that name one: the first the keymap lists
+    /// that works (while reviewing, one the review layer leaves the dashboard); else `otherwise`
+    /// (a command that does the same, say).
+    pub fn key_or(&self, action: Action, otherwise: &str) -> String {
+        self.config
+            .keymap
+            .keys_now(action, self.review.is_some())
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| otherwise.to_string())
+    }
+
+    /// The first line of the details pane shown (its scroll applies to the case it was made on).
+    pub fn details_top(&self) -> usize {
+        match self.details_scroll {
+            (c, top) if Some(c) == self.case() => top,
+            _ => 0,
+        }
+    }
+
+    /// Keep the scroll positions within what there is to scroll (the limits come from the
+    /// layout: [`super::view::scroll_limits`]).
+    pub fn clamp_scrolls(&mut self, (help, details): (usize, usize)) {
+        self.help_scroll = self.help_scroll.min(help);
+        self.details_scroll.1 = self.details_scroll.1.min(details);
+    }
+
+    /// The terminal is too narrow for the details pane beside the image (`D` puts it in the
+    /// image's place).
+    pub fn narrow(&self) -> bool {
+        self.screen.0 > 0 && self.screen.0 < super::view::WIDE
     }
 
     /// Problems attached to one case.
@@ -492,10 +537,21 @@ impl App {
             }
             FirstCase => self.move_to(0),
             LastCase => self.move_to(self.order.len().saturating_sub(1)),
+            PageDown | PageUp if self.focus == Pane::Details => {
+                let top = self.details_top();
+                let top = if action == PageDown {
+                    top + 10
+                } else {
+                    top.saturating_sub(10)
+                };
+                self.details_scroll = (self.case().unwrap_or(0), top);
+            }
             PageDown => self.move_to(self.pos + 10),
             PageUp => self.move_to(self.pos.saturating_sub(10)),
             NextPane | PrevPane => {
-                let panes: Vec<Pane> = if self.show_details {
+                let panes: Vec<Pane> = if self.narrow() && self.details_instead {
+                    vec![Pane::Cases, Pane::Details]
+                } else if self.show_details && !self.narrow() {
                     vec![Pane::Cases, Pane::Image, Pane::Details]
                 } else {
                     vec![Pane::Cases, Pane::Image]
@@ -539,7 +595,10 @@ impl App {
             }
             ToggleError => {
                 if self.run.is_none() {
-                    self.warn("the error view compares a run with the ground truth: choose a run with r");
+                    let key = self.key_or(CycleRun, ":run NAME");
+                    self.warn(format!(
+                        "the error view compares a run with the ground truth: choose a run with {key}"
+                    ));
                 } else {
                     self.error_view = !self.error_view;
                 }
@@ -586,22 +645,48 @@ impl App {
             ToggleNetwork => match self.run {
                 Some(r) if self.pack.runs[r].sources.model_file.is_some() => {
                     self.network_view = !self.network_view;
-                    self.say(if self.network_view {
-                        "network's-eye view: the tensor the model receives (v: back to the image)"
+                    let text = if self.network_view {
+                        format!(
+                            "network's-eye view: the tensor the model receives ({}: back to the image)",
+                            self.key_or(ToggleNetwork, ":q")
+                        )
                     } else {
-                        "the image"
-                    });
+                        "the image".to_string()
+                    };
+                    self.say(text);
                 }
                 Some(r) => self.caution(format!(
                     "run {} has no model_file in lightbox.toml: runs made by `lightbox infer` have one",
                     self.pack.runs[r].name.0
                 )),
-                None => self.caution("choose a run (r) made by a model to see what it receives"),
+                None => {
+                    let key = self.key_or(CycleRun, ":run NAME");
+                    self.caution(format!("choose a run ({key}) made by a model to see what it receives"))
+                }
             },
             ToggleMetrics => {
                 self.metrics_view = !self.metrics_view;
                 if self.metrics_view && self.run.is_none() {
-                    self.caution("metrics compare a run with the ground truth: choose a run with r");
+                    let key = self.key_or(CycleRun, ":run NAME");
+                    self.caution(format!(
+                        "metrics compare a run with the ground truth: choose a run with {key}"
+                    ));
+                }
+            }
+            ToggleDetails if self.narrow() => {
+                // no room beside the image: the details take its place, and give it back
+                self.details_instead = !self.details_instead;
+                let key = self.key_or(ToggleDetails, "toggle_details");
+                if self.details_instead {
+                    if self.focus == Pane::Image {
+                        self.focus = Pane::Details;
+                    }
+                    self.say(format!("the details in place of the image ({key}: the image)"));
+                } else {
+                    if self.focus == Pane::Details {
+                        self.focus = Pane::Cases;
+                    }
+                    self.say(format!("the image ({key}: its details)"));
                 }
             }
             ToggleDetails => {

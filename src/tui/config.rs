@@ -1,6 +1,6 @@
 //! The dashboard's configuration: the user's file (`crate::config`, read once) turned into a
 //! theme and a keymap. A theme that is not built in and not a readable theme file, or a `[keys]`
-//! line naming no action, is an error naming the file and the key.
+//! or `[keys.review]` line naming no action, is an error naming the file, the table and the key.
 
 use super::keymap::Keymap;
 use super::theme::Theme;
@@ -59,7 +59,9 @@ impl Config {
         if let Some(t) = &user.theme {
             c.theme = load_theme(t).map_err(|e| value("theme", e))?;
         }
-        c.keymap.apply(&user.keys).map_err(|e| value("[keys]", e))?;
+        c.keymap
+            .apply(&user.keys)
+            .map_err(|e| value(e.layer.table(), e.message))?;
         c.graphics = user.graphics.clone();
         c.max_graphic = user.max_graphic;
         c.path = user.path.clone();
@@ -99,5 +101,50 @@ mod tests {
         std::fs::write(&p, "[keys]\nx = \"fly_away\"\n").unwrap();
         let e = Config::load(Some(&p)).unwrap_err().to_string();
         assert!(e.starts_with(&format!("{}: [keys]: ", p.display())), "{e}");
+    }
+
+    #[test]
+    fn the_review_layer_is_configured_under_keys_review_and_its_errors_say_so() {
+        use super::super::action::{Action, ReviewAction};
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("config.toml");
+        // reject moves to x; r goes back to the dashboard while reviewing
+        std::fs::write(
+            &p,
+            "[keys]\nj = \"next_case\"\n[keys.review]\nx = \"reject\"\nr = \"none\"\n",
+        )
+        .unwrap();
+        let km = Config::load(Some(&p)).unwrap().keymap;
+        assert_eq!(km.review_keys(ReviewAction::Reject), ["x"]);
+        assert_eq!(km.keys_now(Action::CycleRun, true), ["r"]);
+        assert_eq!(km.review_keys(ReviewAction::Accept), ["a"], "the other defaults stay");
+        // a key bound twice in one layer names the key and both actions
+        std::fs::write(&p, "[keys.review]\nY = \"accept\"\nshift-y = \"reject\"\n").unwrap();
+        let e = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}: [keys.review]: ", p.display())), "{e}");
+        assert!(
+            e.contains("\"Y\" = \"accept\"") && e.contains("\"shift-y\" = \"reject\"") && e.contains("bound twice"),
+            "{e}"
+        );
+        // a dashboard action in the review layer, and the other way round
+        std::fs::write(&p, "[keys.review]\nx = \"cycle_run\"\n").unwrap();
+        let e = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(
+            e.contains("[keys.review]: key \"x\"") && e.contains("bind it under [keys]"),
+            "{e}"
+        );
+        std::fs::write(&p, "[keys]\nx = \"accept\"\n").unwrap();
+        let e = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(
+            e.contains("[keys]: key \"x\"") && e.contains("under [keys.review]"),
+            "{e}"
+        );
+        // unbinding the only key of a review action leaves the reviewer unable to act
+        std::fs::write(&p, "[keys.review]\nS = \"none\"\n").unwrap();
+        let e = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(
+            e.contains("[keys.review]: no key is left for the review action \"sign\""),
+            "{e}"
+        );
     }
 }

@@ -3,8 +3,10 @@
 //! the journal's state; the journal itself lives on its own thread, which appends and fsyncs each
 //! action and answers with the new state — only then does the action show as recorded.
 
+use super::action::ReviewAction;
 use super::app::{App, Effect, Overlay, PromptKind};
 use crate::review::{Plan, Progress, State, Verdict};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::Instant;
 
 /// What the journal thread is asked to do: the review core's actions.
@@ -32,7 +34,7 @@ pub struct ReviewMode {
     pub state: State,
     pub progress: Progress,
     pub reasons: Vec<String>,
-    /// `r` was pressed: the number keys pick a reason.
+    /// Reject was pressed: the number keys pick a reason.
     pub choosing_reason: bool,
     /// Actions sent to the journal and not acknowledged yet.
     pub pending: usize,
@@ -43,7 +45,7 @@ pub struct ReviewMode {
     pub signed: Option<String>,
     /// Blind review: the run's name and scores hidden, the order shuffled with this seed.
     pub blind_seed: Option<u64>,
-    /// `f` chose one of the case's flags: the next verdict is on that flag (its rule id).
+    /// The flag key chose one of the case's flags: the next verdict is on that flag (its rule id).
     pub flag: Option<String>,
 }
 
@@ -113,11 +115,14 @@ impl App {
             })
             .unwrap_or(0);
         self.show_details = false;
-        let p = mode.progress;
         self.review = Some(mode);
-        self.say(format!(
-            "review: {p} · a accept · r reject · u unsure · n note · z undo · S sign"
-        ));
+        // the verdict keys are under the image; the help has the rest
+        let help = self.key_or(super::action::Action::Help, "");
+        self.say(if help.is_empty() {
+            "review started".to_string()
+        } else {
+            format!("review started · {help} lists every key")
+        });
     }
 
     /// Seconds the current case has been on screen.
@@ -160,28 +165,59 @@ impl App {
         if let Some(p) = next {
             self.pos = p;
             self.selected = None;
+            // the next case is seen first: its image, not the details in its place
+            self.details_instead = false;
         }
     }
 
-    /// Review-mode keys; `true` when the key was taken.
-    pub fn review_key(&mut self, c: char) -> bool {
+    /// Review mode's part of a key press, before the dashboard's keymap: while a reject waits
+    /// for its reason, the number keys pick it and any other key cancels it; `esc` takes a chosen
+    /// flag back; then the keymap's review layer. `true` when the key was taken.
+    pub fn review_key(&mut self, k: KeyEvent) -> bool {
         use crate::review::Verdict;
         let Some(r) = self.review.as_mut() else { return false };
         if r.choosing_reason {
-            if let Some(d) = c.to_digit(10)
+            r.choosing_reason = false;
+            let plain = !k.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+            if let KeyCode::Char(c) = k.code
+                && plain
+                && let Some(d) = c.to_digit(10)
                 && let Some(reason) = r.reasons.get((d as usize).wrapping_sub(1)).cloned()
             {
                 self.give_verdict(Verdict::Reject, Some(reason));
-            } else {
-                r.choosing_reason = false;
-                self.say("reject cancelled");
+                return true;
             }
+            self.say("reject cancelled: nothing recorded");
+            // quitting still quits; every other key only cancels
+            return self.config.keymap.action(&k) != Some(super::action::Action::Quit);
+        }
+        if k.code == KeyCode::Esc && r.flag.take().is_some() {
+            self.say("verdicts apply to the whole case");
             return true;
         }
-        match c {
-            'a' => self.give_verdict(Verdict::Accept, None),
-            'u' => self.give_verdict(Verdict::Unsure, None),
-            'r' => {
+        match self.config.keymap.review_action(&k) {
+            Some(a) => {
+                self.review_action(a);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A review action (from the keymap's review layer).
+    pub fn review_action(&mut self, action: ReviewAction) {
+        use crate::review::Verdict;
+        let key = |a: ReviewAction| self.config.keymap.review_key(a);
+        let (reject_key, accept_key, flag_key) = (
+            key(ReviewAction::Reject),
+            key(ReviewAction::Accept),
+            key(ReviewAction::Flag),
+        );
+        let Some(r) = self.review.as_mut() else { return };
+        match action {
+            ReviewAction::Accept => self.give_verdict(Verdict::Accept, None),
+            ReviewAction::Unsure => self.give_verdict(Verdict::Unsure, None),
+            ReviewAction::Reject => {
                 r.choosing_reason = true;
                 let list: Vec<String> = r
                     .reasons
@@ -191,7 +227,7 @@ impl App {
                     .collect();
                 self.say(format!("reject because: {} (esc cancels)", list.join(" · ")));
             }
-            'f' => {
+            ReviewAction::Flag => {
                 // the next flag of this case (input, ground truth or this run), then none
                 let rules: Vec<(String, String)> = self
                     .case()
@@ -201,7 +237,7 @@ impl App {
                             .collect()
                     })
                     .unwrap_or_default();
-                let Some(r) = self.review.as_mut() else { return true };
+                let Some(r) = self.review.as_mut() else { return };
                 let next = match &r.flag {
                     None => rules.first(),
                     Some(cur) => rules
@@ -213,7 +249,7 @@ impl App {
                     Some((id, msg)) => {
                         r.flag = Some(id.clone());
                         let text = format!(
-                            "verdict on flag {id}: {msg} · a confirmed · r false alarm · f next · esc whole case"
+                            "verdict on flag {id}: {msg} · {accept_key} confirmed · {reject_key} false alarm · {flag_key} next · esc whole case"
                         );
                         self.say(text);
                     }
@@ -227,7 +263,7 @@ impl App {
                     }
                 }
             }
-            'z' => {
+            ReviewAction::Undo => {
                 // back to the case whose verdict is taken back
                 let last = r.state.undoable.last().copied();
                 let case = last.and_then(|seq| {
@@ -246,21 +282,28 @@ impl App {
                     self.selected = None;
                 }
             }
-            'n' => {
+            ReviewAction::Note => {
                 self.overlay = Overlay::Prompt {
                     kind: PromptKind::Note,
                     input: String::new(),
                 }
             }
-            'S' => {
+            ReviewAction::Sign => {
                 self.overlay = Overlay::Prompt {
                     kind: PromptKind::Sign,
                     input: String::new(),
                 }
             }
-            _ => return false,
         }
-        true
+    }
+
+    /// The review keys in force, as the hint line shows them: `a accept · r reject · …`.
+    pub fn review_hints(&self) -> Vec<(String, &'static str)> {
+        ReviewAction::ALL
+            .iter()
+            .filter(|(a, _, _)| *a != ReviewAction::Flag)
+            .map(|(a, name, _)| (self.config.keymap.review_key(*a), *name))
+            .collect()
     }
 
     /// A note typed at the prompt.
@@ -362,6 +405,10 @@ impl App {
         let (Some(fr), Some(want)) = (self.frame.as_ref(), self.frame_key()) else {
             return false;
         };
+        // the details are in the image's place (narrow terminals): it is not on screen
+        if self.details_instead && self.narrow() {
+            return false;
+        }
         fr.key == want
             && fr.data.image.is_ok()
             && !fr.bands.is_empty()

@@ -68,8 +68,9 @@ impl App {
             Ok(c) => match self.order.iter().position(|&x| x == c) {
                 Some(p) => self.move_to(p),
                 None => self.warn(format!(
-                    "{} is hidden by the filter (ctrl-l clears it)",
-                    self.pack.cases[c].id
+                    "{} is hidden by the filter ({} clears it)",
+                    self.pack.cases[c].id,
+                    self.key_or(super::Action::ClearFilter, ":filter alone")
                 )),
             },
             Err(e) => self.warn(e.to_string()),

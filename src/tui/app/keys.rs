@@ -1,12 +1,12 @@
 //! Keys: a prompt's line editing and submission, the sort menu, the help overlay's scrolling,
-//! review mode's verdict keys, then the keymap's actions.
+//! review mode's keys (the keymap's review layer), then the keymap's actions.
 
 use super::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 impl App {
-    /// A key press: overlays take their own keys; review mode its verdict keys; otherwise the
-    /// keymap decides. Returns what it asks the event loop to do.
+    /// A key press: overlays take their own keys; review mode the keys of the keymap's review
+    /// layer; otherwise the keymap decides. Returns what it asks the event loop to do.
     pub fn key(&mut self, k: KeyEvent) -> Vec<Effect> {
         self.take_key(k);
         self.want_operating();
@@ -69,24 +69,8 @@ impl App {
                 _ => app.overlay = Overlay::None,
             },
             Overlay::None => {
-                if app.review.is_some()
-                    && !k.modifiers.contains(KeyModifiers::CONTROL)
-                    && let KeyCode::Char(c) = k.code
-                    && app.review_key(c)
-                {
-                    return;
-                }
-                if k.code == KeyCode::Esc
-                    && let Some(r) = app.review.as_mut()
-                    && (r.choosing_reason || r.flag.is_some())
-                {
-                    let was_flag = r.flag.take().is_some() && !r.choosing_reason;
-                    r.choosing_reason = false;
-                    app.say(if was_flag {
-                        "verdicts apply to the whole case"
-                    } else {
-                        "reject cancelled"
-                    });
+                // review mode: a reject's reason, a chosen flag, then the review layer
+                if app.review.is_some() && app.review_key(k) {
                     return;
                 }
                 if let Some(a) = app.config.keymap.action(&k) {

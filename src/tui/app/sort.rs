@@ -246,7 +246,12 @@ impl App {
                 }
             },
             SortKey::Entropy => match self.run {
-                None => return self.warn("entropy is of a run's probability maps: choose a run with r"),
+                None => {
+                    let key = self.key_or(Action::CycleRun, ":run NAME");
+                    return self.warn(format!(
+                        "entropy is of a run's probability maps: choose a run with {key}"
+                    ));
+                }
                 Some(r)
                     if self
                         .entropy

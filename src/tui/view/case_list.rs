@@ -54,9 +54,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     }
     if app.order.is_empty() {
         let msg = if total == 0 {
-            "This pack has no cases.\nCheck `images` in lightbox.toml."
+            "This pack has no cases.\nCheck `images` in lightbox.toml.".to_string()
         } else {
-            "No case matches the filter.\nctrl-l clears it."
+            format!(
+                "No case matches the filter.\n{} clears it.",
+                app.key_or(crate::tui::action::Action::ClearFilter, ":filter alone")
+            )
         };
         f.render_widget(Paragraph::new(msg).style(Style::default().fg(t.ui.dim)), inner);
         return;

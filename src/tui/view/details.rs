@@ -9,14 +9,78 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
-pub fn render(app: &App, f: &mut Frame, area: Rect) {
+/// The pane at `area`; `instead`: in the image's place (narrow terminals), its title saying how
+/// to get the image back.
+pub fn render(app: &App, f: &mut Frame, area: Rect, instead: bool) {
     let t = &app.config.theme;
-    let block = pane_block(app, Pane::Details, " Details ");
+    let title = if instead {
+        Line::from(vec![
+            Span::raw(" Details "),
+            Span::styled(
+                format!(
+                    "· {}: back to the image ",
+                    app.key_or(crate::tui::action::Action::ToggleDetails, "toggle_details")
+                ),
+                Style::default().fg(t.ui.accent),
+            ),
+        ])
+    } else {
+        Line::raw(" Details ")
+    };
+    let block = pane_block(app, Pane::Details, title);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let Some(case) = app.case() else { return };
+    let lines = content(app, inner.width);
+    // taller than the pane: it scrolls (page down/up with the focus here), and says so
+    let max = lines.len().saturating_sub(inner.height as usize);
+    let top = app.details_top().min(max);
+    let more_below = top < max;
+    f.render_widget(Paragraph::new(lines).scroll((top as u16, 0)), inner);
+    if top > 0 || more_below {
+        use crate::tui::action::Action;
+        let hint = match (top > 0, more_below) {
+            (_, true) if app.focus != Pane::Details => format!(
+                " ↓ more: {} here, then {} ",
+                app.key_or(Action::NextPane, "the mouse"),
+                app.key_or(Action::PageDown, "the wheel")
+            ),
+            (true, true) => format!(
+                " ↑ {} · ↓ more: {} ",
+                app.key_or(Action::PageUp, "the wheel"),
+                app.key_or(Action::PageDown, "the wheel")
+            ),
+            (false, _) => format!(" ↓ more: {} ", app.key_or(Action::PageDown, "the wheel")),
+            (true, false) => format!(" ↑ {}: back up ", app.key_or(Action::PageUp, "the wheel")),
+        };
+        let w = (Span::raw(hint.as_str()).width() as u16).min(area.width.saturating_sub(2));
+        let at = Rect {
+            x: area.x + area.width.saturating_sub(w + 1),
+            y: area.y + area.height.saturating_sub(1),
+            width: w,
+            height: 1,
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                hint,
+                Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
+            )),
+            at,
+        );
+    }
+}
+
+/// How far the pane at `area` scrolls: the lines below its last row.
+pub fn max_scroll(app: &App, area: Rect) -> usize {
+    let inner = pane_block(app, Pane::Details, "").inner(area);
+    content(app, inner.width).len().saturating_sub(inner.height as usize)
+}
+
+/// The pane's lines at `width` columns, wrapped.
+fn content(app: &App, width: u16) -> Vec<Line<'static>> {
+    let t = &app.config.theme;
+    let Some(case) = app.case() else { return Vec::new() };
     let pack = &app.pack;
     let head = |s: &str| {
         Line::styled(
@@ -26,91 +90,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     };
     let dim = Style::default().fg(t.ui.dim);
     let kv = |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<8}"), dim), Span::raw(v)]);
-    let mut lines: Vec<Line> = Vec::new();
+    let mut lines = Wrapped::new(width);
 
-    lines.push(head("Image"));
-    let c = &pack.cases[case];
-    lines.push(kv("file", pack.display_path(&c.image).display().to_string()));
-    let tags: Vec<&str> = app.workspace.tags(&c.id.0).collect();
-    if !tags.is_empty() {
-        lines.push(kv("tags", tags.join(" ")));
-    }
-    let frame = app.frame.as_ref().filter(|fr| fr.key.case == case);
-    match frame.map(|fr| &fr.data.image) {
-        Some(Ok(img)) => {
-            let kind = match img.pixels {
-                crate::formats::image::Pixels::Gray8(_) | crate::formats::image::Pixels::Gray16(_) => "gray",
-                _ => "RGB",
-            };
-            lines.push(kv(
-                "size",
-                format!("{}×{} {kind} {}-bit", img.width, img.height, img.bit_depth()),
-            ));
-            if let Some(s) = frame.and_then(|fr| fr.data.stats) {
-                let unit = img
-                    .scan
-                    .as_deref()
-                    .and_then(|s| s.unit)
-                    .map(|u| format!(" {u}"))
-                    .unwrap_or_default();
-                lines.push(kv("values", format!("{:.0}..{:.0}{unit}", s.min, s.max)));
-                if let Some((w, name)) = app.current_window() {
-                    lines.push(kv("window", format!("C {:.0} W {:.0} ({name})", w.center(), w.width())));
-                }
-            }
-            if let Some(scan) = img.scan.as_deref() {
-                lines.extend(scan_lines(scan, &kv));
-            }
-        }
-        Some(Err(_)) => lines.push(Line::styled(
-            "cannot be read (see the image pane)",
-            Style::default().fg(t.status.error),
-        )),
-        None => lines.push(Line::styled("loading…", dim)),
-    }
-    if let Some(r) = app.cursor_readout() {
-        lines.push(kv("cursor", r));
-    }
-
-    // the network's-eye view: what the model receives, next to what the card declares
-    if let Some(net) = frame.and_then(|fr| fr.network.as_ref()) {
-        lines.push(Line::raw(""));
-        lines.push(head("Network input"));
-        match net {
-            Ok(t) => {
-                lines.push(kv("shape", format!("{:?} {}", t.shape, t.dtype)));
-                lines.push(kv(
-                    "placed",
-                    format!(
-                        "{}×{} image ×{:.3} at ({:.0}, {:.0})",
-                        t.image_size.0, t.image_size.1, t.placement.scale_x, t.placement.offset_x, t.placement.offset_y
-                    ),
-                ));
-                if t.transposed {
-                    lines.push(kv("axes", "transposed (x↔y, card: transpose)".to_string()));
-                }
-                if let Some(note) = &t.note {
-                    lines.push(kv("stages", note.clone()));
-                }
-                for (c, (lo, hi, mean, std)) in t.channels.iter().enumerate() {
-                    let declared = match (t.declared_mean.get(c), t.declared_std.get(c)) {
-                        (Some(m), Some(s)) => format!(" (card: mean {m}, std {s})"),
-                        _ => String::new(),
-                    };
-                    lines.push(kv(
-                        &format!("ch {c}"),
-                        format!("{lo:.2}..{hi:.2} μ {mean:.3} σ {std:.3}{declared}"),
-                    ));
-                }
-            }
-            Err(e) => lines.push(Line::styled(e.clone(), Style::default().fg(t.status.error))),
-        }
-    }
-
-    // flags first: they are why a reviewer is looking at this case
+    // flags first: they are why a reviewer is looking at this case (and the first thing read
+    // when the pane is short)
     let flags: Vec<&crate::rules::Flag> = app.case_flags(case).collect();
     if !flags.is_empty() {
-        lines.push(Line::raw(""));
         lines.push(head("Flags"));
         for fl in flags {
             let (glyph, color) = match fl.severity {
@@ -132,19 +117,121 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 ),
                 None => Span::raw(""),
             };
-            lines.push(Line::from(vec![
-                Span::styled(glyph, Style::default().fg(color)),
-                change,
-                Span::styled(
-                    format!("{} · {who}: ", fl.rule),
-                    Style::default().fg(color).add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(fl.message.clone()),
-            ]));
+            lines.hang(
+                2,
+                Line::from(vec![
+                    Span::styled(glyph, Style::default().fg(color)),
+                    change,
+                    Span::styled(
+                        format!("{} · {who}: ", fl.rule),
+                        Style::default().fg(color).add_modifier(Modifier::BOLD),
+                    ),
+                    Span::raw(fl.message.clone()),
+                ]),
+            );
         }
     } else if app.checked.is_none() {
-        lines.push(Line::raw(""));
         lines.push(Line::styled("checking rules…", dim));
+    }
+
+    if !lines.0.is_empty() {
+        lines.push(Line::raw(""));
+    }
+    lines.push(head("Image"));
+    let c = &pack.cases[case];
+    lines.hang(8, kv("file", pack.display_path(&c.image).display().to_string()));
+    let tags: Vec<&str> = app.workspace.tags(&c.id.0).collect();
+    if !tags.is_empty() {
+        lines.hang(8, kv("tags", tags.join(" ")));
+    }
+    let frame = app.frame.as_ref().filter(|fr| fr.key.case == case);
+    match frame.map(|fr| &fr.data.image) {
+        Some(Ok(img)) => {
+            let kind = match img.pixels {
+                crate::formats::image::Pixels::Gray8(_) | crate::formats::image::Pixels::Gray16(_) => "gray",
+                _ => "RGB",
+            };
+            lines.hang(
+                8,
+                kv(
+                    "size",
+                    format!("{}×{} {kind} {}-bit", img.width, img.height, img.bit_depth()),
+                ),
+            );
+            if let Some(s) = frame.and_then(|fr| fr.data.stats) {
+                let unit = img
+                    .scan
+                    .as_deref()
+                    .and_then(|s| s.unit)
+                    .map(|u| format!(" {u}"))
+                    .unwrap_or_default();
+                lines.hang(8, kv("values", format!("{:.0}..{:.0}{unit}", s.min, s.max)));
+                if let Some((w, name)) = app.current_window() {
+                    lines.hang(
+                        8,
+                        kv("window", format!("C {:.0} W {:.0} ({name})", w.center(), w.width())),
+                    );
+                }
+            }
+            if let Some(scan) = img.scan.as_deref() {
+                for l in scan_lines(scan, &kv) {
+                    lines.hang(8, l);
+                }
+            }
+        }
+        Some(Err(_)) => lines.push(Line::styled(
+            "cannot be read (see the image pane)",
+            Style::default().fg(t.status.error),
+        )),
+        None => lines.push(Line::styled("loading…", dim)),
+    }
+    if let Some(r) = app.cursor_readout() {
+        lines.hang(8, kv("cursor", r));
+    }
+
+    // the network's-eye view: what the model receives, next to what the card declares
+    if let Some(net) = frame.and_then(|fr| fr.network.as_ref()) {
+        lines.push(Line::raw(""));
+        lines.push(head("Network input"));
+        match net {
+            Ok(t) => {
+                lines.hang(8, kv("shape", format!("{:?} {}", t.shape, t.dtype)));
+                lines.hang(
+                    8,
+                    kv(
+                        "placed",
+                        format!(
+                            "{}×{} image ×{:.3} at ({:.0}, {:.0})",
+                            t.image_size.0,
+                            t.image_size.1,
+                            t.placement.scale_x,
+                            t.placement.offset_x,
+                            t.placement.offset_y
+                        ),
+                    ),
+                );
+                if t.transposed {
+                    lines.hang(8, kv("axes", "transposed (x↔y, card: transpose)".to_string()));
+                }
+                if let Some(note) = &t.note {
+                    lines.hang(8, kv("stages", note.clone()));
+                }
+                for (c, (lo, hi, mean, std)) in t.channels.iter().enumerate() {
+                    let declared = match (t.declared_mean.get(c), t.declared_std.get(c)) {
+                        (Some(m), Some(s)) => format!(" (card: mean {m}, std {s})"),
+                        _ => String::new(),
+                    };
+                    lines.hang(
+                        8,
+                        kv(
+                            &format!("ch {c}"),
+                            format!("{lo:.2}..{hi:.2} μ {mean:.3} σ {std:.3}{declared}"),
+                        ),
+                    );
+                }
+            }
+            Err(e) => lines.push(Line::styled(e.clone(), Style::default().fg(t.status.error))),
+        }
     }
 
     // the case's figures under the current run
@@ -185,7 +272,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 lines.push(Line::from(parts));
             }
             if !dice.is_empty() {
-                lines.push(kv("Dice", dice.join(" · ")));
+                lines.hang(8, kv("Dice", dice.join(" · ")));
             }
             if let Some(w) = fig.and_then(|f| f.worst.as_ref()) {
                 lines.push(Line::from(vec![
@@ -223,7 +310,9 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         if !rows.is_empty() {
             lines.push(Line::raw(""));
             lines.push(head("Areas"));
-            lines.extend(rows);
+            for r in rows {
+                lines.hang(8, r);
+            }
         }
     }
 
@@ -257,9 +346,15 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         let ann = &run.annotations[case];
         lines.push(Line::raw(""));
         let focus_hint = if app.focus == Pane::Details {
-            ""
+            String::new()
         } else {
-            "  (tab here, j/k select)"
+            use crate::tui::action::Action;
+            format!(
+                "  ({} here, {}/{} select)",
+                app.key_or(Action::NextPane, "the mouse"),
+                app.key_or(Action::NextCase, "?"),
+                app.key_or(Action::PrevCase, "?")
+            )
         };
         lines.push(Line::from(vec![
             Span::styled(
@@ -269,14 +364,14 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             Span::styled(focus_hint, dim),
         ]));
         if let Some(m) = &run.sources.model {
-            lines.push(kv("model", m.clone()));
+            lines.hang(8, kv("model", m.clone()));
         }
         if ann.label_mask.is_some() {
-            lines.push(kv("masks", "label mask".into()));
+            lines.hang(8, kv("masks", "label mask".into()));
         }
         for (k, s) in &ann.scores {
             if let Some(cl) = pack.class(*k) {
-                lines.push(kv("score", format!("{} {s:.3}", cl.name)));
+                lines.hang(8, kv("score", format!("{} {s:.3}", cl.name)));
             }
         }
         if ann.instances.is_empty() {
@@ -331,13 +426,36 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         lines.push(head("Problems"));
         for p in problems {
             let color = if p.is_error() { t.status.error } else { t.status.warning };
-            lines.push(Line::from(vec![
-                Span::styled(if p.is_error() { "✖ " } else { "! " }, Style::default().fg(color)),
-                Span::raw(p.to_string()),
-            ]));
+            lines.hang(
+                2,
+                Line::from(vec![
+                    Span::styled(if p.is_error() { "✖ " } else { "! " }, Style::default().fg(color)),
+                    Span::raw(p.to_string()),
+                ]),
+            );
         }
     }
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    lines.0
+}
+
+/// The pane's lines, wrapped to its width as they are added (so that its height is known):
+/// nothing is cut off at the right edge.
+struct Wrapped(Vec<Line<'static>>, usize);
+
+impl Wrapped {
+    fn new(width: u16) -> Self {
+        Wrapped(Vec::new(), width as usize)
+    }
+
+    fn push(&mut self, line: Line<'static>) {
+        self.hang(0, line);
+    }
+
+    /// A line whose continuation lines start `indent` columns in (under a key's value, after a
+    /// flag's glyph).
+    fn hang(&mut self, indent: usize, line: Line<'static>) {
+        self.0.extend(super::wrap_line(line, self.1, indent));
+    }
 }
 
 /// What a DICOM/NIfTI header says about the image (never identifying tags: the scan holds none).

@@ -1,6 +1,7 @@
 //! The image pane: the finished frame from a worker (never composed here), a clear message when
 //! the image cannot be shown, the panels' titles, and a legend row under the image.
 
+use super::super::action::Action;
 use super::super::app::{App, GtLook, Pane};
 use super::{Areas, pane_block};
 use crate::render::View;
@@ -17,9 +18,12 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
         let block = pane_block(app, Pane::Image, " Image ");
         f.render_widget(block, a.image);
         let msg = if app.pack.cases.is_empty() {
-            "Nothing to show: the pack has no cases."
+            "Nothing to show: the pack has no cases.".to_string()
         } else {
-            "No case matches the filter (ctrl-l clears it)."
+            format!(
+                "No case matches the filter ({} clears it).",
+                app.key_or(Action::ClearFilter, ":filter alone")
+            )
         };
         f.render_widget(
             Paragraph::new(msg)
@@ -96,23 +100,16 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
     let title = Line::from(spans);
     let mut block = pane_block(app, Pane::Image, title);
     if app.review.is_some() {
-        block = block.title_bottom(
-            Line::from(vec![
-                Span::styled(" a ", Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD)),
-                Span::raw("accept  "),
-                Span::styled("r ", Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD)),
-                Span::raw("reject  "),
-                Span::styled("u ", Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD)),
-                Span::raw("unsure  "),
-                Span::styled("n ", Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD)),
-                Span::raw("note  "),
-                Span::styled("z ", Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD)),
-                Span::raw("undo  "),
-                Span::styled("S ", Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD)),
-                Span::raw("sign "),
-            ])
-            .right_aligned(),
-        );
+        // the review layer's keys in force (the user's [keys.review] included)
+        let key = Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD);
+        let mut hint = Vec::new();
+        for (i, (k, what)) in app.review_hints().into_iter().enumerate() {
+            hint.push(Span::raw(if i == 0 { " " } else { "  " }));
+            hint.push(Span::styled(format!("{k} "), key));
+            hint.push(Span::raw(what));
+        }
+        hint.push(Span::raw(" "));
+        block = block.title_bottom(Line::from(hint).right_aligned());
     }
     f.render_widget(block, a.image);
 
@@ -129,7 +126,11 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
                     Line::raw(msg.clone()),
                     Line::raw(""),
                     Line::styled(
-                        "Its annotations are in the details pane; n / p move to other cases.",
+                        format!(
+                            "Its annotations are in the details pane; {} / {} move to other cases.",
+                            walk(app, Action::NextCase),
+                            walk(app, Action::PrevCase)
+                        ),
                         Style::default().fg(t.ui.dim),
                     ),
                 ];
@@ -171,6 +172,14 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
         }
     }
     f.render_widget(Paragraph::new(legend(app, &views)).wrap(Wrap { trim: true }), a.legend);
+}
+
+/// A key that walks the cases whatever pane has the focus: the last the keymap lists that works
+/// now (`n` / `p` by default; `space` / `p` while reviewing, `n` being the note), where `j` / `k`
+/// would move the pixel cursor in the image pane.
+fn walk(app: &App, action: Action) -> String {
+    let keys = app.config.keymap.keys_now(action, app.review.is_some());
+    keys.last().cloned().unwrap_or_else(|| ":goto N".to_string())
 }
 
 fn centered(r: Rect, h: u16) -> Rect {

@@ -29,7 +29,11 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(block, area);
     let Some(r) = app.run else {
         f.render_widget(
-            Paragraph::new("Metrics compare a run with the ground truth: choose a run with r.").style(dim),
+            Paragraph::new(format!(
+                "Metrics compare a run with the ground truth: choose a run with {}.",
+                app.key_or(crate::tui::action::Action::CycleRun, ":run NAME")
+            ))
+            .style(dim),
             inner,
         );
         return;

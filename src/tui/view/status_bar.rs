@@ -41,7 +41,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 },
             ),
         ]);
-        f.render_widget(Paragraph::new(line).style(base), area);
+        f.render_widget(Paragraph::new(fit(line.spans, area, None)).style(base), area);
         return;
     }
     if let Some(rv) = app.review.as_ref().filter(|r| r.choosing_reason) {
@@ -57,7 +57,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             spans.push(Span::raw(format!("{r}   ")));
         }
         spans.push(Span::styled("esc cancels", dim));
-        f.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+        f.render_widget(Paragraph::new(fit(spans, area, None)).style(base), area);
         return;
     }
     let mut spans = vec![Span::styled(
@@ -140,12 +140,48 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         spans.push(sep());
         spans.push(Span::styled(text, dim));
     }
-    let hint = " ? help · q quit ";
-    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-    let pad = (area.width as usize).saturating_sub(used + hint.len());
-    spans.push(Span::raw(" ".repeat(pad)));
-    if pad > 0 {
-        spans.push(Span::styled(hint, dim));
+    use crate::tui::action::Action;
+    let help = app.key_or(Action::Help, "");
+    let hint = match (help.is_empty(), app.key_or(Action::Quit, ":q")) {
+        (false, q) => format!(" {help} help · {q} quit "),
+        (true, q) => format!(" {q} quit "),
+    };
+    f.render_widget(
+        Paragraph::new(fit(spans, area, Some(Span::styled(hint, dim)))).style(base),
+        area,
+    );
+}
+
+/// The bar's text in its rows (two while reviewing): wrapped at blanks, and where it still does
+/// not fit, cut with a visible `…` (never silently mid-word); `hint` at the right end of the
+/// last row when there is room for it.
+fn fit(spans: Vec<Span<'static>>, area: Rect, hint: Option<Span<'static>>) -> Vec<Line<'static>> {
+    let (w, rows) = (area.width as usize, (area.height as usize).max(1));
+    let mut lines = super::wrap_line(Line::from(spans), w, 1);
+    if lines.len() > rows {
+        lines.truncate(rows);
+        if let Some(last) = lines.last_mut() {
+            // room for the mark: drop cells from the end, then add it
+            let mut keep = w.saturating_sub(2);
+            let mut spans = Vec::new();
+            for s in std::mem::take(&mut last.spans) {
+                let text: String = s.content.chars().take(keep).collect();
+                keep -= text.chars().count();
+                spans.push(Span::styled(text, s.style));
+            }
+            spans.push(Span::raw(" …"));
+            last.spans = spans;
+        }
     }
-    f.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+    if hint.is_some() && lines.len() < rows {
+        lines.push(Line::raw(""));
+    }
+    if let (Some(hint), Some(last)) = (hint, lines.last_mut()) {
+        let pad = w.saturating_sub(last.width() + hint.width());
+        if pad > 0 {
+            last.spans.push(Span::raw(" ".repeat(pad)));
+            last.spans.push(hint);
+        }
+    }
+    lines
 }
