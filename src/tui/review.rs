@@ -248,8 +248,9 @@ impl App {
                 match next {
                     Some((id, msg)) => {
                         r.flag = Some(id.clone());
+                        // the keys first: they must be read; the sentence is in the details too
                         let text = format!(
-                            "verdict on flag {id}: {msg} · {accept_key} confirmed · {reject_key} false alarm · {flag_key} next · esc whole case"
+                            "flag {id}: {accept_key} real error · {reject_key} false alarm · {flag_key} next · esc whole case — {msg}"
                         );
                         self.say(text);
                     }
@@ -297,8 +298,18 @@ impl App {
         }
     }
 
-    /// The review keys in force, as the hint line shows them: `a accept · r reject · …`.
+    /// The review keys in force, as the hint line shows them: `a accept · r reject · …`; with a
+    /// flag chosen, what they mean for it.
     pub fn review_hints(&self) -> Vec<(String, &'static str)> {
+        let key = |a: ReviewAction| self.config.keymap.review_key(a);
+        if self.review.as_ref().is_some_and(|r| r.flag.is_some()) {
+            return vec![
+                (key(ReviewAction::Accept), "real error"),
+                (key(ReviewAction::Reject), "false alarm"),
+                (key(ReviewAction::Flag), "next flag"),
+                ("esc".to_string(), "whole case"),
+            ];
+        }
         ReviewAction::ALL
             .iter()
             .filter(|(a, _, _)| *a != ReviewAction::Flag)

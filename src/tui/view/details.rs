@@ -117,10 +117,23 @@ fn content(app: &App, width: u16) -> Vec<Line<'static>> {
                 ),
                 None => Span::raw(""),
             };
+            // review mode: the flag the next verdict is on
+            let chosen = app.review.as_ref().and_then(|r| r.flag.as_deref()) == Some(fl.rule.as_str());
+            let chosen = if chosen {
+                Span::styled(
+                    "verdict on this flag ",
+                    Style::default()
+                        .fg(t.ui.accent)
+                        .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+                )
+            } else {
+                Span::raw("")
+            };
             lines.hang(
                 2,
                 Line::from(vec![
                     Span::styled(glyph, Style::default().fg(color)),
+                    chosen,
                     change,
                     Span::styled(
                         format!("{} · {who}: ", fl.rule),

@@ -60,10 +60,11 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
             Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
         ));
     }
-    spans.extend([Span::styled(
+    let views_at = spans.len();
+    spans.push(Span::styled(
         format!("· {}{zoom} ", titles.join("  │  ")),
         Style::default().fg(t.ui.dim),
-    )]);
+    ));
     // review mode: why this case must be seen, and the verdict it has
     if let Some(rv) = &app.review {
         let id = &app.pack.cases[case].id.0;
@@ -96,6 +97,27 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
                 Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
             ));
         }
+    }
+    // too long for the border: first the views go (the legend says what is drawn), then the
+    // end is cut with a visible "…"; why a case is required stays as long as it can
+    let room = a.image.width.saturating_sub(2) as usize;
+    let width = |s: &[Span]| s.iter().map(|x| x.width()).sum::<usize>();
+    if width(&spans) > room && spans.len() > views_at + 1 {
+        spans.remove(views_at);
+    }
+    if width(&spans) > room {
+        let mut left = room.saturating_sub(2);
+        let mut cut = Vec::new();
+        for s in spans {
+            if left == 0 {
+                break;
+            }
+            let text: String = s.content.chars().take(left).collect();
+            left -= text.chars().count();
+            cut.push(Span::styled(text, s.style));
+        }
+        cut.push(Span::raw("…"));
+        spans = cut;
     }
     let title = Line::from(spans);
     let mut block = pane_block(app, Pane::Image, title);

@@ -54,19 +54,27 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 format!("{} ", i + 1),
                 Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
             ));
-            spans.push(Span::raw(format!("{r}   ")));
+            // a reason is not broken across the two rows
+            spans.push(Span::raw(format!("{}   ", r.replace(' ', "\u{a0}"))));
         }
         spans.push(Span::styled("esc cancels", dim));
         f.render_widget(Paragraph::new(fit(spans, area, None)).style(base), area);
         return;
     }
-    let mut spans = vec![Span::styled(
-        format!(" {} ", app.pack.manifest.name),
-        Style::default().add_modifier(Modifier::BOLD),
-    )];
+    // reviewing in a narrow terminal, the progress comes first and whole: the pack's name and the
+    // position (the case list's title has it) make way
+    let narrow_review = app.review.is_some() && area.width < 120;
+    let mut spans = if narrow_review {
+        vec![Span::raw("")]
+    } else {
+        vec![Span::styled(
+            format!(" {} ", app.pack.manifest.name),
+            Style::default().add_modifier(Modifier::BOLD),
+        )]
+    };
     let sep = || Span::styled(" · ", dim);
     if let Some(rv) = &app.review {
-        spans.push(sep());
+        spans.push(if narrow_review { Span::raw(" ") } else { sep() });
         spans.push(Span::styled(
             format!("review {} · {}", rv.release, rv.progress),
             Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
@@ -78,13 +86,15 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         spans.push(sep());
         spans.push(Span::raw(format!("run {}", app.pack.runs[r].name.0)));
     }
-    spans.push(sep());
-    let total = app.order.len();
-    spans.push(Span::raw(format!(
-        "{} / {}",
-        if total == 0 { 0 } else { app.pos + 1 },
-        total
-    )));
+    if !narrow_review {
+        spans.push(sep());
+        let total = app.order.len();
+        spans.push(Span::raw(format!(
+            "{} / {}",
+            if total == 0 { 0 } else { app.pos + 1 },
+            total
+        )));
+    }
     if let Some(n) = app.frames().filter(|&n| n > 1) {
         spans.push(sep());
         spans.push(Span::styled(
@@ -120,8 +130,19 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             w.center()
         )));
     }
+    // reviewing, the notice (what was recorded, what the keys do now) has the second row to itself
+    let own_row = app.review.is_some() && area.height >= 2;
+    let head = if own_row {
+        Some(std::mem::take(&mut spans))
+    } else {
+        None
+    };
     if let Some(n) = &app.notice {
-        spans.push(sep());
+        if !own_row {
+            spans.push(sep());
+        } else {
+            spans.push(Span::raw(" "));
+        }
         let color = match n.severity {
             Some(Level::Error) => t.status.error,
             Some(Level::Warning) => t.status.warning,
@@ -146,10 +167,24 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         (false, q) => format!(" {help} help · {q} quit "),
         (true, q) => format!(" {q} quit "),
     };
-    f.render_widget(
-        Paragraph::new(fit(spans, area, Some(Span::styled(hint, dim)))).style(base),
-        area,
-    );
+    let hint = Some(Span::styled(hint, dim));
+    let lines = match head {
+        Some(head) => {
+            let row = |y: u16| Rect { y, height: 1, ..area };
+            let mut lines = fit(head, row(area.y), None);
+            lines.extend(fit(
+                spans,
+                Rect {
+                    height: area.height - 1,
+                    ..row(area.y + 1)
+                },
+                hint,
+            ));
+            lines
+        }
+        None => fit(spans, area, hint),
+    };
+    f.render_widget(Paragraph::new(lines).style(base), area);
 }
 
 /// The bar's text in its rows (two while reviewing): wrapped at blanks, and where it still does
