@@ -114,11 +114,118 @@ fn error_view_and_side_by_side() {
     a.update(Action::CycleLayout);
     assert_eq!(a.layout, Layout::GtRun);
     let s = text(&draw(&mut a, 140, 40));
-    assert!(s.contains("ground truth  │  candidate"), "{s}");
+    assert_titles_over_panels(&a, &s, &["ground truth", "candidate"]);
     a.update(Action::CycleLayout);
     assert_eq!(a.layout, Layout::RunRun);
     let s = text(&draw(&mut a, 140, 40));
-    assert!(s.contains("candidate  │  baseline"), "{s}");
+    assert_titles_over_panels(&a, &s, &["candidate", "baseline"]);
+}
+
+/// Each panel's title is on the row right above that panel, centred over its columns (not
+/// in the pane's border, over the left half).
+fn assert_titles_over_panels(a: &App, screen: &str, titles: &[&str]) {
+    let fr = a.frame.as_ref().expect("a frame");
+    let size = (screen.lines().next().unwrap().chars().count(), screen.lines().count());
+    let areas = view::areas(a, Rect::new(0, 0, size.0 as u16, size.1 as u16));
+    let inner = areas.image_inner;
+    let rows: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    assert_eq!(fr.arranged.panels.len(), titles.len());
+    for (p, title) in fr.arranged.panels.iter().zip(titles) {
+        let y = inner.y as usize + p.y as usize - 1;
+        let (x0, x1) = (inner.x as usize + p.x as usize, inner.x as usize + (p.x + p.w) as usize);
+        let over: String = rows[y][x0..x1].iter().collect();
+        assert!(
+            over.contains(title),
+            "{title:?} not over its panel {p:?}: {over:?}\n{screen}"
+        );
+        // centred: as much room on either side (within a cell)
+        let (left, right) = (
+            over.chars().take_while(|c| *c == ' ').count(),
+            over.chars().rev().take_while(|c| *c == ' ').count(),
+        );
+        assert!(left.abs_diff(right) <= 1, "{title:?} not centred over {p:?}: {over:?}");
+    }
+    // the pane's border names the case, not the panels
+    let border = &rows[areas.image.y as usize];
+    let border: String = border[areas.image.x as usize..(areas.image.x + areas.image.width) as usize]
+        .iter()
+        .collect();
+    for title in titles {
+        assert!(
+            !border.contains(&format!("· {title}")),
+            "{title:?} in the border: {border}"
+        );
+    }
+}
+
+/// Side by side, each panel is cut to its image: at zoom 1 no band of a panel is empty, in a
+/// wide pane the panels go side by side, in a tall one they are stacked, and the titles, the
+/// mouse and the pixel cursor follow the panels drawn.
+#[test]
+fn side_by_side_panels_fit_their_images_and_stack_in_a_tall_pane() {
+    use lightbox::render::view::Arrangement;
+    let mut a = app(sample(), 160);
+    a.command("run candidate");
+    a.update(Action::CycleLayout);
+    assert_eq!(a.layout, Layout::GtRun);
+    let s = text(&draw(&mut a, 160, 48));
+    insta::assert_snapshot!("side_by_side_160x48", s);
+    let fr = a.frame.clone().unwrap();
+    assert_eq!(fr.arranged.arrangement, Arrangement::Beside);
+    assert_titles_over_panels(&a, &s, &["ground truth", "candidate"]);
+    // the 512 x 512 image fills its panel but for less than a cell
+    let (pw, ph) = fr.panel_pixels();
+    let (fw, fh) = a.cell_pixels;
+    assert!(
+        pw.abs_diff(ph) < fh.max(fw) as u32,
+        "panel {pw}x{ph} px is not cut to the square image"
+    );
+    // no rows of the pane wasted above and below: the panels with their titles are centred and
+    // every image row is drawn
+    let inner = view::areas(&a, Rect::new(0, 0, 160, 48)).image_inner;
+    let p = fr.arranged.panels[0];
+    let (above, below) = (p.y - 1, inner.height as u32 - p.y - p.h);
+    assert!(above.abs_diff(below) <= 1, "{above} rows above, {below} below");
+    // the same image point under the same place in either panel
+    let q = fr.arranged.panels[1];
+    let (col, row) = (p.x + p.w / 3, p.y + p.h / 2);
+    let left = fr.image_point(col as u16, row as u16).unwrap();
+    let right = fr.image_point((col - p.x + q.x) as u16, row as u16).unwrap();
+    assert_eq!((left.0, right.0), (0, 1));
+    assert_eq!(left.1, right.1);
+    // off the panels (the gap, the title row): no image point
+    assert!(fr.image_point((p.x + p.w) as u16, row as u16).is_none());
+    assert!(fr.image_point(col as u16, (p.y - 1) as u16).is_none());
+
+    // a tall pane (80 x 60: no details pane, the image pane narrow and high): stacked
+    let mut a = app(sample(), 80);
+    a.command("run candidate");
+    a.update(Action::CycleLayout);
+    let s = text(&draw(&mut a, 80, 60));
+    insta::assert_snapshot!("side_by_side_stacked_80x60", s);
+    let fr = a.frame.clone().unwrap();
+    assert_eq!(fr.arranged.arrangement, Arrangement::Stacked);
+    assert_titles_over_panels(&a, &s, &["ground truth", "candidate"]);
+    let (top, bottom) = (fr.arranged.panels[0], fr.arranged.panels[1]);
+    assert!(bottom.y > top.y + top.h, "the lower title sits between the panels");
+    // each image is larger stacked than it would be side by side
+    let inner = view::areas(&a, Rect::new(0, 0, 80, 60)).image_inner;
+    let (pw, ph) = fr.panel_pixels();
+    let beside_w = (inner.width as u32 - 1) / 2 * a.cell_pixels.0 as u32;
+    assert!(
+        pw.min(ph) > beside_w,
+        "stacked {pw}x{ph} px, side by side at most {beside_w} px wide"
+    );
+    // clicking the lower panel reads the same pixel as the same place in the upper one
+    let (col, row) = (top.x + top.w / 2, top.y + top.h / 4);
+    let up = fr.image_point(col as u16, row as u16).unwrap();
+    let down = fr.image_point(col as u16, (row - top.y + bottom.y) as u16).unwrap();
+    assert_eq!((up.0, down.0), (0, 1));
+    assert_eq!(up.1, down.1);
+    // the pixel cursor is drawn in both panels at that pixel (the frame's own mapping)
+    a.pixel_cursor = Some(up.1);
+    let s2 = text(&draw(&mut a, 80, 60));
+    assert_ne!(s, s2, "the cursor changes the frame");
 }
 
 #[test]
@@ -1178,32 +1285,41 @@ fn sixel_frames_never_exceed_the_terminals_largest_graphic() {
     sixel.set_protocol_type(ProtocolType::Sixel);
     let cap = (1000, 1000);
     for (w, h) in [(80, 24), (160, 48), (200, 60), (240, 70)] {
-        for details in [true, false] {
+        for (details, layout) in [(true, 0), (false, 0), (true, 1), (false, 2)] {
             let mut a = App::new(sample(), Config::defaults(), "sixel".into());
             a.cell_pixels = (10, 20);
             a.max_graphic = Some(cap);
             a.show_details = details && w >= view::WIDE;
+            for _ in 0..layout {
+                a.update(Action::CycleLayout);
+            }
             let areas = view::areas(&a, Rect::new(0, 0, w, h));
             a.image_cells = (areas.image_inner.width, areas.image_inner.height);
             let key = a.frame_key().unwrap();
-            assert!(
-                key.pixels.0 <= cap.0 && key.pixels.1 <= cap.1,
-                "{w}x{h}: {:?}",
-                key.pixels
-            );
-            assert!(key.cells.0 <= a.image_cells.0 && key.cells.1 <= a.image_cells.1);
+            assert_eq!((key.limit, key.cells), (Some(cap), a.image_cells));
             let data = Arc::new(CaseData::load_slice(&a.pack, key.case, key.slice));
             let fr = make_frame(&a.pack, data, &key, &sixel);
             assert!(!fr.bands.is_empty(), "{w}x{h}: nothing encoded");
-            let mut row = 0;
-            for b in &fr.bands {
-                let s = b.protocol.size();
-                assert_eq!(b.row, row, "{w}x{h}: a gap between bands");
-                assert!(
-                    s.width as u32 * 10 <= cap.0 && s.height as u32 * 20 <= cap.1,
-                    "{w}x{h}: band {s:?}"
-                );
-                row += s.height;
+            let (pw, ph) = fr.panel_pixels();
+            assert!(pw <= cap.0 && ph <= cap.1, "{w}x{h} layout {layout}: panel {pw}x{ph}");
+            // each panel's bands join without a gap, inside the image area and the cap
+            for p in &fr.arranged.panels {
+                assert!(p.x + p.w <= a.image_cells.0 as u32 && p.y + p.h <= a.image_cells.1 as u32);
+                let mut row = p.y as u16;
+                for b in fr
+                    .bands
+                    .iter()
+                    .filter(|b| b.col as u32 == p.x && p.contains(b.col as u32, b.row as u32))
+                {
+                    let s = b.protocol.size();
+                    assert_eq!(b.row, row, "{w}x{h}: a gap between bands");
+                    assert!(
+                        s.width as u32 * 10 <= cap.0 && s.height as u32 * 20 <= cap.1,
+                        "{w}x{h}: band {s:?}"
+                    );
+                    row += s.height;
+                }
+                assert_eq!(row as u32, p.y + p.h, "{w}x{h}: the bands cover the panel");
             }
             a.frame = Some(Arc::new(fr));
             assert!(a.image_drawn(), "{w}x{h}: a fitting frame counts as drawn");
@@ -1214,9 +1330,9 @@ fn sixel_frames_never_exceed_the_terminals_largest_graphic() {
     a.cell_pixels = (10, 20);
     a.image_cells = (150, 50);
     let key = a.frame_key().unwrap();
-    assert_eq!(key.pixels, (1500, 1000));
     let data = Arc::new(CaseData::load_slice(&a.pack, key.case, key.slice));
     a.frame = Some(Arc::new(make_frame(&a.pack, data, &key, &sixel)));
+    assert_eq!(a.frame.as_ref().unwrap().panel_pixels(), (1500, 1000));
     assert!(a.image_drawn());
     a.max_graphic = Some(cap);
     assert!(

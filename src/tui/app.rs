@@ -92,8 +92,10 @@ pub struct FrameKey {
     pub viewport: Viewport,
     /// Cells of the image area.
     pub cells: (u16, u16),
-    /// Pixels to compose, per panel row and column.
-    pub pixels: (u32, u32),
+    /// Pixels per cell.
+    pub cell: (u16, u16),
+    /// The largest graphic the terminal draws: each panel is fitted within it.
+    pub limit: Option<(u32, u32)>,
     /// The network's-eye view of this run: the tensor its model receives.
     pub network: Option<usize>,
     /// The frame of a multi-frame image (0 otherwise).
@@ -317,7 +319,7 @@ impl App {
         });
     }
 
-    /// The views the image pane shows, left to right.
+    /// The views the image pane shows, left to right (or top to bottom when stacked).
     pub fn views(&self) -> Vec<View> {
         let single = |run: Option<usize>| -> View {
             match (run, self.error_view, self.gt_look) {
@@ -397,8 +399,9 @@ impl App {
         let (fw, fh) = self.cell_pixels;
         let mut style = self.render_style();
         // never larger than the terminal draws: xterm shows nothing of a sixel image beyond
-        // its maxGraphicSize, and the case would count as shown on a blank pane
-        let (cells, px) = super::graphic_limit::fit_cells((cols, rows), (fw, fh), self.max_graphic);
+        // its maxGraphicSize, and the case would count as shown on a blank pane (the worker
+        // fits each panel within it)
+        let (_, px) = super::graphic_limit::fit_cells((cols, rows), (fw, fh), self.max_graphic);
         // at halfblock resolution, score digits would be unreadable: the details pane lists them
         if px.0 < 400 {
             style.scores = false;
@@ -420,8 +423,9 @@ impl App {
             views,
             style,
             viewport: self.viewport,
-            cells,
-            pixels: px,
+            cells: (cols, rows),
+            cell: (fw, fh),
+            limit: self.max_graphic,
             network: self.network_run(),
             slice,
         })
