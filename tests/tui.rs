@@ -158,6 +158,50 @@ fn assert_titles_over_panels(a: &App, screen: &str, titles: &[&str]) {
     }
 }
 
+/// `e` with two runs side by side shows both runs' errors, each against the ground truth, each
+/// with its title above it.
+#[test]
+fn the_error_view_of_two_runs_side_by_side_shows_both_runs_errors() {
+    let mut a = app(sample(), 140);
+    a.command("run candidate");
+    a.command("goto case-007");
+    a.update(Action::CycleLayout);
+    a.update(Action::CycleLayout);
+    assert_eq!(a.layout, Layout::RunRun);
+    a.update(Action::ToggleError);
+    let (c, b) = (
+        a.pack.run_index("candidate").unwrap(),
+        a.pack.run_index("baseline").unwrap(),
+    );
+    assert_eq!(
+        a.views(),
+        vec![lightbox::render::View::Error(c), lightbox::render::View::Error(b)]
+    );
+    let s = text(&draw(&mut a, 140, 40));
+    insta::assert_snapshot!("error_view_run_run", s);
+    assert_titles_over_panels(&a, &s, &["candidate errors", "baseline errors"]);
+    assert!(
+        s.contains("agree") && s.contains("extra") && s.contains("missed"),
+        "{s}"
+    );
+    // what was drawn is both error views
+    assert_eq!(a.frame.as_ref().unwrap().key.views, a.views());
+    // compare mode too: e shows the errors of the candidate and of the baseline
+    a.update(Action::ToggleError);
+    a.command("compare baseline");
+    a.update(Action::ToggleError);
+    assert_eq!(
+        a.views(),
+        vec![lightbox::render::View::Error(c), lightbox::render::View::Error(b)]
+    );
+    // A flips them in place
+    a.key(key('A'));
+    assert_eq!(
+        a.views(),
+        vec![lightbox::render::View::Error(b), lightbox::render::View::Error(c)]
+    );
+}
+
 /// Side by side, each panel is cut to its image: at zoom 1 no band of a panel is empty, in a
 /// wide pane the panels go side by side, in a tall one they are stacked, and the titles, the
 /// mouse and the pixel cursor follow the panels drawn.

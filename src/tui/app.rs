@@ -342,7 +342,12 @@ impl App {
             ],
             (Layout::RunRun, Some(r)) => {
                 let b = self.beside().unwrap_or((r + 1) % self.pack.runs.len().max(1));
-                vec![View::Prediction(r), View::Prediction(b)]
+                // the error view of both runs, each against the ground truth
+                if self.error_view {
+                    vec![View::Error(r), View::Error(b)]
+                } else {
+                    vec![View::Prediction(r), View::Prediction(b)]
+                }
             }
             _ => vec![single(self.run)],
         }
