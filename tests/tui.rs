@@ -791,6 +791,7 @@ fn metrics_view_recomputes_at_the_threshold_without_blocking() {
     let s = text(&t);
     insta::assert_snapshot!("metrics_view", s);
     assert!(s.contains("Confusion at score ≥ 0.50, IoU ≥ 0.50") && s.contains("background") && s.contains("precision"));
+    assert_curves_use_the_plot(&s);
     // the same counts as `lightbox metrics --threshold 0.5`: the very table it prints
     let d = a.run_metrics().unwrap().detection.as_ref().unwrap();
     let p = d.curves.overall(0.5);
@@ -810,6 +811,215 @@ fn metrics_view_recomputes_at_the_threshold_without_blocking() {
     let s = text(&draw(&mut a, 140, 44));
     assert!(s.contains("Classification (score ≥ 0.30 is positive"), "{s}");
     assert!(s.contains(&format!("{sens:.3}")), "{s}");
+}
+
+/// The precision–recall chart uses its plot's height: the precision axis starts near the lowest
+/// precision plotted (not at 0 with the curves in the top fifth), and nothing is written over the
+/// curves' top row (precision 1).
+fn assert_curves_use_the_plot(screen: &str) {
+    let rows: Vec<&str> = screen.lines().collect();
+    let top = rows
+        .iter()
+        .position(|l| l.contains("1.00│"))
+        .expect("a precision axis labelled 1.00");
+    let axis = top
+        + rows[top..]
+            .iter()
+            .position(|l| l.contains("└──"))
+            .expect("the recall axis");
+    let braille = |l: &str| l.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c));
+    let drawn: Vec<usize> = (top..axis).filter(|&y| braille(rows[y])).collect();
+    let (first, last) = (*drawn.first().unwrap(), *drawn.last().unwrap());
+    let height = axis - top;
+    assert!(
+        (last - first + 1) * 10 >= height * 6,
+        "the curves span rows {first}..={last} of {top}..{axis}\n{screen}"
+    );
+    // the top row: the label, the axis, the curve; no caption over it
+    let after = rows[top].split("1.00│").nth(1).unwrap();
+    let plot: String = after.chars().take_while(|c| *c != '│').collect();
+    assert!(
+        !plot.chars().any(|c| c.is_alphanumeric()),
+        "text over the curves: {plot:?}"
+    );
+}
+
+/// Compare mode (and run | run): `m` shows both runs' figures with the change, the figures and
+/// the case counts `lightbox diff` gives, at the threshold on screen, and both runs' curves.
+#[test]
+fn metrics_view_sets_two_runs_against_each_other_as_lightbox_diff_does() {
+    let pack = sample();
+    let flags = flags_of(&pack);
+    let mut a = app(Arc::clone(&pack), 160);
+    let options = lightbox::metrics::Options {
+        bootstrap: lightbox::metrics::classification::Bootstrap {
+            resamples: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    a.set_flags(flags.clone());
+    let reports: Vec<_> = (0..2)
+        .map(|r| Arc::new(lightbox::metrics::compute(&pack, r, &options).unwrap()))
+        .collect();
+    for (r, m) in reports.iter().enumerate() {
+        a.set_metrics(r, Arc::clone(m));
+    }
+    let (b, c) = (
+        pack.run_index("baseline").unwrap(),
+        pack.run_index("candidate").unwrap(),
+    );
+    a.command("run candidate");
+    a.command("compare baseline");
+    a.update(Action::ToggleMetrics);
+    for _ in 0..10 {
+        a.update(Action::ThresholdUp);
+    }
+    assert_eq!(a.metrics_pair(), Some((b, c)));
+    let s = text(&draw(&mut a, 160, 48));
+    insta::assert_snapshot!("metrics_compare", s);
+    assert!(s.contains("Metrics · candidate against baseline · score ≥ 0.50"), "{s}");
+    let pane = view::areas(&a, Rect::new(0, 0, 160, 48)).image;
+    let inside = |l: &str| -> String {
+        l.chars()
+            .skip(pane.x as usize + 1)
+            .take(pane.width as usize - 2)
+            .collect()
+    };
+    let cells_of = |screen: &str, name: &str| -> Option<Vec<String>> {
+        screen.lines().find_map(|l| {
+            let inside = inside(l);
+            // a table row (not a line of the list of figures only one run has)
+            if inside.contains(" · ") {
+                return None;
+            }
+            let cells: Vec<String> = inside.split_whitespace().map(str::to_string).collect();
+            // name, the baseline's, the candidate's, the change (and the verdict)
+            (cells.len() >= 4 && cells[0] == name).then(|| cells[1..].to_vec())
+        })
+    };
+    // every figure either run has, as `lightbox diff --threshold 0.5` computes it
+    let d = lightbox::compare::diff(&pack, b, c, &flags, &options).unwrap();
+    let f4 = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into());
+    let mut shown = 0;
+    for x in d
+        .figures
+        .iter()
+        .filter(|x| x.baseline.is_some() && x.candidate.is_some())
+    {
+        let cells = cells_of(&s, &x.name).unwrap_or_else(|| panic!("{} missing:\n{s}", x.name));
+        shown += 1;
+        assert_eq!(cells[0], f4(x.baseline), "{}", x.name);
+        assert_eq!(cells[1], f4(x.candidate), "{}", x.name);
+        let delta = x.delta.map(|v| format!("{v:+.4}")).unwrap_or_else(|| "—".into());
+        assert_eq!(cells[2], delta, "{}", x.name);
+        let mark = match x.gain() {
+            Some(g) if g < -0.01 => Some("worse"),
+            Some(g) if g > 0.01 => Some("better"),
+            _ => None,
+        };
+        assert_eq!(cells.get(3).map(String::as_str), mark, "{}", x.name);
+    }
+    assert!(shown >= 20, "only {shown} figures on screen:\n{s}");
+    for name in [
+        "bbox/AP",
+        "detection/opacity/f1",
+        "segmentation/heart/dice",
+        "classification/opacity/roc_auc",
+    ] {
+        assert!(cells_of(&s, name).is_some(), "{name} missing:\n{s}");
+    }
+    // figures neither run has say nothing and are left out; those one run has are listed
+    // after the table, with their value
+    // the pane's text as one line (a listed item may wrap)
+    let flat: String = s
+        .lines()
+        .map(|l| inside(l).trim().to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for x in &d.figures {
+        match (x.baseline, x.candidate) {
+            (None, None) => assert!(cells_of(&s, &x.name).is_none(), "{} shown empty", x.name),
+            (Some(v), None) | (None, Some(v)) => {
+                assert!(cells_of(&s, &x.name).is_none(), "{} in the table", x.name);
+                let item = format!("{} {}", x.name, f4(Some(v)));
+                assert!(flat.contains(&item), "{item:?} not listed:\n{s}");
+            }
+            _ => {}
+        }
+    }
+    assert!(s.contains("only candidate (baseline has none): segm/AP "), "{s}");
+    assert!(
+        s.contains(&format!(
+            "cases: {} worse, {} unchanged, {} improved",
+            d.worse, d.unchanged, d.improved
+        )),
+        "{s}"
+    );
+    // no room for the curves here, and that is said; a larger terminal shows both runs'
+    // curves, the baseline's named, using the plot's height
+    assert!(
+        s.contains("(precision–recall curves: a taller or wider pane; D hides the details)"),
+        "{s}"
+    );
+    let big = text(&draw(&mut a, 240, 70));
+    assert!(
+        big.contains("━ opacity candidate") && big.contains("•• opacity baseline"),
+        "{big}"
+    );
+    assert_curves_use_the_plot(&big);
+    // without the details pane the curves go beside the table
+    a.update(Action::ToggleDetails);
+    let wide = text(&draw(&mut a, 160, 48));
+    assert!(wide.contains("━ opacity candidate"), "{wide}");
+    assert_curves_use_the_plot(&wide);
+    a.update(Action::ToggleDetails);
+    // at another threshold the detection rows are recounted for both runs at once, and the
+    // classification rows wait for both runs' operating points
+    let mut effects = Vec::new();
+    for _ in 0..4 {
+        effects = a.update(Action::ThresholdDown);
+    }
+    for r in [b, c] {
+        assert!(
+            effects.contains(&Effect::OperatingPoint { run: r, threshold: 0.3 }),
+            "{effects:?}"
+        );
+    }
+    let s = text(&draw(&mut a, 160, 48));
+    let at = |r: usize| reports[r].detection.as_ref().unwrap().curves.clone();
+    let k = {
+        let d = reports[b].detection.as_ref().unwrap();
+        d.classes_names.iter().position(|n| n == "opacity").unwrap()
+    };
+    let precision = cells_of(&s, "detection/opacity/precision").unwrap();
+    assert_eq!(precision[0], f4(at(b).at(k, 0.3).precision));
+    assert_eq!(precision[1], f4(at(c).at(k, 0.3).precision));
+    assert!(s.contains("classification at score ≥ 0.30: computing…"), "{s}");
+    assert!(cells_of(&s, "classification/opacity/sensitivity").is_none(), "{s}");
+    for r in [b, c] {
+        let o = lightbox::tui::app::OperatingAt::compute(&pack, &reports[r], r, 0.3);
+        a.set_operating(Arc::new(o));
+    }
+    let s = text(&draw(&mut a, 160, 48));
+    let sens = cells_of(&s, "classification/opacity/sensitivity").unwrap();
+    for (i, r) in [b, c].into_iter().enumerate() {
+        let o = a.operating_of(r).unwrap();
+        assert_eq!(sens[i], f4(o.classification[0].sensitivity.value), "{s}");
+    }
+    assert!(!s.contains("computing…"), "{s}");
+    // run | run outside compare mode too, the run beside as the baseline
+    a.command("compare");
+    a.update(Action::CycleLayout);
+    a.update(Action::CycleLayout);
+    assert_eq!((a.layout, a.metrics_pair()), (Layout::RunRun, Some((b, c))));
+    let s = text(&draw(&mut a, 160, 48));
+    assert!(s.contains("Metrics · candidate against baseline"), "{s}");
+    // one run: the run's own view
+    a.update(Action::CycleLayout);
+    assert_eq!(a.metrics_pair(), None);
+    let s = text(&draw(&mut a, 160, 48));
+    assert!(s.contains("Metrics · candidate · score"), "{s}");
 }
 
 #[test]

@@ -163,9 +163,10 @@ pub struct App {
     pub metrics_error: Option<String>,
     /// The image pane shows the metrics view (per-class table, confusion, curves).
     pub metrics_view: bool,
-    /// Per-case figures and the confusion matrix at the current run and score threshold
-    /// (recomputed in the background when either changes).
-    pub operating: Option<Arc<OperatingAt>>,
+    /// Per-case figures and the confusion matrix at the current run and score threshold, and
+    /// in the metrics view comparing two runs at both (recomputed in the background when the
+    /// run or threshold changes).
+    pub operating: Vec<Arc<OperatingAt>>,
     /// What the app has asked of the outside world since the last [`App::take_effects`]:
     /// background work and journal actions (the app itself never blocks).
     pub(super) effects: Vec<Effect>,
@@ -264,7 +265,7 @@ impl App {
             metrics: Vec::new(),
             metrics_error: None,
             metrics_view: false,
-            operating: None,
+            operating: Vec::new(),
             effects: Vec::new(),
             review: None,
             network_view: false,
