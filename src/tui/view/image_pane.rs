@@ -181,8 +181,8 @@ fn panel_title(app: &App, v: &View) -> String {
         View::Prediction(r) | View::Overlay(r) | View::OverlayGtFill(r) | View::Error(r) => Some(*r),
         View::GroundTruth | View::Image => None,
     };
-    if let Some(r) = run {
-        let name = &app.pack.runs[r].name.0;
+    // a frame drawn before a reload may name a run the pack no longer has
+    if let Some((r, name)) = run.and_then(|r| Some((r, &app.pack.runs.get(r)?.name.0))) {
         if app.review.as_ref().is_some_and(|rv| rv.blind_seed.is_some()) {
             return title.replace(name.as_str(), "prediction");
         }
