@@ -9,6 +9,7 @@
 //! product its users' trust. A case is worse above [`UNCHANGED`], improved below minus it.
 
 use crate::metrics::report::{CaseFigures, Figure};
+use crate::metrics::table::{Align, Table, f4};
 use crate::metrics::{self, Options, Report};
 use crate::pack::{Pack, Source};
 use crate::rules::{Flag, Severity};
@@ -118,10 +119,8 @@ pub fn diff(
     Ok(diff_reports(pack, baseline, candidate, &rb, &rc, flags))
 }
 
-/// The comparison from two metric reports already computed.
-pub fn diff_reports(pack: &Pack, baseline: usize, candidate: usize, rb: &Report, rc: &Report, flags: &[Flag]) -> Diff {
-    let fb: Vec<Figure> = rb.figures();
-    let fc: Vec<Figure> = rc.figures();
+/// Each figure in both runs, in the baseline's order (then those only the candidate has).
+pub fn figure_deltas(fb: &[Figure], fc: &[Figure]) -> Vec<FigureDelta> {
     let mut figures: Vec<FigureDelta> = fb
         .iter()
         .map(|b| {
@@ -145,6 +144,44 @@ pub fn diff_reports(pack: &Pack, baseline: usize, candidate: usize, rb: &Report,
             higher_is_better: c.higher_is_better,
         });
     }
+    figures
+}
+
+/// The figures of both runs as a table (metric, the baseline's, the candidate's, the change,
+/// and "worse" or "better" where it moved by more than `tolerance` in that direction): what
+/// `lightbox diff` prints and the dashboard's metrics view shows when two runs are compared.
+pub fn figures_table(title: String, figures: &[FigureDelta], baseline: &str, candidate: &str, tolerance: f64) -> Table {
+    use Align::*;
+    let mut t = Table::new(
+        title,
+        &[
+            ("metric", Left),
+            (baseline, Right),
+            (candidate, Right),
+            ("change", Right),
+            ("", Left),
+        ],
+    );
+    for x in figures {
+        let mark = match x.gain() {
+            Some(g) if g < -tolerance => "worse",
+            Some(g) if g > tolerance => "better",
+            _ => "",
+        };
+        t.rows.push(vec![
+            x.name.clone(),
+            f4(x.baseline),
+            f4(x.candidate),
+            x.delta.map(|v| format!("{v:+.4}")).unwrap_or_else(|| "—".into()),
+            mark.to_string(),
+        ]);
+    }
+    t
+}
+
+/// The comparison from two metric reports already computed.
+pub fn diff_reports(pack: &Pack, baseline: usize, candidate: usize, rb: &Report, rc: &Report, flags: &[Flag]) -> Diff {
+    let figures = figure_deltas(&rb.figures(), &rc.figures());
     let of = |src: usize| -> Vec<&Flag> { flags.iter().filter(|f| f.source == Some(Source::Run(src))).collect() };
     let (flb, flc) = (of(baseline), of(candidate));
     let kb: BTreeSet<(usize, String)> = flb.iter().map(|f| flag_key(f)).collect();

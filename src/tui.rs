@@ -852,13 +852,10 @@ fn handle_mouse(app: &mut App, m: crossterm::event::MouseEvent, a: &view::Areas)
         m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
     };
     if inside(a.image_inner) {
+        // the panel under the pointer, as the frame on screen arranges them
         let image_point = app.frame.as_ref().and_then(|f| {
-            let (fw, fh) = app.cell_pixels;
-            let px = (m.column - a.image_inner.x) as f64 * fw as f64 + fw as f64 / 2.0;
-            let py = (m.row - a.image_inner.y) as f64 * fh as f64 + fh as f64 / 2.0;
-            let panel = (px / (f.panel_width + worker::GAP) as f64).floor();
-            let lx = px - panel * (f.panel_width + worker::GAP) as f64;
-            f.mapping.to_image(lx, py)
+            f.image_point(m.column - a.image_inner.x, m.row - a.image_inner.y)
+                .map(|(_, p)| p)
         });
         match m.kind {
             MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {

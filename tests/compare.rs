@@ -148,3 +148,47 @@ fn a_pack_given_by_flags_diffs_as_its_folder_does() {
     assert_eq!(code, 2);
     assert!(err.contains("not both"), "{err}");
 }
+
+/// The figures table (the one the dashboard's metrics view shows for two runs): a row per
+/// figure with both runs' values, the change and the verdict, as the JSON has them.
+#[test]
+fn the_figure_table_has_both_runs_the_change_and_the_verdict() {
+    let pack = common::sample();
+    let p = pack.to_str().unwrap();
+    let (_, out, _) = lightbox(&["diff", p, "baseline", "candidate"]);
+    let (_, json, _) = lightbox(&["diff", p, "baseline", "candidate", "--json"]);
+    let d: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let header = out.lines().find(|l| l.starts_with("metric")).unwrap();
+    let cols: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(cols, ["metric", "baseline", "candidate", "change"]);
+    let f4 = |v: &serde_json::Value| v.as_f64().map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into());
+    for fig in d["figures"].as_array().unwrap() {
+        let name = fig["name"].as_str().unwrap();
+        let row = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{out}"));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells[1], f4(&fig["baseline"]), "{row}");
+        assert_eq!(cells[2], f4(&fig["candidate"]), "{row}");
+        let delta = fig["delta"]
+            .as_f64()
+            .map(|x| format!("{x:+.4}"))
+            .unwrap_or_else(|| "—".into());
+        assert_eq!(cells[3], delta, "{row}");
+        // worse / better beyond the default tolerance (0.01), in the figure's own direction
+        let gain = fig["delta"].as_f64().map(|x| {
+            if fig["higher_is_better"].as_bool().unwrap() {
+                x
+            } else {
+                -x
+            }
+        });
+        let verdict = match gain {
+            Some(g) if g < -0.01 => Some("worse"),
+            Some(g) if g > 0.01 => Some("better"),
+            _ => None,
+        };
+        assert_eq!(cells.get(4).copied(), verdict, "{row}");
+    }
+}

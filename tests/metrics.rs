@@ -263,3 +263,37 @@ fn real_coco_polygons_against_themselves() {
         "unscored predictions are always called"
     );
 }
+
+/// The figures at a threshold recount precision, recall and F1 from the operating curves (what
+/// the dashboard compares two runs with): at the report's own threshold they are the report's
+/// figures exactly, at another one the detection figures move and nothing else does.
+#[test]
+fn figures_at_a_threshold_recount_detection_only() {
+    let pack = lightbox::pack::Pack::open(&sample()).unwrap();
+    let run = pack.run_index("candidate").unwrap();
+    let options = lightbox::metrics::Options {
+        bootstrap: lightbox::metrics::classification::Bootstrap {
+            resamples: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let r = lightbox::metrics::compute(&pack, run, &options).unwrap();
+    assert_eq!(r.figures_at(options.threshold, None), r.figures());
+    let at = r.figures_at(0.95, None);
+    let own = r.figures();
+    assert_eq!(at.len(), own.len());
+    let mut moved = 0;
+    for (a, b) in at.iter().zip(&own) {
+        assert_eq!(a.name, b.name);
+        if a.value != b.value {
+            assert!(a.name.starts_with("detection/"), "{} moved with the threshold", a.name);
+            moved += 1;
+        }
+    }
+    assert!(moved > 0, "nothing moved between score ≥ 0.50 and ≥ 0.95");
+    // the classification figures given take the report's place
+    let none = r.figures_at(0.95, Some(&[]));
+    assert!(none.iter().all(|f| !f.name.starts_with("classification/")));
+    assert!(own.iter().any(|f| f.name.starts_with("classification/")));
+}

@@ -130,6 +130,35 @@ fn side_by_side_ground_truth_and_run() {
     assert_eq!(a, b);
 }
 
+/// In an area about twice as high as wide the two panels are stacked, each cut to the square
+/// image (no empty bands beside it), with the gap between them, as the dashboard's tall panes.
+#[test]
+fn side_by_side_in_a_tall_area_is_stacked() {
+    use lightbox::render::view::{Arrangement, Grid, arrange};
+    let pack = sample();
+    let style = Style::new(Palette::for_pack(&pack, &[]));
+    let views = [View::GroundTruth, View::Prediction(1)];
+    let img = render(&pack, "case-013", &views, &style, &Viewport::fit(), 256, 512);
+    check("side_by_side_stacked", &img);
+    let placed = arrange(2, (512, 512), &Grid::pixels(256, 512, 4));
+    assert_eq!(placed.arrangement, Arrangement::Stacked);
+    let (top, bottom) = (placed.panels[0], placed.panels[1]);
+    // square panels, one above the other, 4 px apart, filling the height
+    assert_eq!((top.w, top.h), (254, 254));
+    assert_eq!((bottom.x, bottom.y), (top.x, top.y + 254 + 4));
+    let bg = style.palette.background;
+    for y in 254..258 {
+        assert!(
+            (0..256).all(|x| img.get_pixel(x, y).0 == bg),
+            "the gap row {y} is background"
+        );
+    }
+    // the image itself in both panels: the same corner pixel (no overlay there)
+    let corner = |p: lightbox::render::view::Place| img.get_pixel(p.x + 3, p.y + 3).0;
+    assert_eq!(corner(top), corner(bottom));
+    assert_ne!(corner(top), bg, "the panels start at the image");
+}
+
 #[test]
 fn error_view_marks_the_planted_false_positive() {
     let pack = sample();

@@ -120,11 +120,162 @@ fn error_view_and_side_by_side() {
     a.update(Action::CycleLayout);
     assert_eq!(a.layout, Layout::GtRun);
     let s = text(&draw(&mut a, 140, 40));
-    assert!(s.contains("ground truth  │  candidate"), "{s}");
+    assert_titles_over_panels(&a, &s, &["ground truth", "candidate"]);
     a.update(Action::CycleLayout);
     assert_eq!(a.layout, Layout::RunRun);
     let s = text(&draw(&mut a, 140, 40));
-    assert!(s.contains("candidate  │  baseline"), "{s}");
+    assert_titles_over_panels(&a, &s, &["candidate", "baseline"]);
+}
+
+/// Each panel's title is on the row right above that panel, centred over its columns (not
+/// in the pane's border, over the left half).
+fn assert_titles_over_panels(a: &App, screen: &str, titles: &[&str]) {
+    let fr = a.frame.as_ref().expect("a frame");
+    let size = (screen.lines().next().unwrap().chars().count(), screen.lines().count());
+    let areas = view::areas(a, Rect::new(0, 0, size.0 as u16, size.1 as u16));
+    let inner = areas.image_inner;
+    let rows: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    assert_eq!(fr.arranged.panels.len(), titles.len());
+    for (p, title) in fr.arranged.panels.iter().zip(titles) {
+        let y = inner.y as usize + p.y as usize - 1;
+        let (x0, x1) = (inner.x as usize + p.x as usize, inner.x as usize + (p.x + p.w) as usize);
+        let over: String = rows[y][x0..x1].iter().collect();
+        assert!(
+            over.contains(title),
+            "{title:?} not over its panel {p:?}: {over:?}\n{screen}"
+        );
+        // centred: as much room on either side (within a cell)
+        let (left, right) = (
+            over.chars().take_while(|c| *c == ' ').count(),
+            over.chars().rev().take_while(|c| *c == ' ').count(),
+        );
+        assert!(left.abs_diff(right) <= 1, "{title:?} not centred over {p:?}: {over:?}");
+    }
+    // the pane's border names the case, not the panels
+    let border = &rows[areas.image.y as usize];
+    let border: String = border[areas.image.x as usize..(areas.image.x + areas.image.width) as usize]
+        .iter()
+        .collect();
+    for title in titles {
+        assert!(
+            !border.contains(&format!("· {title}")),
+            "{title:?} in the border: {border}"
+        );
+    }
+}
+
+/// `e` with two runs side by side shows both runs' errors, each against the ground truth, each
+/// with its title above it.
+#[test]
+fn the_error_view_of_two_runs_side_by_side_shows_both_runs_errors() {
+    let mut a = app(sample(), 140);
+    a.command("run candidate");
+    a.command("goto case-007");
+    a.update(Action::CycleLayout);
+    a.update(Action::CycleLayout);
+    assert_eq!(a.layout, Layout::RunRun);
+    a.update(Action::ToggleError);
+    let (c, b) = (
+        a.pack.run_index("candidate").unwrap(),
+        a.pack.run_index("baseline").unwrap(),
+    );
+    assert_eq!(
+        a.views(),
+        vec![lightbox::render::View::Error(c), lightbox::render::View::Error(b)]
+    );
+    let s = text(&draw(&mut a, 140, 40));
+    insta::assert_snapshot!("error_view_run_run", s);
+    assert_titles_over_panels(&a, &s, &["candidate errors", "baseline errors"]);
+    assert!(
+        s.contains("agree") && s.contains("extra") && s.contains("missed"),
+        "{s}"
+    );
+    // what was drawn is both error views
+    assert_eq!(a.frame.as_ref().unwrap().key.views, a.views());
+    // compare mode too: e shows the errors of the candidate and of the baseline
+    a.update(Action::ToggleError);
+    a.command("compare baseline");
+    a.update(Action::ToggleError);
+    assert_eq!(
+        a.views(),
+        vec![lightbox::render::View::Error(c), lightbox::render::View::Error(b)]
+    );
+    // A flips them in place
+    a.key(key('A'));
+    assert_eq!(
+        a.views(),
+        vec![lightbox::render::View::Error(b), lightbox::render::View::Error(c)]
+    );
+}
+
+/// Side by side, each panel is cut to its image: at zoom 1 no band of a panel is empty, in a
+/// wide pane the panels go side by side, in a tall one they are stacked, and the titles, the
+/// mouse and the pixel cursor follow the panels drawn.
+#[test]
+fn side_by_side_panels_fit_their_images_and_stack_in_a_tall_pane() {
+    use lightbox::render::view::Arrangement;
+    let mut a = app(sample(), 160);
+    a.command("run candidate");
+    a.update(Action::CycleLayout);
+    assert_eq!(a.layout, Layout::GtRun);
+    let s = text(&draw(&mut a, 160, 48));
+    insta::assert_snapshot!("side_by_side_160x48", s);
+    let fr = a.frame.clone().unwrap();
+    assert_eq!(fr.arranged.arrangement, Arrangement::Beside);
+    assert_titles_over_panels(&a, &s, &["ground truth", "candidate"]);
+    // the 512 x 512 image fills its panel but for less than a cell
+    let (pw, ph) = fr.panel_pixels();
+    let (fw, fh) = a.cell_pixels;
+    assert!(
+        pw.abs_diff(ph) < fh.max(fw) as u32,
+        "panel {pw}x{ph} px is not cut to the square image"
+    );
+    // no rows of the pane wasted above and below: the panels with their titles are centred and
+    // every image row is drawn
+    let inner = view::areas(&a, Rect::new(0, 0, 160, 48)).image_inner;
+    let p = fr.arranged.panels[0];
+    let (above, below) = (p.y - 1, inner.height as u32 - p.y - p.h);
+    assert!(above.abs_diff(below) <= 1, "{above} rows above, {below} below");
+    // the same image point under the same place in either panel
+    let q = fr.arranged.panels[1];
+    let (col, row) = (p.x + p.w / 3, p.y + p.h / 2);
+    let left = fr.image_point(col as u16, row as u16).unwrap();
+    let right = fr.image_point((col - p.x + q.x) as u16, row as u16).unwrap();
+    assert_eq!((left.0, right.0), (0, 1));
+    assert_eq!(left.1, right.1);
+    // off the panels (the gap, the title row): no image point
+    assert!(fr.image_point((p.x + p.w) as u16, row as u16).is_none());
+    assert!(fr.image_point(col as u16, (p.y - 1) as u16).is_none());
+
+    // a tall pane (80 x 60: no details pane, the image pane narrow and high): stacked
+    let mut a = app(sample(), 80);
+    a.command("run candidate");
+    a.update(Action::CycleLayout);
+    let s = text(&draw(&mut a, 80, 60));
+    insta::assert_snapshot!("side_by_side_stacked_80x60", s);
+    let fr = a.frame.clone().unwrap();
+    assert_eq!(fr.arranged.arrangement, Arrangement::Stacked);
+    assert_titles_over_panels(&a, &s, &["ground truth", "candidate"]);
+    let (top, bottom) = (fr.arranged.panels[0], fr.arranged.panels[1]);
+    assert!(bottom.y > top.y + top.h, "the lower title sits between the panels");
+    // each image is larger stacked than it would be side by side
+    let inner = view::areas(&a, Rect::new(0, 0, 80, 60)).image_inner;
+    let (pw, ph) = fr.panel_pixels();
+    let beside_w = (inner.width as u32 - 1) / 2 * a.cell_pixels.0 as u32;
+    assert!(
+        pw.min(ph) > beside_w,
+        "stacked {pw}x{ph} px, side by side at most {beside_w} px wide"
+    );
+    // clicking the lower panel reads the same pixel as the same place in the upper one
+    let (col, row) = (top.x + top.w / 2, top.y + top.h / 4);
+    let up = fr.image_point(col as u16, row as u16).unwrap();
+    let down = fr.image_point(col as u16, (row - top.y + bottom.y) as u16).unwrap();
+    assert_eq!((up.0, down.0), (0, 1));
+    assert_eq!(up.1, down.1);
+    // the pixel cursor is drawn in both panels at that pixel (the frame's own mapping)
+    a.pixel_cursor = Some(up.1);
+    let s2 = text(&draw(&mut a, 80, 60));
+    assert_ne!(s, s2, "the cursor changes the frame");
 }
 
 #[test]
@@ -666,6 +817,7 @@ fn metrics_view_recomputes_at_the_threshold_without_blocking() {
     let s = text(&t);
     insta::assert_snapshot!("metrics_view", s);
     assert!(s.contains("Confusion at score ≥ 0.50, IoU ≥ 0.50") && s.contains("background") && s.contains("precision"));
+    assert_curves_use_the_plot(&s);
     // the same counts as `lightbox metrics --threshold 0.5`: the very table it prints
     let d = a.run_metrics().unwrap().detection.as_ref().unwrap();
     let p = d.curves.overall(0.5);
@@ -685,6 +837,215 @@ fn metrics_view_recomputes_at_the_threshold_without_blocking() {
     let s = text(&draw(&mut a, 140, 44));
     assert!(s.contains("Classification (score ≥ 0.30 is positive"), "{s}");
     assert!(s.contains(&format!("{sens:.3}")), "{s}");
+}
+
+/// The precision–recall chart uses its plot's height: the precision axis starts near the lowest
+/// precision plotted (not at 0 with the curves in the top fifth), and nothing is written over the
+/// curves' top row (precision 1).
+fn assert_curves_use_the_plot(screen: &str) {
+    let rows: Vec<&str> = screen.lines().collect();
+    let top = rows
+        .iter()
+        .position(|l| l.contains("1.00│"))
+        .expect("a precision axis labelled 1.00");
+    let axis = top
+        + rows[top..]
+            .iter()
+            .position(|l| l.contains("└──"))
+            .expect("the recall axis");
+    let braille = |l: &str| l.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c));
+    let drawn: Vec<usize> = (top..axis).filter(|&y| braille(rows[y])).collect();
+    let (first, last) = (*drawn.first().unwrap(), *drawn.last().unwrap());
+    let height = axis - top;
+    assert!(
+        (last - first + 1) * 10 >= height * 6,
+        "the curves span rows {first}..={last} of {top}..{axis}\n{screen}"
+    );
+    // the top row: the label, the axis, the curve; no caption over it
+    let after = rows[top].split("1.00│").nth(1).unwrap();
+    let plot: String = after.chars().take_while(|c| *c != '│').collect();
+    assert!(
+        !plot.chars().any(|c| c.is_alphanumeric()),
+        "text over the curves: {plot:?}"
+    );
+}
+
+/// Compare mode (and run | run): `m` shows both runs' figures with the change, the figures and
+/// the case counts `lightbox diff` gives, at the threshold on screen, and both runs' curves.
+#[test]
+fn metrics_view_sets_two_runs_against_each_other_as_lightbox_diff_does() {
+    let pack = sample();
+    let flags = flags_of(&pack);
+    let mut a = app(Arc::clone(&pack), 160);
+    let options = lightbox::metrics::Options {
+        bootstrap: lightbox::metrics::classification::Bootstrap {
+            resamples: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    a.set_flags(flags.clone());
+    let reports: Vec<_> = (0..2)
+        .map(|r| Arc::new(lightbox::metrics::compute(&pack, r, &options).unwrap()))
+        .collect();
+    for (r, m) in reports.iter().enumerate() {
+        a.set_metrics(r, Arc::clone(m));
+    }
+    let (b, c) = (
+        pack.run_index("baseline").unwrap(),
+        pack.run_index("candidate").unwrap(),
+    );
+    a.command("run candidate");
+    a.command("compare baseline");
+    a.update(Action::ToggleMetrics);
+    for _ in 0..10 {
+        a.update(Action::ThresholdUp);
+    }
+    assert_eq!(a.metrics_pair(), Some((b, c)));
+    let s = text(&draw(&mut a, 160, 48));
+    insta::assert_snapshot!("metrics_compare", s);
+    assert!(s.contains("Metrics · candidate against baseline · score ≥ 0.50"), "{s}");
+    let pane = view::areas(&a, Rect::new(0, 0, 160, 48)).image;
+    let inside = |l: &str| -> String {
+        l.chars()
+            .skip(pane.x as usize + 1)
+            .take(pane.width as usize - 2)
+            .collect()
+    };
+    let cells_of = |screen: &str, name: &str| -> Option<Vec<String>> {
+        screen.lines().find_map(|l| {
+            let inside = inside(l);
+            // a table row (not a line of the list of figures only one run has)
+            if inside.contains(" · ") {
+                return None;
+            }
+            let cells: Vec<String> = inside.split_whitespace().map(str::to_string).collect();
+            // name, the baseline's, the candidate's, the change (and the verdict)
+            (cells.len() >= 4 && cells[0] == name).then(|| cells[1..].to_vec())
+        })
+    };
+    // every figure either run has, as `lightbox diff --threshold 0.5` computes it
+    let d = lightbox::compare::diff(&pack, b, c, &flags, &options).unwrap();
+    let f4 = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into());
+    let mut shown = 0;
+    for x in d
+        .figures
+        .iter()
+        .filter(|x| x.baseline.is_some() && x.candidate.is_some())
+    {
+        let cells = cells_of(&s, &x.name).unwrap_or_else(|| panic!("{} missing:\n{s}", x.name));
+        shown += 1;
+        assert_eq!(cells[0], f4(x.baseline), "{}", x.name);
+        assert_eq!(cells[1], f4(x.candidate), "{}", x.name);
+        let delta = x.delta.map(|v| format!("{v:+.4}")).unwrap_or_else(|| "—".into());
+        assert_eq!(cells[2], delta, "{}", x.name);
+        let mark = match x.gain() {
+            Some(g) if g < -0.01 => Some("worse"),
+            Some(g) if g > 0.01 => Some("better"),
+            _ => None,
+        };
+        assert_eq!(cells.get(3).map(String::as_str), mark, "{}", x.name);
+    }
+    assert!(shown >= 20, "only {shown} figures on screen:\n{s}");
+    for name in [
+        "bbox/AP",
+        "detection/opacity/f1",
+        "segmentation/heart/dice",
+        "classification/opacity/roc_auc",
+    ] {
+        assert!(cells_of(&s, name).is_some(), "{name} missing:\n{s}");
+    }
+    // figures neither run has say nothing and are left out; those one run has are listed
+    // after the table, with their value
+    // the pane's text as one line (a listed item may wrap)
+    let flat: String = s
+        .lines()
+        .map(|l| inside(l).trim().to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for x in &d.figures {
+        match (x.baseline, x.candidate) {
+            (None, None) => assert!(cells_of(&s, &x.name).is_none(), "{} shown empty", x.name),
+            (Some(v), None) | (None, Some(v)) => {
+                assert!(cells_of(&s, &x.name).is_none(), "{} in the table", x.name);
+                let item = format!("{} {}", x.name, f4(Some(v)));
+                assert!(flat.contains(&item), "{item:?} not listed:\n{s}");
+            }
+            _ => {}
+        }
+    }
+    assert!(s.contains("only candidate (baseline has none): segm/AP "), "{s}");
+    assert!(
+        s.contains(&format!(
+            "cases: {} worse, {} unchanged, {} improved",
+            d.worse, d.unchanged, d.improved
+        )),
+        "{s}"
+    );
+    // no room for the curves here, and that is said; a larger terminal shows both runs'
+    // curves, the baseline's named, using the plot's height
+    assert!(
+        s.contains("(precision–recall curves: a taller or wider pane; D hides the details)"),
+        "{s}"
+    );
+    let big = text(&draw(&mut a, 240, 70));
+    assert!(
+        big.contains("━ opacity candidate") && big.contains("•• opacity baseline"),
+        "{big}"
+    );
+    assert_curves_use_the_plot(&big);
+    // without the details pane the curves go beside the table
+    a.update(Action::ToggleDetails);
+    let wide = text(&draw(&mut a, 160, 48));
+    assert!(wide.contains("━ opacity candidate"), "{wide}");
+    assert_curves_use_the_plot(&wide);
+    a.update(Action::ToggleDetails);
+    // at another threshold the detection rows are recounted for both runs at once, and the
+    // classification rows wait for both runs' operating points
+    let mut effects = Vec::new();
+    for _ in 0..4 {
+        effects = a.update(Action::ThresholdDown);
+    }
+    for r in [b, c] {
+        assert!(
+            effects.contains(&Effect::OperatingPoint { run: r, threshold: 0.3 }),
+            "{effects:?}"
+        );
+    }
+    let s = text(&draw(&mut a, 160, 48));
+    let at = |r: usize| reports[r].detection.as_ref().unwrap().curves.clone();
+    let k = {
+        let d = reports[b].detection.as_ref().unwrap();
+        d.classes_names.iter().position(|n| n == "opacity").unwrap()
+    };
+    let precision = cells_of(&s, "detection/opacity/precision").unwrap();
+    assert_eq!(precision[0], f4(at(b).at(k, 0.3).precision));
+    assert_eq!(precision[1], f4(at(c).at(k, 0.3).precision));
+    assert!(s.contains("classification at score ≥ 0.30: computing…"), "{s}");
+    assert!(cells_of(&s, "classification/opacity/sensitivity").is_none(), "{s}");
+    for r in [b, c] {
+        let o = lightbox::tui::app::OperatingAt::compute(&pack, &reports[r], r, 0.3);
+        a.set_operating(Arc::new(o));
+    }
+    let s = text(&draw(&mut a, 160, 48));
+    let sens = cells_of(&s, "classification/opacity/sensitivity").unwrap();
+    for (i, r) in [b, c].into_iter().enumerate() {
+        let o = a.operating_of(r).unwrap();
+        assert_eq!(sens[i], f4(o.classification[0].sensitivity.value), "{s}");
+    }
+    assert!(!s.contains("computing…"), "{s}");
+    // run | run outside compare mode too, the run beside as the baseline
+    a.command("compare");
+    a.update(Action::CycleLayout);
+    a.update(Action::CycleLayout);
+    assert_eq!((a.layout, a.metrics_pair()), (Layout::RunRun, Some((b, c))));
+    let s = text(&draw(&mut a, 160, 48));
+    assert!(s.contains("Metrics · candidate against baseline"), "{s}");
+    // one run: the run's own view
+    a.update(Action::CycleLayout);
+    assert_eq!(a.metrics_pair(), None);
+    let s = text(&draw(&mut a, 160, 48));
+    assert!(s.contains("Metrics · candidate · score"), "{s}");
 }
 
 #[test]
@@ -1204,32 +1565,41 @@ fn sixel_frames_never_exceed_the_terminals_largest_graphic() {
     sixel.set_protocol_type(ProtocolType::Sixel);
     let cap = (1000, 1000);
     for (w, h) in [(80, 24), (160, 48), (200, 60), (240, 70)] {
-        for details in [true, false] {
+        for (details, layout) in [(true, 0), (false, 0), (true, 1), (false, 2)] {
             let mut a = App::new(sample(), Config::defaults(), "sixel".into());
             a.cell_pixels = (10, 20);
             a.max_graphic = Some(cap);
             a.show_details = details && w >= view::WIDE;
+            for _ in 0..layout {
+                a.update(Action::CycleLayout);
+            }
             let areas = view::areas(&a, Rect::new(0, 0, w, h));
             a.image_cells = (areas.image_inner.width, areas.image_inner.height);
             let key = a.frame_key().unwrap();
-            assert!(
-                key.pixels.0 <= cap.0 && key.pixels.1 <= cap.1,
-                "{w}x{h}: {:?}",
-                key.pixels
-            );
-            assert!(key.cells.0 <= a.image_cells.0 && key.cells.1 <= a.image_cells.1);
+            assert_eq!((key.limit, key.cells), (Some(cap), a.image_cells));
             let data = Arc::new(CaseData::load_slice(&a.pack, key.case, key.slice));
             let fr = make_frame(&a.pack, data, &key, &sixel);
             assert!(!fr.bands.is_empty(), "{w}x{h}: nothing encoded");
-            let mut row = 0;
-            for b in &fr.bands {
-                let s = b.protocol.size();
-                assert_eq!(b.row, row, "{w}x{h}: a gap between bands");
-                assert!(
-                    s.width as u32 * 10 <= cap.0 && s.height as u32 * 20 <= cap.1,
-                    "{w}x{h}: band {s:?}"
-                );
-                row += s.height;
+            let (pw, ph) = fr.panel_pixels();
+            assert!(pw <= cap.0 && ph <= cap.1, "{w}x{h} layout {layout}: panel {pw}x{ph}");
+            // each panel's bands join without a gap, inside the image area and the cap
+            for p in &fr.arranged.panels {
+                assert!(p.x + p.w <= a.image_cells.0 as u32 && p.y + p.h <= a.image_cells.1 as u32);
+                let mut row = p.y as u16;
+                for b in fr
+                    .bands
+                    .iter()
+                    .filter(|b| b.col as u32 == p.x && p.contains(b.col as u32, b.row as u32))
+                {
+                    let s = b.protocol.size();
+                    assert_eq!(b.row, row, "{w}x{h}: a gap between bands");
+                    assert!(
+                        s.width as u32 * 10 <= cap.0 && s.height as u32 * 20 <= cap.1,
+                        "{w}x{h}: band {s:?}"
+                    );
+                    row += s.height;
+                }
+                assert_eq!(row as u32, p.y + p.h, "{w}x{h}: the bands cover the panel");
             }
             a.frame = Some(Arc::new(fr));
             assert!(a.image_drawn(), "{w}x{h}: a fitting frame counts as drawn");
@@ -1240,9 +1610,9 @@ fn sixel_frames_never_exceed_the_terminals_largest_graphic() {
     a.cell_pixels = (10, 20);
     a.image_cells = (150, 50);
     let key = a.frame_key().unwrap();
-    assert_eq!(key.pixels, (1500, 1000));
     let data = Arc::new(CaseData::load_slice(&a.pack, key.case, key.slice));
     a.frame = Some(Arc::new(make_frame(&a.pack, data, &key, &sixel)));
+    assert_eq!(a.frame.as_ref().unwrap().panel_pixels(), (1500, 1000));
     assert!(a.image_drawn());
     a.max_graphic = Some(cap);
     assert!(

@@ -36,41 +36,22 @@ pub struct Args {
     pub threshold: f64,
 }
 
-fn f(v: Option<f64>) -> String {
-    v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into())
-}
-
 pub fn render(d: &Diff, top: usize, tolerance: f64) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "{}: {} → {}", d.pack, d.baseline, d.candidate);
-    let _ = writeln!(s);
-    let w = d
-        .figures
-        .iter()
-        .map(|x| x.name.chars().count())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    let _ = writeln!(
-        s,
-        "{:w$}  {:>9}  {:>9}  {:>9}",
-        "metric", &d.baseline, &d.candidate, "change"
+    // the same table as the dashboard's metrics view comparing two runs
+    let t = compare::figures_table(
+        format!("{}: {} → {}", d.pack, d.baseline, d.candidate),
+        &d.figures,
+        &d.baseline,
+        &d.candidate,
+        tolerance,
     );
-    for x in &d.figures {
-        let mark = match x.gain() {
-            Some(g) if g < -tolerance => "  worse",
-            Some(g) if g > tolerance => "  better",
-            _ => "",
-        };
-        let delta = x.delta.map(|v| format!("{v:+.4}")).unwrap_or_else(|| "—".into());
-        let _ = writeln!(
-            s,
-            "{:w$}  {:>9}  {:>9}  {:>9}{mark}",
-            x.name,
-            f(x.baseline),
-            f(x.candidate),
-            delta
-        );
+    let (header, rows) = t.lines();
+    let _ = writeln!(s, "{}", t.title);
+    let _ = writeln!(s);
+    let _ = writeln!(s, "{header}");
+    for r in rows {
+        let _ = writeln!(s, "{r}");
     }
     let _ = writeln!(s);
     let _ = writeln!(

@@ -412,6 +412,30 @@ fn case_figures(
 impl Report {
     /// Every figure by name, for reference files.
     pub fn figures(&self) -> Vec<Figure> {
+        let detection = self.detection.as_ref().map(|d| d.classes.as_slice()).unwrap_or(&[]);
+        self.figures_with(detection, &self.classification)
+    }
+
+    /// Every figure by name as at score threshold `threshold`: precision, recall and F1
+    /// recounted from the operating curves (no new matching), sensitivity and specificity from
+    /// `classification` (computed at that threshold, e.g. by an operating point; the report's
+    /// own when `None`). The other figures do not depend on the threshold.
+    pub fn figures_at(&self, threshold: f64, classification: Option<&[ClassFigures]>) -> Vec<Figure> {
+        let detection: Vec<(String, Prf)> = self
+            .detection
+            .as_ref()
+            .map(|d| {
+                let c = &d.curves;
+                (0..c.classes.len())
+                    .filter(|&k| c.is_used(k))
+                    .map(|k| (d.classes_names[k].clone(), c.at(k, threshold)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.figures_with(&detection, classification.unwrap_or(&self.classification))
+    }
+
+    fn figures_with(&self, detection: &[(String, Prf)], classification: &[ClassFigures]) -> Vec<Figure> {
         let mut f = Vec::new();
         let mut push = |name: String, value: Option<f64>, higher_is_better: bool| {
             f.push(Figure {
@@ -432,12 +456,10 @@ impl Report {
                 push(format!("{t}/AP/{}", c.name), c.ap, true);
             }
         }
-        if let Some(d) = &self.detection {
-            for (n, p) in &d.classes {
-                push(format!("detection/{n}/precision"), p.precision, true);
-                push(format!("detection/{n}/recall"), p.recall, true);
-                push(format!("detection/{n}/f1"), p.f1, true);
-            }
+        for (n, p) in detection {
+            push(format!("detection/{n}/precision"), p.precision, true);
+            push(format!("detection/{n}/recall"), p.recall, true);
+            push(format!("detection/{n}/f1"), p.f1, true);
         }
         if let Some(s) = &self.segmentation {
             for c in &s.classes {
@@ -447,7 +469,7 @@ impl Report {
                 push(format!("segmentation/{}/hd95", c.name), c.median_hd95, false);
             }
         }
-        for c in &self.classification {
+        for c in classification {
             push(format!("classification/{}/roc_auc", c.name), c.roc_auc.value, true);
             push(
                 format!("classification/{}/average_precision", c.name),

@@ -23,7 +23,7 @@ pub struct Table {
 }
 
 impl Table {
-    fn new(title: String, columns: &[(&str, Align)]) -> Table {
+    pub fn new(title: String, columns: &[(&str, Align)]) -> Table {
         Table {
             title,
             columns: columns.iter().map(|(n, a)| (n.to_string(), *a)).collect(),
@@ -115,6 +115,11 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 /// A figure to three decimals, "—" where undefined.
 pub fn f3(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into())
+}
+
+/// A figure to four decimals (as `lightbox diff` compares them), "—" where undefined.
+pub fn f4(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into())
 }
 
 /// A figure with its 95% interval: `0.912 [0.851–0.972]`.

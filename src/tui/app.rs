@@ -92,8 +92,10 @@ pub struct FrameKey {
     pub viewport: Viewport,
     /// Cells of the image area.
     pub cells: (u16, u16),
-    /// Pixels to compose, per panel row and column.
-    pub pixels: (u32, u32),
+    /// Pixels per cell.
+    pub cell: (u16, u16),
+    /// The largest graphic the terminal draws: each panel is fitted within it.
+    pub limit: Option<(u32, u32)>,
     /// The network's-eye view of this run: the tensor its model receives.
     pub network: Option<usize>,
     /// The frame of a multi-frame image (0 otherwise).
@@ -170,9 +172,10 @@ pub struct App {
     pub metrics_error: Option<String>,
     /// The image pane shows the metrics view (per-class table, confusion, curves).
     pub metrics_view: bool,
-    /// Per-case figures and the confusion matrix at the current run and score threshold
-    /// (recomputed in the background when either changes).
-    pub operating: Option<Arc<OperatingAt>>,
+    /// Per-case figures and the confusion matrix at the current run and score threshold, and
+    /// in the metrics view comparing two runs at both (recomputed in the background when the
+    /// run or threshold changes).
+    pub operating: Vec<Arc<OperatingAt>>,
     /// What the app has asked of the outside world since the last [`App::take_effects`]:
     /// background work and journal actions (the app itself never blocks).
     pub(super) effects: Vec<Effect>,
@@ -278,7 +281,7 @@ impl App {
             metrics: Vec::new(),
             metrics_error: None,
             metrics_view: false,
-            operating: None,
+            operating: Vec::new(),
             effects: Vec::new(),
             review: None,
             network_view: false,
@@ -366,7 +369,7 @@ impl App {
         });
     }
 
-    /// The views the image pane shows, left to right.
+    /// The views the image pane shows, left to right (or top to bottom when stacked).
     pub fn views(&self) -> Vec<View> {
         let single = |run: Option<usize>| -> View {
             match (run, self.error_view, self.gt_look) {
@@ -389,7 +392,12 @@ impl App {
             ],
             (Layout::RunRun, Some(r)) => {
                 let b = self.beside().unwrap_or((r + 1) % self.pack.runs.len().max(1));
-                vec![View::Prediction(r), View::Prediction(b)]
+                // the error view of both runs, each against the ground truth
+                if self.error_view {
+                    vec![View::Error(r), View::Error(b)]
+                } else {
+                    vec![View::Prediction(r), View::Prediction(b)]
+                }
             }
             _ => vec![single(self.run)],
         }
@@ -446,8 +454,9 @@ impl App {
         let (fw, fh) = self.cell_pixels;
         let mut style = self.render_style();
         // never larger than the terminal draws: xterm shows nothing of a sixel image beyond
-        // its maxGraphicSize, and the case would count as shown on a blank pane
-        let (cells, px) = super::graphic_limit::fit_cells((cols, rows), (fw, fh), self.max_graphic);
+        // its maxGraphicSize, and the case would count as shown on a blank pane (the worker
+        // fits each panel within it)
+        let (_, px) = super::graphic_limit::fit_cells((cols, rows), (fw, fh), self.max_graphic);
         // at halfblock resolution, score digits would be unreadable: the details pane lists them
         if px.0 < 400 {
             style.scores = false;
@@ -469,8 +478,9 @@ impl App {
             views,
             style,
             viewport: self.viewport,
-            cells,
-            pixels: px,
+            cells: (cols, rows),
+            cell: (fw, fh),
+            limit: self.max_graphic,
             network: self.network_run(),
             slice,
         })

@@ -44,13 +44,9 @@ pub fn fit(pixels: (u32, u32), limit: Option<(u32, u32)>) -> (u32, u32) {
 /// the cells it is drawn in exactly (bands then join without a gap). Returns (cells, pixels).
 pub fn fit_cells(cells: (u16, u16), cell: (u16, u16), limit: Option<(u32, u32)>) -> ((u16, u16), (u32, u32)) {
     let (fw, fh) = (cell.0.max(1) as u32, cell.1.max(1) as u32);
-    let full = (cells.0 as u32 * fw, cells.1 as u32 * fh);
-    let (w, h) = fit(full, limit);
-    if (w, h) == full {
-        return (cells, full);
-    }
-    let (cols, rows) = ((w / fw).max(1), (h / fh).max(1));
-    ((cols as u16, rows as u16), (cols * fw, rows * fh))
+    let (cols, rows) = crate::render::view::fit_units((cells.0 as u32, cells.1 as u32), (fw, fh), limit);
+    let (cols, rows) = (cols.min(cells.0 as u32) as u16, rows.min(cells.1 as u32) as u16);
+    ((cols, rows), (cols as u32 * fw, rows as u32 * fh))
 }
 
 /// A graphic of `pixels` is one the terminal accepts (no limit known: assumed so).

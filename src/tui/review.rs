@@ -423,7 +423,7 @@ impl App {
         fr.key == want
             && fr.data.image.is_ok()
             && !fr.bands.is_empty()
-            && super::graphic_limit::accepted(fr.key.pixels, self.max_graphic)
+            && super::graphic_limit::accepted(fr.panel_pixels(), self.max_graphic)
     }
 
     /// The current case's image is on screen: note the time, and record the display once.

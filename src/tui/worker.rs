@@ -6,8 +6,8 @@
 use super::app::FrameKey;
 use crate::pack::Pack;
 use crate::render::compose::Mapping;
-use crate::render::view::compose_side_by_side;
-use crate::render::{CaseData, View};
+use crate::render::view::{Arranged, Grid, Place, arrange};
+use crate::render::{CaseData, View, compose};
 use ratatui::layout::Size;
 use ratatui_image::picker::{Picker, ProtocolType};
 use ratatui_image::protocol::Protocol;
@@ -18,12 +18,25 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// Gap between side-by-side panels, in pixels.
-pub const GAP: u32 = 6;
+/// How panels are laid out in the image area of `cells` (each `cell` pixels), under a
+/// terminal's largest graphic: a column between panels side by side, and a row above each of
+/// several panels for its title (the lower panel's title row parts stacked panels).
+pub fn grid(cells: (u16, u16), cell: (u16, u16), limit: Option<(u32, u32)>) -> Grid {
+    Grid {
+        area: (cells.0 as u32, cells.1 as u32),
+        unit: (cell.0.max(1) as u32, cell.1.max(1) as u32),
+        gap: (1, 0),
+        title: 1,
+        limit,
+    }
+}
 
-/// A horizontal band of the encoded image, drawn at `row` (cells from the top of the pane).
+/// A horizontal band of an encoded panel, drawn at `col`, `row` (cells from the top left of
+/// the image area), `cols` × `rows` cells.
 pub struct Band {
+    pub col: u16,
     pub row: u16,
+    pub cols: u16,
     pub rows: u16,
     pub protocol: Protocol,
 }
@@ -31,18 +44,47 @@ pub struct Band {
 /// A finished image pane.
 pub struct Frame {
     pub key: FrameKey,
-    /// The encoded image in bands, top to bottom (empty when the image could not be loaded:
-    /// see `data.image`). Sixel, kitty and iTerm2 frames are encoded as two bands in parallel.
+    /// Where each view's panel is (in the views' order), in cells from the top left of the
+    /// image area: what titles, the mouse and the pixel cursor go by.
+    pub arranged: Arranged,
+    /// The encoded panels in bands, each panel's top to bottom (empty when the image could
+    /// not be loaded: see `data.image`). Sixel, kitty and iTerm2 panels are encoded as two
+    /// bands, all in parallel.
     pub bands: Vec<Band>,
     pub data: Arc<CaseData>,
-    /// Image-to-pixel mapping of the first panel, and each panel's width in pixels.
+    /// Image-to-panel mapping, in pixels (every panel is the same size and zoomed and panned
+    /// together).
     pub mapping: Mapping,
-    pub panel_width: u32,
     /// Time to load (or hit the cache), compose and encode.
     pub elapsed: Duration,
     pub cached_data: bool,
     /// The network's-eye view's tensor facts (or why it could not be made).
     pub network: Option<Result<crate::infer::eye::TensorInfo, String>>,
+}
+
+impl Frame {
+    /// Each panel's size in pixels.
+    pub fn panel_pixels(&self) -> (u32, u32) {
+        let p = self.arranged.panels.first().copied().unwrap_or_default();
+        let (fw, fh) = (self.key.cell.0.max(1) as u32, self.key.cell.1.max(1) as u32);
+        (p.w * fw, p.h * fh)
+    }
+
+    /// The panel at cell (`col`, `row`) of the image area, and the image pixel under that
+    /// cell's centre (`None` off the image).
+    pub fn image_point(&self, col: u16, row: u16) -> Option<(usize, (u32, u32))> {
+        let (col, row) = (col as u32, row as u32);
+        let (k, p) = self
+            .arranged
+            .panels
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.contains(col, row))?;
+        let (fw, fh) = (self.key.cell.0.max(1) as f64, self.key.cell.1.max(1) as f64);
+        let x = (col - p.x) as f64 * fw + fw / 2.0;
+        let y = (row - p.y) as f64 * fh + fh / 2.0;
+        Some((k, self.mapping.to_image(x, y)?))
+    }
 }
 
 impl std::fmt::Debug for Frame {
@@ -89,22 +131,48 @@ pub fn make_frame(pack: &Pack, data: Arc<CaseData>, key: &FrameKey, picker: &Pic
         }
         None => data,
     };
-    let (w, h) = key.pixels;
-    let n = key.views.len().max(1) as u32;
-    let panel_width = (w.saturating_sub(GAP * (n - 1)) / n).max(1);
-    let mapping = match &data.image {
-        Ok(img) => Mapping::new(img.width, img.height, &key.viewport, panel_width, h),
-        Err(_) => Mapping::new(1, 1, &key.viewport, panel_width, h),
+    let image = data.image.as_ref().map(|i| (i.width, i.height)).unwrap_or((1, 1));
+    let arranged = arrange(key.views.len(), image, &grid(key.cells, key.cell, key.limit));
+    let (fw, fh) = (key.cell.0.max(1) as u32, key.cell.1.max(1) as u32);
+    let first = arranged.panels.first().copied().unwrap_or_default();
+    let (pw, ph) = ((first.w * fw).max(1), (first.h * fh).max(1));
+    let mapping = Mapping::new(image.0, image.1, &key.viewport, pw, ph);
+    // every panel composed and encoded at once (sixel encoding is the slowest step)
+    let bands = if data.image.is_ok() {
+        use rayon::prelude::*;
+        let placed: Vec<(&View, &Place)> = key
+            .views
+            .iter()
+            .zip(&arranged.panels)
+            .filter(|(_, p)| p.w > 0 && p.h > 0)
+            .collect();
+        let encoded: Vec<Option<Vec<Band>>> = placed
+            .par_iter()
+            .map(|(v, p)| {
+                let img = compose(pack, &data, &v.panel(), &key.style, &key.viewport, pw, ph)?;
+                let mut bands = encode_bands(img, (p.w as u16, p.h as u16), picker);
+                for b in &mut bands {
+                    b.col = p.x as u16;
+                    b.row += p.y as u16;
+                }
+                (!bands.is_empty()).then_some(bands)
+            })
+            .collect();
+        // a panel that could not be encoded: none is drawn (the pane says so)
+        encoded
+            .into_iter()
+            .collect::<Option<Vec<Vec<Band>>>>()
+            .map(|v| v.into_iter().flatten().collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
     };
-    let bands = compose_side_by_side(pack, &data, &key.views, &key.style, &key.viewport, w, h, GAP)
-        .map(|img| encode_bands(img, key.cells, picker))
-        .unwrap_or_default();
     Frame {
         key: key.clone(),
+        arranged,
         bands,
         data,
         mapping,
-        panel_width,
         elapsed: t.elapsed(),
         cached_data: false,
         network,
@@ -135,7 +203,9 @@ fn encode_bands(img: image::RgbImage, (cols, rows): (u16, u16), picker: &Picker)
         return whole(img, rows)
             .map(|p| {
                 vec![Band {
+                    col: 0,
                     row: 0,
+                    cols,
                     rows,
                     protocol: p,
                 }]
@@ -150,12 +220,16 @@ fn encode_bands(img: image::RgbImage, (cols, rows): (u16, u16), picker: &Picker)
     match (a, b) {
         (Some(a), Some(b)) => vec![
             Band {
+                col: 0,
                 row: 0,
+                cols,
                 rows: split,
                 protocol: a,
             },
             Band {
+                col: 0,
                 row: split,
+                cols,
                 rows: rows - split,
                 protocol: b,
             },

@@ -13,11 +13,9 @@ impl App {
         if self.sort == SortKey::Regression && self.pair().is_some_and(|(b, c)| run == b || run == c) {
             self.refresh_order();
         }
-        if self.run == Some(run) {
-            self.want_operating();
-            if self.sort == SortKey::Error {
-                self.refresh_order();
-            }
+        self.want_operating();
+        if self.run == Some(run) && self.sort == SortKey::Error {
+            self.refresh_order();
         }
     }
 
@@ -28,32 +26,71 @@ impl App {
 
     /// The per-case figures at the current run and threshold, when they are up to date.
     pub fn operating_now(&self) -> Option<&OperatingAt> {
-        let o = self.operating.as_deref()?;
-        (Some(o.run) == self.run && o.threshold == self.style.score_threshold).then_some(o)
+        self.operating_of(self.run?)
     }
 
-    /// Ask for the operating point of the current run and threshold unless it is known or asked.
+    /// A run's operating point at the current threshold, when it is up to date.
+    pub fn operating_of(&self, run: usize) -> Option<&OperatingAt> {
+        self.operating
+            .iter()
+            .map(|o| o.as_ref())
+            .find(|o| o.run == run && o.threshold == self.style.score_threshold)
+    }
+
+    /// The two runs the metrics view sets against each other (baseline, candidate): in compare
+    /// mode and side by side (run | run).
+    pub fn metrics_pair(&self) -> Option<(usize, usize)> {
+        if self.compare_pair().is_none() && self.layout != Layout::RunRun {
+            return None;
+        }
+        self.pair()
+    }
+
+    /// The runs whose operating points are wanted: the current one, and in the metrics view
+    /// comparing two runs both of them.
+    fn operating_runs(&self) -> Vec<usize> {
+        let mut runs: Vec<usize> = self.run.into_iter().collect();
+        if self.metrics_view
+            && let Some((b, c)) = self.metrics_pair()
+        {
+            runs.extend([b, c]);
+        }
+        runs.sort_unstable();
+        runs.dedup();
+        runs
+    }
+
+    /// Ask for the operating points of the runs shown at the current threshold unless they are
+    /// known or asked.
     pub fn want_operating(&mut self) {
-        let Some(run) = self.run else { return };
-        if self.run_metrics().is_none() || self.operating_now().is_some() {
+        for run in self.operating_runs() {
+            if self.metrics.get(run).and_then(|m| m.as_ref()).is_none() || self.operating_of(run).is_some() {
+                continue;
+            }
+            let r = Effect::OperatingPoint {
+                run,
+                threshold: self.style.score_threshold,
+            };
+            if !self.effects.contains(&r) {
+                self.effects.push(r);
+            }
+        }
+    }
+
+    /// Take a computed operating point; stale ones (a run not shown, another threshold) are
+    /// dropped.
+    pub fn set_operating(&mut self, o: Arc<OperatingAt>) {
+        let runs = self.operating_runs();
+        if !runs.contains(&o.run) || o.threshold != self.style.score_threshold {
             return;
         }
-        let r = Effect::OperatingPoint {
-            run,
-            threshold: self.style.score_threshold,
-        };
-        if !self.effects.contains(&r) {
-            self.effects.push(r);
-        }
-    }
-
-    /// Take a computed operating point; stale ones (another run or threshold) are dropped.
-    pub fn set_operating(&mut self, o: Arc<OperatingAt>) {
-        if Some(o.run) == self.run && o.threshold == self.style.score_threshold {
-            self.operating = Some(o);
-            if self.sort == SortKey::Error {
-                self.refresh_order();
-            }
+        let threshold = self.style.score_threshold;
+        self.operating
+            .retain(|x| x.run != o.run && x.threshold == threshold && runs.contains(&x.run));
+        let current = Some(o.run) == self.run;
+        self.operating.push(o);
+        if current && self.sort == SortKey::Error {
+            self.refresh_order();
         }
     }
 

@@ -118,7 +118,7 @@ impl App {
         self.checked = None;
         self.metrics = Vec::new();
         self.metrics_error = None;
-        self.operating = None;
+        self.operating.clear();
         self.selected = None;
         let find = |n: Option<String>| n.and_then(|n| self.pack.run_index(&n).ok());
         self.run = find(run_name).or((!self.pack.runs.is_empty()).then_some(0));

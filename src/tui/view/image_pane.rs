@@ -34,17 +34,9 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
         return;
     };
     let views = app.views();
-    let blind = app.review.as_ref().is_some_and(|r| r.blind_seed.is_some());
-    let titles: Vec<String> = views
-        .iter()
-        .map(|v| {
-            let t = v.title(&app.pack);
-            match (blind, app.run) {
-                (true, Some(r)) => t.replace(&app.pack.runs[r].name.0, "prediction"),
-                _ => t,
-            }
-        })
-        .collect();
+    let frame = app.frame.as_ref().filter(|fr| fr.key.case == case);
+    // several panels: each has its title above it (those of the frame on screen); one: the
+    // pane's title names it
     let zoom = if app.viewport.zoom > 1.0 {
         format!(" · ×{:.1}", app.viewport.zoom)
     } else {
@@ -60,11 +52,18 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
             Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD),
         ));
     }
-    let views_at = spans.len();
-    spans.push(Span::styled(
-        format!("· {}{zoom} ", titles.join("  │  ")),
-        Style::default().fg(t.ui.dim),
-    ));
+    let single = match views.as_slice() {
+        [v] => format!("· {}", panel_title(app, v)),
+        _ => String::new(),
+    };
+    let mut views_at = None;
+    if !single.is_empty() || !zoom.is_empty() {
+        views_at = Some(spans.len());
+        spans.push(Span::styled(
+            format!("{}{zoom} ", single).trim_start_matches(' ').to_string(),
+            Style::default().fg(t.ui.dim),
+        ));
+    }
     // review mode: why this case must be seen, and the verdict it has
     if let Some(rv) = &app.review {
         let id = &app.pack.cases[case].id.0;
@@ -102,8 +101,8 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
     // end is cut with a visible "…"; why a case is required stays as long as it can
     let room = a.image.width.saturating_sub(2) as usize;
     let width = |s: &[Span]| s.iter().map(|x| x.width()).sum::<usize>();
-    if width(&spans) > room && spans.len() > views_at + 1 {
-        spans.remove(views_at);
+    if let Some(at) = views_at.filter(|&at| width(&spans) > room && spans.len() > at + 1) {
+        spans.remove(at);
     }
     if width(&spans) > room {
         let mut left = room.saturating_sub(2);
@@ -135,7 +134,6 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
     }
     f.render_widget(block, a.image);
 
-    let frame = app.frame.as_ref().filter(|fr| fr.key.case == case);
     match frame {
         Some(fr) => match (fr.bands.first(), &fr.data.image) {
             (_, Err(msg)) => {
@@ -164,15 +162,18 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
                 );
             }
             (Some(_), Ok(_)) if show_image => {
+                let r = a.image_inner;
                 for band in &fr.bands {
-                    let r = a.image_inner;
                     let area = Rect {
+                        x: r.x + band.col,
                         y: r.y + band.row,
-                        height: band.rows.min(r.height.saturating_sub(band.row)),
-                        ..r
-                    };
+                        width: band.cols,
+                        height: band.rows,
+                    }
+                    .intersection(r);
                     f.render_widget(Image::new(&band.protocol), area);
                 }
+                render_titles(app, f, r, fr);
             }
             (None, Ok(_)) => {
                 f.render_widget(
@@ -202,6 +203,67 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
 fn walk(app: &App, action: Action) -> String {
     let keys = app.config.keymap.keys_now(action, app.review.is_some());
     keys.last().cloned().unwrap_or_else(|| ":goto N".to_string())
+}
+
+/// A panel's title: the view, with the run's role in compare mode; "prediction" for the run in
+/// a blind review.
+fn panel_title(app: &App, v: &View) -> String {
+    let mut title = v.title(&app.pack);
+    let run = match v {
+        View::Prediction(r) | View::Overlay(r) | View::OverlayGtFill(r) | View::Error(r) => Some(*r),
+        View::GroundTruth | View::Image => None,
+    };
+    // a frame drawn before a reload may name a run the pack no longer has
+    if let Some((r, name)) = run.and_then(|r| Some((r, &app.pack.runs.get(r)?.name.0))) {
+        if app.review.as_ref().is_some_and(|rv| rv.blind_seed.is_some()) {
+            return title.replace(name.as_str(), "prediction");
+        }
+        let role = match app.compare_pair() {
+            Some((b, _)) if b == r => Some("baseline"),
+            Some((_, c)) if c == r => Some("candidate"),
+            _ => None,
+        };
+        if let Some(role) = role.filter(|role| name != role) {
+            title = format!("{title} ({role})");
+        }
+    }
+    title
+}
+
+/// Each panel's title on the row above it, centred over the panel (several panels only).
+fn render_titles(app: &App, f: &mut Frame, r: Rect, fr: &super::super::worker::Frame) {
+    if fr.key.views.len() < 2 {
+        return;
+    }
+    let t = &app.config.theme;
+    for (v, p) in fr.key.views.iter().zip(&fr.arranged.panels) {
+        if p.y == 0 || p.w == 0 {
+            continue;
+        }
+        let text = panel_title(app, v);
+        let width = p.w as usize;
+        let text = if text.chars().count() > width {
+            let cut: String = text.chars().take(width.saturating_sub(1)).collect();
+            format!("{cut}…")
+        } else {
+            text
+        };
+        let area = Rect {
+            x: r.x + p.x as u16,
+            y: r.y + p.y as u16 - 1,
+            width: p.w as u16,
+            height: 1,
+        }
+        .intersection(r);
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                text,
+                Style::default().fg(t.ui.text).add_modifier(Modifier::BOLD),
+            ))
+            .alignment(Alignment::Center),
+            area,
+        );
+    }
 }
 
 fn centered(r: Rect, h: u16) -> Rect {
