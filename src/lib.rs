@@ -3,6 +3,7 @@
 //! The library holds the domain core (packs, formats, geometry, ...) and knows nothing about
 //! the terminal; the `lightbox` binary is a thin command-line layer over it.
 
+pub mod case_list;
 pub mod check;
 pub mod color;
 pub mod compare;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod graphic_limit;
 pub mod keymap;
 pub mod review;
+pub mod saved_view;
 pub mod terminal_query;
 pub mod theme;
 pub mod view;
@@ -42,10 +43,14 @@ pub enum Message {
     Reviewed(review::ReviewReply),
     /// The workspace (tags) was written, or could not be.
     WorkspaceSaved(Result<(), String>),
+    /// The saved views could not be written (each distinct error once).
+    ViewSaved(String),
     /// Disagreement between two runs, per case (a sort key).
     Disagreement(app::DisagreementKey, Arc<Vec<Option<f64>>>),
     /// Entropy of a run's probability maps, per case (a sort key).
     Entropy(u64, usize, Arc<Vec<Option<f64>>>),
+    /// A list was written (what was written), or could not be.
+    ListExported(Result<String, String>),
     /// An export finished (or could not).
     Exported(Result<crate::export::Outcome, String>),
     /// A background job stopped on a bug (its panic was caught): which job, and the message.
@@ -93,8 +98,9 @@ fn forward_signals(tx: mpsc::Sender<Message>) -> std::io::Result<()> {
 }
 
 /// How images reach the terminal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Graphics {
+    #[default]
     Auto,
     Kitty,
     Sixel,
@@ -287,16 +293,23 @@ fn restore() {
     ratatui::restore();
 }
 
+/// How the dashboard opens.
+#[derive(Debug, Clone, Default)]
+pub struct Opening {
+    pub graphics: Graphics,
+    /// The run named on the command line (default: the saved view's, else the newest).
+    pub run: Option<usize>,
+    /// The rules file given on the command line (else the manifest's).
+    pub rules: Option<std::path::PathBuf>,
+    /// Reload the pack when its files change.
+    pub watch: bool,
+    /// Open with the default view, not the one the pack was last closed with.
+    pub fresh: bool,
+}
+
 /// Open the dashboard on `pack` and run until the user quits.
-pub fn run(
-    pack: crate::pack::Pack,
-    config: config::Config,
-    graphics: Graphics,
-    run: Option<usize>,
-    rules: Option<std::path::PathBuf>,
-    watch: bool,
-) -> anyhow::Result<()> {
-    run_with(pack, config, graphics, run, rules, None, watch)
+pub fn run(pack: crate::pack::Pack, config: config::Config, opening: Opening) -> anyhow::Result<()> {
+    run_with(pack, config, opening, None)
 }
 
 /// The dashboard in review mode: `session` records every verdict on a journal thread.
@@ -310,7 +323,14 @@ pub fn run_review(
     flags: Vec<crate::rules::Flag>,
 ) -> anyhow::Result<()> {
     // a sign-off is tied to the files as they were opened: no reloads under a reviewer
-    run_with(pack, config, graphics, Some(run), rules, Some((session, flags)), false)
+    let opening = Opening {
+        graphics,
+        run: Some(run),
+        rules,
+        watch: false,
+        fresh: true,
+    };
+    run_with(pack, config, opening, Some((session, flags)))
 }
 
 /// The journal thread: it owns the session, appends and fsyncs each action, and answers.
@@ -350,12 +370,16 @@ pub fn apply_review(
 fn run_with(
     pack: crate::pack::Pack,
     config: config::Config,
-    graphics: Graphics,
-    run: Option<usize>,
-    rules: Option<std::path::PathBuf>,
+    opening: Opening,
     review_setup: Option<(crate::review::Session, Vec<crate::rules::Flag>)>,
-    watch: bool,
 ) -> anyhow::Result<()> {
+    let Opening {
+        graphics,
+        run,
+        rules,
+        watch,
+        fresh,
+    } = opening;
     let mut terminal = ratatui::try_init()?;
     // ratatui's hook restores the screen; ours also stops mouse capture first. A panic on a
     // worker thread is caught there and reported in the status bar: it must not restore the
@@ -442,9 +466,50 @@ fn run_with(
             // tags stay in memory only: a damaged file is never overwritten
             Err(e) => workspace_note = Some(format!("tags are not saved this session: {e}")),
         }
-        if run.is_some() {
+        // the view: in a review session the plan's; else the one the pack was closed with,
+        // the run named on the command line taking precedence, else the newest run (runs are
+        // listed oldest first; `lightbox infer` adds its run last)
+        let mut views_note = None;
+        let mut views_writer = None;
+        if review_setup.is_some() {
             app.run = run;
             app.refresh_order();
+        } else {
+            app.run = run.or(app.pack.runs.len().checked_sub(1));
+            app.refresh_order();
+            match saved_view::Views::load(app.pack.root.as_deref()) {
+                Ok(mut views) => {
+                    let named = run.and_then(|r| app.pack.runs.get(r)).map(|r| r.name.0.clone());
+                    if fresh {
+                        views.last = None;
+                    }
+                    if let (Some(last), Some(named)) = (&mut views.last, named) {
+                        if last.compare.as_ref() == Some(&named) || last.beside.as_ref() == Some(&named) {
+                            last.compare = None;
+                            last.beside = None;
+                        }
+                        last.run = Some(named);
+                    }
+                    if let Some(path) = views.path.clone() {
+                        let (vtx, vrx) = mpsc::channel();
+                        let (etx, ptx) = (requests_tx.clone(), requests_tx.clone());
+                        let handle = crate::job::spawn(
+                            "views",
+                            move || {
+                                saved_view::writer(&path, vrx, |e| {
+                                    let _ = etx.send(Message::ViewSaved(e));
+                                })
+                            },
+                            move |m| panicked(&ptx, "views", m),
+                        )?;
+                        views_writer = Some((vtx, handle));
+                    }
+                    app.saved_views = views;
+                    app.restore_last_view();
+                }
+                // views stay in memory only: a damaged file is never overwritten
+                Err(e) => views_note = Some(format!("views are not kept this session: {e}")),
+            }
         }
         if let Some(n) = note {
             app.caution(n);
@@ -458,6 +523,9 @@ fn run_with(
         }
         if let Some(n) = workspace_note {
             app.warn(n);
+        }
+        if let Some(n) = views_note {
+            app.caution(n);
         }
         let size = terminal.size()?;
         app.show_details = size.width >= view::WIDE;
@@ -495,11 +563,20 @@ fn run_with(
             &mut workers,
             &rx,
             &requests_tx,
-            journal_tx.as_ref().map(|(t, _)| t),
+            Outlets {
+                journal: journal_tx.as_ref().map(|(t, _)| t),
+                views: views_writer.as_ref().map(|(t, _)| t),
+            },
         );
-        // every action sent is written before the process ends (on `q` and on a signal alike)
+        // every action sent is written before the process ends (on `q` and on a signal alike),
+        // and the view the pack is left with
         if let Some((jtx, handle)) = journal_tx {
             drop(jtx);
+            let _ = handle.join();
+        }
+        if let Some((vtx, handle)) = views_writer {
+            let _ = vtx.send(saved_view::Change::Last(app.saved_view()));
+            drop(vtx);
             let _ = handle.join();
         }
         ended
@@ -514,7 +591,7 @@ fn event_loop(
     workers: &mut Workers,
     rx: &Receiver<Message>,
     tx: &std::sync::mpsc::Sender<Message>,
-    journal: Option<&std::sync::mpsc::Sender<review::ReviewCmd>>,
+    out: Outlets,
 ) -> anyhow::Result<()> {
     loop {
         let size = terminal.size()?;
@@ -535,7 +612,7 @@ fn event_loop(
             app.review_displayed(c);
         }
         let shown = app.take_effects();
-        run_effects(app, shown, tx, journal);
+        run_effects(app, shown, tx, &out);
         // wait for something, then drain everything pending before drawing again; while a
         // reload is recent, wake each second so that "reloaded 2 s ago" stays true
         let recent = app.reloaded.as_ref().is_some_and(|r| r.at.elapsed().as_secs() < 600);
@@ -560,7 +637,7 @@ fn event_loop(
         while let Ok(ev) = rx.try_recv() {
             effects.extend(handle(app, workers, ev, &areas));
         }
-        run_effects(app, effects, tx, journal);
+        run_effects(app, effects, tx, &out);
         if app.should_quit {
             return Ok(());
         }
@@ -659,19 +736,27 @@ fn job(name: &'static str, tx: &std::sync::mpsc::Sender<Message>, body: impl FnO
     }
 }
 
-/// Carry out what the app asked for: journal actions go to the journal thread, the rest start
-/// background jobs whose results arrive as events.
-fn run_effects(
-    app: &mut App,
-    effects: Vec<Effect>,
-    tx: &std::sync::mpsc::Sender<Message>,
-    journal: Option<&std::sync::mpsc::Sender<review::ReviewCmd>>,
-) {
+/// The threads that own a file: the review journal, the saved views.
+#[derive(Clone, Copy)]
+struct Outlets<'a> {
+    journal: Option<&'a std::sync::mpsc::Sender<review::ReviewCmd>>,
+    views: Option<&'a std::sync::mpsc::Sender<saved_view::Change>>,
+}
+
+/// Carry out what the app asked for: journal actions go to the journal thread, views to their
+/// writer, the rest start background jobs whose results arrive as events.
+fn run_effects(app: &mut App, effects: Vec<Effect>, tx: &std::sync::mpsc::Sender<Message>, out: &Outlets) {
     for e in effects {
         match e {
             Effect::Review(cmd) => {
-                if journal.is_none_or(|j| j.send(cmd).is_err()) {
+                if out.journal.is_none_or(|j| j.send(cmd).is_err()) {
                     app.warn("the journal has stopped: verdicts are NOT being recorded; quit and reopen the review");
+                }
+            }
+            Effect::SaveView(change) => {
+                // without a writer (no folder, or a damaged file) views are not kept; said at start
+                if let Some(v) = out.views {
+                    let _ = v.send(change);
                 }
             }
             other => start(app, other, tx.clone()),
@@ -708,6 +793,18 @@ fn start(app: &mut App, r: Effect, tx: std::sync::mpsc::Sender<Message>) {
                 let _ = tx.send(Message::Entropy(epoch, run, Arc::new(v)));
             });
         }
+        Effect::ExportList(path, list) => {
+            job("export", &tx.clone(), move || {
+                let done = list
+                    .write(&path)
+                    .map(|_| {
+                        let full = std::path::absolute(&path).unwrap_or(path.clone());
+                        format!("{}: the list of {} cases", full.display(), list.cases.len())
+                    })
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(Message::ListExported(done));
+            });
+        }
         Effect::Export(req) => {
             let pack = Arc::clone(&app.pack);
             job("export", &tx.clone(), move || {
@@ -716,8 +813,8 @@ fn start(app: &mut App, r: Effect, tx: std::sync::mpsc::Sender<Message>) {
                 ));
             });
         }
-        // handed to the journal thread by run_effects
-        Effect::Review(_) => {}
+        // handed to their threads by run_effects
+        Effect::Review(_) | Effect::SaveView(_) => {}
         Effect::OperatingPoint { run, threshold } => {
             let (Some(report), pack) = (app.metrics.get(run).cloned().flatten(), Arc::clone(&app.pack)) else {
                 return;
@@ -808,9 +905,12 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Message, areas: &view::Areas
         Message::Reviewed(r) => app.review_reply(r),
         Message::WorkspaceSaved(Ok(())) => {}
         Message::WorkspaceSaved(Err(e)) => app.warn(format!("tags not saved: {e}")),
+        Message::ViewSaved(e) => app.caution(format!("the view is not saved: {e}")),
         Message::Disagreement(key, v) => app.set_disagreement(key, v),
         Message::Entropy(epoch, run, v) => app.set_entropy(epoch, run, v),
         Message::Exported(Ok(o)) => app.say(crate::export::describe(&o)),
+        Message::ListExported(Ok(what)) => app.say(format!("wrote {what}")),
+        Message::ListExported(Err(e)) => app.warn(format!("export failed: {e}")),
         Message::Exported(Err(e)) => app.warn(format!("export failed: {e}")),
         Message::Validated(_, problems) => {
             app.validated = true;

@@ -441,6 +441,95 @@ fn export_command_sends_the_listed_cases_to_a_background_export() {
     assert!(a.notice.as_ref().unwrap().text.contains(":export hard-cases"));
 }
 
+/// `:export FILE.csv` and `:export FILE.json` write the list as it stands: the filtered cases
+/// in the order listed, with the sort key's value, the run's flags and the tags.
+#[test]
+fn export_writes_the_filtered_sorted_list_as_csv_and_json() {
+    let pack = sample();
+    let mut a = app(Arc::clone(&pack), 140);
+    a.command("run candidate");
+    a.flags = flags_of(&pack);
+    a.set_filter("score>=0.9");
+    a.set_sort(SortKey::MaxScore);
+    a.workspace.apply(&pack.cases[a.order[0]].id.0, "hard").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["list.csv", "list.json"] {
+        let out = tmp.path().join(name);
+        a.take_effects();
+        a.command(&format!("export {}", out.display()));
+        let Some(Effect::ExportList(path, list)) = a
+            .take_effects()
+            .into_iter()
+            .find(|e| matches!(e, Effect::ExportList(..)))
+        else {
+            panic!("a list export request")
+        };
+        assert_eq!(path, out);
+        assert!(
+            a.notice
+                .as_ref()
+                .unwrap()
+                .text
+                .contains(&format!("list of {} cases", a.order.len()))
+        );
+        // what the thread does
+        list.write(&path).unwrap();
+    }
+    let csv = std::fs::read_to_string(tmp.path().join("list.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), a.order.len() + 1, "{csv}");
+    assert!(
+        lines[0].starts_with("position,case,image,run,sorted_by,sort_value"),
+        "{csv}"
+    );
+    let ids: Vec<String> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect();
+    let listed: Vec<String> = a.order.iter().map(|&c| pack.cases[c].id.0.clone()).collect();
+    assert_eq!(ids, listed, "rows in the list's order");
+    assert!(
+        lines[1].contains(",candidate,max score,") && lines[1].contains(",hard,"),
+        "{}",
+        lines[1]
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("list.json")).unwrap()).unwrap();
+    assert_eq!(j["filter"], "score>=0.9");
+    assert_eq!(j["run"], "candidate");
+    assert_eq!(j["of"], 40);
+    let rows = j["cases"].as_array().unwrap();
+    assert_eq!(rows.len(), a.order.len());
+    let scores: Vec<f64> = rows.iter().map(|r| r["sort_value"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    assert!(rows[0]["image"].as_str().unwrap().starts_with("images/"), "{}", rows[0]);
+    // the flags are the run on screen's, as the list shows them
+    let flagged: usize = rows.iter().map(|r| r["flags"].as_array().unwrap().len()).sum();
+    let expected: usize = a.order.iter().map(|&c| a.case_flags(c).count()).sum();
+    assert_eq!(flagged, expected);
+    assert!(
+        rows.iter()
+            .flat_map(|r| r["flags"].as_array().unwrap())
+            .all(|f| f["on"] != "baseline")
+    );
+    // a file name the list cannot be written as: said, not attempted as a pack
+    a.take_effects();
+    a.command(&format!("export {}", tmp.path().join("no/such/list.csv").display()));
+    let Some(Effect::ExportList(path, list)) = a
+        .take_effects()
+        .into_iter()
+        .find(|e| matches!(e, Effect::ExportList(..)))
+    else {
+        panic!("a list export request")
+    };
+    assert!(
+        list.write(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("folder does not exist")
+    );
+}
+
 /// The pack's flags, as the background check computes them.
 fn flags_of(pack: &Pack) -> Vec<lightbox::rules::Flag> {
     let rules = lightbox::check::load_rules(pack, None).unwrap().unwrap();
@@ -1512,13 +1601,16 @@ fn a_signal_restores_the_terminal() {
     let bin = assert_cmd::cargo::cargo_bin("lightbox");
     for (sig, code) in [("TERM", 143), ("HUP", 129)] {
         let t = tempfile::tempdir().unwrap();
+        // a copy: the dashboard keeps the view it is left with inside the pack
+        let pack = t.path().join("pack");
+        copy_dir(&common::sample(), &pack);
         let log = t.path().join("pty.out");
         let pidfile = t.path().join("pid");
         let inner = format!(
             "stty cols 120 rows 40; sh -c 'echo $$ > {}; exec {} {} --graphics halfblocks'; echo EXIT=$?",
             pidfile.display(),
             bin.display(),
-            common::sample().display()
+            pack.display()
         );
         let mut child = std::process::Command::new("script")
             .args(["-qfc", &inner])
@@ -1530,7 +1622,7 @@ fn a_signal_restores_the_terminal() {
         // wait until the dashboard has drawn (its status bar), then signal it
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while std::time::Instant::now() < deadline
-            && !std::fs::read(&log).is_ok_and(|b| String::from_utf8_lossy(&b).contains("cases"))
+            && !std::fs::read(&log).is_ok_and(|b| String::from_utf8_lossy(&b).contains("Cases"))
         {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
@@ -1553,6 +1645,9 @@ fn a_signal_restores_the_terminal() {
             out.rfind("\u{1b}[?1049h").unwrap_or(0) < restored,
             "SIG{sig}: the alternate screen was entered again"
         );
+        // the view it was left with is on disk (written before the process ended)
+        let views = std::fs::read_to_string(pack.join(".lightbox/views.json")).unwrap_or_default();
+        assert!(views.contains("\"case\": \"case-001.jpg\""), "SIG{sig}: {views:?}");
     }
 }
 

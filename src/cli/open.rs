@@ -28,6 +28,10 @@ pub struct Args {
     /// manifest is reloaded in the background).
     #[arg(long)]
     pub no_watch: bool,
+    /// Open with the default view instead of the one this pack was last closed with (run,
+    /// comparison, layout, filter, sort, threshold and case, kept in .lightbox/views.json).
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
@@ -49,12 +53,18 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("the dashboard needs a terminal; for scripts use `lightbox info` or `lightbox render`");
     }
-    // the run a reviewer most likely wants: the one named, else the newest (runs are listed
-    // oldest first; `lightbox infer` adds its run last)
+    // the run named; without one, the saved view's or the newest
     let run = match a.source.selected_runs().first() {
         Some(_) => a.source.selected_run(&pack)?,
-        None => pack.runs.len().checked_sub(1),
+        None => None,
     };
-    tui::run(pack, config, graphics, run, a.source.from.rules.clone(), !a.no_watch).context("the dashboard stopped")?;
+    let opening = tui::Opening {
+        graphics,
+        run,
+        rules: a.source.from.rules.clone(),
+        watch: !a.no_watch,
+        fresh: a.fresh,
+    };
+    tui::run(pack, config, opening).context("the dashboard stopped")?;
     Ok(EXIT_OK)
 }

@@ -16,6 +16,7 @@ mod flags;
 mod keys;
 mod metrics;
 mod reload;
+mod saved;
 mod sort;
 mod viewport;
 
@@ -200,6 +201,12 @@ pub struct App {
     pub entropy: Option<((u64, usize), PerCase)>,
     /// How far the background analysis of this pack has got (the status bar says it).
     pub analysis: Option<Analysis>,
+    /// The pack's saved views (`.lightbox/views.json`); no path: views are not kept.
+    pub saved_views: super::saved_view::Views,
+    /// The view last asked to be written (or restored): a change from it is written.
+    pub last_view: Option<super::saved_view::SavedView>,
+    /// The view the dashboard opens with when none is saved (`:view reset`).
+    pub default_view: Option<super::saved_view::SavedView>,
 }
 
 /// A value per case, `None` where it does not apply (computed in the background).
@@ -221,6 +228,8 @@ pub enum Effect {
     OperatingPoint { run: usize, threshold: f64 },
     /// Write the workspace (tags) to disk.
     SaveWorkspace(crate::workspace::Workspace),
+    /// Change the saved views file (the last view, or a named one).
+    SaveView(super::saved_view::Change),
     /// Validate, check and measure the pack of this epoch again (after a reload).
     Analyse(u64),
     /// Disagreement between two runs (a sort key), computed from their masks.
@@ -229,6 +238,8 @@ pub enum Effect {
     Entropy(u64, usize),
     /// Export cases (with every run) to a pack folder, appending when it already is a pack.
     Export(crate::export::Request),
+    /// Write the list (one row per case) to a CSV or JSON file.
+    ExportList(std::path::PathBuf, Box<crate::case_list::CaseList>),
     /// Record, undo or sign in the review journal (review mode).
     Review(super::review::ReviewCmd),
 }
@@ -292,6 +303,9 @@ impl App {
             regression: None,
             disagreement: None,
             entropy: None,
+            saved_views: super::saved_view::Views::default(),
+            last_view: None,
+            default_view: None,
         };
         let loaded = app.pack.problems.clone();
         app.add_problems(loaded);
@@ -503,6 +517,7 @@ impl App {
     /// What the app has asked for since the last call (after events that are not actions: a
     /// reload, metrics arriving, a prompt's line).
     pub fn take_effects(&mut self) -> Vec<Effect> {
+        self.note_view_change();
         std::mem::take(&mut self.effects)
     }
 

@@ -39,10 +39,11 @@ pub const WIDE: u16 = 110;
 pub fn areas(app: &App, area: Rect) -> Areas {
     let rows = Layout::default()
         .direction(Direction::Vertical)
-        // reviewing, two rows: progress and what was recorded are read in full at 80 columns
+        // two rows reviewing (progress and what was recorded are read in full at 80 columns) and
+        // in narrow terminals (a notice is read in full on its own row)
         .constraints([
             Constraint::Min(3),
-            Constraint::Length(if app.review.is_some() { 2 } else { 1 }),
+            Constraint::Length(status_bar::rows(app, area.width)),
         ])
         .split(area);
     let (main, status) = (rows[0], rows[1]);

@@ -9,6 +9,18 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+/// Narrower than this, the status bar has two rows: the notice gets the second to itself.
+pub const TWO_ROWS_BELOW: u16 = 120;
+
+/// The status bar's height: two rows reviewing or in a narrow terminal, else one.
+pub fn rows(app: &App, width: u16) -> u16 {
+    if app.review.is_some() || width < TWO_ROWS_BELOW {
+        2
+    } else {
+        1
+    }
+}
+
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.config.theme;
     let base = Style::default().bg(t.ui.status_background).fg(t.ui.text);
@@ -130,8 +142,9 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             w.center()
         )));
     }
-    // reviewing, the notice (what was recorded, what the keys do now) has the second row to itself
-    let own_row = app.review.is_some() && area.height >= 2;
+    // with two rows (reviewing, or a narrow terminal) the notice (what was recorded, what the keys
+    // do now) has the second row to itself
+    let own_row = area.height >= 2;
     let head = if own_row {
         Some(std::mem::take(&mut spans))
     } else {
@@ -171,14 +184,21 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let lines = match head {
         Some(head) => {
             let row = |y: u16| Rect { y, height: 1, ..area };
-            let mut lines = fit(head, row(area.y), None);
+            // the key hints: reviewing, beside the notice (the progress comes whole); else on
+            // the first row, so that the notice has the second to itself
+            let (first, second) = if app.review.is_some() {
+                (None, hint)
+            } else {
+                (hint, None)
+            };
+            let mut lines = fit(head, row(area.y), first);
             lines.extend(fit(
                 spans,
                 Rect {
                     height: area.height - 1,
                     ..row(area.y + 1)
                 },
-                hint,
+                second,
             ));
             lines
         }
