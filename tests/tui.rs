@@ -2198,3 +2198,31 @@ fn a_reviewer_at_80x24_reads_the_flag_in_place_of_the_image_and_the_next_case_sh
     assert!(s.contains('▀') || s.contains('▄'), "{s}");
     let _ = pack;
 }
+
+/// At 80 x 24 in review mode the image pane's border says why the case is required without
+/// cutting a word, and the keys under the image are whole keys (those that do not fit go from
+/// the end, the status bar and help list them) — with a flag chosen too.
+#[test]
+fn review_borders_at_80x24_cut_at_words_and_keep_whole_keys() {
+    let (_tmp, _pack, mut a) = zoe_in_review(Config::defaults());
+    for flag in [false, true] {
+        if flag {
+            a.key(key('f'));
+        }
+        let s = text(&draw(&mut a, 80, 24));
+        let rows: Vec<&str> = s.lines().collect();
+        let top = rows[0].split('┌').nth(1).unwrap();
+        assert!(top.contains("required: flag opacity-in-lungs …"), "{top}");
+        let bottom = rows[21].split('└').nth(1).unwrap().trim_end_matches('┘');
+        let keys = bottom.trim_start_matches('─');
+        let first = if flag {
+            " a real error  r false alarm"
+        } else {
+            " a accept  r reject"
+        };
+        assert!(keys.starts_with(first), "{bottom:?}");
+        if flag {
+            insta::assert_snapshot!("review_flag_80x24", s);
+        }
+    }
+}

@@ -105,14 +105,24 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
         spans.remove(at);
     }
     if width(&spans) > room {
+        // cut at a blank (never mid-word), with a visible "…"
         let mut left = room.saturating_sub(2);
         let mut cut = Vec::new();
         for s in spans {
             if left == 0 {
                 break;
             }
-            let text: String = s.content.chars().take(left).collect();
-            left -= text.chars().count();
+            let all = s.content.chars().count();
+            let mut text: String = s.content.chars().take(left).collect();
+            if text.chars().count() < all {
+                let next_is_blank = s.content.chars().nth(text.chars().count()) == Some(' ');
+                if !next_is_blank && let Some(b) = text.rfind(' ') {
+                    text.truncate(b + 1);
+                }
+                left = 0;
+            } else {
+                left -= all;
+            }
             cut.push(Span::styled(text, s.style));
         }
         cut.push(Span::raw("…"));
@@ -123,14 +133,25 @@ pub fn render(app: &App, f: &mut Frame, a: &Areas, show_image: bool) {
     if app.review.is_some() {
         // the review layer's keys in force (the user's [keys.review] included)
         let key = Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD);
+        // whole keys only: those that do not fit the border go from the end (help lists them)
+        let room = a.image.width.saturating_sub(2) as usize;
         let mut hint = Vec::new();
+        let mut used = 1; // the closing blank
         for (i, (k, what)) in app.review_hints().into_iter().enumerate() {
-            hint.push(Span::raw(if i == 0 { " " } else { "  " }));
+            let lead = if i == 0 { " " } else { "  " };
+            let w = lead.len() + k.chars().count() + 1 + what.chars().count();
+            if used + w > room {
+                break;
+            }
+            used += w;
+            hint.push(Span::raw(lead));
             hint.push(Span::styled(format!("{k} "), key));
             hint.push(Span::raw(what));
         }
-        hint.push(Span::raw(" "));
-        block = block.title_bottom(Line::from(hint).right_aligned());
+        if !hint.is_empty() {
+            hint.push(Span::raw(" "));
+            block = block.title_bottom(Line::from(hint).right_aligned());
+        }
     }
     f.render_widget(block, a.image);
 
