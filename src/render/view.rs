@@ -162,7 +162,8 @@ pub const STACK_GAIN: f64 = 1.25;
 
 /// Lay out `n` panels of an `image` (width × height in pixels) on `grid`.
 ///
-/// One panel fills the area (shrunk to the limit, from the top left). Several get equal slots
+/// One panel fills the area; where the area is larger than the limit, it is cut to the image
+/// fitted within the limit and centred. Several get equal slots
 /// side by side, then one above the other, each slot less its title row and the gaps; they are
 /// stacked when that slot shows the image at least [`STACK_GAIN`] times larger. Each
 /// panel is then cut to the image fitted in its slot (whole units, within the limit), and the
@@ -172,16 +173,39 @@ pub const STACK_GAIN: f64 = 1.25;
 pub fn arrange(n: usize, image: (u32, u32), grid: &Grid) -> Arranged {
     let (aw, ah) = grid.area;
     let (fw, fh) = (grid.unit.0.max(1) as f64, grid.unit.1.max(1) as f64);
+    let (iw, ih) = (image.0.max(1) as f64, image.1.max(1) as f64);
     if n <= 1 {
         let (w, h) = fit_units(grid.area, grid.unit, grid.limit);
         let (w, h) = (w.min(aw), h.min(ah));
+        if (w, h) == (aw, ah) {
+            return Arranged {
+                arrangement: Arrangement::Single,
+                panels: vec![Place { x: 0, y: 0, w, h }],
+            };
+        }
+        // the pane is larger than the terminal's largest graphic: the panel is cut to the image
+        // fitted within the limit (whole units) and centred, not left in the top left corner
+        let (mw, mh) = grid.limit.unwrap_or((u32::MAX, u32::MAX));
+        let s = (aw as f64 * fw / iw)
+            .min(ah as f64 * fh / ih)
+            .min(mw as f64 / iw)
+            .min(mh as f64 / ih);
+        let cover = |extent: f64, unit: f64, slot: u32, limit: u32| {
+            let most = slot.min((limit as f64 / unit).floor().max(1.0) as u32);
+            ((extent * s / unit) - 1e-6).ceil().clamp(1.0, most as f64) as u32
+        };
+        let (pw, ph) = (cover(iw, fw, aw, mw), cover(ih, fh, ah, mh));
         return Arranged {
             arrangement: Arrangement::Single,
-            panels: vec![Place { x: 0, y: 0, w, h }],
+            panels: vec![Place {
+                x: (aw - pw) / 2,
+                y: (ah - ph) / 2,
+                w: pw,
+                h: ph,
+            }],
         };
     }
     let k = n as u32;
-    let (iw, ih) = (image.0.max(1) as f64, image.1.max(1) as f64);
     let (gx, gy) = grid.gap;
     let beside = (aw.saturating_sub(gx * (k - 1)) / k, ah.saturating_sub(grid.title));
     let stacked = (aw, ah.saturating_sub(k * grid.title + gy * (k - 1)) / k);
@@ -400,15 +424,22 @@ mod tests {
         );
         let mut g = cells(200, 60);
         g.limit = Some((1000, 1000));
+        // larger than the limit: the image as large as the limit allows, centred
         assert_eq!(
             arrange(1, (512, 512), &g).panels[0],
             Place {
-                x: 0,
-                y: 0,
+                x: 50,
+                y: 5,
                 w: 100,
-                h: 30
+                h: 50
             }
         );
+        // a wide image in a tall pane
+        let mut g = cells(120, 90);
+        g.limit = Some((1000, 1000));
+        let p = arrange(1, (2000, 500), &g).panels[0];
+        assert_eq!((p.w, p.h), (100, 13), "{p:?}");
+        assert_eq!((p.x, p.y), (10, 38), "{p:?}");
         // several panels: each within the limit
         let a = arrange(2, (512, 512), &g);
         for p in &a.panels {
