@@ -161,6 +161,8 @@ pub enum LookupError {
     NoRun { name: String, runs: Vec<String> },
     #[error("no case {key:?} in the pack ({cases} cases; give a file name, a stem or a position 1..={cases})")]
     NoCase { key: String, cases: usize },
+    #[error("lightbox.toml: {key}: {error}")]
+    Manifest { key: String, error: String },
 }
 
 impl Pack {
@@ -222,6 +224,25 @@ impl Pack {
                 name: name.to_string(),
                 runs: self.runs.iter().map(|r| r.name.0.clone()).collect(),
             })
+    }
+
+    /// The run a reviewer most likely wants: the manifest's `[review] run`, else the newest run
+    /// that is not the `[review] baseline` (runs are listed oldest first; `lightbox infer` adds
+    /// its run last), else the newest. `None`: the pack has no runs. A `[review] run` naming no
+    /// run is an error that names it.
+    pub fn review_run(&self) -> Result<Option<usize>, LookupError> {
+        if let Some(name) = &self.manifest.review.run {
+            return self.run_index(name).map(Some).map_err(|e| LookupError::Manifest {
+                key: "[review] run".to_string(),
+                error: e.to_string(),
+            });
+        }
+        let baseline = self.manifest.review.baseline.as_deref();
+        Ok(self
+            .runs
+            .iter()
+            .rposition(|r| Some(r.name.0.as_str()) != baseline)
+            .or(self.runs.len().checked_sub(1)))
     }
 
     pub fn run(&self, name: &str) -> Option<&Run> {

@@ -467,15 +467,24 @@ fn run_with(
             Err(e) => workspace_note = Some(format!("tags are not saved this session: {e}")),
         }
         // the view: in a review session the plan's; else the one the pack was closed with,
-        // the run named on the command line taking precedence, else the newest run (runs are
-        // listed oldest first; `lightbox infer` adds its run last)
+        // the run named on the command line taking precedence, else the manifest's [review] run
+        // or the newest (Pack::review_run)
         let mut views_note = None;
         let mut views_writer = None;
         if review_setup.is_some() {
             app.run = run;
             app.refresh_order();
         } else {
-            app.run = run.or(app.pack.runs.len().checked_sub(1));
+            app.run = match run {
+                Some(r) => Some(r),
+                None => match app.pack.review_run() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        app.caution(e.to_string());
+                        app.pack.runs.len().checked_sub(1)
+                    }
+                },
+            };
             app.refresh_order();
             match saved_view::Views::load(app.pack.root.as_deref()) {
                 Ok(mut views) => {

@@ -451,3 +451,50 @@ fn an_instances_file_as_a_run_is_matched_by_file_name() {
         "{msgs:?}"
     );
 }
+
+/// The run a reviewer most likely wants: `[review] run`, else the newest run that is not the
+/// `[review] baseline`, else the newest; a `[review] run` naming no run names the key.
+#[test]
+fn the_review_run_is_the_manifests_else_the_newest_that_is_not_the_baseline() {
+    let d = tempfile::tempdir().unwrap();
+    common::copy_dir(&sample_dir(), d.path());
+    let manifest = d.path().join("lightbox.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let name = |p: &Pack| p.review_run().unwrap().map(|r| p.runs[r].name.0.clone());
+    let pack = Pack::open(d.path()).unwrap();
+    assert_eq!(name(&pack).as_deref(), Some("candidate"), "the newest");
+    let with = |review: &str| {
+        std::fs::write(&manifest, format!("{text}\n[review]\n{review}\n")).unwrap();
+        Pack::open(d.path()).unwrap()
+    };
+    assert_eq!(name(&with("run = \"baseline\"")).as_deref(), Some("baseline"));
+    assert_eq!(name(&with("baseline = \"candidate\"")).as_deref(), Some("baseline"));
+    let e = with("run = \"retired\"").review_run().unwrap_err().to_string();
+    assert!(
+        e.contains("[review] run") && e.contains("\"retired\"") && e.contains("baseline, candidate"),
+        "{e}"
+    );
+    // lightbox review says so and stops
+    let out = lightbox()
+        .args(["review", &d.path().display().to_string(), "--release", "v1", "--plan"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("[review] run"), "{err}");
+    // without [review] run, the plan is of the newest run
+    std::fs::write(&manifest, &text).unwrap();
+    let out = lightbox()
+        .args([
+            "review",
+            &d.path().display().to_string(),
+            "--release",
+            "v1",
+            "--reviewer",
+            "a",
+            "--plan",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("candidate"), "{said}");
+}

@@ -169,7 +169,12 @@ pub fn prepare(a: &Args) -> anyhow::Result<(Pack, usize, Plan, PathBuf, Identity
             );
         }
     }
-    let Some(run) = a.source.selected_run(&pack)? else {
+    // the run named, else the manifest's [review] run, else the newest that is not the baseline
+    let run = match a.source.selected_runs().first() {
+        Some(_) => a.source.selected_run(&pack)?,
+        None => pack.review_run()?,
+    };
+    let Some(run) = run else {
         anyhow::bail!("the pack has no runs to review; add one under [runs.NAME] in lightbox.toml");
     };
     let config = lightbox::config::UserConfig::load(None)?;

@@ -69,6 +69,10 @@ pub struct Manifest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewPolicy {
+    /// The run a release review is of, and the one the dashboard opens on the first time
+    /// (default: the newest run that is not the baseline, the last such listed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
     /// Reject reasons, on the number keys in review order.
     #[serde(default = "default_reasons")]
     pub reasons: Vec<String>,
@@ -152,6 +156,7 @@ fn default_min_seconds() -> f64 {
 impl Default for ReviewPolicy {
     fn default() -> Self {
         ReviewPolicy {
+            run: None,
             reasons: default_reasons(),
             sample: default_sample(),
             target_bound: None,
