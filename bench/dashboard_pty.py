@@ -52,7 +52,7 @@ def run(lightbox, pack, presses, pause, cols, rows, settle):
         os.environ["TERM"] = "xterm-256color"
         os.environ.pop("TMUX", None)
         os.environ.pop("KITTY_WINDOW_ID", None)
-        os.execv(lightbox, [lightbox, "open", pack, "--graphics", "sixel", "--no-watch"])
+        os.execv(lightbox, [lightbox, "open", pack, "--graphics", "sixel", "--no-watch", "--fresh"])
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, cols * CELL[0], rows * CELL[1]))
     t0 = time.monotonic()
     pending = b""  # bytes not yet scanned for queries

@@ -32,18 +32,8 @@ pub struct Workspace {
 /// Why a workspace could not be read, changed or written.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
-    #[error("{}: cannot read: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error(
-        "{}:{line}:{column}: {source}. Fix or move the file aside; lightbox will not overwrite it",
-        path.display()
-    )]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        source: serde_json::Error,
-    },
+    #[error(transparent)]
+    File(#[from] crate::fsutil::ReadJsonError),
     #[error(
         "{}: lightbox_workspace: version {version} is not supported (this lightbox reads 1)",
         path.display()
@@ -77,27 +67,12 @@ impl Workspace {
     }
 
     pub fn open(path: &Path) -> Result<Workspace, WorkspaceError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Workspace {
-                    path: Some(path.to_path_buf()),
-                    tags: BTreeMap::new(),
-                });
-            }
-            Err(source) => {
-                return Err(WorkspaceError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
+        let Some(f) = crate::fsutil::read_json::<File>(path)? else {
+            return Ok(Workspace {
+                path: Some(path.to_path_buf()),
+                tags: BTreeMap::new(),
+            });
         };
-        let f: File = serde_json::from_str(&text).map_err(|source| WorkspaceError::Syntax {
-            path: path.to_path_buf(),
-            line: source.line(),
-            column: source.column(),
-            source,
-        })?;
         if f.lightbox_workspace != 1 {
             return Err(WorkspaceError::Version {
                 path: path.to_path_buf(),

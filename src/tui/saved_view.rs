@@ -85,18 +85,8 @@ pub enum Change {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ViewsError {
-    #[error("{}: cannot read: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error(
-        "{}:{line}:{column}: {source}. Fix or move the file aside; lightbox will not overwrite it",
-        path.display()
-    )]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        source: serde_json::Error,
-    },
+    #[error(transparent)]
+    File(#[from] crate::fsutil::ReadJsonError),
     #[error(
         "{}: lightbox_views: version {version} is not supported (this lightbox reads 1)",
         path.display()
@@ -172,29 +162,14 @@ impl Views {
 
 /// The file, `None` when there is none.
 fn read(path: &Path) -> Result<Option<File>, ViewsError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(ViewsError::Read {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    let f: File = serde_json::from_str(&text).map_err(|source| ViewsError::Syntax {
-        path: path.to_path_buf(),
-        line: source.line(),
-        column: source.column(),
-        source,
-    })?;
-    if f.lightbox_views != 1 {
-        return Err(ViewsError::Version {
+    let f: Option<File> = crate::fsutil::read_json(path)?;
+    match f {
+        Some(f) if f.lightbox_views != 1 => Err(ViewsError::Version {
             path: path.to_path_buf(),
             version: f.lightbox_views,
-        });
+        }),
+        f => Ok(f),
     }
-    Ok(Some(f))
 }
 
 /// Write what arrives on `rx`, in order, coalescing the latest view: a burst of cursor moves is
