@@ -20,10 +20,46 @@ pub enum ReadJsonError {
         column: usize,
         source: serde_json::Error,
     },
+    #[error("{}: {what}, not a file lightbox wrote. Move it aside; lightbox will not overwrite it", path.display())]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error("{}: {bytes} bytes, larger than a file lightbox writes here ({MAX_JSON} at most). Move it aside", path.display())]
+    TooLarge { path: PathBuf, bytes: u64 },
 }
+
+/// The largest JSON file [`read_json`] reads (its files hold tags and views, kilobytes).
+pub const MAX_JSON: u64 = 256 << 20;
 
 /// The file parsed as `T`; `None` when there is no file.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, ReadJsonError> {
+    // a FIFO or a device under the name would block the open or never end: look before reading
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ReadJsonError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+        Ok(m) if m.is_dir() => {
+            return Err(ReadJsonError::NotAFile {
+                path: path.to_path_buf(),
+                what: "a folder",
+            });
+        }
+        Ok(m) if !m.is_file() => {
+            return Err(ReadJsonError::NotAFile {
+                path: path.to_path_buf(),
+                what: "a pipe, socket or device",
+            });
+        }
+        Ok(m) if m.len() > MAX_JSON => {
+            return Err(ReadJsonError::TooLarge {
+                path: path.to_path_buf(),
+                bytes: m.len(),
+            });
+        }
+        Ok(_) => {}
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -73,4 +109,30 @@ fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
         }
     }
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pipe_or_folder_under_the_name_is_refused_at_once_not_read() {
+        let t = tempfile::tempdir().unwrap();
+        let fifo = t.path().join("views.json");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        // before the check this open blocked until a writer came, freezing the dashboard's start
+        let e = read_json::<serde_json::Value>(&fifo).unwrap_err();
+        assert!(matches!(e, ReadJsonError::NotAFile { .. }), "{e}");
+        assert!(e.to_string().contains("views.json: a pipe, socket or device"), "{e}");
+        let dir = t.path().join("tags.json");
+        std::fs::create_dir(&dir).unwrap();
+        let e = read_json::<serde_json::Value>(&dir).unwrap_err();
+        assert!(e.to_string().contains("tags.json: a folder"), "{e}");
+        assert!(
+            read_json::<serde_json::Value>(&t.path().join("absent.json"))
+                .unwrap()
+                .is_none()
+        );
+    }
 }
