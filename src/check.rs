@@ -1,7 +1,7 @@
 //! Checking a pack: anatomy rules on the ground truth and every run, and out-of-distribution
 //! inputs, as one list of flags. `lightbox check` prints it; the dashboard shows it on cases.
 
-use crate::ood::{self, Reference};
+use crate::ood;
 use crate::pack::{MANIFEST_FILE, Pack, Source};
 use crate::rules::{Flag, RuleSet, Severity};
 use serde::Serialize;
@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 
 /// The id of out-of-distribution flags.
 pub const OOD_RULE: &str = "input-out-of-distribution";
+
+/// The id of flags on how an image was acquired (size, aspect, pixel format) rather than what
+/// it shows: unusual, worth a look, never a major alarm by default.
+pub const ACQUISITION_RULE: &str = "input-unusual-acquisition";
 
 /// The lock file beside a pack that keeps its out-of-distribution reference.
 pub const OOD_LOCK: &str = "ood.lock.json";
@@ -162,7 +166,7 @@ fn rare_formats(pack: &Pack, severity: Severity) -> Vec<Flag> {
             let f = f.as_ref()?;
             let share = counts[f.as_str()] as f64 / total as f64;
             (share < 0.05).then(|| Flag {
-                rule: OOD_RULE.into(),
+                rule: ACQUISITION_RULE.into(),
                 severity,
                 case,
                 source: None,
@@ -205,34 +209,50 @@ pub fn check_with(
 ) -> Result<Report, CheckError> {
     let mut flags = crate::rules::eval::evaluate_with(pack, rules, sources, progress);
     let mut ood_reference = None;
-    if let Some((max_z, severity)) = rules.ood
+    if let Some(settings) = rules.ood
         && (pack.cases.len() >= 5 || reference.is_some())
     {
         let stats = ood::pack_stats_with(pack, progress);
         let reference = match reference {
-            Some(r) => Reference { max_z, ..r.clone() },
+            // a bound fixed when the reference was made (`lightbox stats --max-z`) is kept
+            Some(r) if matches!(r.bound, ood::BoundOrigin::Fixed { .. }) => r.clone(),
+            Some(r) => r.clone().bounded(settings.bound, "the rules' ood_max_z"),
             None => {
                 let lock = pack.root.as_ref().map(|r| r.join(OOD_LOCK));
-                ood::pack_reference(&stats, max_z, lock.as_deref(), refresh_lock)?
+                ood::pack_reference(&stats, settings.bound, lock.as_deref(), refresh_lock)?
             }
         };
         for f in ood::find(&stats, &reference) {
             flags.push(Flag {
                 rule: OOD_RULE.into(),
-                severity,
+                severity: settings.severity,
                 case: f.case,
                 source: None,
                 instance: None,
-                value: f.max_z,
-                bound: format!("|z| ≤ {}", reference.max_z),
+                value: f.outliers[0].2.abs(),
+                bound: format!("|z| ≤ {} ({})", ood::fmt_z(f.outliers[0].3), f.outliers[0].0),
                 message: format!("the image is {}", f.sentence(&reference)),
+                highlight: None,
+                slice: None,
+            });
+        }
+        for f in ood::find_acquisition(&stats, &reference) {
+            flags.push(Flag {
+                rule: ACQUISITION_RULE.into(),
+                severity: settings.acquisition_severity,
+                case: f.case,
+                source: None,
+                instance: None,
+                value: f.outliers.iter().fold(0.0, |a: f64, o| a.max(o.3.abs())),
+                bound: format!("|z| ≤ {}", ood::fmt_z(reference.acquisition.max_z)),
+                message: f.sentence(),
                 highlight: None,
                 slice: None,
             });
         }
         ood_reference = Some(reference);
         // pixel formats: a colour image in a grayscale stream, an 8-bit image among 16-bit ones
-        flags.extend(rare_formats(pack, severity));
+        flags.extend(rare_formats(pack, settings.acquisition_severity));
     }
     if let Some(expect) = &rules.expect {
         flags.extend(unexpected_acquisitions(pack, expect));

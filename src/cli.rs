@@ -2,6 +2,7 @@
 
 mod check;
 mod diff;
+mod drift;
 mod export;
 mod infer;
 mod info;
@@ -58,6 +59,8 @@ enum Command {
     Render(render::Args),
     /// Compute an out-of-distribution reference from a folder of (training) images.
     Stats(stats::Args),
+    /// Has a batch of inputs (production images, a new client's pack) drifted from a reference pack or folder? Exits 1 if so.
+    Drift(drift::Args),
     /// Generate the synthetic chest-phantom sample pack (or a large pack for benchmarks).
     Sample(sample::Args),
 }
@@ -91,6 +94,7 @@ pub fn main() -> ExitCode {
         Some(Command::Report(a)) => review::report(a),
         Some(Command::Sample(a)) => sample::run(a),
         Some(Command::Stats(a)) => stats::run(a),
+        Some(Command::Drift(a)) => drift::run(a),
     };
     if let Some(sig) = lightbox::tui::stopped_by() {
         eprintln!(

@@ -180,16 +180,25 @@ fn table(pack: &lightbox::pack::Pack, rules: &RuleSet, sources: &[Source], r: &c
         }
         rows.push(row);
     }
-    if let Some((_, sev)) = rules.ood {
-        let n = counts.get(&(OOD_RULE.to_string(), None)).copied().unwrap_or(0);
-        let text = if r.ood_reference.is_none() {
-            "skipped: needs 5 cases".to_string()
-        } else {
-            format!("{n} input{}", if n == 1 { "" } else { "s" })
-        };
-        let mut row = vec![OOD_RULE.to_string(), sev.name().into(), text];
-        row.extend(std::iter::repeat_n(String::new(), sources.len() - 1));
-        rows.push(row);
+    if let Some(settings) = rules.ood {
+        for (rule, sev, what) in [
+            (OOD_RULE, settings.severity, "content"),
+            (check::ACQUISITION_RULE, settings.acquisition_severity, "acquisition"),
+        ] {
+            let n = counts.get(&(rule.to_string(), None)).copied().unwrap_or(0);
+            let text = match &r.ood_reference {
+                None => "skipped: needs 5 cases".to_string(),
+                Some(reference) if what == "content" => format!(
+                    "{n} input{} (expected false alarms: {:.1})",
+                    if n == 1 { "" } else { "s" },
+                    reference.expected_rate() * pack.cases.len() as f64
+                ),
+                Some(_) => format!("{n} input{}", if n == 1 { "" } else { "s" }),
+            };
+            let mut row = vec![rule.to_string(), sev.name().into(), text];
+            row.extend(std::iter::repeat_n(String::new(), sources.len() - 1));
+            rows.push(row);
+        }
     }
     if let Some(expect) = &rules.expect {
         let n = counts

@@ -1,8 +1,9 @@
 //! `lightbox stats`: the out-of-distribution reference of a folder of images (training data), for
 //! `lightbox check --ood-reference`.
 
-use super::EXIT_OK;
+use super::{EXIT_INPUT, EXIT_OK};
 use anyhow::Context;
+use lightbox::ood::{self, OodBound};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -12,17 +13,55 @@ pub struct Args {
     /// Where to write the reference (JSON).
     #[arg(short, long)]
     pub out: PathBuf,
-    /// Robust z-score beyond which `check` flags an input (the rules file's ood_max_z wins).
-    #[arg(long, default_value_t = 6.0)]
-    pub max_z: f64,
+    /// A fixed robust z-score beyond which `check` flags an input; it is kept in the reference
+    /// and wins over the rules file (default: calibrated, see --false-alarm-rate).
+    #[arg(long, conflicts_with = "false_alarm_rate")]
+    pub max_z: Option<f64>,
+    /// The share of in-distribution images the calibrated bound may flag (default 0.005: 1 in
+    /// 200). The rules file's ood_false_alarm_rate or ood_max_z chooses again at `check`.
+    #[arg(long)]
+    pub false_alarm_rate: Option<f64>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
-    let stats = lightbox::ood::folder_stats(&a.dir).map_err(anyhow::Error::msg)?;
-    let mut r = lightbox::ood::Reference::from_stats(&stats, a.max_z);
+    let bound = match (a.max_z, a.false_alarm_rate) {
+        (Some(z), _) if !(z.is_finite() && z > 0.0) => {
+            eprintln!("error: --max-z {z}: the bound must be a number above 0, e.g. 6");
+            return Ok(EXIT_INPUT);
+        }
+        (_, Some(r)) if !(r.is_finite() && r > 0.0 && r < 0.5) => {
+            eprintln!("error: --false-alarm-rate {r}: give a share between 0 and 0.5, e.g. 0.005 (1 in 200)");
+            return Ok(EXIT_INPUT);
+        }
+        (Some(z), _) => OodBound::MaxZ(z),
+        (None, Some(r)) => OodBound::FalseAlarmRate(r),
+        (None, None) => OodBound::default(),
+    };
+    let (images, unreadable) = match ood::folder_stats(&a.dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(EXIT_INPUT);
+        }
+    };
+    for (p, why) in &unreadable {
+        eprintln!("warning: {}: not used: {why}", p.display());
+    }
+    let all: Vec<ood::ImageStats> = images.into_iter().map(|(_, s)| s).collect();
+    let mut r = ood::Reference::fit(&all, OodBound::default()).bounded(bound, "lightbox stats --max-z");
     r.origin = Some(a.dir.display().to_string());
     let text = serde_json::to_string_pretty(&r)? + "\n";
     lightbox::fsutil::write_atomic(&a.out, text.as_bytes()).with_context(|| format!("writing {}", a.out.display()))?;
-    println!("wrote {} (statistics of {} images)", a.out.display(), r.images);
+    println!(
+        "wrote {} (statistics of {} images{}); inputs are flagged beyond {}",
+        a.out.display(),
+        r.images,
+        if unreadable.is_empty() {
+            String::new()
+        } else {
+            format!(", {} unreadable files left out", unreadable.len())
+        },
+        r.bound_text()
+    );
     Ok(EXIT_OK)
 }

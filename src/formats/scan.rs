@@ -101,6 +101,33 @@ pub struct Scan {
 }
 
 impl Scan {
+    /// A plain 16-bit MONOCHROME2 scan with no tags (for tests).
+    #[cfg(test)]
+    pub fn plain_for_tests() -> Scan {
+        Scan {
+            format: "DICOM",
+            slope: 1.0,
+            intercept: 0.0,
+            unit: None,
+            invert: false,
+            stored_min: 0,
+            stored_max: 65535,
+            bits_stored: 16,
+            signed: false,
+            windows: vec![],
+            voi_function: Default::default(),
+            voi_lut: None,
+            spacing: None,
+            modality: None,
+            body_part: None,
+            view_position: None,
+            photometric: "MONOCHROME2".into(),
+            transfer_syntax: None,
+            orientation: None,
+            frames: 1,
+        }
+    }
+
     /// Stored value → modality units.
     #[inline]
     pub fn modality(&self, stored: f64) -> f64 {

@@ -223,10 +223,32 @@ pub struct RuleSet {
     pub spacing_from_image: bool,
     pub regions: IndexMap<String, Expr>,
     pub rules: Vec<Rule>,
-    /// Out-of-distribution check: `None` when switched off; else (max robust z, severity).
-    pub ood: Option<(f64, Severity)>,
+    /// Out-of-distribution check: `None` when switched off.
+    pub ood: Option<OodSettings>,
     /// The acquisition a pack expects of its DICOM inputs (`[expect]`).
     pub expect: Option<Expect>,
+}
+
+/// How inputs are checked against the out-of-distribution reference.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OodSettings {
+    /// Calibrated for a false-alarm rate (`ood_false_alarm_rate`, default 1 in 200) or fixed
+    /// (`ood_max_z`).
+    pub bound: crate::ood::OodBound,
+    /// Of content out of distribution (default major).
+    pub severity: Severity,
+    /// Of an unusual size, aspect or pixel format (default minor).
+    pub acquisition_severity: Severity,
+}
+
+impl Default for OodSettings {
+    fn default() -> Self {
+        OodSettings {
+            bound: crate::ood::OodBound::default(),
+            severity: Severity::Major,
+            acquisition_severity: Severity::Minor,
+        }
+    }
 }
 
 /// `[expect]`: DICOM tags every input must carry one of (empty: anything). A hand radiograph in
@@ -258,7 +280,7 @@ impl RuleSet {
             spacing_from_image: false,
             regions: IndexMap::new(),
             rules: vec![],
-            ood: Some((6.0, Severity::Major)),
+            ood: Some(OodSettings::default()),
             expect: None,
         }
     }
@@ -295,9 +317,13 @@ struct Settings {
     pixel_spacing_mm: Option<Spanned<SpacingSetting>>,
     /// Out-of-distribution inputs: off with `ood = false`.
     ood: Option<bool>,
-    /// Robust z-score beyond which an input is out of distribution (default 6).
+    /// A fixed robust z-score beyond which an input is out of distribution (default: calibrated).
     ood_max_z: Option<Spanned<f64>>,
+    /// The false-alarm rate the bound is calibrated for (default 0.005: 1 in 200).
+    ood_false_alarm_rate: Option<Spanned<f64>>,
     ood_severity: Option<Severity>,
+    /// Of an unusual size, aspect or pixel format (default minor).
+    ood_acquisition_severity: Option<Severity>,
 }
 
 /// `pixel_spacing_mm = 0.14` or `pixel_spacing_mm = "image"`.
@@ -529,11 +555,33 @@ impl RuleSet {
                 "Give a robust z-score such as 6, or `ood = false` to switch the check off",
             ));
         }
-        let ood = (f.settings.ood != Some(false)).then(|| {
-            (
-                f.settings.ood_max_z.as_ref().map_or(6.0, |z| *z.get_ref()),
-                f.settings.ood_severity.unwrap_or(Severity::Major),
-            )
+        if let Some(r) = &f.settings.ood_false_alarm_rate
+            && !(r.get_ref().is_finite() && *r.get_ref() > 0.0 && *r.get_ref() < 0.5)
+        {
+            return Err(ctx.err(
+                r.span().start,
+                format!(
+                    "ood_false_alarm_rate = {}: the rate of false alarms must lie between 0 and 0.5",
+                    r.get_ref()
+                ),
+                "Give a rate such as 0.005 (1 in 200 in-distribution images flagged)",
+            ));
+        }
+        if let (Some(z), Some(_)) = (&f.settings.ood_max_z, &f.settings.ood_false_alarm_rate) {
+            return Err(ctx.err(
+                z.span().start,
+                "ood_max_z and ood_false_alarm_rate are both given".to_string(),
+                "Keep one: ood_false_alarm_rate calibrates the bound on the reference, ood_max_z fixes it",
+            ));
+        }
+        let ood = (f.settings.ood != Some(false)).then(|| OodSettings {
+            bound: match (&f.settings.ood_max_z, &f.settings.ood_false_alarm_rate) {
+                (Some(z), _) => crate::ood::OodBound::MaxZ(*z.get_ref()),
+                (None, Some(r)) => crate::ood::OodBound::FalseAlarmRate(*r.get_ref()),
+                (None, None) => crate::ood::OodBound::default(),
+            },
+            severity: f.settings.ood_severity.unwrap_or(Severity::Major),
+            acquisition_severity: f.settings.ood_acquisition_severity.unwrap_or(Severity::Minor),
         });
         Ok(RuleSet {
             path: path.to_path_buf(),
