@@ -359,6 +359,16 @@ impl Reference {
         r.bounded(bound, "the rules' ood_max_z")
     }
 
+    /// The layout template of `all` (per cell of the grid, the median).
+    pub fn fit_template(all: &[ImageStats]) -> Vec<f64> {
+        (0..GRID * GRID)
+            .map(|k| {
+                let mut cell: Vec<f64> = all.iter().map(|s| s.grid.get(k).copied().unwrap_or(0.0) as f64).collect();
+                median(&mut cell)
+            })
+            .collect()
+    }
+
     /// The same reference with its bound chosen by `bound` (`by`: who gave a fixed one).
     pub fn bounded(self, bound: OodBound, by: &str) -> Reference {
         match bound {
@@ -818,7 +828,13 @@ mod tests {
         let rate = alarms as f64 / held_back.len() as f64;
         // stated 1 in 100; the tails fitted on 200 images are allowed a factor of 3
         assert!(rate < 0.03, "{alarms} alarms in {} ({rate})", held_back.len());
-        assert!((reference.expected_rate() - 0.01).abs() < 1e-6, "{}", reference.expected_rate());
+        // the bounds' own fitted tails add up to the stated rate, or less where a bound is at
+        // its floor
+        assert!(
+            reference.expected_rate() <= 0.01 + 1e-9 && reference.expected_rate() > 0.002,
+            "{}",
+            reference.expected_rate()
+        );
         for b in &reference.bounds {
             assert!(*b >= MIN_BOUND && *b < 9.0, "{b}");
         }

@@ -201,7 +201,7 @@ mod tests {
             for x in 0..w {
                 let (u, v) = (x as f64 / w as f64, y as f64 / h as f64);
                 let lung = |cx: f64| ((u - cx) / 0.17).powi(2) + ((v - 0.45) / 0.3).powi(2) < 1.0;
-                let mut val = 150.0 + 60.0 * v;
+                let mut val = 150.0 + 60.0 * v - 60.0 * (u - 0.5).abs();
                 if lung(0.3) || lung(0.7) {
                     val = 50.0 + 20.0 * ((x * 32 / w + y * 32 / h) % 2) as f64;
                 }
