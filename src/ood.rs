@@ -87,7 +87,7 @@ pub const MIN_SPREAD: [f64; N] = [
 
 /// The acquisition statistics (never a major alarm on their own).
 pub const ACQUISITION: [&str; 2] = ["size (log2 pixels)", "aspect ratio"];
-const ACQUISITION_MIN_SPREAD: [f64; 2] = [0.5, 0.05];
+const ACQUISITION_MIN_SPREAD: [f64; 2] = [0.25, 0.05];
 /// Robust z beyond which size or aspect is reported as an unusual acquisition.
 pub const ACQUISITION_MAX_Z: f64 = 6.0;
 
@@ -487,7 +487,7 @@ impl AcquisitionFinding {
             .map(|(f, v, m, z)| {
                 if f == ACQUISITION[0] {
                     format!(
-                        "{:.1} megapixels where the reference's median is {:.1} ({}{} robust SD)",
+                        "{:.2} megapixels where the reference's median is {:.2} ({}{} robust SD)",
                         v.exp2() / 1e6,
                         m.exp2() / 1e6,
                         if *z > 0.0 { "+" } else { "" },
@@ -891,7 +891,7 @@ mod tests {
         let acq = find_acquisition(&all, &r);
         assert_eq!(acq.len(), 1);
         assert_eq!(acq[0].case, 1);
-        assert!(acq[0].sentence().contains("16.8 megapixels"), "{}", acq[0].sentence());
+        assert!(acq[0].sentence().contains("16.78 megapixels"), "{}", acq[0].sentence());
     }
 
     #[test]
