@@ -255,3 +255,80 @@ fn a_colour_image_and_an_image_of_another_size_are_unusual_acquisitions_not_unus
         "{ood:#?}"
     );
 }
+
+/// The candidate's mask of case-004 with the heart (3) grown 8-connected into the lungs (1, 2)
+/// `steps` times, in a copy of the sample; the number of lung pixels that became heart.
+fn heart_grown(d: &Path, steps: usize) -> usize {
+    common::copy_dir(&sample(), d);
+    let gt = image::open(sample().join("ground_truth/masks/case-004.png")).unwrap().to_luma8();
+    let (w, h) = gt.dimensions();
+    let mut m = gt.clone();
+    let mut grown = 0usize;
+    for _ in 0..steps {
+        let before = m.clone();
+        for y in 1..h - 1 {
+            for x in 1..w - 1 {
+                let v = before.get_pixel(x, y)[0];
+                if (v == 1 || v == 2)
+                    && (-1i32..=1).any(|dy| {
+                        (-1i32..=1).any(|dx| before.get_pixel((x as i32 + dx) as u32, (y as i32 + dy) as u32)[0] == 3)
+                    })
+                {
+                    m.put_pixel(x, y, image::Luma([3]));
+                    grown += 1;
+                }
+            }
+        }
+    }
+    m.save(d.join("runs/candidate/masks/case-004.png")).unwrap();
+    grown
+}
+
+/// The rules that fire on case-004's candidate, with their sentences.
+fn case_004_candidate_flags(d: &Path) -> Vec<(String, String)> {
+    let (_, v) = check(&[d.to_str().unwrap(), "--run", "candidate"]);
+    assert!(
+        !v["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["case"] == "case-004.jpg" && f["source"] == "ground truth"),
+        "the untouched ground truth raises nothing: {v:#}"
+    );
+    v["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["case"] == "case-004.jpg" && f["source"] == "candidate")
+        .map(|f| (f["rule"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// One label per pixel hides a heart grown into the lungs: the lungs just get smaller, and
+/// `heart-not-in-lungs` (heart and lungs of the same mask) can never fire. The sample's chest
+/// rules catch it with the ground truth (the run's heart on the ground truth's lungs) from a
+/// small overgrowth, and without it (cardiothoracic ratio, lungs against their hull) once the
+/// heart is implausibly wide.
+#[test]
+fn a_heart_grown_into_the_lungs_is_caught_though_label_masks_hide_the_overlap() {
+    let t = tempfile::tempdir().unwrap();
+    let fired = |flags: &[(String, String)], rule: &str| flags.iter().any(|(r, _)| r == rule);
+    // small: 10 steps
+    let small = t.path().join("small");
+    let grown = heart_grown(&small, 10);
+    let flags = case_004_candidate_flags(&small);
+    eprintln!("10 steps: {grown} lung pixels became heart: {flags:?}");
+    assert!(!fired(&flags, "heart-not-in-lungs"), "one label per pixel: no overlap to see {flags:#?}");
+    assert!(fired(&flags, "heart-not-in-true-lungs"), "{flags:#?}");
+    let msg = &flags.iter().find(|(r, _)| r == "heart-not-in-true-lungs").unwrap().1;
+    assert!(msg.contains("the ground truth's lungs"), "{msg}");
+    // large: 60 steps; without the ground truth too
+    let large = t.path().join("large");
+    let grown = heart_grown(&large, 60);
+    let flags = case_004_candidate_flags(&large);
+    eprintln!("60 steps: {grown} lung pixels became heart: {flags:?}");
+    assert!(!fired(&flags, "heart-not-in-lungs"), "{flags:#?}");
+    for rule in ["cardiothoracic-ratio", "lungs-fill-the-chest", "heart-not-in-true-lungs"] {
+        assert!(fired(&flags, rule), "{rule} did not fire: {flags:#?}");
+    }
+}

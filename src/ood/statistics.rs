@@ -94,24 +94,19 @@ pub fn of_view(v: &View, width: u32, height: u32) -> ImageStats {
     let vals = &v.values;
     let mean = vals.iter().map(|&x| x as f64).sum::<f64>() / n;
     let std = (vals.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let mut sorted = vals.clone();
-    sorted.sort_by(f32::total_cmp);
-    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0) as f64;
+    let median = view::quantile(&mut vals.clone(), 0.5) as f64;
     let empty = vals.iter().filter(|&&x| x <= 0.02).count() as f64 / n;
     let saturated = vals.iter().filter(|&&x| x >= 0.98).count() as f64 / n;
     // edges: neighbours (right and below) that differ by more than 5% of the range
     let (mut edges, mut pairs) = (0usize, 0usize);
     for y in 0..h {
-        for x in 0..w {
-            let a = vals[y * w + x];
-            if x + 1 < w {
-                pairs += 1;
-                edges += ((vals[y * w + x + 1] - a).abs() > 0.05) as usize;
-            }
-            if y + 1 < h {
-                pairs += 1;
-                edges += ((vals[(y + 1) * w + x] - a).abs() > 0.05) as usize;
-            }
+        let r = &vals[y * w..(y + 1) * w];
+        pairs += w.saturating_sub(1);
+        edges += r.windows(2).filter(|p| (p[1] - p[0]).abs() > 0.05).count();
+        if y + 1 < h {
+            let next = &vals[(y + 1) * w..(y + 2) * w];
+            pairs += w;
+            edges += r.iter().zip(next).filter(|(a, b)| (**b - **a).abs() > 0.05).count();
         }
     }
     let mut hist = [0usize; 32];
@@ -125,17 +120,30 @@ pub fn of_view(v: &View, width: u32, height: u32) -> ImageStats {
         .map(|p| p * p.log2())
         .sum::<f64>();
     // layout
-    let mirrored: Vec<f32> = (0..h)
-        .flat_map(|y| (0..w).rev().map(move |x| (y, x)))
-        .map(|(y, x)| vals[y * w + x])
-        .collect();
-    let symmetry = correlation(vals, &mirrored);
+    // correlation with the mirrored view: same mean and variance, so only the cross term
+    let var: f64 = vals.iter().map(|&x| (x as f64 - mean).powi(2)).sum();
+    let mut cross = 0f64;
+    for y in 0..h {
+        let r = &vals[y * w..(y + 1) * w];
+        cross += r
+            .iter()
+            .zip(r.iter().rev())
+            .map(|(&a, &b)| (a as f64 - mean) * (b as f64 - mean))
+            .sum::<f64>();
+    }
+    let symmetry = if var <= 1e-12 { 0.0 } else { cross / var };
     let row_means: Vec<f64> = (0..h)
         .map(|y| vals[y * w..(y + 1) * w].iter().map(|&x| x as f64).sum::<f64>() / w.max(1) as f64)
         .collect();
-    let col_means: Vec<f64> = (0..w)
-        .map(|x| (0..h).map(|y| vals[y * w + x] as f64).sum::<f64>() / h.max(1) as f64)
-        .collect();
+    let mut col_means = vec![0f64; w];
+    for r in vals.chunks_exact(w.max(1)) {
+        for (c, &x) in col_means.iter_mut().zip(r) {
+            *c += x as f64;
+        }
+    }
+    for c in col_means.iter_mut() {
+        *c /= h.max(1) as f64;
+    }
     let third = (h / 3).max(1).min(h);
     let band = |r: &[f64]| if r.is_empty() { 0.0 } else { r.iter().sum::<f64>() / r.len() as f64 };
     let balance = band(&row_means[..third]) - band(&row_means[h - third..]);

@@ -47,18 +47,44 @@ fn box_weights(src: usize, dst: usize) -> Vec<Vec<(usize, f32)>> {
 
 /// Area-average a `w`×`h` grid whose rows `row(y, buf)` fills to `dw`×`dh`.
 fn resample(w: usize, h: usize, dw: usize, dh: usize, mut row: impl FnMut(usize, &mut [f32])) -> Vec<f32> {
-    let xw = box_weights(w, dw);
     let yw = box_weights(h, dh);
     let mut out = vec![0f32; dw * dh];
     let mut src = vec![0f32; w];
     let mut acc = vec![0f32; dw];
+    // shrinking (the usual case): each source column reaches at most two destination columns;
+    // flat arrays instead of a list per column keep the inner loop tight
+    let shrinking = dw <= w;
+    let xw = box_weights(w, dw);
+    let (first, w0, w1): (Vec<usize>, Vec<f32>, Vec<f32>) = if shrinking {
+        let mut f = Vec::with_capacity(w);
+        let mut a = Vec::with_capacity(w);
+        let mut b = Vec::with_capacity(w);
+        for xs in &xw {
+            f.push(xs.first().map_or(0, |c| c.0));
+            a.push(xs.first().map_or(0.0, |c| c.1));
+            b.push(xs.get(1).map_or(0.0, |c| c.1));
+        }
+        (f, a, b)
+    } else {
+        (vec![], vec![], vec![])
+    };
     for (y, ys) in yw.iter().enumerate() {
         row(y, &mut src);
         acc.fill(0.0);
-        for (x, xs) in xw.iter().enumerate() {
-            let v = src[x];
-            for &(j, wx) in xs {
-                acc[j] += wx * v;
+        if shrinking {
+            for x in 0..w {
+                let (j, v) = (first[x], src[x]);
+                acc[j] += w0[x] * v;
+                if w1[x] != 0.0 {
+                    acc[j + 1] += w1[x] * v;
+                }
+            }
+        } else {
+            for (x, xs) in xw.iter().enumerate() {
+                let v = src[x];
+                for &(j, wx) in xs {
+                    acc[j] += wx * v;
+                }
             }
         }
         for &(k, wy) in ys {
@@ -69,6 +95,15 @@ fn resample(w: usize, h: usize, dw: usize, dh: usize, mut row: impl FnMut(usize,
         }
     }
     out
+}
+
+/// The value at quantile `p` of `v` (reordered in the process), in O(n).
+pub fn quantile(v: &mut [f32], p: f64) -> f32 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let k = ((v.len() - 1) as f64 * p).round() as usize;
+    *v.select_nth_unstable_by(k, f32::total_cmp).1
 }
 
 /// The view's size for an image of `w`×`h`: the longer side [`SIDE`], the other in proportion
@@ -134,10 +169,8 @@ pub fn normalise(img: &PixelImage) -> View {
         }),
     };
     let chroma = chroma / (w * h) as f64;
-    let mut sorted = values.clone();
-    sorted.sort_by(f32::total_cmp);
-    let q = |p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
-    let (lo, hi) = (q(0.005), q(0.995));
+    let mut scratch = values.clone();
+    let (lo, hi) = (quantile(&mut scratch, 0.005), quantile(&mut scratch, 0.995));
     // a scanner's full scale: 8-bit data 255, else the stored range
     let full = match img.pixels {
         Pixels::Gray8(_) | Pixels::Rgb8(_) => 255.0,

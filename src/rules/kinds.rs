@@ -24,10 +24,12 @@ mod symmetry;
 #[cfg(test)]
 mod test_case;
 mod text;
+mod width_ratio;
 
 use super::eval::{CaseMasks, Finding};
 use super::spec::{Kind, Rule};
 use crate::geometry::Runs;
+use crate::rules::expr::Expr;
 use crate::pack::Source;
 
 /// What every kind is checked on: the rule's id (its sentences name it), the case's masks, the
@@ -42,6 +44,16 @@ struct Ctx<'a, 'p> {
 }
 
 impl Ctx<'_, '_> {
+    /// A region expression as the sentence names it: "the ground truth's lungs" where the
+    /// regions come from the ground truth and the subject from a run.
+    fn region_name(&self, e: &Expr) -> String {
+        if self.regions != self.source && self.regions == Source::GroundTruth {
+            format!("the ground truth's {e}")
+        } else {
+            e.to_string()
+        }
+    }
+
     fn img_area(&self) -> f64 {
         (self.m.width as f64) * (self.m.height as f64)
     }
@@ -101,6 +113,7 @@ pub fn check(rule: &Rule, m: &CaseMasks, source: Source, regions: Source) -> Vec
             max_contact,
         } => adjacency::check(ctx, a, b, *touch, *min_contact, *max_contact),
         Kind::Symmetry { a, b, min, max } => symmetry::check(ctx, a, b, *min, *max),
+        Kind::WidthRatio { a, b, min, max } => width_ratio::check(ctx, a, b, *min, *max),
         Kind::Shape {
             subjects,
             min_solidity,

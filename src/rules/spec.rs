@@ -113,6 +113,13 @@ pub enum Kind {
         min: f64,
         max: f64,
     },
+    /// Width (horizontal extent) of a / width of b in [min, max]: the cardiothoracic ratio.
+    WidthRatio {
+        a: Expr,
+        b: Expr,
+        min: f64,
+        max: f64,
+    },
     Shape {
         subjects: Vec<Expr>,
         min_solidity: Option<f64>,
@@ -183,6 +190,7 @@ pub const KINDS: &[&str] = &[
     "enclosure",
     "adjacency",
     "symmetry",
+    "width_ratio",
     "shape",
     "count",
     "presence",
@@ -773,6 +781,12 @@ fn convert(ctx: &Ctx, r: &RuleFile) -> Result<Rule, RuleError> {
             b: need(&r.b, "b")?,
             min: num(&r.min, "min", None, 0.0, inf)?,
             max: num(&r.max, "max", None, 0.0, inf)?,
+        },
+        "width_ratio" => Kind::WidthRatio {
+            a: need(&r.a, "a")?,
+            b: need(&r.b, "b")?,
+            min: num(&r.min, "min", Some(0.0), 0.0, inf)?,
+            max: num(&r.max, "max", Some(inf), 0.0, inf)?,
         },
         "shape" => {
             let min_solidity = r

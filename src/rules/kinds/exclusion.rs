@@ -24,7 +24,8 @@ pub(super) fn check(ctx: Ctx, a: &Expr, b: &Expr, max_fraction: f64) -> Vec<Find
             frac,
             format!("≤ {}", pct(max_fraction)),
             format!(
-                "{a} and {b} overlap by {} of the smaller one ({} px); rule '{id}' allows {}",
+                "{a} and {} overlap by {} of the smaller one ({} px); rule '{id}' allows {}",
+                ctx.region_name(b),
                 pct(frac),
                 both.area(),
                 pct(max_fraction)

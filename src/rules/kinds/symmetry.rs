@@ -20,7 +20,10 @@ pub(super) fn check(ctx: Ctx, a: &Expr, b: &Expr, min: f64, max: f64) -> Vec<Fin
     vec![finding(
         ratio,
         format!("{min:.2}..{max:.2}"),
-        format!("{a} is {ratio:.2}× the area of {b}; rule '{id}' needs {min:.2} to {max:.2}"),
+        format!(
+            "{a} is {ratio:.2}× the area of {}; rule '{id}' needs {min:.2} to {max:.2}",
+            ctx.region_name(b)
+        ),
         Some((*smaller).clone()),
     )]
 }
