@@ -214,12 +214,21 @@ pub fn check_with(
     {
         let stats = ood::pack_stats_with(pack, progress);
         let reference = match reference {
-            // a bound fixed when the reference was made (`lightbox stats --max-z`) is kept
+            // a bound fixed when the reference was made (`lightbox stats --max-z`) is kept; a
+            // calibrated one is re-chosen only where the rules file says how
             Some(r) if matches!(r.bound, ood::BoundOrigin::Fixed { .. }) => r.clone(),
-            Some(r) => r.clone().bounded(settings.bound, "the rules' ood_max_z"),
+            Some(r) => match settings.bound {
+                Some(b) => r.clone().bounded(b, "the rules' ood_max_z"),
+                None => r.clone(),
+            },
             None => {
                 let lock = pack.root.as_ref().map(|r| r.join(OOD_LOCK));
-                ood::pack_reference(&stats, settings.bound, lock.as_deref(), refresh_lock)?
+                ood::pack_reference(
+                    &stats,
+                    settings.bound.unwrap_or_default(),
+                    lock.as_deref(),
+                    refresh_lock,
+                )?
             }
         };
         for f in ood::find(&stats, &reference) {

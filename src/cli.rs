@@ -70,6 +70,13 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INPUT: u8 = 2;
 
 pub fn main() -> ExitCode {
+    // `lightbox check --json | head`: a closed pipe ends lightbox quietly, as it does any Unix
+    // tool (Rust ignores SIGPIPE, so a print to a closed pipe panicked)
+    #[cfg(unix)]
+    // SAFETY: restores a signal's default disposition; called first, before any thread starts
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

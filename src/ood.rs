@@ -187,7 +187,10 @@ impl Fit {
     fn of<'a>(all: impl Iterator<Item = &'a ImageStats> + Clone) -> Fit {
         let mut template = vec![0.0; GRID * GRID];
         for (k, t) in template.iter_mut().enumerate() {
-            let mut cell: Vec<f64> = all.clone().map(|s| s.grid.get(k).copied().unwrap_or(0.0) as f64).collect();
+            let mut cell: Vec<f64> = all
+                .clone()
+                .map(|s| s.grid.get(k).copied().unwrap_or(0.0) as f64)
+                .collect();
             *t = median(&mut cell);
         }
         let values: Vec<[f64; N]> = all.clone().map(|s| features(s, &template)).collect();
@@ -215,9 +218,7 @@ impl Templates {
     fn of(template: &[f64]) -> Templates {
         let g = GRID;
         let at = |x: usize, y: usize| template.get(y * g + x).copied().unwrap_or(0.0) as f32;
-        let make = |f: &dyn Fn(usize, usize) -> f32| -> Vec<f32> {
-            (0..g * g).map(|k| f(k % g, k / g)).collect()
-        };
+        let make = |f: &dyn Fn(usize, usize) -> f32| -> Vec<f32> { (0..g * g).map(|k| f(k % g, k / g)).collect() };
         Templates {
             upright: make(&|x, y| at(x, y)),
             turned: [
@@ -363,7 +364,10 @@ impl Reference {
     pub fn fit_template(all: &[ImageStats]) -> Vec<f64> {
         (0..GRID * GRID)
             .map(|k| {
-                let mut cell: Vec<f64> = all.iter().map(|s| s.grid.get(k).copied().unwrap_or(0.0) as f64).collect();
+                let mut cell: Vec<f64> = all
+                    .iter()
+                    .map(|s| s.grid.get(k).copied().unwrap_or(0.0) as f64)
+                    .collect();
                 median(&mut cell)
             })
             .collect()
@@ -422,7 +426,10 @@ impl Reference {
                 (1.0 / false_alarm_rate).round()
             ),
             BoundOrigin::Fixed { by } => {
-                format!("{} robust SD ({by})", fmt_z(self.bounds.first().copied().unwrap_or(0.0)))
+                format!(
+                    "{} robust SD ({by})",
+                    fmt_z(self.bounds.first().copied().unwrap_or(0.0))
+                )
             }
         }
     }
@@ -430,7 +437,11 @@ impl Reference {
 
 /// A bound or score in words: one decimal, two below 1 (0.5 is not "0").
 pub fn fmt_z(z: f64) -> String {
-    if z.abs() < 1.0 { format!("{z:.2}") } else { format!("{z:.1}") }
+    if z.abs() < 1.0 {
+        format!("{z:.2}")
+    } else {
+        format!("{z:.1}")
+    }
 }
 
 /// One input out of distribution.
@@ -532,7 +543,7 @@ pub fn find_acquisition(stats: &[Option<ImageStats>], reference: &Reference) -> 
 pub enum OodError {
     #[error("{}: {source}", dir.display())]
     Walk { dir: PathBuf, source: std::io::Error },
-    #[error("{}: {count} images; a reference needs at least 5 images that decode", dir.display())]
+    #[error("{}: {count} images that decode; at least 5 are needed", dir.display())]
     TooFewImages { dir: PathBuf, count: usize },
     #[error("{}: {source}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
@@ -571,16 +582,25 @@ pub enum ReferenceProblem {
     MaxZ(f64),
     #[error("{0} bounds where lightbox computes 14 statistics")]
     Bounds(usize),
-    #[error("it holds version {0} statistics; this lightbox computes version 2 (content on a normalised view, not image size)")]
+    #[error(
+        "it holds version {0} statistics; this lightbox computes version 2 (content on a normalised view, not image size)"
+    )]
     Version(u64),
     #[error("the layout template has {0} cells where lightbox computes 256 finite values")]
     Template(usize),
-    #[error("the calibration is not 14 lists of finite scores")]
+    #[error("the calibration is not 14 non-empty, ascending lists of finite scores")]
     Calibration,
-    #[error("the acquisition part (size, aspect) is not two finite medians and two positive spreads with a positive max_z")]
+    #[error("images is {0}; a reference is computed from at least 5")]
+    Images(usize),
+    #[error("the layout template is flat (every cell the same): every input would be unlike it")]
+    FlatTemplate,
+    #[error("bound.false_alarm_rate is {0}; it must lie between 0 and 0.5")]
+    Rate(f64),
+    #[error(
+        "the acquisition part is not the statistics {ACQUISITION:?} with two finite medians and two positive spreads with a positive max_z"
+    )]
     Acquisition,
 }
-
 
 /// Statistics of every image under `dir` (a reference from training data), with each one's
 /// path; the files that are images by name but cannot be decoded, with why.
@@ -615,6 +635,62 @@ pub fn folder_stats(dir: &Path) -> Result<FolderStats, OodError> {
     Ok((ok, bad))
 }
 
+/// The images of a pack or of a folder, each by name, and the ones left out with why.
+#[derive(Debug, Clone)]
+pub struct ImageSet {
+    pub images: Vec<(String, ImageStats)>,
+    pub left_out: Vec<(String, String)>,
+}
+
+/// The images of `path`: a pack (a folder with lightbox.toml: its cases' images, not its
+/// masks) or a folder of images (searched recursively). At least 5 must decode.
+pub fn image_set(path: &Path) -> Result<ImageSet, String> {
+    if path.join(crate::pack::MANIFEST_FILE).is_file() {
+        let pack = Pack::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut images = Vec::new();
+        let mut left_out = Vec::new();
+        let decoded: Vec<Result<ImageStats, String>> = pack
+            .cases
+            .par_iter()
+            .map(|c| {
+                image::decode(&c.image)
+                    .map(|i| statistics::of_image(&i))
+                    .map_err(|e| e.to_string())
+            })
+            .collect();
+        for (c, r) in pack.cases.iter().zip(decoded) {
+            match r {
+                Ok(s) => images.push((c.id.0.clone(), s)),
+                Err(e) => left_out.push((c.image.display().to_string(), e)),
+            }
+        }
+        if images.len() < 5 {
+            return Err(format!(
+                "{}: {} of the pack's images decode; at least 5 are needed",
+                path.display(),
+                images.len()
+            ));
+        }
+        Ok(ImageSet { images, left_out })
+    } else if path.is_dir() {
+        let (ok, bad) = folder_stats(path).map_err(|e| e.to_string())?;
+        Ok(ImageSet {
+            images: ok
+                .into_iter()
+                .map(|(p, s)| (p.strip_prefix(path).unwrap_or(&p).display().to_string(), s))
+                .collect(),
+            left_out: bad.into_iter().map(|(p, e)| (p.display().to_string(), e)).collect(),
+        })
+    } else if path.is_file() {
+        Err(format!(
+            "{}: a file; give a pack or a folder of images (a reference from `lightbox stats` is for `lightbox check --ood-reference`)",
+            path.display()
+        ))
+    } else {
+        Err(format!("{}: no such folder", path.display()))
+    }
+}
+
 /// Read a reference written by `lightbox stats`.
 pub fn read_reference(path: &Path) -> Result<Reference, OodError> {
     let text = std::fs::read_to_string(path).map_err(|source| OodError::Read {
@@ -632,7 +708,7 @@ pub fn read_reference(path: &Path) -> Result<Reference, OodError> {
             source: ReferenceProblem::Version(version),
         });
     }
-    let r: Reference = serde_json::from_value(value).map_err(|source| OodError::Syntax {
+    let r: Reference = serde_json::from_str(&text).map_err(|source| OodError::Syntax {
         path: path.to_path_buf(),
         source,
     })?;
@@ -679,8 +755,28 @@ pub fn check_reference(r: &Reference) -> Result<(), ReferenceProblem> {
     if r.template.len() != GRID * GRID || r.template.iter().any(|t| !t.is_finite()) {
         return Err(ReferenceProblem::Template(r.template.len()));
     }
-    if r.calibration.len() != N || r.calibration.iter().flatten().any(|t| !t.is_finite()) {
+    if r.calibration.len() != N
+        || r.calibration
+            .iter()
+            .any(|c| c.is_empty() || c.windows(2).any(|w| w[0] > w[1]))
+        || r.calibration.iter().flatten().any(|t| !(t.is_finite() && *t >= 0.0))
+    {
         return Err(ReferenceProblem::Calibration);
+    }
+    if r.images < 5 {
+        return Err(ReferenceProblem::Images(r.images));
+    }
+    let spread = {
+        let m = r.template.iter().sum::<f64>() / r.template.len().max(1) as f64;
+        r.template.iter().map(|t| (t - m).abs()).fold(0.0, f64::max)
+    };
+    if spread == 0.0 {
+        return Err(ReferenceProblem::FlatTemplate);
+    }
+    if let BoundOrigin::Calibrated { false_alarm_rate } = r.bound
+        && !(false_alarm_rate.is_finite() && false_alarm_rate > 0.0 && false_alarm_rate < 0.5)
+    {
+        return Err(ReferenceProblem::Rate(false_alarm_rate));
     }
     if r.bounds.len() != N {
         return Err(ReferenceProblem::Bounds(r.bounds.len()));
@@ -689,7 +785,8 @@ pub fn check_reference(r: &Reference) -> Result<(), ReferenceProblem> {
         return Err(ReferenceProblem::MaxZ(*b));
     }
     let a = &r.acquisition;
-    if a.median.len() != ACQUISITION.len()
+    if a.features.iter().map(String::as_str).ne(ACQUISITION)
+        || a.median.len() != ACQUISITION.len()
         || a.mad.len() != ACQUISITION.len()
         || a.median.iter().any(|m| !m.is_finite())
         || a.mad.iter().any(|m| !(m.is_finite() && *m > 0.0))
@@ -763,7 +860,7 @@ pub fn pack_reference(
                 source: ReferenceProblem::Version(version),
             });
         }
-        let locked: Reference = serde_json::from_value(value).map_err(|source| OodError::LockSyntax {
+        let locked: Reference = serde_json::from_str(&text).map_err(|source| OodError::LockSyntax {
             path: p.to_path_buf(),
             source,
         })?;
@@ -898,10 +995,17 @@ mod tests {
     fn a_lock_of_the_old_statistics_is_refused_with_what_to_do() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("ood.lock.json");
-        std::fs::write(&p, r#"{"features":["aspect ratio"],"median":[1],"mad":[1],"max_z":6,"images":40}"#).unwrap();
+        std::fs::write(
+            &p,
+            r#"{"features":["aspect ratio"],"median":[1],"mad":[1],"max_z":6,"images":40}"#,
+        )
+        .unwrap();
         let e = pack_reference(&[], OodBound::default(), Some(&p), false).unwrap_err();
         let text = e.to_string();
-        assert!(text.contains("ood.lock.json") && text.contains("--refresh-lock"), "{text}");
+        assert!(
+            text.contains("ood.lock.json") && text.contains("--refresh-lock"),
+            "{text}"
+        );
         assert!(text.contains("version 1"), "{text}");
     }
 }

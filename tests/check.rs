@@ -231,7 +231,9 @@ fn a_colour_image_and_an_image_of_another_size_are_unusual_acquisitions_not_unus
     let flags = v["flags"].as_array().unwrap();
     // what they show is a chest like the others: no out-of-distribution flag
     assert!(
-        flags.iter().all(|f| f["rule"] == "input-unusual-acquisition" && f["severity"] == "minor"),
+        flags
+            .iter()
+            .all(|f| f["rule"] == "input-unusual-acquisition" && f["severity"] == "minor"),
         "{flags:#?}"
     );
     let ood: Vec<(String, String)> = flags
@@ -260,7 +262,9 @@ fn a_colour_image_and_an_image_of_another_size_are_unusual_acquisitions_not_unus
 /// `steps` times, in a copy of the sample; the number of lung pixels that became heart.
 fn heart_grown(d: &Path, steps: usize) -> usize {
     common::copy_dir(&sample(), d);
-    let gt = image::open(sample().join("ground_truth/masks/case-004.png")).unwrap().to_luma8();
+    let gt = image::open(sample().join("ground_truth/masks/case-004.png"))
+        .unwrap()
+        .to_luma8();
     let (w, h) = gt.dimensions();
     let mut m = gt.clone();
     let mut grown = 0usize;
@@ -300,7 +304,12 @@ fn case_004_candidate_flags(d: &Path) -> Vec<(String, String)> {
         .unwrap()
         .iter()
         .filter(|f| f["case"] == "case-004.jpg" && f["source"] == "candidate")
-        .map(|f| (f["rule"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -318,7 +327,10 @@ fn a_heart_grown_into_the_lungs_is_caught_though_label_masks_hide_the_overlap() 
     let grown = heart_grown(&small, 10);
     let flags = case_004_candidate_flags(&small);
     eprintln!("10 steps: {grown} lung pixels became heart: {flags:?}");
-    assert!(!fired(&flags, "heart-not-in-lungs"), "one label per pixel: no overlap to see {flags:#?}");
+    assert!(
+        !fired(&flags, "heart-not-in-lungs"),
+        "one label per pixel: no overlap to see {flags:#?}"
+    );
     assert!(fired(&flags, "heart-not-in-true-lungs"), "{flags:#?}");
     let msg = &flags.iter().find(|(r, _)| r == "heart-not-in-true-lungs").unwrap().1;
     assert!(msg.contains("the ground truth's lungs"), "{msg}");
@@ -328,7 +340,122 @@ fn a_heart_grown_into_the_lungs_is_caught_though_label_masks_hide_the_overlap() 
     let flags = case_004_candidate_flags(&large);
     eprintln!("60 steps: {grown} lung pixels became heart: {flags:?}");
     assert!(!fired(&flags, "heart-not-in-lungs"), "{flags:#?}");
-    for rule in ["cardiothoracic-ratio", "lungs-fill-the-chest", "heart-not-in-true-lungs"] {
+    for rule in [
+        "cardiothoracic-ratio",
+        "lungs-fill-the-chest",
+        "heart-not-in-true-lungs",
+    ] {
         assert!(fired(&flags, rule), "{rule} did not fire: {flags:#?}");
     }
+}
+
+fn lightbox(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("lightbox").unwrap().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn drift_of_a_pack_against_itself_is_nothing_and_of_turned_images_is_drift_with_its_drivers() {
+    let s = sample();
+    let (code, out, err) = lightbox(&["drift", s.to_str().unwrap(), s.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("the same folder"), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v["shifts"].as_array().unwrap().iter().all(|s| s["ks"] == 0.0), "{v:#}");
+    // a batch of the same chests turned on their side
+    let t = tempfile::tempdir().unwrap();
+    for i in 1..=20 {
+        let f = format!("case-{i:03}");
+        let src = ["jpg", "png"]
+            .iter()
+            .map(|e| s.join(format!("images/{f}.{e}")))
+            .find(|p| p.exists())
+            .unwrap();
+        image::open(&src)
+            .unwrap()
+            .rotate90()
+            .save(t.path().join(format!("{f}.png")))
+            .unwrap();
+    }
+    let (code, out, _) = lightbox(&["drift", s.to_str().unwrap(), t.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("DRIFTED"), "{out}");
+    assert!(out.contains("the images that move"), "{out}");
+    assert!(out.contains("case-0"), "the drivers are named: {out}");
+    // not a folder: says what to give
+    let (code, _, err) = lightbox(&["drift", s.join("rules.toml").to_str().unwrap(), s.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("rules.toml") && err.contains("a pack or a folder of images"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bound_given_to_stats_is_the_bound_check_uses() {
+    let s = sample();
+    let t = tempfile::tempdir().unwrap();
+    let fixed = t.path().join("fixed.json");
+    let (code, out, err) = lightbox(&[
+        "stats",
+        s.to_str().unwrap(),
+        "-o",
+        fixed.to_str().unwrap(),
+        "--max-z",
+        "0.5",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("statistics of 40 images"),
+        "a pack's images, not its masks: {out}"
+    );
+    let (_, v) = check(&[s.to_str().unwrap(), "--ood-reference", fixed.to_str().unwrap()]);
+    let ood: Vec<&Value> = v["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "input-out-of-distribution")
+        .collect();
+    assert!(ood.len() > 2, "0.5 SD flags most of the pack: {}", ood.len());
+    let m = ood[0]["message"].as_str().unwrap();
+    assert!(m.contains("0.50 robust SD (lightbox stats --max-z)"), "{m}");
+    // a rate given to stats: kept where the rules file names none (the sample's rules name
+    // one, so a copy without it)
+    let d = t.path().join("pack");
+    common::copy_dir(&s, &d);
+    let rules = std::fs::read_to_string(d.join("rules.toml")).unwrap();
+    std::fs::write(
+        d.join("rules.toml"),
+        rules
+            .lines()
+            .filter(|l| !l.starts_with("ood_false_alarm_rate"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let loose = t.path().join("loose.json");
+    let (code, _, err) = lightbox(&[
+        "stats",
+        s.to_str().unwrap(),
+        "-o",
+        loose.to_str().unwrap(),
+        "--false-alarm-rate",
+        "0.2",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (_, v) = check(&[d.to_str().unwrap(), "--ood-reference", loose.to_str().unwrap()]);
+    let m = v["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "input-out-of-distribution")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(m.contains("1 false alarm in 5 "), "{m}");
 }

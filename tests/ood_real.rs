@@ -8,7 +8,7 @@ mod common;
 #[allow(dead_code)]
 mod harness;
 
-use lightbox::ood::{self, statistics, ImageStats, OodBound, Reference};
+use lightbox::ood::{self, ImageStats, OodBound, Reference, statistics};
 
 fn data() -> Option<std::path::PathBuf> {
     common::shared_file("cxr_covid_seg_generalblockchain/images")?;
@@ -35,7 +35,11 @@ fn resolution_alone_does_not_move_a_radiograph_and_real_anomalies_stand_out() {
     let row = |what: &str| rows.iter().find(|r| r.what.starts_with(what)).unwrap();
     // the same radiographs at four sizes: the same verdicts, nearly the same scores
     let native = row("held-back chest X-rays, native size");
-    for what in ["the same, resampled to 512", "the same, resampled to 2048", "the same, resampled to 256"] {
+    for what in [
+        "the same, resampled to 512",
+        "the same, resampled to 2048",
+        "the same, resampled to 256",
+    ] {
         let r = row(what);
         for (a, b) in native.verdicts.iter().zip(&r.verdicts) {
             assert_eq!(a.major, b.major, "{what}: {a:?} vs {b:?}");
@@ -61,7 +65,11 @@ fn resolution_alone_does_not_move_a_radiograph_and_real_anomalies_stand_out() {
     // tiny: an unusual acquisition, whatever it shows
     let tiny = row("tiny");
     assert_eq!(tiny.flagged(), tiny.verdicts.len(), "{:?}", tiny.verdicts);
-    assert!((reference.expected_rate() - 0.005).abs() < 1e-3, "{}", reference.expected_rate());
+    assert!(
+        (reference.expected_rate() - 0.005).abs() < 1e-3,
+        "{}",
+        reference.expected_rate()
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use super::{EXIT_INPUT, EXIT_OK};
 use lightbox::ood::{self, ImageStats, drift};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Exit status when the batch has drifted.
 pub const EXIT_DRIFT: u8 = 1;
@@ -25,46 +25,12 @@ pub struct Args {
     pub json: bool,
 }
 
-/// The images of a pack or a folder, by name, with a warning for each one that cannot be read.
-fn image_stats(path: &Path) -> Result<Vec<(String, ImageStats)>, String> {
-    if path.join(lightbox::pack::MANIFEST_FILE).is_file() {
-        let pack = lightbox::pack::Pack::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let stats = ood::pack_stats(&pack);
-        let mut out = Vec::new();
-        for (c, s) in pack.cases.iter().zip(stats) {
-            match s {
-                Some(s) => out.push((c.id.0.clone(), s)),
-                None => eprintln!("warning: {}: the image cannot be read; left out", c.image.display()),
-            }
-        }
-        if out.len() < 5 {
-            return Err(format!(
-                "{}: {} images that decode; drift needs at least 5",
-                path.display(),
-                out.len()
-            ));
-        }
-        Ok(out)
-    } else if path.is_dir() {
-        let (ok, bad) = ood::folder_stats(path).map_err(|e| e.to_string())?;
-        for (p, why) in bad {
-            eprintln!("warning: {}: not used: {why}", p.display());
-        }
-        Ok(ok
-            .into_iter()
-            .map(|(p, s)| (p.strip_prefix(path).unwrap_or(&p).display().to_string(), s))
-            .collect())
-    } else {
-        Err(format!(
-            "{}: not a folder; give a pack or a folder of images",
-            path.display()
-        ))
-    }
-}
-
 pub fn run(a: Args) -> anyhow::Result<u8> {
     if !(a.alpha.is_finite() && a.alpha > 0.0 && a.alpha < 1.0) {
-        eprintln!("error: --alpha {}: give a probability between 0 and 1, e.g. 0.01", a.alpha);
+        eprintln!(
+            "error: --alpha {}: give a probability between 0 and 1, e.g. 0.01",
+            a.alpha
+        );
         return Ok(EXIT_INPUT);
     }
     if !(a.min_effect.is_finite() && (0.0..=1.0).contains(&a.min_effect)) {
@@ -74,18 +40,31 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_INPUT);
     }
-    let (reference, batch) = match (image_stats(&a.reference), image_stats(&a.batch)) {
+    let (reference, batch) = match (ood::image_set(&a.reference), ood::image_set(&a.batch)) {
         (Ok(r), Ok(b)) => (r, b),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");
             return Ok(EXIT_INPUT);
         }
     };
-    let rs: Vec<ImageStats> = reference.iter().map(|(_, s)| s.clone()).collect();
-    let bs: Vec<ImageStats> = batch.iter().map(|(_, s)| s.clone()).collect();
+    for (p, why) in reference.left_out.iter().chain(&batch.left_out) {
+        eprintln!("warning: {p}: left out: {why}");
+    }
+    let same = std::fs::canonicalize(&a.reference)
+        .ok()
+        .is_some_and(|r| std::fs::canonicalize(&a.batch).ok() == Some(r));
+    if same {
+        eprintln!("note: the reference and the batch are the same folder: nothing can have drifted");
+    }
+    let rs: Vec<ImageStats> = reference.images.iter().map(|(_, s)| s.clone()).collect();
+    let bs: Vec<ImageStats> = batch.images.iter().map(|(_, s)| s.clone()).collect();
+    let (batch_left_out, reference_left_out) = (batch.left_out.len(), reference.left_out.len());
+    let batch = batch.images;
     let report = drift::drift(&rs, &bs, a.alpha, a.min_effect);
     if a.json {
         let mut v = serde_json::to_value(&report)?;
+        v["batch_left_out"] = batch_left_out.into();
+        v["reference_left_out"] = reference_left_out.into();
         if let Some(d) = v.get_mut("drivers").and_then(|d| d.as_array_mut()) {
             for (d, r) in d.iter_mut().zip(&report.drivers) {
                 d["image"] = serde_json::Value::String(batch[r.index].0.clone());
@@ -93,20 +72,30 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         }
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
+        let left = |n: usize| {
+            if n == 0 {
+                String::new()
+            } else {
+                format!(", {n} unreadable left out")
+            }
+        };
         println!(
-            "{} ({} images) against {} ({} images): {}",
+            "{}: the batch {} ({} images{}) against the reference {} ({} images{})",
+            if report.drifted { "DRIFTED" } else { "no drift" },
             a.batch.display(),
             report.batch_images,
+            left(batch_left_out),
             a.reference.display(),
             report.reference_images,
-            if report.drifted {
-                "DRIFTED"
-            } else {
-                "no drift"
-            }
+            left(reference_left_out)
         );
+        if report.batch_images.min(report.reference_images) < 20 {
+            println!(
+                "note: with fewer than 20 images on a side only large shifts can be seen; \"no drift\" is weak evidence"
+            );
+        }
         println!(
-            "drift: a content statistic with p < {} / {} (Bonferroni) and Kolmogorov–Smirnov distance ≥ {}",
+            "drifted: a content statistic whose distributions differ more than chance explains (p < {} / {}) and by enough to matter (KS distance ≥ {})",
             a.alpha,
             ood::N,
             a.min_effect

@@ -147,9 +147,31 @@ pub fn drift(reference: &[ImageStats], batch: &[ImageStats], alpha: f64, min_eff
     } else {
         values(reference)
     };
-    let bv = values(batch);
+    // a batch image that is also a reference image is compared as that reference image is
+    // (leave-one-out), so a batch that is the reference has drifted by exactly nothing
+    let key = |s: &ImageStats| -> Vec<u64> {
+        s.content
+            .iter()
+            .map(|x| x.to_bits())
+            .chain(s.grid.iter().map(|g| g.to_bits() as u64))
+            .chain([s.width as u64, s.height as u64])
+            .collect()
+    };
+    let own: std::collections::HashMap<Vec<u64>, usize> =
+        reference.iter().enumerate().map(|(i, s)| (key(s), i)).collect();
+    let bv: Vec<[f64; N + 2]> = values(batch)
+        .into_iter()
+        .zip(batch)
+        .map(|(v, s)| own.get(&key(s)).map_or(v, |&i| rv[i]))
+        .collect();
     let spread = |k: usize| if k < N { r.mad[k] } else { r.acquisition.mad[k - N] };
-    let centre = |k: usize| if k < N { r.median[k] } else { r.acquisition.median[k - N] };
+    let centre = |k: usize| {
+        if k < N {
+            r.median[k]
+        } else {
+            r.acquisition.median[k - N]
+        }
+    };
     let tests = N as f64;
     let mut shifts: Vec<Shift> = (0..N + 2)
         .map(|k| {
@@ -176,9 +198,7 @@ pub fn drift(reference: &[ImageStats], batch: &[ImageStats], alpha: f64, min_eff
     let drivers = match shifts.iter().find(|s| s.drifted) {
         Some(top) => {
             let k = (0..N + 2)
-                .find(|&k| {
-                    (if k < N { FEATURES[k] } else { super::ACQUISITION[k - N] }) == top.statistic
-                })
+                .find(|&k| (if k < N { FEATURES[k] } else { super::ACQUISITION[k - N] }) == top.statistic)
                 .unwrap_or(0);
             let dir = top.median_shift_sd.signum();
             let mut d: Vec<Driver> = bv
@@ -210,15 +230,16 @@ pub fn drift(reference: &[ImageStats], batch: &[ImageStats], alpha: f64, min_eff
 }
 
 impl Shift {
-    /// "likeness to the reference: KS 0.62, p = 3e-9, median −4.1 robust SD — drifted".
+    /// "likeness to the reference: the batch's median −4.1 robust SD from the reference's;
+    /// distributions 0.62 apart (KS), p = 3.0e-9 — drifted".
     pub fn line(&self) -> String {
         format!(
-            "{}: KS {:.2}, p = {:.1e}, median {}{} robust SD{}",
+            "{}: the batch's median {}{} robust SD from the reference's; distributions {:.2} apart (KS), p = {:.1e}{}",
             self.statistic,
-            self.ks,
-            self.p_value,
             if self.median_shift_sd > 0.0 { "+" } else { "" },
             fmt_z(self.median_shift_sd),
+            self.ks,
+            self.p_value,
             match (self.drifted, self.acquisition) {
                 (true, false) => " — drifted",
                 (true, true) => " — shifted (acquisition: a note, not an alarm)",
@@ -284,6 +305,16 @@ mod tests {
         assert!(shifted.shifts[0].median_shift_sd > 0.0);
         assert_eq!(shifted.drivers.len(), 5);
         assert!(shifted.drivers.iter().all(|d| d.statistic == "mean" && d.z > 0.0));
+    }
+
+    #[test]
+    fn a_batch_that_is_the_reference_has_not_drifted_at_all() {
+        for n in [6, 40] {
+            let reference = sample(n, 8, 0.0);
+            let r = drift(&reference, &reference, 0.5, 0.0);
+            assert!(r.shifts.iter().all(|s| s.ks == 0.0), "{n}: {:#?}", r.shifts);
+            assert!(!r.drifted);
+        }
     }
 
     #[test]

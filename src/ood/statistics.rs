@@ -145,7 +145,13 @@ pub fn of_view(v: &View, width: u32, height: u32) -> ImageStats {
         *c /= h.max(1) as f64;
     }
     let third = (h / 3).max(1).min(h);
-    let band = |r: &[f64]| if r.is_empty() { 0.0 } else { r.iter().sum::<f64>() / r.len() as f64 };
+    let band = |r: &[f64]| {
+        if r.is_empty() {
+            0.0
+        } else {
+            r.iter().sum::<f64>() / r.len() as f64
+        }
+    };
     let balance = band(&row_means[..third]) - band(&row_means[h - third..]);
     let anisotropy = ((variance(&col_means) + 1e-4) / (variance(&row_means) + 1e-4)).ln();
     // uniform border: leading and trailing rows and columns whose values barely vary
@@ -155,7 +161,9 @@ pub fn of_view(v: &View, width: u32, height: u32) -> ImageStats {
         hi - lo < 0.03
     };
     let col_flat = |x: usize| {
-        let (lo, hi) = (0..h).fold((1f32, 0f32), |(a, b), y| (a.min(vals[y * w + x]), b.max(vals[y * w + x])));
+        let (lo, hi) = (0..h).fold((1f32, 0f32), |(a, b), y| {
+            (a.min(vals[y * w + x]), b.max(vals[y * w + x]))
+        });
         hi - lo < 0.03
     };
     let top = (0..h).take_while(|&y| row_flat(y)).count();
@@ -273,7 +281,12 @@ mod tests {
             pixels: Pixels::Gray8(p.iter().map(|v| 255 - v).collect()),
             ..img.clone()
         });
-        assert!((s.content[2] - inv.content[2]).abs() > 0.2, "{} {}", s.content[2], inv.content[2]);
+        assert!(
+            (s.content[2] - inv.content[2]).abs() > 0.2,
+            "{} {}",
+            s.content[2],
+            inv.content[2]
+        );
         assert!(correlation(&s.grid, &inv.grid) < -0.9);
     }
 
@@ -283,12 +296,18 @@ mod tests {
         let padded = transformed(
             &img,
             |x, y, w, h| {
-                if x < 200 && y < 200 { (x.min(w - 1), y.min(h - 1)) } else { (0, 0) }
+                if x < 200 && y < 200 {
+                    (x.min(w - 1), y.min(h - 1))
+                } else {
+                    (0, 0)
+                }
             },
             (200, 600),
         );
         // (0,0) of the chest is the abdomen's colour at the top: paint it black instead
-        let Pixels::Gray8(mut q) = padded.pixels.clone() else { unreachable!() };
+        let Pixels::Gray8(mut q) = padded.pixels.clone() else {
+            unreachable!()
+        };
         for v in q.iter_mut().skip(200 * 200) {
             *v = 0;
         }

@@ -259,8 +259,13 @@ mod tests {
         for n in [256, 512, 2048] {
             let v = normalise(&pic(n));
             assert_eq!((v.width, v.height), (256, 256));
-            let mean_diff: f32 =
-                v.values.iter().zip(&base.values).map(|(a, b)| (a - b).abs()).sum::<f32>() / v.values.len() as f32;
+            let mean_diff: f32 = v
+                .values
+                .iter()
+                .zip(&base.values)
+                .map(|(a, b)| (a - b).abs())
+                .sum::<f32>()
+                / v.values.len() as f32;
             assert!(mean_diff < 0.01, "{n}²: mean difference {mean_diff}");
         }
     }

@@ -29,8 +29,8 @@ mod width_ratio;
 use super::eval::{CaseMasks, Finding};
 use super::spec::{Kind, Rule};
 use crate::geometry::Runs;
-use crate::rules::expr::Expr;
 use crate::pack::Source;
+use crate::rules::expr::Expr;
 
 /// What every kind is checked on: the rule's id (its sentences name it), the case's masks, the
 /// source being checked (subjects, `a`) and the source of the regions (`region`, `b`,

@@ -240,9 +240,10 @@ pub struct RuleSet {
 /// How inputs are checked against the out-of-distribution reference.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OodSettings {
-    /// Calibrated for a false-alarm rate (`ood_false_alarm_rate`, default 1 in 200) or fixed
-    /// (`ood_max_z`).
-    pub bound: crate::ood::OodBound,
+    /// Calibrated for a false-alarm rate (`ood_false_alarm_rate`) or fixed (`ood_max_z`);
+    /// `None` where the rules file says neither: a reference's own bound (`lightbox stats`),
+    /// else calibrated for 1 in 200.
+    pub bound: Option<crate::ood::OodBound>,
     /// Of content out of distribution (default major).
     pub severity: Severity,
     /// Of an unusual size, aspect or pixel format (default minor).
@@ -252,7 +253,7 @@ pub struct OodSettings {
 impl Default for OodSettings {
     fn default() -> Self {
         OodSettings {
-            bound: crate::ood::OodBound::default(),
+            bound: None,
             severity: Severity::Major,
             acquisition_severity: Severity::Minor,
         }
@@ -564,12 +565,12 @@ impl RuleSet {
             ));
         }
         if let Some(r) = &f.settings.ood_false_alarm_rate
-            && !(r.get_ref().is_finite() && *r.get_ref() > 0.0 && *r.get_ref() < 0.5)
+            && !(r.get_ref().is_finite() && *r.get_ref() >= 1e-6 && *r.get_ref() < 0.5)
         {
             return Err(ctx.err(
                 r.span().start,
                 format!(
-                    "ood_false_alarm_rate = {}: the rate of false alarms must lie between 0 and 0.5",
+                    "ood_false_alarm_rate = {}: the rate of false alarms must lie from 0.000001 to below 0.5",
                     r.get_ref()
                 ),
                 "Give a rate such as 0.005 (1 in 200 in-distribution images flagged)",
@@ -584,9 +585,9 @@ impl RuleSet {
         }
         let ood = (f.settings.ood != Some(false)).then(|| OodSettings {
             bound: match (&f.settings.ood_max_z, &f.settings.ood_false_alarm_rate) {
-                (Some(z), _) => crate::ood::OodBound::MaxZ(*z.get_ref()),
-                (None, Some(r)) => crate::ood::OodBound::FalseAlarmRate(*r.get_ref()),
-                (None, None) => crate::ood::OodBound::default(),
+                (Some(z), _) => Some(crate::ood::OodBound::MaxZ(*z.get_ref())),
+                (None, Some(r)) => Some(crate::ood::OodBound::FalseAlarmRate(*r.get_ref())),
+                (None, None) => None,
             },
             severity: f.settings.ood_severity.unwrap_or(Severity::Major),
             acquisition_severity: f.settings.ood_acquisition_severity.unwrap_or(Severity::Minor),

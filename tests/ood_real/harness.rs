@@ -93,8 +93,14 @@ pub fn resize(img: &PixelImage, w: usize, h: usize) -> PixelImage {
         for x in 0..w {
             for ch in 0..f.c {
                 let v = if sx >= 1.0 && sy >= 1.0 {
-                    let (x0, x1) = ((x as f32 * sx) as usize, (((x + 1) as f32 * sx) as usize).min(f.w).max(1));
-                    let (y0, y1) = ((y as f32 * sy) as usize, (((y + 1) as f32 * sy) as usize).min(f.h).max(1));
+                    let (x0, x1) = (
+                        (x as f32 * sx) as usize,
+                        (((x + 1) as f32 * sx) as usize).min(f.w).max(1),
+                    );
+                    let (y0, y1) = (
+                        (y as f32 * sy) as usize,
+                        (((y + 1) as f32 * sy) as usize).min(f.h).max(1),
+                    );
                     let (x1, y1) = (x1.max(x0 + 1), y1.max(y0 + 1));
                     let mut s = 0f32;
                     for yy in y0..y1 {
@@ -110,7 +116,8 @@ pub fn resize(img: &PixelImage, w: usize, h: usize) -> PixelImage {
                     let (x1, y1) = ((x0 + 1).min(f.w - 1), (y0 + 1).min(f.h - 1));
                     let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
                     let at = |xx: usize, yy: usize| f.v[(yy * f.w + xx) * f.c + ch];
-                    (at(x0, y0) * (1.0 - ax) + at(x1, y0) * ax) * (1.0 - ay) + (at(x0, y1) * (1.0 - ax) + at(x1, y1) * ax) * ay
+                    (at(x0, y0) * (1.0 - ax) + at(x1, y0) * ax) * (1.0 - ay)
+                        + (at(x0, y1) * (1.0 - ax) + at(x1, y1) * ax) * ay
                 };
                 out[(y * w + x) * f.c + ch] = v;
             }
@@ -123,10 +130,20 @@ pub fn resize(img: &PixelImage, w: usize, h: usize) -> PixelImage {
 pub fn resize_long(img: &PixelImage, side: usize) -> PixelImage {
     let (w, h) = (img.width as f64, img.height as f64);
     let s = side as f64 / w.max(h);
-    resize(img, ((w * s).round() as usize).max(1), ((h * s).round() as usize).max(1))
+    resize(
+        img,
+        ((w * s).round() as usize).max(1),
+        ((h * s).round() as usize).max(1),
+    )
 }
 
-fn remap(img: &PixelImage, w: usize, h: usize, fill: f32, at: impl Fn(usize, usize) -> Option<(usize, usize)>) -> PixelImage {
+fn remap(
+    img: &PixelImage,
+    w: usize,
+    h: usize,
+    fill: f32,
+    at: impl Fn(usize, usize) -> Option<(usize, usize)>,
+) -> PixelImage {
     let f = to_float(img);
     let mut out = vec![fill; w * h * f.c];
     for y in 0..h {
@@ -262,7 +279,11 @@ pub fn evaluate(data: &Path) -> (Reference, usize, Vec<Row>) {
     };
     let rows = vec![
         row("held-back chest X-rays, native size", true, held_images.clone()),
-        row("the same, resampled to 512 px (longer side)", true, each(&|i| resize_long(i, 512))),
+        row(
+            "the same, resampled to 512 px (longer side)",
+            true,
+            each(&|i| resize_long(i, 512)),
+        ),
         row("the same, resampled to 2048 px", true, each(&|i| resize_long(i, 2048))),
         row("the same, resampled to 256 px", true, each(&|i| resize_long(i, 256))),
         row("rotated 90°", false, each(&rotate90)),
@@ -280,7 +301,10 @@ pub fn evaluate(data: &Path) -> (Reference, usize, Vec<Row>) {
         row(
             "CT and MR slices (pydicom)",
             false,
-            vec![decode(&data.join("dicom/CT_small.dcm")), decode(&data.join("dicom/MR_small.dcm"))],
+            vec![
+                decode(&data.join("dicom/CT_small.dcm")),
+                decode(&data.join("dicom/MR_small.dcm")),
+            ],
         ),
     ];
     (reference, ref_stats.len(), rows)
