@@ -29,7 +29,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             eprintln!("error: --max-z {z}: the bound must be a number above 0 and at most 1000, e.g. 6");
             return Ok(EXIT_INPUT);
         }
-        (_, Some(r)) if !(r.is_finite() && r >= 1e-6 && r < 0.5) => {
+        (_, Some(r)) if !(1e-6..0.5).contains(&r) => {
             eprintln!("error: --false-alarm-rate {r}: give a share from 0.000001 to below 0.5, e.g. 0.005 (1 in 200)");
             return Ok(EXIT_INPUT);
         }

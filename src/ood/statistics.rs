@@ -325,14 +325,8 @@ mod tests {
     fn resolution_alone_moves_no_content_statistic() {
         let a = of_image(&chest(2048, 2048));
         let b = of_image(&chest(512, 512));
-        for k in 0..CONTENT {
-            assert!(
-                (a.content[k] - b.content[k]).abs() < 0.05,
-                "{}: {} vs {}",
-                CONTENT_NAMES[k],
-                a.content[k],
-                b.content[k]
-            );
+        for (name, (x, y)) in CONTENT_NAMES.iter().zip(a.content.iter().zip(&b.content)) {
+            assert!((x - y).abs() < 0.05, "{name}: {x} vs {y}");
         }
     }
 }
