@@ -681,6 +681,7 @@ fn analyse(
                         let mut ids: Vec<String> = r.rules.iter().map(|x| x.id.clone()).collect();
                         ids.extend([
                             crate::check::OOD_RULE.to_string(),
+                            crate::check::ACQUISITION_RULE.to_string(),
                             crate::check::EXPECT_RULE.to_string(),
                         ]);
                         crate::check::check_with(&vpack, &r, &sources, false, None, &progress)
