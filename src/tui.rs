@@ -31,6 +31,8 @@ pub enum Message {
     /// The rules and out-of-distribution check finished.
     /// The flags, and the ids of the rules checked.
     Checked(u64, Result<(Vec<crate::rules::Flag>, Vec<String>), String>),
+    /// `--drift-from`: the pack's drift against the reference, as lines for the metrics view.
+    Drift(Result<(bool, Vec<String>), String>),
     /// One run's metrics are computed.
     Metrics(u64, usize, Result<Arc<crate::metrics::Report>, String>),
     /// The watched pack changed and was reopened (or stayed broken: the last good one is kept).
@@ -305,6 +307,9 @@ pub struct Opening {
     pub watch: bool,
     /// Open with the default view, not the one the pack was last closed with.
     pub fresh: bool,
+    /// Compare the pack's inputs with this reference (a pack or a folder of images) and show
+    /// the drift in the metrics view.
+    pub drift_from: Option<std::path::PathBuf>,
 }
 
 /// Open the dashboard on `pack` and run until the user quits.
@@ -329,6 +334,7 @@ pub fn run_review(
         rules,
         watch: false,
         fresh: true,
+        drift_from: None,
     };
     run_with(pack, config, opening, Some((session, flags)))
 }
@@ -379,6 +385,7 @@ fn run_with(
         rules,
         watch,
         fresh,
+        drift_from,
     } = opening;
     let mut terminal = ratatui::try_init()?;
     // ratatui's hook restores the screen; ours also stops mouse capture first. A panic on a
@@ -422,6 +429,18 @@ fn run_with(
         )?;
         let pack = Arc::new(pack);
         let analysis = analyse(&pack, 0, rules.clone(), &tx)?;
+        if let Some(reference) = drift_from {
+            let (dpack, dtx, ptx) = (Arc::clone(&pack), tx.clone(), tx.clone());
+            crate::job::spawn(
+                "drift",
+                move || {
+                    crate::job::priority::in_background(|| {
+                        let _ = dtx.send(Message::Drift(drift_of(&dpack, &reference)));
+                    })
+                },
+                move |m| panicked(&ptx, "drift", m),
+            )?;
+        }
         // watch the pack's files: a rewritten run is reopened in the background
         let _watch = match (&pack.root, watch) {
             (Some(root), true) => {
@@ -728,6 +747,33 @@ fn analyse(
     Ok(analysis)
 }
 
+/// The pack's drift against `reference` (a pack or a folder of images): whether it drifted,
+/// and the summary lines.
+fn drift_of(pack: &crate::pack::Pack, reference: &std::path::Path) -> Result<(bool, Vec<String>), String> {
+    let r = crate::ood::image_set(reference)?;
+    let stats = crate::ood::pack_stats(pack);
+    let (names, batch): (Vec<String>, Vec<crate::ood::ImageStats>) = pack
+        .cases
+        .iter()
+        .zip(stats)
+        .filter_map(|(c, s)| s.map(|s| (c.id.0.clone(), s)))
+        .unzip();
+    if batch.len() < 5 {
+        return Err(format!(
+            "{} of the pack's images decode; drift needs at least 5",
+            batch.len()
+        ));
+    }
+    let reference_stats: Vec<crate::ood::ImageStats> = r.images.into_iter().map(|(_, s)| s).collect();
+    let report = crate::ood::drift::drift(
+        &reference_stats,
+        &batch,
+        crate::ood::drift::DEFAULT_ALPHA,
+        crate::ood::drift::DEFAULT_MIN_EFFECT,
+    );
+    Ok((report.drifted, report.summary(&reference.display().to_string(), &names)))
+}
+
 /// A watch that could not start: said in the status bar once the dashboard is up.
 fn note_later(tx: &std::sync::mpsc::Sender<Message>, e: crate::watch::StartError) {
     let _ = tx.send(Message::Reloaded(Err(crate::watch::WatchError::NotWatching(e))));
@@ -905,6 +951,19 @@ fn handle(app: &mut App, workers: &mut Workers, ev: Message, areas: &view::Areas
         Message::Checked(_, Err(e)) => {
             app.checked = Some(Err(e.clone()));
             app.warn(format!("rules: {e}"));
+        }
+        Message::Drift(Ok((drifted, lines))) => {
+            if drifted {
+                app.warn(format!(
+                    "the pack's inputs have drifted from the reference: {} shows how",
+                    app.key_or(crate::tui::action::Action::ToggleMetrics, ":metrics")
+                ));
+            }
+            app.drift = Some(Ok(lines));
+        }
+        Message::Drift(Err(e)) => {
+            app.warn(format!("drift: {e}"));
+            app.drift = Some(Err(e));
         }
         Message::Metrics(_, r, Ok(m)) => app.set_metrics(r, m),
         Message::Metrics(_, r, Err(e)) => {

@@ -2226,3 +2226,35 @@ fn review_borders_at_80x24_cut_at_words_and_keep_whole_keys() {
         }
     }
 }
+
+/// `--drift-from`: the pack's drift against a reference, in the metrics view (here the pack
+/// against a batch of its own images turned upside down, as the background job would report).
+#[test]
+fn metrics_view_shows_the_drift_against_a_reference() {
+    let pack = sample();
+    let stats: Vec<lightbox::ood::ImageStats> = lightbox::ood::pack_stats(&pack).into_iter().flatten().collect();
+    let upside_down: Vec<lightbox::ood::ImageStats> = stats
+        .iter()
+        .map(|s| {
+            let mut t = s.clone();
+            t.grid = (0..16)
+                .rev()
+                .flat_map(|y| s.grid[y * 16..(y + 1) * 16].to_vec())
+                .collect();
+            t.content[9] = -t.content[9];
+            t
+        })
+        .collect();
+    let report = lightbox::ood::drift::drift(&stats, &upside_down, 0.01, 0.2);
+    assert!(report.drifted);
+    let names: Vec<String> = pack.cases.iter().map(|c| c.id.0.clone()).collect();
+    let mut a = app(Arc::clone(&pack), 160);
+    a.command("run candidate");
+    with_metrics(&mut a);
+    a.drift = Some(Ok(report.summary("training/", &names)));
+    a.update(Action::ToggleMetrics);
+    let s = text(&draw(&mut a, 160, 48));
+    assert!(s.contains("DRIFTED against training/"), "{s}");
+    assert!(s.contains("upright likeness"), "{s}");
+    insta::assert_snapshot!("metrics_drift", s);
+}

@@ -32,6 +32,10 @@ pub struct Args {
     /// comparison, layout, filter, sort, threshold and case, kept in .lightbox/views.json).
     #[arg(long)]
     pub fresh: bool,
+    /// Compare the pack's inputs with a reference (a pack or a folder of images, e.g. the
+    /// training data) and show the drift in the metrics view (`m`), as `lightbox drift` does.
+    #[arg(long, value_name = "DIR")]
+    pub drift_from: Option<std::path::PathBuf>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<u8> {
@@ -64,6 +68,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         rules: a.source.from.rules.clone(),
         watch: !a.no_watch,
         fresh: a.fresh,
+        drift_from: a.drift_from.clone(),
     };
     tui::run(pack, config, opening).context("the dashboard stopped")?;
     Ok(EXIT_OK)

@@ -229,12 +229,53 @@ pub fn drift(reference: &[ImageStats], batch: &[ImageStats], alpha: f64, min_eff
     }
 }
 
+impl DriftReport {
+    /// The report in a few lines for a pane: the verdict, the drifted statistics (or the three
+    /// most shifted), and the images that drive it (`names`: the batch's, by index).
+    pub fn summary(&self, against: &str, names: &[String]) -> Vec<String> {
+        let mut out = vec![format!(
+            "{} against {against} ({} images here, {} there)",
+            if self.drifted { "DRIFTED" } else { "no drift" },
+            self.batch_images,
+            self.reference_images
+        )];
+        let drifted: Vec<&Shift> = self.shifts.iter().filter(|s| s.drifted).collect();
+        let shown: Vec<&Shift> = if drifted.is_empty() {
+            self.shifts.iter().take(3).collect()
+        } else {
+            drifted
+        };
+        out.extend(shown.iter().map(|s| format!("  {}", s.line_for("this pack"))));
+        if !self.drivers.is_empty() {
+            let who: Vec<&str> = self
+                .drivers
+                .iter()
+                .filter_map(|d| names.get(d.index).map(String::as_str))
+                .collect();
+            out.push(format!(
+                "  most unlike the reference in {}: {}",
+                self.drivers[0].statistic,
+                who.join(", ")
+            ));
+        }
+        if self.batch_images.min(self.reference_images) < 20 {
+            out.push("  (fewer than 20 images on a side: only large shifts can be seen)".into());
+        }
+        out
+    }
+}
+
 impl Shift {
     /// "likeness to the reference: the batch's median −4.1 robust SD from the reference's;
     /// distributions 0.62 apart (KS), p = 3.0e-9 — drifted".
     pub fn line(&self) -> String {
+        self.line_for("the batch")
+    }
+
+    /// As [`Shift::line`], naming the compared set `who` ("this pack").
+    pub fn line_for(&self, who: &str) -> String {
         format!(
-            "{}: the batch's median {}{} robust SD from the reference's; distributions {:.2} apart (KS), p = {:.1e}{}",
+            "{}: {who}'s median {}{} robust SD from the reference's; distributions {:.2} apart (KS), p = {:.1e}{}",
             self.statistic,
             if self.median_shift_sd > 0.0 { "+" } else { "" },
             fmt_z(self.median_shift_sd),

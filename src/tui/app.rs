@@ -165,6 +165,8 @@ pub struct App {
     pub rule_ids: Option<Vec<String>>,
     /// Whether the check has finished (and why not, if it failed).
     pub checked: Option<Result<usize, String>>,
+    /// `--drift-from`: the pack's drift against that reference, in lines (or why not).
+    pub drift: Option<Result<Vec<String>, String>>,
     /// Which protocol draws images (for the status bar and help).
     pub graphics: String,
     /// Per run: its metrics, computed in the background once the pack is open.
@@ -287,6 +289,7 @@ impl App {
             flags: Vec::new(),
             rule_ids: None,
             checked: None,
+            drift: None,
             analysis: None,
             graphics,
             metrics: Vec::new(),

@@ -284,6 +284,27 @@ fn render_compare(app: &App, f: &mut Frame, area: Rect, (b, c): (usize, usize)) 
     }
 }
 
+/// `text` cut at word boundaries to `width` columns; continuation lines indented 4 more than
+/// the first.
+fn wrap_indented(text: &str, width: usize) -> Vec<String> {
+    let lead = text.len() - text.trim_start().len();
+    let cont = " ".repeat(lead + 4);
+    let mut out = Vec::new();
+    let mut line = " ".repeat(lead);
+    for word in text.split_whitespace() {
+        let used = line.chars().count();
+        if used > lead && used + 1 + word.chars().count() > width.max(20) {
+            out.push(std::mem::replace(&mut line, cont.clone()));
+        }
+        if line.chars().count() > lead && !line.ends_with(' ') {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push(line);
+    out
+}
+
 /// How far a figure may move before the comparison calls it worse or better (as `lightbox diff`'s
 /// default `--tolerance`).
 const TOLERANCE: f64 = 0.01;
@@ -360,6 +381,18 @@ fn text_lines<'a>(app: &'a App, m: &'a Report, width: usize) -> Vec<Line<'a>> {
     lines.extend(flush(&mut tables, &head, dim, width));
     for w in &m.warnings {
         lines.push(Line::styled(format!("! {w}"), Style::default().fg(t.status.warning)));
+    }
+    if let Some(d) = &app.drift {
+        lines.push(Line::raw(""));
+        lines.push(head("Drift".to_string()));
+        match d {
+            Ok(text) => {
+                for l in text {
+                    lines.extend(wrap_indented(l, width).into_iter().map(Line::raw));
+                }
+            }
+            Err(e) => lines.push(Line::styled(format!("drift could not be computed: {e}"), dim)),
+        }
     }
     lines
 }
