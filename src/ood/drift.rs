@@ -239,13 +239,31 @@ impl DriftReport {
             self.batch_images,
             self.reference_images
         )];
-        let drifted: Vec<&Shift> = self.shifts.iter().filter(|s| s.drifted).collect();
+        let drifted: Vec<&Shift> = self.shifts.iter().filter(|s| s.drifted && !s.acquisition).collect();
         let shown: Vec<&Shift> = if drifted.is_empty() {
-            self.shifts.iter().take(3).collect()
+            self.shifts.iter().filter(|s| !s.acquisition).take(3).collect()
         } else {
-            drifted
+            drifted.iter().take(3).copied().collect()
         };
         out.extend(shown.iter().map(|s| format!("  {}", s.line_for("this pack"))));
+        if drifted.len() > shown.len() {
+            out.push(format!(
+                "  and {} more drifted statistics (`lightbox drift` lists every one)",
+                drifted.len() - shown.len()
+            ));
+        }
+        let acquisition: Vec<&str> = self
+            .shifts
+            .iter()
+            .filter(|s| s.drifted && s.acquisition)
+            .map(|s| s.statistic.as_str())
+            .collect();
+        if !acquisition.is_empty() {
+            out.push(format!(
+                "  {} shifted too (a note, not an alarm)",
+                acquisition.join(" and ")
+            ));
+        }
         if !self.drivers.is_empty() {
             let who: Vec<&str> = self
                 .drivers

@@ -315,6 +315,19 @@ fn text_lines<'a>(app: &'a App, m: &'a Report, width: usize) -> Vec<Line<'a>> {
     let head = |s: String| Line::styled(s, Style::default().fg(t.ui.accent).add_modifier(Modifier::BOLD));
     let thr = app.style.score_threshold;
     let mut lines = Vec::new();
+    // drift first: when the inputs have moved, the figures below are of other data
+    if let Some(d) = &app.drift {
+        lines.push(head("Drift".to_string()));
+        match d {
+            Ok(text) => {
+                for l in text {
+                    lines.extend(wrap_indented(l, width).into_iter().map(Line::raw));
+                }
+            }
+            Err(e) => lines.push(Line::styled(format!("drift could not be computed: {e}"), dim)),
+        }
+        lines.push(Line::raw(""));
+    }
     for s in &m.coco {
         let kind = match s.iou_type {
             crate::metrics::IouType::Bbox => "bbox",
@@ -381,18 +394,6 @@ fn text_lines<'a>(app: &'a App, m: &'a Report, width: usize) -> Vec<Line<'a>> {
     lines.extend(flush(&mut tables, &head, dim, width));
     for w in &m.warnings {
         lines.push(Line::styled(format!("! {w}"), Style::default().fg(t.status.warning)));
-    }
-    if let Some(d) = &app.drift {
-        lines.push(Line::raw(""));
-        lines.push(head("Drift".to_string()));
-        match d {
-            Ok(text) => {
-                for l in text {
-                    lines.extend(wrap_indented(l, width).into_iter().map(Line::raw));
-                }
-            }
-            Err(e) => lines.push(Line::styled(format!("drift could not be computed: {e}"), dim)),
-        }
     }
     lines
 }
