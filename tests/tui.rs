@@ -1604,6 +1604,9 @@ fn a_signal_restores_the_terminal() {
         // a copy: the dashboard keeps the view it is left with inside the pack
         let pack = t.path().join("pack");
         copy_dir(&common::sample(), &pack);
+        // a fresh pack: what another dashboard left in the sample (its saved view) is not this
+        // test's
+        let _ = std::fs::remove_dir_all(pack.join(".lightbox"));
         let log = t.path().join("pty.out");
         let pidfile = t.path().join("pid");
         let inner = format!(
