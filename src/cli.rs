@@ -36,6 +36,10 @@ enum Command {
     /// Summarise and validate a pack: cases, image sizes and depths, classes, runs, problems.
     Info(info::Args),
     /// Check the ground truth and runs against the pack's anatomy rules, and flag out-of-distribution inputs.
+    ///
+    /// Exit status: 0 when no flag is critical, 1 when one is (a gate for CI), 2 on bad input.
+    /// Out-of-distribution inputs are major by default and do not fail the gate; make them
+    /// critical with `ood_severity = "critical"` in the rules file.
     Check(check::Args),
     /// Metrics for a run: exact COCO evaluation, segmentation, classification; `--reference` makes it a release test.
     Metrics(metrics::Args),
