@@ -691,32 +691,37 @@ pub fn image_set(path: &Path) -> Result<ImageSet, String> {
     }
 }
 
+/// Why a reference's text is not a reference lightbox can use.
+enum Unusable {
+    Syntax(serde_json::Error),
+    Problem(ReferenceProblem),
+}
+
+/// A reference from its JSON text: the version first (an older lightbox's statistics are
+/// refused as such, not as a missing field), then the fields, then their figures.
+fn parse_reference(text: &str) -> Result<Reference, Unusable> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(Unusable::Syntax)?;
+    let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(1);
+    if version != VERSION as u64 {
+        return Err(Unusable::Problem(ReferenceProblem::Version(version)));
+    }
+    // from the text, not the value: a wrong field's error then names its line and column
+    let r: Reference = serde_json::from_str(text).map_err(Unusable::Syntax)?;
+    check_reference(&r).map_err(Unusable::Problem)?;
+    Ok(r)
+}
+
 /// Read a reference written by `lightbox stats`.
 pub fn read_reference(path: &Path) -> Result<Reference, OodError> {
     let text = std::fs::read_to_string(path).map_err(|source| OodError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|source| OodError::Syntax {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(1);
-    if version != VERSION as u64 {
-        return Err(OodError::Invalid {
-            path: path.to_path_buf(),
-            source: ReferenceProblem::Version(version),
-        });
-    }
-    let r: Reference = serde_json::from_str(&text).map_err(|source| OodError::Syntax {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    check_reference(&r).map_err(|source| OodError::Invalid {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(r)
+    let path = path.to_path_buf();
+    parse_reference(&text).map_err(|e| match e {
+        Unusable::Syntax(source) => OodError::Syntax { path, source },
+        Unusable::Problem(source) => OodError::Invalid { path, source },
+    })
 }
 
 /// A reference read from a file holds one finite median and one positive, finite spread per
@@ -849,24 +854,10 @@ pub fn pack_reference(
         && !refresh
         && let Ok(text) = std::fs::read_to_string(p)
     {
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|source| OodError::LockSyntax {
-            path: p.to_path_buf(),
-            source,
-        })?;
-        let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(1);
-        if version != VERSION as u64 {
-            return Err(OodError::LockInvalid {
-                path: p.to_path_buf(),
-                source: ReferenceProblem::Version(version),
-            });
-        }
-        let locked: Reference = serde_json::from_str(&text).map_err(|source| OodError::LockSyntax {
-            path: p.to_path_buf(),
-            source,
-        })?;
-        check_reference(&locked).map_err(|source| OodError::LockInvalid {
-            path: p.to_path_buf(),
-            source,
+        let path = p.to_path_buf();
+        let locked = parse_reference(&text).map_err(|e| match e {
+            Unusable::Syntax(source) => OodError::LockSyntax { path, source },
+            Unusable::Problem(source) => OodError::LockInvalid { path, source },
         })?;
         return Ok(locked.bounded(bound, "the rules' ood_max_z"));
     }
